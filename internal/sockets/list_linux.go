@@ -1,0 +1,464 @@
+package sockets
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"runtime"
+	"strconv"
+	"sync"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/porthole/porthole/internal/process"
+)
+
+// netns is one network namespace to list.
+type netns struct {
+	ino  uint64
+	pid  int    // a process inside it (0 if known only by path)
+	path string // what to open for setns; "" for our own namespace
+	host bool
+}
+
+func list(ctx context.Context, q Query) ([]Listener, error) {
+	self := selfNetNS()
+	nss := []netns{{ino: self, host: true}}
+	if q.AllNetNS {
+		nss = append(nss, otherNetNS(self)...)
+	}
+	var out []Listener
+	for _, ns := range nss {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		ls, err := listNetNS(ns, q)
+		if err != nil {
+			if ns.host {
+				return nil, err
+			}
+			continue // another namespace that vanished or cannot be read
+		}
+		out = append(out, ls...)
+	}
+	if q.NoOwners {
+		for i := range out {
+			out[i].OwnerUnknownReason = ReasonSkipped
+		}
+		return out, nil
+	}
+	if err := attachOwners(ctx, out, q.ranged()); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func readNSInode(path string) uint64 {
+	link, err := os.Readlink(path)
+	if err != nil {
+		return 0
+	}
+	ino, _ := parseNSLink([]byte(link))
+	return ino
+}
+
+func selfNetNS() uint64 { return readNSInode("/proc/self/ns/net") }
+
+// otherNetNS finds the distinct network namespaces held by processes
+// (/proc/*/ns/net) or pinned by name (/run/netns/*, as "ip netns add" does),
+// except self.
+func otherNetNS(self uint64) []netns {
+	seen := map[uint64]bool{self: true}
+	var out []netns
+	procfd, err := unix.Open("/proc", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err == nil {
+		var link [64]byte
+		for _, pid := range listPIDs(procfd) {
+			p := strconv.AppendInt(make([]byte, 0, 24), int64(pid), 10)
+			p = append(p, "/ns/net\x00"...)
+			n, err := readlinkat(procfd, &p[0], link[:])
+			if err != nil {
+				continue
+			}
+			ino, ok := parseNSLink(link[:n])
+			if !ok || seen[ino] {
+				continue
+			}
+			seen[ino] = true
+			out = append(out, netns{ino: ino, pid: pid, path: "/proc/" + strconv.Itoa(pid) + "/ns/net"})
+		}
+		unix.Close(procfd)
+	}
+	for _, dir := range []string{"/run/netns", "/var/run/netns"} {
+		ents, err := os.ReadDir(dir)
+		if err != nil {
+			continue
+		}
+		for _, e := range ents {
+			var st unix.Stat_t
+			path := dir + "/" + e.Name()
+			if unix.Stat(path, &st) != nil || seen[st.Ino] {
+				continue
+			}
+			seen[st.Ino] = true
+			out = append(out, netns{ino: st.Ino, path: path})
+		}
+	}
+	return out
+}
+
+// listNetNS lists one namespace: netlink first (opened inside the namespace
+// with setns when it is not ours), /proc/PID/net/* when that is refused.
+func listNetNS(ns netns, q Query) ([]Listener, error) {
+	var fd int
+	var err error
+	if ns.host {
+		fd, err = openDiag()
+	} else {
+		fd, err = diagSocketIn(ns.path)
+	}
+	var out []Listener
+	add := func(l Listener) {
+		l.NetNS, l.HostNetNS = ns.ino, ns.host
+		out = append(out, l)
+	}
+	procDir := "/proc/self/net/"
+	if !ns.host {
+		procDir = "/proc/" + strconv.Itoa(ns.pid) + "/net/"
+	}
+	if err != nil {
+		if !ns.host && ns.pid == 0 {
+			return nil, err
+		}
+		if err := listProcNet(procDir, q, add); err != nil {
+			return nil, err
+		}
+		return out, nil
+	}
+	defer unix.Close(fd)
+	var seq uint32
+	buf := make([]byte, 64<<10)
+	for _, t := range tables(q) {
+		seq++
+		err := dumpTable(fd, seq, t, q, buf, add)
+		if err == nil {
+			continue
+		}
+		if !netlinkRefused(err) {
+			return nil, fmt.Errorf("sock_diag %s%d: %w", t.proto, t.family, err)
+		}
+		// e.g. ENOENT: udp_diag not loaded. Fall back for this table only.
+		if !ns.host && ns.pid == 0 {
+			return nil, err
+		}
+		if err := readProcNetTable(procDir, t, q, add); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+type table struct {
+	proto  string
+	family int
+}
+
+func tables(q Query) []table {
+	var ts []table
+	if q.TCP {
+		ts = append(ts, table{"tcp", 4}, table{"tcp", 6})
+	}
+	if q.UDP {
+		ts = append(ts, table{"udp", 4}, table{"udp", 6})
+	}
+	return ts
+}
+
+// netlinkRefused reports errors after which /proc/net is the way to go.
+func netlinkRefused(err error) bool {
+	var errno syscall.Errno
+	if !errors.As(err, &errno) {
+		return false
+	}
+	switch errno {
+	case unix.EPERM, unix.EACCES, unix.EPROTONOSUPPORT, unix.EAFNOSUPPORT, unix.ENOENT, unix.EOPNOTSUPP, unix.EINVAL:
+		return true
+	}
+	return false
+}
+
+func openDiag() (int, error) {
+	return unix.Socket(unix.AF_NETLINK, unix.SOCK_RAW|unix.SOCK_CLOEXEC, unix.NETLINK_SOCK_DIAG)
+}
+
+// diagSocketIn opens a sock_diag socket inside the network namespace at
+// path. A netlink socket stays bound to the namespace it was created in, so
+// only the socket() call runs inside it. The work happens on a locked
+// goroutine; if switching back fails the goroutine exits still locked and the
+// runtime destroys that thread instead of reusing it.
+func diagSocketIn(path string) (int, error) {
+	type result struct {
+		fd  int
+		err error
+	}
+	ch := make(chan result, 1)
+	go func() {
+		runtime.LockOSThread()
+		orig, err := unix.Open("/proc/thread-self/ns/net", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			runtime.UnlockOSThread()
+			ch <- result{-1, err}
+			return
+		}
+		defer unix.Close(orig)
+		target, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			runtime.UnlockOSThread()
+			ch <- result{-1, err}
+			return
+		}
+		defer unix.Close(target)
+		if err := unix.Setns(target, unix.CLONE_NEWNET); err != nil {
+			runtime.UnlockOSThread()
+			ch <- result{-1, err}
+			return
+		}
+		fd, serr := openDiag()
+		if err := unix.Setns(orig, unix.CLONE_NEWNET); err != nil {
+			if serr == nil {
+				unix.Close(fd)
+			}
+			ch <- result{-1, fmt.Errorf("returning from netns: %w", err)}
+			return // thread stays locked and is discarded
+		}
+		runtime.UnlockOSThread()
+		ch <- result{fd, serr}
+	}()
+	r := <-ch
+	return r.fd, r.err
+}
+
+const maxDumpRetries = 8
+
+// dumpTable runs one sock_diag dump and calls add for each listener. An
+// interrupted dump is retried from scratch; nothing from it is published.
+func dumpTable(fd int, seq uint32, t table, q Query, buf []byte, add func(Listener)) error {
+	family, proto, states := uint8(afINET), uint8(ipprotoTCP), uint32(1<<tcpListen)
+	if t.family == 6 {
+		family = afINET6
+	}
+	if t.proto == "udp" {
+		proto, states = ipprotoUDP, 1<<tcpClose
+	}
+	var lo, hi int
+	if q.ranged() {
+		lo, hi = q.Low, q.High
+	}
+	req := appendDiagRequest(nil, seq, family, proto, states, lo, hi)
+	var batch []Listener
+	for attempt := 0; ; attempt++ {
+		batch = batch[:0]
+		err := dumpOnce(fd, seq, req, buf, func(s *diagSocket) {
+			if s.SPort == 0 || !q.wantPort(int(s.SPort)) {
+				return
+			}
+			if proto == ipprotoTCP && s.State != tcpListen {
+				return
+			}
+			if proto == ipprotoUDP && !s.Unconnected() {
+				return
+			}
+			batch = append(batch, Listener{
+				Proto:     t.proto,
+				Family:    t.family,
+				Addr:      s.LocalAddr(),
+				Port:      int(s.SPort),
+				Inode:     uint64(s.Inode),
+				UID:       int(s.UID),
+				DualStack: s.Family == afINET6 && s.V6Only == 0 && s.LocalAddr().IsUnspecified(),
+			})
+		})
+		if errors.Is(err, errDumpInterrupted) && attempt < maxDumpRetries {
+			seq += 1 << 16 // a fresh sequence so stale replies are ignored
+			req = appendDiagRequest(req[:0], seq, family, proto, states, lo, hi)
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		for _, l := range batch {
+			add(l)
+		}
+		return nil
+	}
+}
+
+func dumpOnce(fd int, seq uint32, req, buf []byte, fn func(*diagSocket)) error {
+	if err := unix.Sendto(fd, req, 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
+		return err
+	}
+	var failed error
+	for {
+		n, _, err := unix.Recvfrom(fd, buf, 0)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return errors.New("sock_diag: netlink socket closed")
+		}
+		done, err := parseDiagMessages(buf[:n], seq, fn)
+		if err != nil && failed == nil {
+			failed = err
+			// Keep reading until NLMSG_DONE so the socket is clean for the
+			// next request; a plain error reply has no DONE after it.
+			if !errors.Is(err, errDumpInterrupted) {
+				return failed
+			}
+		}
+		if done {
+			return failed
+		}
+	}
+}
+
+// listProcNet reads every selected table from a /proc/.../net directory.
+func listProcNet(dir string, q Query, add func(Listener)) error {
+	for _, t := range tables(q) {
+		if err := readProcNetTable(dir, t, q, add); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func readProcNetTable(dir string, t table, q Query, add func(Listener)) error {
+	name := t.proto
+	if t.family == 6 {
+		name += "6"
+	}
+	f, err := os.Open(dir + name)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) && t.family == 6 {
+			return nil // IPv6 disabled
+		}
+		return err
+	}
+	defer f.Close()
+	var batch []Listener
+	err = parseProcNet(f, func(e *procNetEntry) {
+		if e.LPort == 0 || !q.wantPort(int(e.LPort)) {
+			return
+		}
+		if t.proto == "tcp" && e.State != tcpListen {
+			return
+		}
+		if t.proto == "udp" && (e.State != tcpClose || e.RPort != 0 || !e.Remote.IsUnspecified()) {
+			return
+		}
+		batch = append(batch, Listener{Proto: t.proto, Family: t.family, Addr: e.Local, Port: int(e.LPort), Inode: e.Inode, UID: int(e.UID)})
+	})
+	if err != nil {
+		return fmt.Errorf("%s%s: %w", dir, name, err)
+	}
+	if t.family == 6 {
+		markDualStackGuess(dir, batch)
+	}
+	for _, l := range batch {
+		add(l)
+	}
+	return nil
+}
+
+// markDualStackGuess is the /proc fallback's best effort, since /proc/net has
+// no IPV6_V6ONLY flag: an IPv6 wildcard socket is taken as dual-stack when
+// net.ipv6.bindv6only is 0 (the default for sockets that do not set it).
+func markDualStackGuess(dir string, ls []Listener) {
+	b, err := os.ReadFile("/proc/sys/net/ipv6/bindv6only")
+	if err != nil || len(b) == 0 || b[0] != '0' {
+		return
+	}
+	_ = dir
+	for i := range ls {
+		if ls[i].Addr.IsUnspecified() {
+			ls[i].DualStack = true
+		}
+	}
+}
+
+// attachOwners fills Owners (or OwnerUnknownReason) of every listener.
+func attachOwners(ctx context.Context, ls []Listener, firstOnly bool) error {
+	want := make(map[uint64]struct{}, len(ls))
+	uids := map[uint32]bool{}
+	for _, l := range ls {
+		if l.Inode != 0 {
+			want[l.Inode] = struct{}{}
+			if l.UID >= 0 {
+				uids[uint32(l.UID)] = true
+			}
+		}
+	}
+	found, denied := scanOwners(ctx, want, firstOnly, uids)
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	// Look up each distinct PID once, in parallel.
+	infos := map[int]process.Info{}
+	var pids []int
+	for _, ps := range found {
+		for _, p := range ps {
+			if _, ok := infos[p]; !ok {
+				infos[p] = process.Info{}
+				pids = append(pids, p)
+			}
+		}
+	}
+	res := make([]process.Info, len(pids))
+	ok := make([]bool, len(pids))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 2*runtime.GOMAXPROCS(0))
+	for i, p := range pids {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			info, err := process.Lookup(p)
+			res[i], ok[i] = info, err == nil
+		}()
+	}
+	wg.Wait()
+	for i, p := range pids {
+		if ok[i] {
+			infos[p] = res[i]
+		} else {
+			delete(infos, p) // exited since the scan
+		}
+	}
+	reason := ReasonNotFound
+	if denied > 0 {
+		reason = ReasonNoAccess
+		if os.Geteuid() != 0 {
+			reason = ReasonNotRoot
+		}
+	}
+	for i := range ls {
+		for _, p := range found[ls[i].Inode] {
+			if info, ok := infos[p]; ok {
+				ls[i].Owners = append(ls[i].Owners, info)
+			}
+		}
+		if len(ls[i].Owners) == 0 {
+			ls[i].OwnerUnknownReason = reason
+			if ls[i].Inode == 0 {
+				ls[i].OwnerUnknownReason = ReasonKernel
+			}
+		} else if len(ls[i].Owners) > 1 {
+			sortInfos(ls[i].Owners)
+		}
+	}
+	return nil
+}

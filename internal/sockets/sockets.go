@@ -1,0 +1,187 @@
+// Package sockets answers "what is listening here": TCP sockets in LISTEN and
+// unconnected UDP sockets, IPv4 and IPv6, with the processes that hold them.
+//
+// The API is small:
+//
+//   - List(ctx, Query) returns the listeners, sorted by protocol, port,
+//     address and network namespace. Query selects TCP and/or UDP, an optional
+//     port range (filtered in the kernel on Linux), every network namespace
+//     (AllNetNS) and whether owners are looked up at all (NoOwners).
+//   - Each Listener carries its owners (process.Info). When none could be
+//     found, OwnerUnknownReason says why; OwnerWarning folds those reasons into
+//     the one warning line a command prints.
+//   - EphemeralRange reports the local port range the OS picks from, and
+//     PortFree tells whether a port can be bound right now.
+//
+// Linux uses NETLINK_SOCK_DIAG (state mask LISTEN for TCP, CLOSE for UDP, an
+// INET_DIAG_REQ_BYTECODE port filter for ranges) and falls back to
+// /proc/net/{tcp,tcp6,udp,udp6} when netlink is refused. Owners come from one
+// parallel walk of /proc/*/fd that stops as soon as every wanted socket inode
+// has an owner when a port range is queried; a full listing walks every
+// process so that every holder of a socket (fork, SO_REUSEPORT) is reported.
+// macOS reads the net.inet.{tcp,udp}.pcblist_n sysctls and Windows the
+// GetExtendedTcpTable/GetExtendedUdpTable tables; neither runs another
+// program. Other systems get ErrUnsupported.
+//
+// The byte decoders (inetdiag.go, procnet.go, pcblist.go, iphlpapi.go) are
+// untagged and fuzzed so they are tested on every OS; only the syscall glue is
+// OS-specific.
+package sockets
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/porthole/porthole/internal/process"
+)
+
+// ErrUnsupported is returned by List and EphemeralRange on systems without a
+// collector.
+var ErrUnsupported = errors.New("listing sockets is not supported on this operating system")
+
+// Query selects which listeners List returns. The zero Query (neither TCP nor
+// UDP) means both.
+type Query struct {
+	TCP, UDP bool
+	// Low and High bound the local port, inclusive. 0, 0 means every port.
+	Low, High int
+	// AllNetNS also lists the sockets of every other network namespace that
+	// a process (or a /run/netns name) holds. On other systems it is ignored.
+	AllNetNS bool
+	// NoOwners skips the process lookup; Owners stays empty and
+	// OwnerUnknownReason is ReasonSkipped.
+	NoOwners bool
+}
+
+func (q Query) ranged() bool { return !(q.Low == 0 && q.High == 0) }
+
+func (q Query) normalize() (Query, error) {
+	if !q.TCP && !q.UDP {
+		q.TCP, q.UDP = true, true
+	}
+	if q.ranged() {
+		if q.Low < 0 || q.High > 65535 || q.Low > q.High {
+			return q, fmt.Errorf("invalid port range %d-%d", q.Low, q.High)
+		}
+	}
+	return q, nil
+}
+
+func (q Query) wantPort(p int) bool {
+	return !q.ranged() || (p >= q.Low && p <= q.High)
+}
+
+// Listener is one listening TCP socket or unconnected UDP socket.
+type Listener struct {
+	Proto  string // "tcp" or "udp"
+	Family int    // 4 or 6
+	Addr   netip.Addr
+	Port   int
+	// Inode is the socket inode on Linux (0 elsewhere).
+	Inode uint64
+	// UID owns the socket; -1 when unknown (Windows).
+	UID int
+	// NetNS is the inode of the socket's network namespace on Linux (0
+	// elsewhere). HostNetNS is true for the namespace porthole runs in.
+	NetNS     uint64
+	HostNetNS bool
+	// DualStack marks an IPv6 wildcard socket that also accepts IPv4
+	// (IPV6_V6ONLY off). It is a single row: there is no IPv4 twin.
+	DualStack bool
+	// Owners are the processes holding the socket, by PID. It may be empty;
+	// then OwnerUnknownReason says why.
+	Owners             []process.Info
+	OwnerUnknownReason string
+}
+
+// Reasons for a missing owner. The text is meant for users.
+const (
+	ReasonSkipped    = "owner lookup skipped"
+	ReasonNotRoot    = "owner not visible: run as root to see other users' processes"
+	ReasonNoAccess   = "owner not visible: /proc/PID/fd of some processes is unreadable (needs root, and CAP_SYS_PTRACE in a container)"
+	ReasonNotFound   = "owner not visible: no process in this PID namespace holds the socket (kernel socket or another PID namespace)"
+	ReasonNoPID      = "the system reports no owning process"
+	ReasonKernel     = "kernel socket: no process holds it"
+	ReasonOtherNetNS = "owner not visible: the socket's namespace is not readable"
+)
+
+// OwnerWarning returns one line summarising the listeners without an owner,
+// or "" when every listener has one (or the lookup was skipped on purpose).
+// Commands print it once instead of a warning per socket.
+func OwnerWarning(ls []Listener) string {
+	counts := map[string]int{}
+	var order []string
+	n := 0
+	for _, l := range ls {
+		if len(l.Owners) > 0 || l.OwnerUnknownReason == ReasonSkipped {
+			continue
+		}
+		n++
+		r := l.OwnerUnknownReason
+		if r == "" {
+			r = "owner unknown"
+		}
+		if counts[r] == 0 {
+			order = append(order, r)
+		}
+		counts[r]++
+	}
+	if n == 0 {
+		return ""
+	}
+	sort.SliceStable(order, func(i, j int) bool { return counts[order[i]] > counts[order[j]] })
+	parts := make([]string, len(order))
+	for i, r := range order {
+		parts[i] = r
+		if len(order) > 1 {
+			parts[i] = fmt.Sprintf("%s (%d)", r, counts[r])
+		}
+	}
+	return fmt.Sprintf("no owning process for %d of %d listeners: %s", n, len(ls), strings.Join(parts, "; "))
+}
+
+// List returns the listeners selected by q, sorted by protocol, port,
+// address and network namespace. A process that exits during the scan is
+// skipped, not an error.
+func List(ctx context.Context, q Query) ([]Listener, error) {
+	q, err := q.normalize()
+	if err != nil {
+		return nil, err
+	}
+	ls, err := list(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	sortListeners(ls)
+	return ls, nil
+}
+
+func sortListeners(ls []Listener) {
+	slices.SortFunc(ls, func(a, b Listener) int {
+		if c := strings.Compare(a.Proto, b.Proto); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(a.Port, b.Port); c != 0 {
+			return c
+		}
+		if c := a.Addr.Compare(b.Addr); c != 0 {
+			return c
+		}
+		if a.HostNetNS != b.HostNetNS {
+			if a.HostNetNS {
+				return -1
+			}
+			return 1
+		}
+		if c := cmp.Compare(a.NetNS, b.NetNS); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.Inode, b.Inode)
+	})
+}
