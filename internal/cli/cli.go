@@ -1,0 +1,255 @@
+// Package cli is porthole's command line: one file per command, each a flag
+// set plus a run function, the text and JSON renderers, and the one table
+// that maps errors to exit statuses. Main is called by cmd/porthole and, in
+// process, by the tests.
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/porthole/porthole/internal/ports"
+)
+
+// Exit statuses shared by every command. `porthole audit` has its own
+// scheme, because its low bits report findings (see audit.go).
+const (
+	ExitOK       = 0 // success
+	ExitNotFound = 1 // the question had no answer: nothing listens, nothing matches
+	ExitUsage    = 2 // bad arguments or a bad PORT; nothing was done
+	ExitFailure  = 3 // the command could not do its work (I/O, permissions, network)
+)
+
+// Env is what a command may touch of the outside world. Tests fill it with
+// buffers, a fixed clock and a temporary cache directory.
+type Env struct {
+	Stdin          io.Reader
+	Stdout, Stderr io.Writer
+	Getenv         func(string) string
+	Now            func() time.Time
+	// Color forces colour on or off; nil decides from the terminal and
+	// NO_COLOR.
+	Color *bool
+	// Ephemeral reads this machine's ephemeral port range.
+	Ephemeral func() (low, high int, err error)
+}
+
+// command is one subcommand.
+type command struct {
+	name    string
+	summary string
+	run     func(ctx context.Context, env *Env, args []string) error
+}
+
+func commands() []command {
+	return []command{
+		{"info", "what a port is: registry, threats, uses, how to check (also: porthole PORT)", runInfo},
+		{"search", "find ports by service name, description, or threat name", runSearch},
+		{"stats", "registry figures per range and protocol, ghosts, intel coverage", runStats},
+		{"update", "download IANA's registry and swap it in atomically", runUpdate},
+		{"version", "print the program and registry versions", runVersion},
+	}
+}
+
+// usageError is a bad invocation: the message is shown with a hint to
+// --help, and the exit status is ExitUsage.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error {
+	return &usageError{fmt.Sprintf(format, args...)}
+}
+
+// notFound is a question with no answer; its message is printed to stderr
+// (for search, after nothing was printed to stdout) and the status is 1.
+type notFound struct{ msg string }
+
+func (e *notFound) Error() string { return e.msg }
+
+// exitError carries a command's own exit status (audit's finding bits) with
+// an optional message.
+type exitError struct {
+	code int
+	msg  string
+}
+
+func (e *exitError) Error() string { return e.msg }
+
+// exitCode is the one table from errors to exit statuses.
+func exitCode(err error) int {
+	var ue *usageError
+	var nf *notFound
+	var ee *exitError
+	switch {
+	case err == nil:
+		return ExitOK
+	case errors.As(err, &ee):
+		return ee.code
+	case errors.As(err, &ue), errors.Is(err, ports.ErrBadSpec), errors.Is(err, flag.ErrHelp):
+		return ExitUsage
+	case errors.As(err, &nf):
+		return ExitNotFound
+	}
+	return ExitFailure
+}
+
+// Main runs porthole with args (without the program name) and returns the
+// exit status. It never panics on user input; an internal panic is reported
+// as a one-line error, not a stack trace.
+func Main(ctx context.Context, args []string, env *Env) (code int) {
+	env.fill()
+	defer func() {
+		if r := recover(); r != nil {
+			fmt.Fprintf(env.Stderr, "porthole: internal error: %v (please report it)\n", r)
+			code = ExitFailure
+		}
+	}()
+	err := dispatch(ctx, env, args)
+	code = exitCode(err)
+	if err == nil || errors.Is(err, flag.ErrHelp) {
+		if errors.Is(err, flag.ErrHelp) {
+			return ExitOK
+		}
+		return code
+	}
+	if msg := err.Error(); msg != "" {
+		fmt.Fprintln(env.Stderr, "porthole: "+msg)
+	}
+	var ue *usageError
+	if errors.As(err, &ue) {
+		fmt.Fprintln(env.Stderr, "Run 'porthole help' for usage.")
+	}
+	return code
+}
+
+func (env *Env) fill() {
+	if env.Stdin == nil {
+		env.Stdin = os.Stdin
+	}
+	if env.Stdout == nil {
+		env.Stdout = os.Stdout
+	}
+	if env.Stderr == nil {
+		env.Stderr = os.Stderr
+	}
+	if env.Getenv == nil {
+		env.Getenv = os.Getenv
+	}
+	if env.Now == nil {
+		env.Now = time.Now
+	}
+	if env.Ephemeral == nil {
+		env.Ephemeral = ephemeralRange
+	}
+}
+
+func dispatch(ctx context.Context, env *Env, args []string) error {
+	if len(args) == 0 {
+		printUsage(env.Stderr)
+		return usagef("no command given")
+	}
+	name := args[0]
+	switch name {
+	case "help", "-h", "-help", "--help":
+		if len(args) > 1 {
+			return dispatch(ctx, env, []string{args[1], "--help"})
+		}
+		printUsage(env.Stdout)
+		return nil
+	case "-v", "--version":
+		name = "version"
+	}
+	for _, c := range commands() {
+		if c.name == name {
+			return c.run(ctx, env, args[1:])
+		}
+	}
+	// `porthole 2556`, `porthole tcp/2556`, `porthole http` are `info`.
+	if !strings.HasPrefix(name, "-") {
+		if _, err := ports.ParseSpec(name); err == nil || looksLikePort(name) {
+			return runInfo(ctx, env, args)
+		}
+	}
+	return usagef("unknown command %q", name)
+}
+
+// looksLikePort is true for arguments that were meant as a port, so that
+// `porthole 65536` says what is wrong with the port rather than calling it
+// an unknown command.
+func looksLikePort(s string) bool {
+	return s != "" && (s[0] >= '0' && s[0] <= '9' || strings.Contains(s, "/"))
+}
+
+func printUsage(w io.Writer) {
+	fmt.Fprint(w, `porthole answers two questions about a TCP/UDP port: what is it, and what is on it here?
+
+Usage:
+  porthole PORT...                 same as porthole info PORT...
+  porthole <command> [flags] [args]
+
+Commands:
+`)
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-9s %s\n", c.name, c.summary)
+	}
+	fmt.Fprint(w, `
+PORT is 2556, tcp/2556, udp/53, 6000-6063, or a service name such as http.
+Every command takes --json. Run 'porthole help <command>' for its flags.
+
+Exit status: 0 success; 1 no answer (nothing listens, nothing matches);
+2 bad arguments; 3 the command failed (I/O, permissions, network).
+`)
+}
+
+// newFlags makes a command's flag set. Parse errors come back as one-line
+// usage errors; -h prints the usage to stdout.
+func newFlags(env *Env, name, args, summary string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {
+		fmt.Fprintf(env.Stdout, "Usage: porthole %s %s\n\n%s\n\nFlags:\n", name, args, summary)
+		fs.SetOutput(env.Stdout)
+		fs.PrintDefaults()
+		fs.SetOutput(io.Discard)
+	}
+	return fs
+}
+
+// parseFlags parses flags anywhere among the arguments ("info 22 --json"),
+// as people type them. An argument such as "-1" is a (bad) port, not a flag.
+func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
+	var rest []string
+	for {
+		for len(args) > 0 && negativeNumber(args[0]) {
+			rest = append(rest, args[0])
+			args = args[1:]
+		}
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				fs.Usage()
+				return nil, err
+			}
+			return nil, usagef("%s: %v", fs.Name(), err)
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return rest, nil
+		}
+		if args[0] == "--" {
+			return append(rest, args[1:]...), nil
+		}
+		rest = append(rest, args[0])
+		args = args[1:]
+	}
+}
+
+func negativeNumber(s string) bool {
+	return len(s) > 1 && s[0] == '-' && s[1] >= '0' && s[1] <= '9'
+}

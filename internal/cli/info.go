@@ -1,0 +1,117 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/porthole/porthole/internal/dossier"
+	"github.com/porthole/porthole/internal/i18n"
+	"github.com/porthole/porthole/internal/ports"
+)
+
+// maxTableRows bounds the text table of a range; JSON has no bound.
+const maxTableRows = 4096
+
+func runInfo(ctx context.Context, env *Env, args []string) error {
+	fs := newFlags(env, "info", "PORT...", "Show what a port is: its IANA registration, threats and uses on record, how to check it, and its range.")
+	asJSON := fs.Bool("json", false, "print a JSON array, one object per port")
+	lang := fs.String("lang", "en", "language of the text: en or ko")
+	args, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(args) == 0 {
+		return usagef("info needs at least one PORT (2556, tcp/2556, 6000-6063, http)")
+	}
+	l := i18n.Lang(*lang)
+	if !i18n.Supported(l) {
+		return usagef("unknown language %q; use en or ko", *lang)
+	}
+	specs := make([]ports.Spec, 0, len(args))
+	for _, a := range args {
+		s, err := ports.ParseSpec(a)
+		if err != nil {
+			return err
+		}
+		specs = append(specs, s)
+	}
+	k, err := loadKnowledge(env)
+	if err != nil {
+		return err
+	}
+	src := k.sources(env)
+	type group struct {
+		spec  ports.Spec
+		ports []int
+	}
+	groups := make([]group, 0, len(specs))
+	for _, s := range specs {
+		ps, err := k.resolve(s)
+		if err != nil {
+			return err
+		}
+		groups = append(groups, group{s, ps})
+	}
+	if *asJSON {
+		var all []*dossier.Dossier
+		seen := map[int]bool{}
+		for _, g := range groups {
+			for _, p := range g.ports {
+				if !seen[p] {
+					seen[p] = true
+					all = append(all, dossier.Build(p, src))
+				}
+			}
+		}
+		return writeJSON(env.Stdout, all)
+	}
+	t := newText(env, l)
+	for i, g := range groups {
+		if i > 0 {
+			t.blank()
+			t.rule()
+			t.blank()
+		}
+		if len(g.ports) == 1 || (g.spec.IsService() && len(g.ports) <= 4) {
+			for j, p := range g.ports {
+				if j > 0 {
+					t.blank()
+					t.rule()
+					t.blank()
+				}
+				renderDossier(t, dossier.Build(p, src))
+			}
+			continue
+		}
+		if len(g.ports) > maxTableRows {
+			return usagef("%s covers %d ports; the text table shows at most %d (use --json, or a narrower range)", g.spec, len(g.ports), maxTableRows)
+		}
+		renderTable(t, g.spec.String(), g.ports, src)
+	}
+	return t.err
+}
+
+// renderTable prints one line per port of a range: statuses, the primary
+// name, and intel flags.
+func renderTable(t *text, label string, ps []int, src dossier.Sources) {
+	t.heading(fmt.Sprintf("%s (%s ports)", label, i18n.Num(t.lang, len(ps))))
+	t.line(fmt.Sprintf("%-6s %-11s %-11s %-18s %s", "port", "tcp", "udp", "service", "intel"))
+	for _, p := range ps {
+		d := dossier.Build(p, src)
+		name := ""
+		for _, s := range d.Services {
+			if s.Name != "" {
+				name = s.Name
+				break
+			}
+		}
+		flags := ""
+		for _, th := range d.Threats {
+			flags += t.threatColor(th.Confidence, "!"+th.Name) + " "
+		}
+		for _, u := range d.Uses {
+			flags += u.Name + " "
+		}
+		t.line(fmt.Sprintf("%-6d %-11s %-11s %-18s %s", p, d.Status["tcp"], d.Status["udp"], name, flags))
+	}
+}

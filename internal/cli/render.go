@@ -1,0 +1,177 @@
+package cli
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/porthole/porthole/internal/dossier"
+	"github.com/porthole/porthole/internal/i18n"
+)
+
+// renderDossier prints a dossier as the model page's sections, in t's
+// language.
+func renderDossier(t *text, d *dossier.Dossier) {
+	l := t.lang
+	T := func(key string, args ...any) string { return i18n.T(l, key, args...) }
+	t.hang(0, 2, t.bold(dossier.Title(d, l)))
+
+	t.blank()
+	t.heading(T("section.what"))
+	t.para(2, T("range.line", T("range."+d.Range.Name), strconv.Itoa(d.Range.Low), strconv.Itoa(d.Range.High), d.Range.Size))
+	var st []string
+	for _, p := range []string{"tcp", "udp", "sctp", "dccp"} {
+		st = append(st, p+" "+T("status."+d.Status[p]))
+	}
+	t.para(2, T("what.status")+": "+strings.Join(st, " · "))
+	switch {
+	case len(d.Services) == 0 && d.Range.Name == "dynamic":
+		t.para(2, T("what.dynamic"))
+	case len(d.Services) == 0:
+		t.para(2, T("what.norows"))
+	default:
+		t.para(2, T("what.rows", len(d.Services)))
+		for _, s := range d.Services {
+			renderService(t, s)
+		}
+	}
+	if d.Ghost {
+		t.para(2, T("what.ghost"))
+	}
+
+	t.blank()
+	t.heading(T("section.threats"))
+	if len(d.Threats) == 0 {
+		t.para(2, T("threats.none"))
+	}
+	for _, in := range d.Threats {
+		renderIntel(t, in)
+	}
+
+	t.blank()
+	t.heading(T("section.uses"))
+	if len(d.Uses) == 0 {
+		t.para(2, T("uses.none"))
+	}
+	for _, in := range d.Uses {
+		renderIntel(t, in)
+	}
+
+	t.blank()
+	t.heading(T("section.check"))
+	for _, c := range [][2]string{
+		{T("check.linux"), d.Check.Linux}, {T("check.macos"), d.Check.MacOS},
+		{T("check.windows"), d.Check.Windows}, {T("check.porthole"), d.Check.Porthole},
+	} {
+		t.line(fmt.Sprintf("  %-9s %s", c[0], c[1]))
+	}
+
+	t.blank()
+	t.heading(T("section.context"))
+	if d.Range.Name == "dynamic" {
+		t.para(2, T("context.dynamic", d.Range.Size))
+	} else {
+		t.para(2, T("context.assigned", d.Context.Assigned, d.Context.Size, T("range."+d.Range.Name), i18n.Percent(d.Context.Percent)))
+	}
+	t.para(2, T("context.position", strconv.Itoa(d.Port), d.Context.Position, d.Range.Size))
+	if e := d.Ephemeral; e != nil {
+		key := "context.ephemeral.out"
+		if e.Inside {
+			key = "context.ephemeral.in"
+		}
+		t.para(2, T(key, strconv.Itoa(e.Low), strconv.Itoa(e.High), strconv.Itoa(d.Port)))
+	}
+
+	t.blank()
+	t.heading(T("section.sources"))
+	for _, f := range d.Footnotes {
+		t.hang(2, 7, fmt.Sprintf("%-4s %s", "["+strconv.Itoa(f.N)+"]", f.Title))
+		t.line("       " + t.dim(f.URL))
+	}
+	t.para(2, t.dim("IANA registry "+d.Registry))
+}
+
+func renderService(t *text, s dossier.Service) {
+	l := t.lang
+	T := func(key string, args ...any) string { return i18n.T(l, key, args...) }
+	name := s.Name
+	if name == "" {
+		name = "—"
+	}
+	proto := s.Protocol
+	if proto == "" {
+		proto = "—"
+	}
+	head := fmt.Sprintf("%s  %s/%s  %s", t.bold(name), s.Port, proto, firstLine(s.Description))
+	t.hang(4, 6, head)
+	if s.Name == "" {
+		return
+	}
+	none := T("field.none")
+	or := func(v string) string {
+		if v == "" {
+			return none
+		}
+		return v
+	}
+	fields := []string{
+		T("field.assignee") + " " + or(s.Assignee),
+		T("field.contact") + " " + or(s.Contact),
+		T("field.reference") + " " + or(s.Reference) + notes(s.Footnotes),
+	}
+	if s.Registered != "" {
+		fields = append(fields, T("field.registered")+" "+s.Registered)
+	}
+	if s.Modified != "" {
+		fields = append(fields, T("field.modified")+" "+s.Modified)
+	}
+	if s.ServiceCode != "" {
+		fields = append(fields, T("field.code")+" "+s.ServiceCode)
+	}
+	t.hang(6, 6, t.dim(strings.Join(fields, " · ")))
+	if s.UnauthorizedUse != "" {
+		t.hang(6, 6, T("what.unauth", s.UnauthorizedUse))
+	}
+	if s.Notes != "" {
+		t.hang(6, 6, t.dim(T("field.notes")+": "+strings.Join(strings.Fields(s.Notes), " ")))
+	}
+}
+
+func renderIntel(t *text, in dossier.Intel) {
+	l := t.lang
+	T := func(key string, args ...any) string { return i18n.T(l, key, args...) }
+	proto := in.Protocol
+	if proto == "" {
+		proto = "tcp/udp"
+	}
+	facts := []string{in.Kind, proto}
+	if in.Years != "" {
+		facts = append(facts, T("threats.years", in.Years))
+	}
+	facts = append(facts, T("threats.confidence", in.Confidence))
+	t.hang(2, 4, t.threatColor(in.Confidence, t.bold(in.Name))+" — "+strings.Join(facts, ", ")+" "+notes(in.Footnotes))
+	if len(in.Aliases) > 0 {
+		t.hang(4, 4, t.dim(T("threats.aliases", strings.Join(in.Aliases, "; "))))
+	}
+	desc := in.Description
+	if l == i18n.KO && in.DescriptionKO != "" {
+		desc = in.DescriptionKO
+	}
+	t.para(4, desc)
+	if in.Legit != "" {
+		t.para(4, T("threats.legit", in.Legit))
+	}
+}
+
+func notes(ns []int) string {
+	var b strings.Builder
+	for _, n := range ns {
+		b.WriteString("[" + strconv.Itoa(n) + "]")
+	}
+	return b.String()
+}
+
+func firstLine(s string) string {
+	s, _, _ = strings.Cut(s, "\n")
+	return strings.TrimSpace(s)
+}

@@ -1,0 +1,92 @@
+package cli
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/porthole/porthole/internal/dossier"
+	"github.com/porthole/porthole/internal/intel"
+	"github.com/porthole/porthole/internal/ports"
+	"github.com/porthole/porthole/internal/registry"
+)
+
+// knowledge is the registry and intel a command works from.
+type knowledge struct {
+	reg   *registry.Index
+	intel *intel.DB
+}
+
+// loadKnowledge opens the registry in use and the intel. A damaged cache
+// file is a warning (the built-in registry is used); damaged intel is a
+// build fault, reported as a failure.
+func loadKnowledge(env *Env) (*knowledge, error) {
+	reg, err := registry.Default()
+	if err != nil {
+		fmt.Fprintln(env.Stderr, "porthole: warning:", err)
+	}
+	db, err := intel.Default()
+	if err != nil {
+		return nil, fmt.Errorf("loading intel: %w", err)
+	}
+	return &knowledge{reg: reg, intel: db}, nil
+}
+
+func (k *knowledge) sources(env *Env) dossier.Sources {
+	src := dossier.Sources{Registry: k.reg, Intel: k.intel, Now: env.Now}
+	if lo, hi, err := env.Ephemeral(); err == nil {
+		src.EphemeralLow, src.EphemeralHigh = lo, hi
+	}
+	return src
+}
+
+// resolve turns a PORT spec into port numbers. A service name becomes the
+// ports of its registry rows (for the spec's protocol, if given); an unknown
+// name is a bad argument.
+func (k *knowledge) resolve(spec ports.Spec) ([]int, error) {
+	if !spec.IsService() {
+		out := make([]int, 0, spec.High-spec.Low+1)
+		for p := spec.Low; p <= spec.High; p++ {
+			out = append(out, p)
+		}
+		return out, nil
+	}
+	seen := map[int]bool{}
+	var out []int
+	for _, r := range k.reg.Name(spec.Service) {
+		if !r.HasPort() || (spec.Proto != ports.ProtoNone && r.Proto != spec.Proto && r.Proto != ports.ProtoNone) {
+			continue
+		}
+		for p := r.Low; p <= r.High; p++ {
+			if !seen[p] {
+				seen[p] = true
+				out = append(out, p)
+			}
+		}
+	}
+	if len(out) == 0 {
+		return nil, &ports.SpecError{Token: spec.String(),
+			Reason: fmt.Sprintf("no service of that name has a port in the IANA registry; try 'porthole search %s'", spec.Service)}
+	}
+	return out, nil
+}
+
+// ephemeralRange reads the kernel's ephemeral port range on Linux; other
+// systems use IANA's dynamic range, which is their default.
+func ephemeralRange() (int, int, error) {
+	b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
+	if err != nil {
+		return ports.Dynamic.Low, ports.Dynamic.High, nil
+	}
+	f := strings.Fields(string(b))
+	if len(f) != 2 {
+		return 0, 0, fmt.Errorf("ip_local_port_range: unexpected %q", b)
+	}
+	lo, err1 := strconv.Atoi(f[0])
+	hi, err2 := strconv.Atoi(f[1])
+	if err1 != nil || err2 != nil || lo > hi {
+		return 0, 0, fmt.Errorf("ip_local_port_range: unexpected %q", b)
+	}
+	return lo, hi, nil
+}

@@ -1,0 +1,156 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/porthole/porthole/internal/i18n"
+)
+
+// width is the text width: readable in an 80-column terminal.
+const width = 80
+
+// text writes wrapped, optionally coloured lines. The first write error is
+// kept and later writes are skipped.
+type text struct {
+	w     io.Writer
+	lang  i18n.Lang
+	color bool
+	err   error
+}
+
+func newText(env *Env, lang i18n.Lang) *text {
+	return &text{w: env.Stdout, lang: lang, color: useColor(env)}
+}
+
+// useColor is on only for a terminal, and off whenever NO_COLOR is set
+// (https://no-color.org) or TERM is dumb.
+func useColor(env *Env) bool {
+	if env.Color != nil {
+		return *env.Color
+	}
+	if env.Getenv("NO_COLOR") != "" || env.Getenv("TERM") == "dumb" {
+		return false
+	}
+	f, ok := env.Stdout.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+func (t *text) write(s string) {
+	if t.err == nil {
+		_, t.err = io.WriteString(t.w, s)
+	}
+}
+
+func (t *text) sgr(code, s string) string {
+	if !t.color || s == "" {
+		return s
+	}
+	return "\x1b[" + code + "m" + s + "\x1b[0m"
+}
+
+func (t *text) bold(s string) string { return t.sgr("1", s) }
+func (t *text) dim(s string) string  { return t.sgr("2", s) }
+
+// threatColor marks a threat by confidence: red for high, yellow for
+// medium, plain for low.
+func (t *text) threatColor(confidence, s string) string {
+	switch confidence {
+	case "high":
+		return t.sgr("31", s)
+	case "medium":
+		return t.sgr("33", s)
+	}
+	return s
+}
+
+func (t *text) blank()           { t.write("\n") }
+func (t *text) line(s string)    { t.write(strings.TrimRight(s, " ") + "\n") }
+func (t *text) rule()            { t.line(t.dim(strings.Repeat("─", width))) }
+func (t *text) heading(s string) { t.line(t.bold(s)) }
+
+// para writes s wrapped at width, every line indented by indent spaces.
+func (t *text) para(indent int, s string) {
+	t.hang(indent, indent, s)
+}
+
+// hang wraps s with a first-line indent and a following-line indent.
+func (t *text) hang(first, rest int, s string) {
+	for i, l := range wrap(s, width-rest, width-first) {
+		pad := rest
+		if i == 0 {
+			pad = first
+		}
+		t.line(strings.Repeat(" ", pad) + l)
+	}
+}
+
+// wrap breaks s into lines of at most w display columns (the first line at
+// most w1), at spaces; a word longer than a line stands alone. Newlines in s
+// are kept.
+func wrap(s string, w, w1 int) []string {
+	var out []string
+	for _, para := range strings.Split(s, "\n") {
+		var cur strings.Builder
+		n := 0
+		limit := w
+		if len(out) == 0 {
+			limit = w1
+		}
+		for _, word := range strings.Fields(para) {
+			wl := displayWidth(word)
+			if n > 0 && n+1+wl > limit {
+				out = append(out, cur.String())
+				cur.Reset()
+				n = 0
+				limit = w
+			}
+			if n > 0 {
+				cur.WriteByte(' ')
+				n++
+			}
+			cur.WriteString(word)
+			n += wl
+		}
+		out = append(out, cur.String())
+	}
+	return out
+}
+
+// displayWidth counts columns: East Asian wide characters (Hangul, CJK)
+// take two.
+func displayWidth(s string) int {
+	n := 0
+	for _, r := range s {
+		switch {
+		case r >= 0x1100 && r <= 0x115F, r >= 0x2E80 && r <= 0xA4CF, r >= 0xAC00 && r <= 0xD7A3,
+			r >= 0xF900 && r <= 0xFAFF, r >= 0xFE30 && r <= 0xFE4F, r >= 0xFF00 && r <= 0xFF60,
+			r >= 0x1F300 && r <= 0x1FAFF:
+			n += 2
+		default:
+			n++
+		}
+	}
+	_ = utf8.RuneError
+	return n
+}
+
+// writeJSON prints v indented, with a final newline, without escaping <, >
+// and & (the output is for terminals and programs, not HTML).
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		return fmt.Errorf("writing JSON: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,126 @@
+// Package i18n holds the message catalogs of every user-facing sentence that
+// porthole renders from the dossier (titles, section prose, interface
+// strings), and locale-aware number formatting. A catalog is a map from a
+// key to a format string with numbered arguments: "{0}", "{1}", …. Adding a
+// language is adding a catalog file and listing it in Langs.
+package i18n
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// Lang is a language tag: "en" or "ko".
+type Lang string
+
+// The languages porthole speaks, the default first.
+const (
+	EN Lang = "en"
+	KO Lang = "ko"
+)
+
+// Langs lists the supported languages, the default first.
+var Langs = []Lang{EN, KO}
+
+var catalogs = map[Lang]map[string]string{
+	EN: en,
+	KO: ko,
+}
+
+// Supported reports whether lang has a catalog.
+func Supported(lang Lang) bool { _, ok := catalogs[lang]; return ok }
+
+// Keys returns every key of lang's catalog (for the completeness test).
+func Keys(lang Lang) []string {
+	var keys []string
+	for k := range catalogs[lang] {
+		keys = append(keys, k)
+	}
+	return keys
+}
+
+// T renders key in lang with args in place of {0}, {1}, …. Integers are
+// formatted with the language's digit grouping. A key missing from lang
+// falls back to English, and a key missing there renders as the key itself
+// in brackets (the catalog test keeps that from shipping).
+func T(lang Lang, key string, args ...any) string {
+	msg, ok := catalogs[lang][key]
+	if !ok {
+		if msg, ok = en[key]; !ok {
+			return "[" + key + "]"
+		}
+	}
+	if len(args) == 0 || !strings.Contains(msg, "{") {
+		return msg
+	}
+	var b strings.Builder
+	for {
+		i := strings.IndexByte(msg, '{')
+		if i < 0 {
+			b.WriteString(msg)
+			return b.String()
+		}
+		j := strings.IndexByte(msg[i:], '}')
+		if j < 0 {
+			b.WriteString(msg)
+			return b.String()
+		}
+		n, err := strconv.Atoi(msg[i+1 : i+j])
+		if err != nil || n < 0 || n >= len(args) {
+			b.WriteString(msg[:i+j+1])
+			msg = msg[i+j+1:]
+			continue
+		}
+		b.WriteString(msg[:i])
+		b.WriteString(Format(lang, args[n]))
+		msg = msg[i+j+1:]
+	}
+}
+
+// Format renders one argument: integers with digit grouping, Percent as a
+// percentage with one decimal, everything else with fmt.
+func Format(lang Lang, v any) string {
+	switch v := v.(type) {
+	case int:
+		return Num(lang, v)
+	case Percent:
+		return Pct(lang, float64(v))
+	case string:
+		return v
+	}
+	return fmt.Sprint(v)
+}
+
+// Percent marks a float argument to T as a percentage.
+type Percent float64
+
+// Num groups digits by thousands ("48,128"); Korean uses the same comma.
+func Num(_ Lang, n int) string {
+	s := strconv.Itoa(n)
+	neg := strings.HasPrefix(s, "-")
+	if neg {
+		s = s[1:]
+	}
+	var b strings.Builder
+	if neg {
+		b.WriteByte('-')
+	}
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
+}
+
+// Pct renders a percentage with one decimal: "11.8 %" in English text as the
+// model page writes it, "11.8%" in Korean.
+func Pct(lang Lang, p float64) string {
+	s := strconv.FormatFloat(p, 'f', 1, 64)
+	if lang == KO {
+		return s + "%"
+	}
+	return s + " %"
+}
