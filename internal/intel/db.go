@@ -1,0 +1,184 @@
+package intel
+
+import (
+	"cmp"
+	_ "embed"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/porthole/porthole/internal/ports"
+)
+
+// The embedded data files. They are strings, not an embed.FS, so that parsing
+// slices them without a copy.
+var (
+	//go:embed data/threats-classic.txt
+	threatsClassic string
+	//go:embed data/threats-modern.txt
+	threatsModern string
+	//go:embed data/rmm-tunnels.txt
+	rmmTunnels string
+	//go:embed data/uses.txt
+	uses string
+)
+
+// files lists the embedded files in load order, with the names used in
+// error messages and Entry.File.
+var files = [...]struct {
+	name string
+	text *string
+}{
+	{"data/threats-classic.txt", &threatsClassic},
+	{"data/threats-modern.txt", &threatsModern},
+	{"data/rmm-tunnels.txt", &rmmTunnels},
+	{"data/uses.txt", &uses},
+}
+
+// DB is a parsed, validated set of entries. It is read-only and safe for
+// concurrent use.
+type DB struct {
+	entries []Entry
+}
+
+// New builds a DB from entries already parsed (and validated) by Parse.
+func New(entries []Entry) *DB { return &DB{entries: entries} }
+
+var (
+	defaultOnce sync.Once
+	defaultDB   *DB
+	defaultErr  error
+)
+
+// Default returns the embedded data, parsed and validated once per process.
+// An error means the shipped data files are broken; tests catch that.
+func Default() (*DB, error) {
+	defaultOnce.Do(func() { defaultDB, defaultErr = load(maxYear()) })
+	return defaultDB, defaultErr
+}
+
+func load(maxYear int) (*DB, error) {
+	seen := make(map[string]string, 256)
+	var all []Entry
+	for _, f := range files {
+		es, err := parse(f.name, *f.text, maxYear, seen)
+		if err != nil {
+			return nil, err
+		}
+		if all == nil {
+			all = make([]Entry, 0, 4*len(es))
+		}
+		all = append(all, es...)
+	}
+	return New(all), nil
+}
+
+// Entries returns every entry in file order. The slice is shared: do not
+// modify it.
+func (db *DB) Entries() []Entry { return db.entries }
+
+// Match is an entry that covers a port, with the protocol it covers the port
+// on (ports.ProtoNone: any protocol, or several).
+type Match struct {
+	Entry *Entry
+	Proto ports.Proto
+}
+
+// ForPort returns every entry covering port: threats first, then by
+// confidence (high first), then the narrower port range first (an entry about
+// 2556 alone before one about 2500-2600), then by id.
+func (db *DB) ForPort(port int) []Match {
+	var out []Match
+	for i := range db.entries {
+		e := &db.entries[i]
+		if proto, ok := e.Covers(port); ok {
+			out = append(out, Match{Entry: e, Proto: proto})
+		}
+	}
+	slices.SortStableFunc(out, func(a, b Match) int {
+		if a.Entry.IsThreat() != b.Entry.IsThreat() {
+			if a.Entry.IsThreat() {
+				return -1
+			}
+			return 1
+		}
+		if c := cmp.Compare(b.Entry.Confidence.Rank(), a.Entry.Confidence.Rank()); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(width(a.Entry, port), width(b.Entry, port)); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Entry.ID, b.Entry.ID)
+	})
+	return out
+}
+
+// width is the size of the narrowest reference of e covering port.
+func width(e *Entry, port int) int {
+	w := ports.Max + 1
+	for _, r := range e.Ports {
+		if r.Contains(port) && r.High-r.Low+1 < w {
+			w = r.High - r.Low + 1
+		}
+	}
+	return w
+}
+
+// Search returns the entries whose id, name, aliases, description, Korean
+// description or legitimate-use note contain text, case-insensitively, in
+// file order. Empty text matches nothing.
+func (db *DB) Search(text string) []*Entry {
+	q := strings.ToLower(strings.TrimSpace(text))
+	if q == "" {
+		return nil
+	}
+	var out []*Entry
+	for i := range db.entries {
+		e := &db.entries[i]
+		if containsFold(e.ID, q) || containsFold(e.Name, q) || containsFold(e.Description, q) ||
+			containsFold(e.DescriptionKO, q) || containsFold(e.Legit, q) {
+			out = append(out, e)
+			continue
+		}
+		for _, a := range e.Aliases {
+			if containsFold(a, q) {
+				out = append(out, e)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// containsFold reports whether s contains lower (already lower-cased).
+func containsFold(s, lower string) bool {
+	return strings.Contains(strings.ToLower(s), lower)
+}
+
+// Ports returns the distinct port numbers, ascending, covered by at least one
+// entry of category cat. Ranges count every port inside them.
+func (db *DB) Ports(cat Category) []int {
+	var set [ports.Max + 1]bool
+	n := 0
+	for i := range db.entries {
+		e := &db.entries[i]
+		if e.Category != cat {
+			continue
+		}
+		for _, r := range e.Ports {
+			for p := r.Low; p <= r.High; p++ {
+				if !set[p] {
+					set[p] = true
+					n++
+				}
+			}
+		}
+	}
+	out := make([]int, 0, n)
+	for p, ok := range set {
+		if ok {
+			out = append(out, p)
+		}
+	}
+	return out
+}

@@ -1,0 +1,421 @@
+package intel
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/porthole/porthole/internal/ports"
+)
+
+// minYear is the earliest plausible year of an entry.
+const minYear = 1980
+
+func maxYear() int { return time.Now().Year() }
+
+// Parse reads one data file: stanzas separated by blank lines, each a list of
+// "key: value" lines. A line starting with "#" is a comment; a line starting
+// with a space or tab continues the value above it. Unknown keys, repeated
+// single-valued keys, missing required keys, duplicate ids and invalid values
+// are errors of type *Error reading "file:line: key: message".
+func Parse(file string, data []byte) ([]Entry, error) {
+	// One copy of the input; every value is a substring of it.
+	return parse(file, string(data), maxYear(), map[string]string{})
+}
+
+// parse does the work of Parse on a string, so that the embedded files
+// (declared as strings) are parsed without copying. seen maps ids to the
+// place they were first defined, across files.
+func parse(file, text string, maxYear int, seen map[string]string) ([]Entry, error) {
+	p := parser{file: file, maxYear: maxYear, seen: seen}
+	p.entries = make([]Entry, 0, strings.Count(text, "\nid:")+1)
+	lineNo := 0
+	for len(text) > 0 {
+		var line string
+		if i := strings.IndexByte(text, '\n'); i >= 0 {
+			line, text = text[:i], text[i+1:]
+		} else {
+			line, text = text, ""
+		}
+		lineNo++
+		line = strings.TrimSuffix(line, "\r")
+		if err := p.line(lineNo, line); err != nil {
+			return nil, err
+		}
+	}
+	if err := p.flush(); err != nil {
+		return nil, err
+	}
+	return p.entries, nil
+}
+
+// field is one key with its value, possibly continued over several lines.
+type field struct {
+	key   string
+	value string
+	line  int
+	cont  []string // continuation lines, trimmed; joined with spaces
+}
+
+func (f *field) text() string {
+	if len(f.cont) == 0 {
+		return f.value
+	}
+	return f.value + " " + strings.Join(f.cont, " ")
+}
+
+type parser struct {
+	file    string
+	maxYear int
+	seen    map[string]string
+	entries []Entry
+	fields  []field // the stanza being read
+	start   int     // its first line
+}
+
+func (p *parser) errorf(line int, key, format string, args ...any) error {
+	return &Error{File: p.file, Line: line, Key: key, Msg: fmt.Sprintf(format, args...)}
+}
+
+func (p *parser) line(n int, line string) error {
+	switch {
+	case strings.TrimSpace(line) == "":
+		return p.flush()
+	case line[0] == '#':
+		return nil
+	case line[0] == ' ' || line[0] == '\t':
+		if len(p.fields) == 0 {
+			return p.errorf(n, "", "continuation line outside a value (indented text must follow a key: value line)")
+		}
+		f := &p.fields[len(p.fields)-1]
+		f.cont = append(f.cont, strings.TrimSpace(line))
+		return nil
+	}
+	key, value, ok := strings.Cut(line, ":")
+	if !ok {
+		return p.errorf(n, "", "expected \"key: value\", got %q", clip(line))
+	}
+	key = strings.TrimSpace(key)
+	if !knownKey(key) {
+		return p.errorf(n, key, "unknown key %q", clip(key))
+	}
+	if len(p.fields) == 0 {
+		p.start = n
+	}
+	p.fields = append(p.fields, field{key: key, value: strings.TrimSpace(value), line: n})
+	return nil
+}
+
+func knownKey(k string) bool {
+	switch k {
+	case "id", "name", "aliases", "kind", "category", "ports", "years", "confidence",
+		"description", "description-ko", "legit", "source":
+		return true
+	}
+	return false
+}
+
+// repeatable keys may appear more than once in a stanza.
+func repeatable(k string) bool { return k == "source" }
+
+// required keys must appear in every stanza.
+var required = [...]string{"id", "name", "kind", "ports", "confidence", "description", "source"}
+
+// flush turns the fields read so far into an Entry.
+func (p *parser) flush() error {
+	if len(p.fields) == 0 {
+		return nil
+	}
+	fields := p.fields
+	p.fields = p.fields[:0]
+	e := Entry{File: p.file, Line: p.start}
+	var have [16]bool // indexed by keyIndex
+	category := ""
+	categoryLine := 0
+	for i := range fields {
+		f := &fields[i]
+		k := keyIndex(f.key)
+		if have[k] && !repeatable(f.key) {
+			return p.errorf(f.line, f.key, "repeated in one stanza")
+		}
+		have[k] = true
+		v := f.text()
+		if v == "" {
+			return p.errorf(f.line, f.key, "empty value")
+		}
+		switch f.key {
+		case "id":
+			if msg := checkID(v); msg != "" {
+				return p.errorf(f.line, f.key, "%s", msg)
+			}
+			e.ID = v
+		case "name":
+			e.Name = v
+		case "aliases":
+			for _, a := range strings.Split(v, ";") {
+				a = strings.TrimSpace(a)
+				if a == "" {
+					return p.errorf(f.line, f.key, "empty alias (aliases are separated by ;)")
+				}
+				e.Aliases = append(e.Aliases, a)
+			}
+		case "kind":
+			e.Kind = Kind(v)
+			if !e.Kind.Valid() {
+				return p.errorf(f.line, f.key, "unknown kind %q", clip(v))
+			}
+		case "category":
+			category, categoryLine = v, f.line
+		case "ports":
+			refs, msg := parsePorts(v)
+			if msg != "" {
+				return p.errorf(f.line, f.key, "%s", msg)
+			}
+			e.Ports = refs
+		case "years":
+			y, msg := parseYears(v, p.maxYear)
+			if msg != "" {
+				return p.errorf(f.line, f.key, "%s", msg)
+			}
+			e.Years = y
+		case "confidence":
+			e.Confidence = Confidence(v)
+			if !e.Confidence.Valid() {
+				return p.errorf(f.line, f.key, "unknown confidence %q (high, medium or low)", clip(v))
+			}
+		case "description":
+			e.Description = v
+		case "description-ko":
+			e.DescriptionKO = v
+		case "legit":
+			e.Legit = v
+		case "source":
+			s, msg := parseSource(v)
+			if msg != "" {
+				return p.errorf(f.line, f.key, "%s", msg)
+			}
+			e.Sources = append(e.Sources, s)
+		}
+	}
+	for _, k := range required {
+		if !have[keyIndex(k)] {
+			return p.errorf(p.start, k, "missing (the stanza starting here needs a %s: line)", k)
+		}
+	}
+	e.Category = e.Kind.Category()
+	if category != "" {
+		e.Category = Category(category)
+		if !e.Category.Valid() {
+			return p.errorf(categoryLine, "category", "unknown category %q (threat or use)", clip(category))
+		}
+	}
+	if err := e.validate(p.maxYear); err != nil {
+		return err
+	}
+	if prev, dup := p.seen[e.ID]; dup {
+		return p.errorf(p.start, "id", "duplicate id %q (first at %s)", e.ID, prev)
+	}
+	p.seen[e.ID] = fmt.Sprintf("%s:%d", p.file, p.start)
+	p.entries = append(p.entries, e)
+	return nil
+}
+
+func keyIndex(k string) int {
+	switch k {
+	case "id":
+		return 0
+	case "name":
+		return 1
+	case "aliases":
+		return 2
+	case "kind":
+		return 3
+	case "category":
+		return 4
+	case "ports":
+		return 5
+	case "years":
+		return 6
+	case "confidence":
+		return 7
+	case "description":
+		return 8
+	case "description-ko":
+		return 9
+	case "legit":
+		return 10
+	}
+	return 11 // source
+}
+
+// checkID accepts slugs: lower-case letters, digits and inner hyphens.
+func checkID(id string) string {
+	if id == "" {
+		return "missing"
+	}
+	if len(id) > 80 {
+		return "longer than 80 characters"
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' && i > 0 && i < len(id)-1) {
+			return fmt.Sprintf("%q is not a slug (use a-z, 0-9 and inner hyphens)", clip(id))
+		}
+	}
+	return ""
+}
+
+// parsePorts reads "tcp/2556 udp/31337, any/12345 tcp/6666-6669".
+func parsePorts(v string) ([]PortRef, string) {
+	n := 1 + strings.Count(v, " ") + strings.Count(v, ",")
+	refs := make([]PortRef, 0, n)
+	for len(v) > 0 {
+		i := strings.IndexAny(v, " ,\t")
+		var tok string
+		if i < 0 {
+			tok, v = v, ""
+		} else {
+			tok, v = v[:i], v[i+1:]
+		}
+		if tok == "" {
+			continue
+		}
+		proto, num, ok := strings.Cut(tok, "/")
+		if !ok {
+			return nil, fmt.Sprintf("%q needs a protocol: tcp/N, udp/N or any/N", clip(tok))
+		}
+		var r PortRef
+		if proto == "any" {
+			r.Proto = ports.ProtoNone
+		} else if p, known := ports.ParseProto(proto); known && proto != "" {
+			r.Proto = p
+		} else {
+			return nil, fmt.Sprintf("unknown protocol %q in %q (tcp, udp, sctp, dccp or any)", clip(proto), clip(tok))
+		}
+		lo, hi, isRange := strings.Cut(num, "-")
+		var okLo, okHi bool
+		r.Low, okLo = atoiPort(lo)
+		r.High, okHi = r.Low, okLo
+		if isRange {
+			r.High, okHi = atoiPort(hi)
+		}
+		if !okLo || !okHi {
+			return nil, fmt.Sprintf("bad port %q (0-65535, or a range low-high)", clip(tok))
+		}
+		if r.Low > r.High {
+			return nil, fmt.Sprintf("range %q runs backwards", clip(tok))
+		}
+		refs = append(refs, r)
+	}
+	if len(refs) == 0 {
+		return nil, "no ports"
+	}
+	return refs, ""
+}
+
+// atoiPort reads 0..65535 written with 1 to 5 decimal digits.
+func atoiPort(s string) (int, bool) {
+	if s == "" || len(s) > 5 {
+		return 0, false
+	}
+	n := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n, n <= ports.Max
+}
+
+// parseYears reads "2004", "2003-2005" or "2019-".
+func parseYears(v string, maxYear int) (Years, string) {
+	from, to, isRange := strings.Cut(v, "-")
+	var y Years
+	var ok bool
+	if y.From, ok = atoiYear(from); !ok {
+		return Years{}, fmt.Sprintf("bad year %q (write 2004, 2003-2005 or 2019-)", clip(v))
+	}
+	switch {
+	case !isRange:
+		y.To = y.From
+	case to == "":
+		// open: still seen
+	default:
+		if y.To, ok = atoiYear(to); !ok {
+			return Years{}, fmt.Sprintf("bad year %q (write 2004, 2003-2005 or 2019-)", clip(v))
+		}
+	}
+	if y.From < minYear || y.From > maxYear || y.To > maxYear {
+		return Years{}, fmt.Sprintf("year out of range in %q (%d..%d)", clip(v), minYear, maxYear)
+	}
+	if y.To != 0 && y.To < y.From {
+		return Years{}, fmt.Sprintf("years %q run backwards", clip(v))
+	}
+	return y, ""
+}
+
+func atoiYear(s string) (int, bool) {
+	if len(s) != 4 {
+		return 0, false
+	}
+	n := 0
+	for i := 0; i < 4; i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return 0, false
+		}
+		n = n*10 + int(s[i]-'0')
+	}
+	return n, true
+}
+
+// parseSource reads "Title | https://url". The URL follows the last "|".
+func parseSource(v string) (Source, string) {
+	i := strings.LastIndexByte(v, '|')
+	if i < 0 {
+		return Source{}, "expected \"Title | https://url\""
+	}
+	s := Source{Title: strings.TrimSpace(v[:i]), URL: strings.TrimSpace(v[i+1:])}
+	if s.Title == "" {
+		return Source{}, "a source needs a title before the |"
+	}
+	if msg := checkURL(s.URL); msg != "" {
+		return Source{}, msg
+	}
+	return s, ""
+}
+
+// checkURL accepts absolute http and https URLs with a host and no spaces
+// or control characters. It is deliberately cheaper than net/url.
+func checkURL(u string) string {
+	rest, ok := strings.CutPrefix(u, "https://")
+	if !ok {
+		rest, ok = strings.CutPrefix(u, "http://")
+	}
+	if !ok {
+		return fmt.Sprintf("URL %q is not an absolute http(s) URL", clip(u))
+	}
+	host := rest
+	if i := strings.IndexAny(rest, "/?#"); i >= 0 {
+		host = rest[:i]
+	}
+	if host == "" || strings.HasPrefix(host, ".") || !strings.Contains(host, ".") {
+		return fmt.Sprintf("URL %q has no host name", clip(u))
+	}
+	for i := 0; i < len(u); i++ {
+		if u[i] <= ' ' || u[i] == 0x7f || u[i] == '"' || u[i] == '<' || u[i] == '>' || u[i] == '\\' {
+			return fmt.Sprintf("URL %q contains a space, quote or control character", clip(u))
+		}
+	}
+	return ""
+}
+
+// clip shortens text quoted in error messages.
+func clip(s string) string {
+	const max = 60
+	if len(s) <= max {
+		return s
+	}
+	return s[:max] + "…"
+}
