@@ -1,0 +1,341 @@
+// Package sqlite is the default feedback store: one SQLite file, through the pure-Go modernc.org/sqlite driver so
+// that CGO_ENABLED=0 cross-builds keep working.
+//
+// The database runs in WAL mode with synchronous=FULL, so a record is on disk when Add returns. Writes go through a
+// pool of one connection (SQLite has one writer at a time anyway, and queuing in Go is fairer than SQLite's busy
+// handler under load); reads use their own small pool and are not blocked by the writer.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/porthole/porthole/internal/store/record"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+)
+
+//go:embed migrations/*.sql
+var migrationFS embed.FS
+
+// BusyTimeout is how long a connection waits for a lock held by another connection or process.
+const BusyTimeout = 10 * time.Second
+
+// Store is a feedback store in one SQLite file.
+type Store struct {
+	w, r      *sql.DB
+	now       func() time.Time
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// Option configures Open.
+type Option func(*Store)
+
+// WithClock sets the clock used for records added with a zero Created time.
+func WithClock(now func() time.Time) Option { return func(s *Store) { s.now = now } }
+
+// Open opens (creating if needed) the database at path and applies pending migrations. The directory is created
+// with mode 0700, since comments are user data.
+func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
+	if path == "" {
+		return nil, errors.New("sqlite: empty database path")
+	}
+	if dir := filepath.Dir(path); dir != "" {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return nil, fmt.Errorf("sqlite: creating %s: %w", dir, err)
+		}
+	}
+	s := &Store{now: time.Now}
+	for _, o := range opts {
+		o(s)
+	}
+	var err error
+	if s.w, err = openDB(path, false); err != nil {
+		return nil, err
+	}
+	s.w.SetMaxOpenConns(1)
+	if err := s.migrate(ctx); err != nil {
+		s.w.Close()
+		return nil, err
+	}
+	if s.r, err = openDB(path, true); err != nil {
+		s.w.Close()
+		return nil, err
+	}
+	s.r.SetMaxOpenConns(4)
+	return s, nil
+}
+
+func openDB(path string, readOnly bool) (*sql.DB, error) {
+	q := url.Values{}
+	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", BusyTimeout.Milliseconds()))
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "synchronous(FULL)")
+	q.Add("_pragma", "foreign_keys(ON)")
+	if readOnly {
+		q.Add("_pragma", "query_only(ON)")
+	} else {
+		// Take the write lock when a transaction starts, not on its first write, so two writers never deadlock
+		// upgrading read locks.
+		q.Set("_txlock", "immediate")
+	}
+	// The file: URI form with an escaped path keeps "?" or "#" in a file name from being read as parameters.
+	u := url.URL{Scheme: "file", Path: filepath.ToSlash(path), RawQuery: q.Encode()}
+	if !strings.HasPrefix(u.Path, "/") {
+		u.Opaque = (&url.URL{Path: u.Path}).EscapedPath()
+	}
+	db, err := sql.Open("sqlite", u.String())
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: opening %s: %w", path, err)
+	}
+	db.SetConnMaxIdleTime(time.Minute)
+	return db, nil
+}
+
+func (s *Store) migrate(ctx context.Context) error {
+	ms, err := record.ReadMigrations(migrationFS, "migrations")
+	if err != nil {
+		return err
+	}
+	if _, err := s.w.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version INTEGER PRIMARY KEY,
+		name    TEXT    NOT NULL,
+		applied INTEGER NOT NULL
+	)`); err != nil {
+		return fmt.Errorf("sqlite: creating schema_migrations: %w", err)
+	}
+	for _, m := range ms {
+		if err := s.apply(ctx, m); err != nil {
+			return err
+		}
+	}
+	var newest int
+	if err := s.w.QueryRowContext(ctx, `SELECT coalesce(max(version), 0) FROM schema_migrations`).Scan(&newest); err != nil {
+		return fmt.Errorf("sqlite: reading schema version: %w", err)
+	}
+	if newest > len(ms) {
+		return fmt.Errorf("sqlite: database schema version %d is newer than this program knows (%d)", newest, len(ms))
+	}
+	return nil
+}
+
+// apply runs one migration in its own immediate transaction, unless it is already recorded; a second process
+// migrating at the same time waits for the lock and then finds the version present.
+func (s *Store) apply(ctx context.Context, m record.Migration) error {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("sqlite: migration %s: %w", m.Name, err)
+	}
+	defer tx.Rollback()
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE version = ?`, m.Version).Scan(&n); err != nil {
+		return fmt.Errorf("sqlite: migration %s: %w", m.Name, err)
+	}
+	if n > 0 {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
+		return fmt.Errorf("sqlite: migration %s: %w", m.Name, err)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied) VALUES (?, ?, ?)`,
+		m.Version, m.Name, time.Now().UnixMicro()); err != nil {
+		return fmt.Errorf("sqlite: recording migration %s: %w", m.Name, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("sqlite: migration %s: %w", m.Name, err)
+	}
+	return nil
+}
+
+// SchemaVersion returns the newest applied migration.
+func (s *Store) SchemaVersion(ctx context.Context) (int, error) {
+	var v int
+	err := s.r.QueryRowContext(ctx, `SELECT coalesce(max(version), 0) FROM schema_migrations`).Scan(&v)
+	return v, s.wrap("schema version", err)
+}
+
+// Check runs SQLite's integrity check and returns an error unless the database is intact.
+func (s *Store) Check(ctx context.Context) error {
+	rows, err := s.r.QueryContext(ctx, `PRAGMA integrity_check`)
+	if err != nil {
+		return s.wrap("integrity check", err)
+	}
+	defer rows.Close()
+	var msgs []string
+	for rows.Next() {
+		var m string
+		if err := rows.Scan(&m); err != nil {
+			return s.wrap("integrity check", err)
+		}
+		msgs = append(msgs, m)
+	}
+	if err := rows.Err(); err != nil {
+		return s.wrap("integrity check", err)
+	}
+	if len(msgs) != 1 || msgs[0] != "ok" {
+		return fmt.Errorf("sqlite: integrity check: %s", strings.Join(msgs, "; "))
+	}
+	return nil
+}
+
+// Add implements store.Store. The insert runs in autocommit mode: it has returned only after the commit (and,
+// with synchronous=FULL, the WAL fsync).
+func (s *Store) Add(ctx context.Context, f record.Feedback) (int64, error) {
+	if err := f.Validate(); err != nil {
+		return 0, err
+	}
+	if f.Created.IsZero() {
+		f.Created = s.now()
+	}
+	f = f.Normalize()
+	var id int64
+	err := s.w.QueryRowContext(ctx,
+		`INSERT INTO feedback (port, lang, rating, comment, created) VALUES (?, ?, ?, ?, ?) RETURNING id`,
+		f.Port, f.Lang, f.Rating, f.Comment, f.Created.UnixMicro()).Scan(&id)
+	if err != nil {
+		return 0, s.wrap("add", err)
+	}
+	return id, nil
+}
+
+const columns = `id, port, lang, rating, comment, created`
+
+type scanner interface{ Scan(...any) error }
+
+func scan(row scanner) (record.Feedback, error) {
+	var f record.Feedback
+	var created int64
+	err := row.Scan(&f.ID, &f.Port, &f.Lang, &f.Rating, &f.Comment, &created)
+	f.Created = time.UnixMicro(created).UTC()
+	return f, err
+}
+
+// Get implements store.Store.
+func (s *Store) Get(ctx context.Context, id int64) (record.Feedback, error) {
+	f, err := scan(s.r.QueryRowContext(ctx, `SELECT `+columns+` FROM feedback WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return record.Feedback{}, fmt.Errorf("%w: id %d", record.ErrNotFound, id)
+	}
+	return f, s.wrap("get", err)
+}
+
+// List implements store.Store.
+func (s *Store) List(ctx context.Context, o record.ListOptions) ([]record.Feedback, error) {
+	// The filters are fixed SQL with placeholders; an unused filter is switched off by its own parameter.
+	rows, err := s.r.QueryContext(ctx, `SELECT `+columns+` FROM feedback
+		WHERE (? = 0 OR port = ?) AND (? = '' OR lang = ?) AND (? = 0 OR id < ?)
+		ORDER BY id DESC LIMIT ?`,
+		o.ByPort, o.Port, o.Lang, o.Lang, o.BeforeID, o.BeforeID, o.EffectiveLimit())
+	if err != nil {
+		return nil, s.wrap("list", err)
+	}
+	defer rows.Close()
+	out := []record.Feedback{}
+	for rows.Next() {
+		f, err := scan(rows)
+		if err != nil {
+			return nil, s.wrap("list", err)
+		}
+		out = append(out, f)
+	}
+	return out, s.wrap("list", rows.Err())
+}
+
+// Summary implements store.Store.
+func (s *Store) Summary(ctx context.Context, port int, lang string) (record.Counts, error) {
+	var c record.Counts
+	err := s.r.QueryRowContext(ctx, `SELECT
+			coalesce(sum(rating = 'unhelpful'), 0), coalesce(sum(rating = 'neutral'), 0), coalesce(sum(rating = 'helpful'), 0)
+		FROM feedback WHERE port = ? AND (? = '' OR lang = ?)`, port, lang, lang).
+		Scan(&c.Unhelpful, &c.Neutral, &c.Helpful)
+	return c, s.wrap("summary", err)
+}
+
+// Ports implements store.Store.
+func (s *Store) Ports(ctx context.Context, limit int) ([]record.PortCounts, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT port,
+			sum(rating = 'unhelpful'), sum(rating = 'neutral'), sum(rating = 'helpful')
+		FROM feedback GROUP BY port ORDER BY count(*) DESC, port LIMIT ?`,
+		record.ListOptions{Limit: limit}.EffectiveLimit())
+	if err != nil {
+		return nil, s.wrap("ports", err)
+	}
+	defer rows.Close()
+	out := []record.PortCounts{}
+	for rows.Next() {
+		var p record.PortCounts
+		if err := rows.Scan(&p.Port, &p.Unhelpful, &p.Neutral, &p.Helpful); err != nil {
+			return nil, s.wrap("ports", err)
+		}
+		out = append(out, p)
+	}
+	return out, s.wrap("ports", rows.Err())
+}
+
+// Export implements store.Store. It reads in pages, so no read transaction stays open while fn runs and a slow
+// consumer never holds back WAL checkpoints.
+func (s *Store) Export(ctx context.Context, fn func(record.Feedback) error) error {
+	const page = 500
+	var after int64
+	for {
+		rows, err := s.r.QueryContext(ctx,
+			`SELECT `+columns+` FROM feedback WHERE id > ? ORDER BY id LIMIT ?`, after, page)
+		if err != nil {
+			return s.wrap("export", err)
+		}
+		batch := make([]record.Feedback, 0, page)
+		for rows.Next() {
+			f, err := scan(rows)
+			if err != nil {
+				rows.Close()
+				return s.wrap("export", err)
+			}
+			batch = append(batch, f)
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return s.wrap("export", err)
+		}
+		for _, f := range batch {
+			if err := fn(f); err != nil {
+				return err
+			}
+		}
+		if len(batch) < page {
+			return nil
+		}
+		after = batch[len(batch)-1].ID
+	}
+}
+
+// Close implements store.Store: it checkpoints the WAL into the main file (through the writer's close) and
+// releases both pools.
+func (s *Store) Close() error {
+	s.closeOnce.Do(func() {
+		rerr := s.r.Close()
+		werr := s.w.Close()
+		s.closeErr = errors.Join(rerr, werr)
+	})
+	return s.closeErr
+}
+
+func (s *Store) wrap(op string, err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, sql.ErrConnDone), err.Error() == "sql: database is closed":
+		return fmt.Errorf("sqlite: %s: %w", op, record.ErrClosed)
+	}
+	return fmt.Errorf("sqlite: %s: %w", op, err)
+}
