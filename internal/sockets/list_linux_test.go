@@ -1,0 +1,467 @@
+package sockets
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+)
+
+func mustList(t testing.TB, q Query) []Listener {
+	t.Helper()
+	ls, err := List(context.Background(), q)
+	if err != nil {
+		t.Fatalf("List(%+v): %v", q, err)
+	}
+	return ls
+}
+
+func findPort(ls []Listener, proto string, port int) []Listener {
+	var out []Listener
+	for _, l := range ls {
+		if l.Proto == proto && l.Port == port {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+func hasOwner(l Listener, pid int) bool {
+	for _, o := range l.Owners {
+		if o.PID == pid {
+			return true
+		}
+	}
+	return false
+}
+
+func TestListKinds(t *testing.T) {
+	h := startHelper(t, "tcp4,tcp6,tcp6any,tcpdual,tcp4any,udp4,udp6,udp6any,udpdual,udp4any,udpconn,tcpconn", "")
+	ls := mustList(t, Query{})
+	self := selfNetNS()
+	tests := []struct {
+		kind, proto string
+		family      int
+		addr        string
+		dual        bool
+	}{
+		{"tcp4", "tcp", 4, "127.0.0.1", false},
+		{"tcp6", "tcp", 6, "::1", false},
+		{"tcp6any", "tcp", 6, "::", false},
+		{"tcpdual", "tcp", 6, "::", true},
+		{"tcp4any", "tcp", 4, "0.0.0.0", false},
+		{"udp4", "udp", 4, "127.0.0.1", false},
+		{"udp6", "udp", 6, "::1", false},
+		{"udp6any", "udp", 6, "::", false},
+		{"udpdual", "udp", 6, "::", true},
+		{"udp4any", "udp", 4, "0.0.0.0", false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.kind, func(t *testing.T) {
+			port := h.ports[tc.kind][0]
+			got := findPort(ls, tc.proto, port)
+			if len(got) != 1 {
+				t.Fatalf("%d rows for %s/%d, want 1: %+v", len(got), tc.proto, port, got)
+			}
+			l := got[0]
+			if l.Family != tc.family || l.Addr != netip.MustParseAddr(tc.addr) || l.DualStack != tc.dual {
+				t.Errorf("got family %d addr %s dual %v, want %d %s %v", l.Family, l.Addr, l.DualStack, tc.family, tc.addr, tc.dual)
+			}
+			if !hasOwner(l, h.pid) {
+				t.Errorf("owners %+v do not include helper pid %d (reason %q)", l.Owners, h.pid, l.OwnerUnknownReason)
+			}
+			if l.NetNS != self || !l.HostNetNS {
+				t.Errorf("netns %d host %v, want %d true", l.NetNS, l.HostNetNS, self)
+			}
+			if l.UID != os.Geteuid() || l.Inode == 0 {
+				t.Errorf("uid %d inode %d", l.UID, l.Inode)
+			}
+			o := l.Owners[0]
+			exe, _ := os.Executable()
+			if o.Exe != exe || o.ExeDeleted || len(o.Cmdline) == 0 || o.Name == "" || o.UID != os.Geteuid() || o.User == "" || o.NetNS != self {
+				t.Errorf("owner info %+v", o)
+			}
+		})
+	}
+	for _, kind := range []string{"udpconn", "tcpconn"} {
+		port := h.ports[kind][0]
+		if got := append(findPort(ls, "udp", port), findPort(ls, "tcp", port)...); len(got) != 0 {
+			t.Errorf("%s: local port %d is listed: %+v", kind, port, got)
+		}
+	}
+}
+
+func TestListPortQuery(t *testing.T) {
+	h := startHelper(t, "tcp4,tcp4,udp4", "")
+	port := h.ports["tcp4"][1]
+	ls := mustList(t, Query{TCP: true, Low: port, High: port})
+	if len(ls) != 1 || ls[0].Port != port || ls[0].Proto != "tcp" || !hasOwner(ls[0], h.pid) {
+		t.Fatalf("port query %d: %+v", port, ls)
+	}
+	// A range covering both TCP ports and nothing else of ours.
+	lo, hi := min(h.ports["tcp4"][0], h.ports["tcp4"][1]), max(h.ports["tcp4"][0], h.ports["tcp4"][1])
+	for _, l := range mustList(t, Query{TCP: true, Low: lo, High: hi}) {
+		if l.Port < lo || l.Port > hi || l.Proto != "tcp" {
+			t.Errorf("range %d-%d returned %s/%d", lo, hi, l.Proto, l.Port)
+		}
+	}
+	udp := h.ports["udp4"][0]
+	ls = mustList(t, Query{UDP: true, Low: udp, High: udp, NoOwners: true})
+	if len(ls) != 1 || len(ls[0].Owners) != 0 || ls[0].OwnerUnknownReason != ReasonSkipped {
+		t.Fatalf("udp query with NoOwners: %+v", ls)
+	}
+	if _, err := List(context.Background(), Query{Low: 10, High: 5}); err == nil {
+		t.Error("inverted range: no error")
+	}
+}
+
+func TestProcNetFallbackAgrees(t *testing.T) {
+	h := startHelper(t, "tcp4,tcp6any,tcpdual,udp4,udpdual,udpconn", "")
+	q, _ := Query{}.normalize()
+	var fb []Listener
+	if err := listProcNet("/proc/self/net/", q, func(l Listener) { fb = append(fb, l) }); err != nil {
+		t.Fatal(err)
+	}
+	nl := mustList(t, Query{NoOwners: true})
+	for kind, ports := range h.ports {
+		proto := kind[:3]
+		for _, p := range ports {
+			a, b := findPort(fb, proto, p), findPort(nl, proto, p)
+			if len(a) != len(b) {
+				t.Errorf("%s port %d: /proc/net %d rows, netlink %d", kind, p, len(a), len(b))
+				continue
+			}
+			for i := range a {
+				if a[i].Addr != b[i].Addr || a[i].Inode != b[i].Inode || a[i].UID != b[i].UID {
+					t.Errorf("%s port %d: /proc/net %+v, netlink %+v", kind, p, a[i], b[i])
+				}
+			}
+		}
+	}
+}
+
+// ssRow is one line of "ss -tulnpH".
+type ssRow struct {
+	proto string
+	addr  netip.Addr
+	dual  bool
+	port  int
+	pids  []int
+}
+
+func runSS(t *testing.T) []ssRow {
+	if _, err := exec.LookPath("ss"); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("ss not found (required in CI)")
+		}
+		t.Skip("ss not found")
+	}
+	out, err := exec.Command("ss", "-tulnpH").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rows []ssRow
+	for _, line := range strings.Split(string(out), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 5 {
+			continue
+		}
+		local := f[4]
+		i := strings.LastIndexByte(local, ':')
+		host, port := local[:i], local[i+1:]
+		var r ssRow
+		r.proto = f[0]
+		r.port, _ = strconv.Atoi(port)
+		host = strings.Trim(host, "[]")
+		if j := strings.IndexByte(host, '%'); j >= 0 {
+			host = host[:j]
+		}
+		if host == "*" {
+			r.addr, r.dual = netip.IPv6Unspecified(), true
+		} else if r.addr, err = netip.ParseAddr(host); err != nil {
+			t.Fatalf("ss line %q: %v", line, err)
+		}
+		for _, part := range strings.Split(line, "pid=")[1:] {
+			n, _ := strconv.Atoi(strings.SplitN(part, ",", 2)[0])
+			r.pids = append(r.pids, n)
+		}
+		rows = append(rows, r)
+	}
+	return rows
+}
+
+func TestAgainstSS(t *testing.T) {
+	h := startHelper(t, "tcp4,tcp6,tcp6any,tcpdual,udp4,udp6,udp6any,udpdual,udpconn,tcpconn", "")
+	ours := map[int]bool{}
+	for _, ps := range h.ports {
+		for _, p := range ps {
+			ours[p] = true
+		}
+	}
+	ls := mustList(t, Query{})
+	rows := runSS(t)
+	type key struct {
+		proto string
+		addr  netip.Addr
+		port  int
+		dual  bool
+		pid   int
+	}
+	got, want := map[key]bool{}, map[key]bool{}
+	for _, l := range ls {
+		if ours[l.Port] {
+			for _, o := range l.Owners {
+				got[key{l.Proto, l.Addr, l.Port, l.DualStack, o.PID}] = true
+			}
+		}
+	}
+	for _, r := range rows {
+		if ours[r.port] {
+			for _, p := range r.pids {
+				want[key{r.proto, r.addr, r.port, r.dual, p}] = true
+			}
+		}
+	}
+	for k := range want {
+		if !got[k] {
+			t.Errorf("ss has %+v, List does not", k)
+		}
+	}
+	for k := range got {
+		if !want[k] {
+			t.Errorf("List has %+v, ss does not", k)
+		}
+	}
+	if len(want) < 8 {
+		t.Errorf("ss shows only %d of our listeners", len(want))
+	}
+}
+
+func TestOtherNetNS(t *testing.T) {
+	if _, err := exec.LookPath("unshare"); err != nil {
+		t.Skip("unshare not found")
+	}
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to create a network namespace")
+	}
+	// Wildcard binds work in a fresh namespace whose loopback is still down;
+	// the namespace is ours and dies with the helper.
+	h := startHelper(t, "tcp4any,udp4any", "", "unshare", "-n")
+	port := h.ports["tcp4any"][0]
+	for _, l := range mustList(t, Query{Low: port, High: port}) {
+		if hasOwner(l, h.pid) {
+			t.Fatalf("listener of another netns visible without AllNetNS: %+v", l)
+		}
+	}
+	ls := mustList(t, Query{Low: port, High: port, AllNetNS: true})
+	var l *Listener
+	for i := range ls {
+		if hasOwner(ls[i], h.pid) {
+			l = &ls[i]
+		}
+	}
+	if l == nil {
+		t.Fatalf("AllNetNS: helper's port %d not found in %+v", port, ls)
+	}
+	if l.HostNetNS || l.NetNS == 0 || l.NetNS == selfNetNS() || l.NetNS != l.Owners[0].NetNS {
+		t.Errorf("netns fields: %+v", l)
+	}
+	// The whole listing also has it, once.
+	n := 0
+	for _, l := range mustList(t, Query{AllNetNS: true}) {
+		if l.Proto == "udp" && hasOwner(l, h.pid) {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("AllNetNS full list has %d udp rows of the helper, want 1", n)
+	}
+}
+
+func TestDeletedExecutable(t *testing.T) {
+	src, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dst := filepath.Join(t.TempDir(), "porthole-helper")
+	copyFile(t, src, dst)
+	h := startHelper(t, "tcp4", dst)
+	if err := os.Remove(dst); err != nil {
+		t.Fatal(err)
+	}
+	port := h.ports["tcp4"][0]
+	ls := mustList(t, Query{TCP: true, Low: port, High: port})
+	if len(ls) != 1 || len(ls[0].Owners) != 1 {
+		t.Fatalf("%+v", ls)
+	}
+	if o := ls[0].Owners[0]; !o.ExeDeleted || o.Exe != dst {
+		t.Errorf("exe %q deleted %v, want %q true", o.Exe, o.ExeDeleted, dst)
+	}
+}
+
+func copyFile(t *testing.T, src, dst string) {
+	t.Helper()
+	in, err := os.Open(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	out, err := os.OpenFile(dst, os.O_CREATE|os.O_WRONLY, 0o755)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		t.Fatal(err)
+	}
+	if err := out.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Processes that start and exit while the walk runs must be skipped quietly.
+func TestProcessExitsDuringScan(t *testing.T) {
+	exe, _ := os.Executable()
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				// The helper with an empty spec exits as soon as stdin closes.
+				cmd := exec.Command(exe, "-test.run=^$")
+				cmd.Env = append(os.Environ(), helperEnv+"=1", helperSpecEnv+"=2*tcp4,udp4")
+				cmd.Stdin = strings.NewReader("")
+				if err := cmd.Run(); err != nil {
+					t.Errorf("short-lived helper: %v", err)
+					return
+				}
+			}
+		}()
+	}
+	for range 30 {
+		if _, err := List(context.Background(), Query{}); err != nil {
+			t.Errorf("List during churn: %v", err)
+		}
+	}
+	close(stop)
+	wg.Wait()
+}
+
+func TestManyListeners(t *testing.T) {
+	if testing.Short() {
+		t.Skip("short")
+	}
+	const procs, per = 50, 100
+	hs := make([]*helper, procs)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	for i := range hs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			h := startHelper(t, strconv.Itoa(per)+"*tcp4", "")
+			mu.Lock()
+			hs[i] = h
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	ls := mustList(t, Query{TCP: true})
+	byPort := map[int]Listener{}
+	for _, l := range ls {
+		if l.Addr == netip.MustParseAddr("127.0.0.1") {
+			byPort[l.Port] = l
+		}
+	}
+	for _, h := range hs {
+		for _, p := range h.ports["tcp4"] {
+			l, ok := byPort[p]
+			if !ok {
+				t.Fatalf("port %d of pid %d missing", p, h.pid)
+			}
+			if !hasOwner(l, h.pid) {
+				t.Fatalf("port %d: owners %+v, want pid %d", p, l.Owners, h.pid)
+			}
+		}
+	}
+	// A single-port query finds the owner of one in the middle.
+	mid := hs[procs/2]
+	p := mid.ports["tcp4"][per/2]
+	got := mustList(t, Query{TCP: true, Low: p, High: p})
+	if len(got) != 1 || !hasOwner(got[0], mid.pid) {
+		t.Fatalf("port %d: %+v", p, got)
+	}
+}
+
+func TestContextCancelled(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := List(ctx, Query{}); !errors.Is(err, context.Canceled) {
+		t.Errorf("err = %v, want context.Canceled", err)
+	}
+}
+
+func TestEphemeralRange(t *testing.T) {
+	lo, hi, err := EphemeralRange()
+	if err != nil || lo < 1 || hi > 65535 || lo > hi {
+		t.Fatalf("EphemeralRange() = %d, %d, %v", lo, hi, err)
+	}
+}
+
+func TestPortFree(t *testing.T) {
+	h := startHelper(t, "tcp4,udp4,tcp6", "")
+	for _, tc := range []struct {
+		proto string
+		port  int
+	}{{"tcp", h.ports["tcp4"][0]}, {"udp", h.ports["udp4"][0]}, {"tcp", h.ports["tcp6"][0]}} {
+		if PortFree(tc.proto, tc.port) {
+			t.Errorf("PortFree(%s, %d) = true for a held port", tc.proto, tc.port)
+		}
+	}
+	if PortFree("sctp", 80) || PortFree("tcp", 0) {
+		t.Error("PortFree accepted a bad argument")
+	}
+}
+
+func BenchmarkListAll(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := List(context.Background(), Query{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkListPort(b *testing.B) {
+	h := startHelper(b, "20*tcp4", "")
+	p := h.ports["tcp4"][10]
+	b.ReportAllocs()
+	for b.Loop() {
+		ls, err := List(context.Background(), Query{TCP: true, Low: p, High: p})
+		if err != nil || len(ls) != 1 {
+			b.Fatal(err, ls)
+		}
+	}
+}
+
+func BenchmarkListNoOwners(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := List(context.Background(), Query{NoOwners: true}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
