@@ -53,6 +53,9 @@ func commands() []command {
 		{"search", "find ports by service name, description, or threat name", runSearch},
 		{"stats", "registry figures per range and protocol, ghosts, intel coverage", runStats},
 		{"update", "download IANA's registry and swap it in atomically", runUpdate},
+		{"who", "who listens on PORT here: owner process, user, executable, container", runWho},
+		{"list", "every listening socket here, with owner, service name and threat flags", runList},
+		{"suggest", "pick free, unassigned, clean ports for a new service", runSuggest},
 		{"version", "print the program and registry versions", runVersion},
 	}
 }

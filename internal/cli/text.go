@@ -6,7 +6,6 @@ import (
 	"io"
 	"os"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/porthole/porthole/internal/i18n"
 )
@@ -139,8 +138,26 @@ func displayWidth(s string) int {
 			n++
 		}
 	}
-	_ = utf8.RuneError
 	return n
+}
+
+// truncate shortens s to at most w display columns, marking the cut with
+// an ellipsis.
+func truncate(s string, w int) string {
+	if displayWidth(s) <= w {
+		return s
+	}
+	var b strings.Builder
+	n := 0
+	for _, r := range s {
+		rw := displayWidth(string(r))
+		if n+rw > w-1 {
+			break
+		}
+		b.WriteRune(r)
+		n += rw
+	}
+	return b.String() + "…"
 }
 
 // writeJSON prints v indented, with a final newline, without escaping <, >

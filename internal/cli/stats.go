@@ -1,0 +1,102 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/porthole/porthole/internal/i18n"
+	"github.com/porthole/porthole/internal/intel"
+	"github.com/porthole/porthole/internal/ports"
+	"github.com/porthole/porthole/internal/registry"
+)
+
+// statsOut is `porthole stats --json`: the registry's figures (fields
+// inline) plus intel coverage.
+type statsOut struct {
+	registry.Stats
+	Intel intelStats `json:"intel"`
+}
+
+type intelStats struct {
+	Entries int            `json:"entries"`
+	Sources int            `json:"sources"`
+	ByKind  map[string]int `json:"by_kind"`
+	// ThreatPorts and UsePorts count distinct port numbers with at least one
+	// entry of the category, per range name and in total.
+	ThreatPorts map[string]int `json:"threat_ports"`
+	UsePorts    map[string]int `json:"use_ports"`
+}
+
+func runStats(_ context.Context, env *Env, args []string) error {
+	fs := newFlags(env, "stats", "", "Registry figures per range and protocol (assigned, reserved, unassigned), ghost registrations, and intel coverage, all computed from the data.")
+	asJSON := fs.Bool("json", false, "print JSON")
+	rest, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(rest) > 0 {
+		return usagef("stats takes no arguments (got %q)", rest[0])
+	}
+	k, err := loadKnowledge(env)
+	if err != nil {
+		return err
+	}
+	out := statsOut{Stats: k.reg.Stats(), Intel: coverage(k.intel)}
+	if *asJSON {
+		return writeJSON(env.Stdout, out)
+	}
+	t := newText(env, i18n.EN)
+	n := func(v int) string { return i18n.Num(i18n.EN, v) }
+	t.heading(fmt.Sprintf("IANA registry %s: %s rows (%s with a port range, %s names without a port)",
+		out.Version, n(out.Rows), n(out.RangeRows), n(out.NameOnly)))
+	for _, r := range out.Ranges {
+		t.blank()
+		t.heading(fmt.Sprintf("%s %d–%d (%s numbers)", i18n.T(i18n.EN, "range."+r.Name), r.Low, r.High, n(r.Size)))
+		if r.Name == ports.Dynamic.Name {
+			t.para(2, i18n.T(i18n.EN, "what.dynamic"))
+		} else {
+			t.line(fmt.Sprintf("  %-12s %10s %10s %10s %10s %10s", "", "tcp", "udp", "sctp", "dccp", "any"))
+			for _, row := range []struct {
+				label string
+				c     registry.ProtoCounts
+			}{{"assigned", r.Assigned}, {"reserved", r.Reserved}, {"unassigned", r.Unassigned}} {
+				t.line(fmt.Sprintf("  %-12s %10s %10s %10s %10s %10s", row.label,
+					n(row.c.TCP), n(row.c.UDP), n(row.c.SCTP), n(row.c.DCCP), n(row.c.Any)))
+			}
+			t.para(2, fmt.Sprintf("%s of %s numbers (%s) carry a service for some protocol; %s ghost registrations (named, with no assignee, contact or reference).",
+				n(r.Assigned.Any), n(r.Size), i18n.Pct(i18n.EN, pct(r.Assigned.Any, r.Size)), n(r.Ghosts)))
+		}
+		t.para(2, fmt.Sprintf("intel: %s ports with a threat on record, %s with an unofficial use",
+			n(out.Intel.ThreatPorts[r.Name]), n(out.Intel.UsePorts[r.Name])))
+	}
+	t.blank()
+	t.heading(fmt.Sprintf("Intel: %s entries citing %s sources; %s ports with threats, %s with unofficial uses",
+		n(out.Intel.Entries), n(out.Intel.Sources), n(out.Intel.ThreatPorts["total"]), n(out.Intel.UsePorts["total"])))
+	return t.err
+}
+
+func pct(n, of int) float64 {
+	if of == 0 {
+		return 0
+	}
+	return float64(int(float64(n)*1000/float64(of)+0.5)) / 10
+}
+
+func coverage(db *intel.DB) intelStats {
+	st := intelStats{ByKind: map[string]int{}, ThreatPorts: map[string]int{}, UsePorts: map[string]int{}}
+	for _, e := range db.Entries() {
+		st.Entries++
+		st.Sources += len(e.Sources)
+		st.ByKind[string(e.Kind)]++
+	}
+	for _, c := range []struct {
+		cat intel.Category
+		m   map[string]int
+	}{{intel.Threat, st.ThreatPorts}, {intel.Use, st.UsePorts}} {
+		for _, p := range db.Ports(c.cat) {
+			c.m[ports.RangeOf(p).Name]++
+			c.m["total"]++
+		}
+	}
+	return st
+}

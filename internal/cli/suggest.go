@@ -1,0 +1,139 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+
+	"github.com/porthole/porthole/internal/ports"
+	"github.com/porthole/porthole/internal/registry"
+	"github.com/porthole/porthole/internal/sockets"
+)
+
+// suggestion is one port proposed for a new service, with the reasons it
+// qualifies.
+type suggestion struct {
+	Port    int      `json:"port"`
+	Reasons []string `json:"reasons"`
+}
+
+func runSuggest(ctx context.Context, env *Env, args []string) error {
+	fs := newFlags(env, "suggest", "[flags]", "Pick ports for a new service: unassigned at IANA for tcp and udp, with no intel entry, outside this machine's ephemeral range, and free here. Each pick is explained.")
+	asJSON := fs.Bool("json", false, "print JSON")
+	count := fs.Int("count", 3, "how many ports to suggest (1-100)")
+	rangeName := fs.String("range", "registered", "range to pick from: registered, dynamic, or LOW-HIGH")
+	seed := fs.Uint64("seed", 0, "seed for a repeatable pick (0: random)")
+	rest, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(rest) > 0 {
+		return usagef("suggest takes no arguments (got %q)", rest[0])
+	}
+	if *count < 1 || *count > 100 {
+		return usagef("--count %d: give 1 to 100", *count)
+	}
+	low, high, err := suggestRange(*rangeName)
+	if err != nil {
+		return err
+	}
+	k, err := loadKnowledge(env)
+	if err != nil {
+		return err
+	}
+	ephLow, ephHigh, ephErr := env.Ephemeral()
+	ls, err := sockets.List(ctx, sockets.Query{NoOwners: true})
+	if err != nil {
+		return listError(err)
+	}
+	busy := map[int]bool{}
+	for _, l := range ls {
+		busy[l.Port] = true
+	}
+	var candidates []int
+	for p := low; p <= high; p++ {
+		if busy[p] || (ephErr == nil && p >= ephLow && p <= ephHigh) {
+			continue
+		}
+		if k.reg.StatusOf(p, ports.TCP) != registry.StatusUnassigned && !ports.Dynamic.Contains(p) {
+			continue
+		}
+		if k.reg.StatusOf(p, ports.UDP) != registry.StatusUnassigned && !ports.Dynamic.Contains(p) {
+			continue
+		}
+		if len(k.reg.Port(p)) > 0 && !allUnassignedRows(k.reg, p) {
+			continue
+		}
+		if len(k.intel.ForPort(p)) > 0 {
+			continue
+		}
+		candidates = append(candidates, p)
+	}
+	s := *seed
+	if s == 0 {
+		s = rand.Uint64()
+	}
+	rng := rand.New(rand.NewPCG(s, s>>1|1))
+	rng.Shuffle(len(candidates), func(i, j int) { candidates[i], candidates[j] = candidates[j], candidates[i] })
+	var out []suggestion
+	for _, p := range candidates {
+		if len(out) == *count {
+			break
+		}
+		// The listener list may be a moment old; a bind test settles it.
+		if !sockets.PortFree("tcp", p) || !sockets.PortFree("udp", p) {
+			continue
+		}
+		reasons := []string{fmt.Sprintf("%s range, %s at IANA for tcp and udp", ports.RangeOf(p).Name, k.reg.StatusOf(p, ports.TCP))}
+		reasons = append(reasons, "no threat or use on record in porthole's intel")
+		if ephErr == nil {
+			reasons = append(reasons, fmt.Sprintf("outside this machine's ephemeral range %d-%d", ephLow, ephHigh))
+		}
+		reasons = append(reasons, "free here: nothing listens on it, and tcp and udp binds succeed")
+		out = append(out, suggestion{Port: p, Reasons: reasons})
+	}
+	if len(out) == 0 {
+		return &notFound{fmt.Sprintf("no port in %d-%d meets every condition", low, high)}
+	}
+	if *asJSON {
+		return writeJSON(env.Stdout, map[string]any{"candidates": len(candidates), "suggestions": out})
+	}
+	t := newText(env, "en")
+	for _, s := range out {
+		t.line(t.bold(fmt.Sprint(s.Port)))
+		for _, r := range s.Reasons {
+			t.hang(2, 4, "- "+r)
+		}
+	}
+	t.line(t.dim(fmt.Sprintf("picked at random from %d candidates in %d-%d", len(candidates), low, high)))
+	return t.err
+}
+
+// allUnassignedRows reports whether every registry row on p is an
+// Unassigned row (so the port has no history of a name).
+func allUnassignedRows(x *registry.Index, p int) bool {
+	for _, r := range x.Port(p) {
+		if r.Kind() != registry.Unassigned {
+			return false
+		}
+	}
+	return true
+}
+
+func suggestRange(s string) (int, int, error) {
+	if r, ok := ports.RangeByName(s); ok {
+		if r == ports.WellKnown {
+			return 0, 0, usagef("--range %s: well-known ports need privileges and IANA review; pick from registered or dynamic", s)
+		}
+		return r.Low, r.High, nil
+	}
+	spec, err := ports.ParseSpec(s)
+	if err != nil || spec.IsService() || spec.Proto != ports.ProtoNone || !strings.Contains(s, "-") {
+		return 0, 0, usagef("--range %q: use registered, dynamic, or LOW-HIGH such as 20000-30000", s)
+	}
+	if spec.Low < 1024 {
+		return 0, 0, usagef("--range %q: start at 1024 or above", s)
+	}
+	return spec.Low, spec.High, nil
+}
