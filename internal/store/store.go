@@ -50,3 +50,7 @@ type Store interface {
 	// Close releases the store. Calling it again does nothing and returns nil.
 	Close() error
 }
+
+// ValidateComment checks a comment as Add does: valid UTF-8, at most 1,000 runes, no control characters other than
+// tab, line feed and carriage return.
+func ValidateComment(s string) error { return record.ValidateComment(s) }
