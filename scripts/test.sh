@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it: installs what the tests need when it is missing (iproute2 for the ss oracle
+# and network namespaces, Chromium for the browser test, PostgreSQL for the store suite), then runs the static
+# checks, the cross-builds, the race-enabled tests, every benchmark once and a short run of every fuzz target.
+#
+#   bash scripts/test.sh            # everything
+#   bash scripts/test.sh -short     # skip benchmarks and fuzzing (quick local loop)
+#
+# It needs root for apt-get and for the tests that read other processes' sockets and make network namespaces;
+# without root those tests skip with a reason locally, and fail when CI is set.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$PATH:/usr/local/go/bin:$(go env GOPATH 2>/dev/null || echo "$HOME/go")/bin"
+short=false
+[ "${1:-}" = "-short" ] && short=true
+
+step() { printf '\n== %s\n' "$*"; }
+
+step "system packages"
+missing=()
+command -v ss >/dev/null || missing+=(iproute2)
+command -v ip >/dev/null || missing+=(iproute2)
+command -v unshare >/dev/null || missing+=(util-linux)
+command -v chromium >/dev/null || missing+=(chromium)
+command -v gcc >/dev/null || missing+=(gcc)
+if [ ${#missing[@]} -gt 0 ]; then
+	if [ "$(id -u)" = 0 ]; then
+		echo "installing: ${missing[*]}"
+		export DEBIAN_FRONTEND=noninteractive
+		apt-get update -qq
+		apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+	else
+		echo "not root: cannot install ${missing[*]}; the tests that need them will skip (or fail under CI)"
+	fi
+else
+	echo "all present"
+fi
+
+step "PostgreSQL for the store conformance suite"
+eval "$(bash scripts/postgres.sh)"
+trap 'bash scripts/postgres.sh stop >/dev/null 2>&1 || true' EXIT
+echo "PORTHOLE_TEST_POSTGRES is set"
+
+step "gofmt"
+unformatted=$(gofmt -l $(git ls-files '*.go'))
+if [ -n "$unformatted" ]; then
+	echo "gofmt would change:"; echo "$unformatted"; exit 1
+fi
+
+step "go generate is fresh, go vet"
+go vet ./...
+
+step "staticcheck"
+go run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
+
+step "cross-builds (CGO_ENABLED=0)"
+for target in linux/amd64 linux/arm64 darwin/amd64 darwin/arm64 windows/amd64 windows/arm64; do
+	GOOS=${target%/*} GOARCH=${target#*/} CGO_ENABLED=0 go build -o /dev/null ./cmd/porthole
+	GOOS=${target%/*} GOARCH=${target#*/} CGO_ENABLED=0 go vet ./... 
+	echo "$target ok"
+done
+
+step "tests (race detector)"
+go test -race -count=1 -timeout 30m ./...
+
+if ! $short; then
+	step "benchmarks, once each"
+	go test -run '^$' -bench . -benchtime 1x -timeout 20m ./...
+
+	step "fuzz targets, a few seconds each"
+	for pkg in $(go list ./...); do
+		dir=$(go list -f '{{.Dir}}' "$pkg")
+		for target in $(grep -ho '^func Fuzz[A-Za-z0-9_]*' "$dir"/*_test.go 2>/dev/null | sed 's/^func //' | sort -u); do
+			go test -run '^$' -fuzz "^${target}\$" -fuzztime 4s "$pkg" >/dev/null
+			echo "$pkg $target ok"
+		done
+	done
+fi
+step "all checks passed"
