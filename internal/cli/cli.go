@@ -53,6 +53,7 @@ func commands() []command {
 		{"search", "find ports by service name, description, or threat name", runSearch},
 		{"stats", "registry figures per range and protocol, ghosts, intel coverage", runStats},
 		{"update", "download IANA's registry and swap it in atomically", runUpdate},
+		{"serve", "serve the port reference site and JSON API (local section on loopback)", runServe},
 		{"who", "who listens on PORT here: owner process, user, executable, container", runWho},
 		{"list", "every listening socket here, with owner, service name and threat flags", runList},
 		{"suggest", "pick free, unassigned, clean ports for a new service", runSuggest},
@@ -211,23 +212,32 @@ Exit status: 0 success; 1 no answer (nothing listens, nothing matches);
 `)
 }
 
+// cmdFlags is a command's flag set with what its usage text needs.
+type cmdFlags struct {
+	*flag.FlagSet
+	env           *Env
+	args, summary string
+}
+
 // newFlags makes a command's flag set. Parse errors come back as one-line
 // usage errors; -h prints the usage to stdout.
-func newFlags(env *Env, name, args, summary string) *flag.FlagSet {
+func newFlags(env *Env, name, args, summary string) *cmdFlags {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	fs.Usage = func() {
-		fmt.Fprintf(env.Stdout, "Usage: porthole %s %s\n\n%s\n\nFlags:\n", name, args, summary)
-		fs.SetOutput(env.Stdout)
-		fs.PrintDefaults()
-		fs.SetOutput(io.Discard)
-	}
-	return fs
+	fs.Usage = func() {} // the flag package calls it on every error; we print on -h only
+	return &cmdFlags{FlagSet: fs, env: env, args: args, summary: summary}
+}
+
+func (fs *cmdFlags) printUsage() {
+	fmt.Fprintf(fs.env.Stdout, "Usage: porthole %s %s\n\n%s\n\nFlags:\n", fs.Name(), fs.args, fs.summary)
+	fs.SetOutput(fs.env.Stdout)
+	fs.PrintDefaults()
+	fs.SetOutput(io.Discard)
 }
 
 // parseFlags parses flags anywhere among the arguments ("info 22 --json"),
 // as people type them. An argument such as "-1" is a (bad) port, not a flag.
-func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
+func parseFlags(fs *cmdFlags, args []string) ([]string, error) {
 	var rest []string
 	for {
 		for len(args) > 0 && negativeNumber(args[0]) {
@@ -236,7 +246,7 @@ func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
 		}
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
-				fs.Usage()
+				fs.printUsage()
 				return nil, err
 			}
 			return nil, usagef("%s: %v", fs.Name(), err)

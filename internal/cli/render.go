@@ -91,6 +91,10 @@ func renderDossier(t *text, d *dossier.Dossier) {
 	t.para(2, t.dim("IANA registry "+d.Registry))
 }
 
+// maxNotes bounds a registry row's Assignment Notes in text (some run to
+// twenty lines); --json carries them whole.
+const maxNotes = 220
+
 func renderService(t *text, s dossier.Service) {
 	l := t.lang
 	T := func(key string, args ...any) string { return i18n.T(l, key, args...) }
@@ -133,7 +137,7 @@ func renderService(t *text, s dossier.Service) {
 		t.hang(6, 6, T("what.unauth", s.UnauthorizedUse))
 	}
 	if s.Notes != "" {
-		t.hang(6, 6, t.dim(T("field.notes")+": "+strings.Join(strings.Fields(s.Notes), " ")))
+		t.hang(6, 6, t.dim(T("field.notes")+": "+truncate(strings.Join(strings.Fields(s.Notes), " "), maxNotes)))
 	}
 }
 

@@ -1,0 +1,277 @@
+package cli
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"runtime"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/porthole/porthole/internal/dossier"
+)
+
+// These tests open real sockets and start real processes. They need Linux
+// (sock_diag or /proc/net); elsewhere, and without root for other users'
+// processes, they skip locally, and fail when CI is set.
+
+func needLinux(t *testing.T) {
+	t.Helper()
+	if runtime.GOOS != "linux" {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("live listener tests need Linux, have %s", runtime.GOOS)
+		}
+		t.Skipf("live listener tests need Linux, have %s", runtime.GOOS)
+	}
+}
+
+func listenTCP(t *testing.T, addr string) int {
+	t.Helper()
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+func TestWhoFindsOwnListener(t *testing.T) {
+	needLinux(t)
+	port := listenTCP(t, "127.0.0.1:0")
+	r := run(t, "", "who", "--json", strconv.Itoa(port))
+	if r.code != 0 {
+		t.Fatalf("who %d: exit %d: %s", port, r.code, r.stderr)
+	}
+	var rows []dossier.ListenerRow
+	if err := json.Unmarshal([]byte(r.stdout), &rows); err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 1 {
+		t.Fatalf("got %d rows: %s", len(rows), r.stdout)
+	}
+	row := rows[0]
+	if row.Proto != "tcp" || row.Family != 4 || row.Address != "127.0.0.1" || row.Port != port || !row.Loopback {
+		t.Errorf("row %+v", row)
+	}
+	if row.PID == nil || *row.PID != os.Getpid() {
+		t.Errorf("pid %v, want %d (reason %q)", row.PID, os.Getpid(), row.OwnerUnknownReason)
+	}
+	exe, _ := os.Executable()
+	if row.Exe != exe || len(row.Cmdline) == 0 {
+		t.Errorf("exe %q cmdline %q, want %q", row.Exe, row.Cmdline, exe)
+	}
+	// The JSON contract: every field present, pid a number.
+	var raw []map[string]any
+	if err := json.Unmarshal([]byte(r.stdout), &raw); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"proto", "family", "address", "port", "pid", "owner_unknown_reason", "process", "uid", "user", "exe", "exe_deleted", "cmdline", "netns", "container", "dual_stack", "service", "threat"} {
+		if _, ok := raw[0][k]; !ok {
+			t.Errorf("who --json lacks %q", k)
+		}
+	}
+
+	text := run(t, "", "who", strconv.Itoa(port))
+	if text.code != 0 || !strings.Contains(text.stdout, fmt.Sprintf("127.0.0.1:%d", port)) ||
+		!strings.Contains(text.stdout, "pid "+strconv.Itoa(os.Getpid())) || !strings.Contains(text.stdout, "Port "+strconv.Itoa(port)+":") {
+		t.Errorf("who text:\n%s", text.stdout)
+	}
+	// Protocol filter: nothing on udp.
+	if u := run(t, "", "who", "udp/"+strconv.Itoa(port)); u.code != ExitNotFound {
+		t.Errorf("who udp/%d: exit %d", port, u.code)
+	}
+}
+
+func TestWhoNothingListens(t *testing.T) {
+	needLinux(t)
+	// A port we held and released: nothing listens there now.
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	r := run(t, "", "who", strconv.Itoa(port))
+	if r.code != ExitNotFound || r.stdout != "" {
+		t.Fatalf("exit %d stdout %q", r.code, r.stdout)
+	}
+	want := fmt.Sprintf("nothing listens on tcp or udp %d here", port)
+	if !strings.Contains(r.stderr, want) {
+		t.Errorf("stderr %q, want %q", r.stderr, want)
+	}
+	if j := run(t, "", "who", "--json", strconv.Itoa(port)); j.code != ExitNotFound || strings.TrimSpace(j.stdout) != "[]" {
+		t.Errorf("who --json on a free port: exit %d, %q", j.code, j.stdout)
+	}
+}
+
+func TestListIncludesUDPAndV6(t *testing.T) {
+	needLinux(t)
+	tcpPort := listenTCP(t, "127.0.0.1:0")
+	u, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer u.Close()
+	udpPort := u.LocalAddr().(*net.UDPAddr).Port
+	v6 := -1
+	if l, err := net.Listen("tcp6", "[::1]:0"); err == nil {
+		defer l.Close()
+		v6 = l.Addr().(*net.TCPAddr).Port
+	}
+	r := run(t, "", "list", "--json")
+	if r.code != 0 {
+		t.Fatalf("list: %d %s", r.code, r.stderr)
+	}
+	var rows []dossier.ListenerRow
+	if err := json.Unmarshal([]byte(r.stdout), &rows); err != nil {
+		t.Fatal(err)
+	}
+	found := map[string]bool{}
+	for _, row := range rows {
+		if row.PID == nil || *row.PID != os.Getpid() {
+			continue
+		}
+		found[fmt.Sprintf("%s/%d/%d", row.Proto, row.Family, row.Port)] = true
+	}
+	for _, k := range []string{fmt.Sprintf("tcp/4/%d", tcpPort), fmt.Sprintf("udp/4/%d", udpPort)} {
+		if !found[k] {
+			t.Errorf("list misses %s", k)
+		}
+	}
+	if v6 > 0 && !found[fmt.Sprintf("tcp/6/%d", v6)] {
+		t.Errorf("list misses tcp6 %d", v6)
+	}
+	if tcpOnly := run(t, "", "list", "--tcp", "--json"); strings.Contains(tcpOnly.stdout, `"proto": "udp"`) {
+		t.Errorf("list --tcp shows udp")
+	}
+	if text := run(t, "", "list"); !strings.Contains(text.stdout, "PROTO") || !strings.Contains(text.stdout, strconv.Itoa(tcpPort)) {
+		t.Errorf("list text:\n%s", text.stdout)
+	}
+}
+
+// TestHelperListener is not a test: run as a child process (with
+// PORTHOLE_HELPER_LISTEN set) it listens on loopback, prints the port, and
+// waits to be ended or for stdin to close.
+func TestHelperListener(t *testing.T) {
+	if os.Getenv("PORTHOLE_HELPER_LISTEN") == "" {
+		t.Skip("helper process only")
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		os.Exit(3)
+	}
+	fmt.Println(l.Addr().(*net.TCPAddr).Port)
+	go func() {
+		b := make([]byte, 1)
+		os.Stdin.Read(b)
+		os.Exit(0)
+	}()
+	time.Sleep(2 * time.Minute)
+	os.Exit(0)
+}
+
+func startHelper(t *testing.T) (*exec.Cmd, int) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperListener$")
+	cmd.Env = append(os.Environ(), "PORTHOLE_HELPER_LISTEN=1")
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		stdin.Close()
+		cmd.Process.Kill()
+		cmd.Wait()
+	})
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil {
+		t.Fatalf("helper: %v", err)
+	}
+	port, err := strconv.Atoi(strings.TrimSpace(line))
+	if err != nil {
+		t.Fatalf("helper printed %q", line)
+	}
+	return cmd, port
+}
+
+func TestWhoKill(t *testing.T) {
+	needLinux(t)
+	cmd, port := startHelper(t)
+	// Declining keeps the process.
+	r := run(t, "n\n", "who", "--kill", strconv.Itoa(port))
+	if r.code != 0 || !strings.Contains(r.stderr, "skipped") {
+		t.Fatalf("declined kill: exit %d, stderr %q", r.code, r.stderr)
+	}
+	if err := cmd.Process.Signal(zeroSignal); err != nil {
+		t.Fatalf("helper died after a declined kill: %v", err)
+	}
+	r = run(t, "", "who", "--kill", "--yes", strconv.Itoa(port))
+	if r.code != 0 || !strings.Contains(r.stdout, "sent SIGTERM to pid "+strconv.Itoa(cmd.Process.Pid)) {
+		t.Fatalf("kill --yes: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("helper still running 30 s after SIGTERM")
+	}
+	if r := run(t, "", "who", "--yes", "22"); r.code != ExitUsage {
+		t.Errorf("--yes without --kill: exit %d", r.code)
+	}
+}
+
+func TestSuggest(t *testing.T) {
+	needLinux(t)
+	r := run(t, "", "suggest", "--json", "--count", "5", "--seed", "42")
+	if r.code != 0 {
+		t.Fatalf("suggest: %d %s", r.code, r.stderr)
+	}
+	var out struct {
+		Candidates  int
+		Suggestions []suggestion
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &out); err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Suggestions) != 5 || out.Candidates < 1000 {
+		t.Fatalf("suggest: %+v", out)
+	}
+	k, err := loadKnowledge(&Env{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range out.Suggestions {
+		if s.Port < 1024 || s.Port > 49151 || (s.Port >= 32768 && s.Port <= 60999) {
+			t.Errorf("port %d outside registered range or inside the ephemeral range", s.Port)
+		}
+		if d := dossier.Build(s.Port, dossier.Sources{Registry: k.reg, Intel: k.intel}); d.Status["tcp"] != "unassigned" ||
+			d.Status["udp"] != "unassigned" || len(d.Threats)+len(d.Uses) > 0 {
+			t.Errorf("port %d: status %v, %d threats, %d uses", s.Port, d.Status, len(d.Threats), len(d.Uses))
+		}
+		if len(s.Reasons) < 3 {
+			t.Errorf("port %d has reasons %q", s.Port, s.Reasons)
+		}
+	}
+	// The same seed on the same machine state picks the same ports.
+	again := run(t, "", "suggest", "--json", "--count", "5", "--seed", "42")
+	if again.stdout != r.stdout {
+		t.Errorf("seeded suggest is not repeatable")
+	}
+	// 5000-5001 are assigned at IANA (and 5000 has common uses): no pick.
+	if r := run(t, "", "suggest", "--range", "5000-5001"); r.code != ExitNotFound || !strings.Contains(r.stderr, "no port in 5000-5001") {
+		t.Errorf("assigned range: exit %d %s", r.code, r.stderr)
+	}
+}
