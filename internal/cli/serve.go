@@ -1,0 +1,126 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/porthole/porthole/internal/web"
+)
+
+// defaultServeAddr is loopback: the site shows this machine's listeners
+// only to this machine unless told otherwise.
+const defaultServeAddr = "127.0.0.1:8025"
+
+type serveOptions struct {
+	addr           string
+	db             string
+	rateLimit      int
+	trustProxy     bool
+	showLocal      bool
+	adminTokenFile string
+	baseURL        string
+}
+
+func runServe(ctx context.Context, env *Env, args []string) error {
+	fs := newFlags(env, "serve", "[flags]", "Serve the port reference site and its JSON API. On a loopback address every port page also shows what listens on that port here.")
+	var o serveOptions
+	fs.StringVar(&o.addr, "addr", defaultServeAddr, "listen on `HOST:PORT`")
+	fs.StringVar(&o.db, "db", "", "feedback store `DSN`: a SQLite path or a postgres:// URL (default: the user cache directory)")
+	fs.IntVar(&o.rateLimit, "rate-limit", 10, "feedback posts per minute per client (0: no limit)")
+	fs.BoolVar(&o.trustProxy, "trust-proxy", false, "take the client address from X-Forwarded-For (only behind a reverse proxy)")
+	fs.BoolVar(&o.showLocal, "show-local", false, "show this machine's listeners even when not listening on loopback")
+	fs.StringVar(&o.adminTokenFile, "admin-token-file", "", "enable /admin/feedback for the bearer token in `FILE`")
+	fs.StringVar(&o.baseURL, "base-url", "", "absolute `URL` of the site for the sitemap (default: from each request)")
+	rest, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(rest) > 0 {
+		return usagef("serve takes no arguments, got %q", rest[0])
+	}
+	if o.rateLimit < 0 {
+		return usagef("--rate-limit %d: must be 0 (no limit) or more", o.rateLimit)
+	}
+	host, _, err := net.SplitHostPort(o.addr)
+	if err != nil {
+		return usagef("--addr %q: %v", o.addr, err)
+	}
+	local := isLoopbackHost(host)
+	if o.showLocal && !local {
+		fmt.Fprintf(env.Stderr, "porthole: warning: --show-local on %s: anyone who can reach this address sees this machine's processes, users and executables\n", o.addr)
+		local = true
+	}
+	if o.adminTokenFile != "" {
+		if _, err := os.ReadFile(o.adminTokenFile); err != nil {
+			return fmt.Errorf("reading the admin token: %w", err)
+		}
+	}
+	k, err := loadKnowledge(env)
+	if err != nil {
+		return err
+	}
+	log := slog.New(slog.NewTextHandler(env.Stderr, nil))
+	opt := web.Options{Registry: k.reg, Intel: k.intel, Now: env.Now, Local: local, Log: log,
+		BaseURL: strings.TrimSuffix(o.baseURL, "/")}
+	if lo, hi, err := env.Ephemeral(); err == nil {
+		opt.EphemeralLow, opt.EphemeralHigh = lo, hi
+	}
+	// TODO(feedback): mount internal/feedback (feedback.New with the store
+	// from store.Open(o.db), o.rateLimit, o.trustProxy and the admin token)
+	// as opt.Feedback, and wrap the handler in internal/webguard, once both
+	// packages are committed. Until then the form posts to /feedback, which
+	// answers 404.
+	site := web.New(opt)
+	srv := &http.Server{
+		Addr:              o.addr,
+		Handler:           site.Handler(),
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	ln, err := net.Listen("tcp", o.addr)
+	if err != nil {
+		return err
+	}
+	mode := "without"
+	if local {
+		mode = "with"
+	}
+	fmt.Fprintf(env.Stderr, "porthole: serving http://%s/ (%s the local section)\n", ln.Addr(), mode)
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	// SIGTERM or interrupt: finish the requests in flight, then return.
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutting down: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	fmt.Fprintln(env.Stderr, "porthole: stopped")
+	return nil
+}
+
+// isLoopbackHost reports whether host names only this machine.
+func isLoopbackHost(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}

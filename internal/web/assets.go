@@ -1,0 +1,78 @@
+package web
+
+import (
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"mime"
+	"net/http"
+	"path"
+	"strconv"
+	"strings"
+)
+
+//go:embed static
+var staticFS embed.FS
+
+// asset is an embedded file served under a name that carries its hash, so
+// that it can be cached forever and a new build never serves a stale one.
+type asset struct {
+	name, url, ctype string
+	body             []byte
+}
+
+// assets maps the hashed name ("app.3f2a….css") to the file; assetURL maps
+// the plain name ("app.css") to its URL.
+var (
+	assets   = map[string]*asset{}
+	assetURL = map[string]string{}
+)
+
+func init() {
+	des, err := staticFS.ReadDir("static")
+	if err != nil {
+		panic(err)
+	}
+	for _, de := range des {
+		b, err := staticFS.ReadFile("static/" + de.Name())
+		if err != nil {
+			panic(err)
+		}
+		sum := sha256.Sum256(b)
+		ext := path.Ext(de.Name())
+		hashed := strings.TrimSuffix(de.Name(), ext) + "." + hex.EncodeToString(sum[:5]) + ext
+		ctype := mime.TypeByExtension(ext)
+		switch ext {
+		case ".css":
+			ctype = "text/css; charset=utf-8"
+		case ".js":
+			ctype = "text/javascript; charset=utf-8"
+		case ".svg":
+			ctype = "image/svg+xml"
+		}
+		a := &asset{name: de.Name(), url: "/static/" + hashed, ctype: ctype, body: b}
+		assets[hashed] = a
+		assetURL[de.Name()] = a.url
+	}
+}
+
+func serveStatic(w http.ResponseWriter, r *http.Request) {
+	a, ok := assets[r.PathValue("name")]
+	if !ok {
+		http.NotFound(w, r)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", a.ctype)
+	h.Set("Cache-Control", "public, max-age=31536000, immutable")
+	h.Set("Content-Length", strconv.Itoa(len(a.body)))
+	etag := `"` + strings.TrimSuffix(strings.TrimPrefix(path.Ext(strings.TrimSuffix(a.url, path.Ext(a.url))), "."), "") + `"`
+	h.Set("ETag", etag)
+	if etagMatch(r.Header.Get("If-None-Match"), etag) {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	if r.Method != http.MethodHead {
+		_, _ = w.Write(a.body)
+	}
+}

@@ -1,0 +1,251 @@
+package web
+
+import (
+	"context"
+	"html/template"
+	"strconv"
+	"strings"
+
+	"github.com/porthole/porthole/internal/dossier"
+	"github.com/porthole/porthole/internal/i18n"
+	"github.com/porthole/porthole/internal/ports"
+)
+
+// portView is the port page's view model: the dossier with its prose
+// rendered in the page's language.
+type portView struct {
+	D         *dossier.Dossier
+	PortStr   string
+	RangeLine string
+	Status    []statusView
+	RowsText  string
+	NoRows    string
+	Ghost     string
+	Services  []serviceView
+	Threats   []intelView
+	Uses      []intelView
+	Checks    []checkView
+	Context   []string
+	Position  string
+	Ephemeral string
+	Strip     template.HTML
+	RangeHref string
+	RangeName string
+	Prev      *neighbourView
+	Next      *neighbourView
+	SameLabel string
+	Same      []neighbourView
+	Local     *localView
+	Feedback  bool
+	Thanks    bool
+}
+
+type statusView struct{ Proto, Code, Label string }
+
+type fieldView struct {
+	Label, Value string
+	En           bool // the value is English text from the registry
+	Empty        bool
+}
+
+type serviceView struct {
+	Name, Port, Proto, Description string
+	Fields                         []fieldView
+	Notes                          []int
+	Unauth                         string
+}
+
+type intelView struct {
+	ID, Name, Facts, Aliases string
+	Description              string
+	DescEn                   bool
+	Legit                    string
+	Confidence               string
+	Notes                    []int
+}
+
+type checkView struct{ ID, Label, Cmd string }
+
+type neighbourView struct {
+	Port int
+	Name string
+	Href string
+}
+
+type localView struct {
+	Rows  []localRow
+	None  string
+	Err   string
+	Range string
+}
+
+func (s *Site) portHref(l i18n.Lang, p int) string {
+	return prefix(l) + "/ports/" + strconv.Itoa(p)
+}
+
+// rangePage is the canonical listing page that holds port p: pages start at
+// the range's low end and step by rangePageSize, and run to the range's end.
+func rangePage(p int) (low, high int) {
+	r := ports.RangeOf(p)
+	return r.Low + (p-r.Low)/rangePageSize*rangePageSize, r.High
+}
+
+func (s *Site) rangeHref(l i18n.Lang, low, high int) string {
+	return prefix(l) + "/ports/" + strconv.Itoa(low) + "-" + strconv.Itoa(high)
+}
+
+// portView builds the view of port p in l; local is nil without local mode.
+func (s *Site) portView(l i18n.Lang, d *dossier.Dossier, local *localResult) *portView {
+	T := func(key string, args ...any) string { return i18n.T(l, key, args...) }
+	p := d.Port
+	v := &portView{D: d, PortStr: strconv.Itoa(p), Feedback: !s.opt.Static}
+	v.RangeName = T("range." + d.Range.Name)
+	v.RangeLine = T("range.line", v.RangeName, strconv.Itoa(d.Range.Low), strconv.Itoa(d.Range.High), d.Range.Size)
+	for _, pr := range ports.Protos {
+		st := d.Status[pr.String()]
+		v.Status = append(v.Status, statusView{Proto: pr.String(), Code: st, Label: T("status." + st)})
+	}
+	switch {
+	case len(d.Services) == 0 && d.Range.Name == ports.Dynamic.Name:
+		v.NoRows = T("what.dynamic")
+	case len(d.Services) == 0:
+		v.NoRows = T("what.norows")
+	default:
+		v.RowsText = T("what.rows", len(d.Services))
+	}
+	if d.Ghost {
+		v.Ghost = T("what.ghost")
+	}
+	none := T("field.none")
+	for _, sv := range d.Services {
+		x := serviceView{Name: sv.Name, Port: sv.Port, Proto: sv.Protocol, Description: sv.Description,
+			Notes: sv.Footnotes, Unauth: sv.UnauthorizedUse}
+		if x.Name == "" {
+			x.Name = "(" + T("web.kind."+sv.Kind) + ")"
+		}
+		if x.Proto == "" {
+			x.Proto = T("web.proto.any")
+		}
+		for _, f := range []struct {
+			key, val string
+			en       bool
+		}{
+			{"field.assignee", sv.Assignee, true}, {"field.contact", sv.Contact, true},
+			{"field.registered", sv.Registered, false}, {"field.modified", sv.Modified, false},
+			{"field.reference", sv.Reference, true}, {"field.code", sv.ServiceCode, true},
+			{"field.unauth", sv.UnauthorizedUse, true}, {"field.notes", strings.Join(strings.Fields(sv.Notes), " "), true},
+		} {
+			fv := fieldView{Label: T(f.key), Value: f.val, En: f.en && f.val != ""}
+			if f.val == "" {
+				fv.Value, fv.Empty = none, true
+			}
+			x.Fields = append(x.Fields, fv)
+		}
+		v.Services = append(v.Services, x)
+	}
+	v.Threats = s.intelViews(l, d.Threats)
+	v.Uses = s.intelViews(l, d.Uses)
+	v.Checks = []checkView{
+		{"cmd-linux", T("check.linux"), d.Check.Linux},
+		{"cmd-macos", T("check.macos"), d.Check.MacOS},
+		{"cmd-windows", T("check.windows"), d.Check.Windows},
+		{"cmd-porthole", T("check.porthole"), d.Check.Porthole},
+	}
+	if d.Range.Name == ports.Dynamic.Name {
+		v.Context = append(v.Context, T("context.dynamic", d.Range.Size))
+	} else {
+		v.Context = append(v.Context, T("context.assigned", d.Context.Assigned, d.Context.Size, v.RangeName, i18n.Percent(d.Context.Percent)))
+	}
+	v.Position = T("context.position", v.PortStr, d.Context.Position, d.Range.Size)
+	if e := d.Ephemeral; e != nil {
+		key := "context.ephemeral.out"
+		if e.Inside {
+			key = "context.ephemeral.in"
+		}
+		v.Ephemeral = T(key, strconv.Itoa(e.Low), strconv.Itoa(e.High), v.PortStr)
+	}
+	v.Strip = s.strip(l, d)
+	lo, hi := rangePage(p)
+	v.RangeHref = s.rangeHref(l, lo, hi)
+	if n := d.Neighbours.Prev; n != nil {
+		v.Prev = &neighbourView{Port: n.Port, Name: n.Name, Href: s.portHref(l, n.Port)}
+	}
+	if n := d.Neighbours.Next; n != nil {
+		v.Next = &neighbourView{Port: n.Port, Name: n.Name, Href: s.portHref(l, n.Port)}
+	}
+	if len(d.Neighbours.SameService) > 0 {
+		v.SameLabel = T("neighbours.same", d.Verdict.Name)
+		for _, o := range d.Neighbours.SameService {
+			v.Same = append(v.Same, neighbourView{Port: o, Href: s.portHref(l, o)})
+		}
+	}
+	if local != nil {
+		lv := &localView{Rows: local.Rows}
+		if local.Err != "" {
+			lv.Err = T("here.error", local.Err)
+		} else if len(local.Rows) == 0 {
+			lv.None = T("here.none", v.PortStr)
+		}
+		v.Local = lv
+	}
+	return v
+}
+
+func (s *Site) intelViews(l i18n.Lang, in []dossier.Intel) []intelView {
+	T := func(key string, args ...any) string { return i18n.T(l, key, args...) }
+	var out []intelView
+	for _, e := range in {
+		proto := e.Protocol
+		if proto == "" {
+			proto = "tcp/udp"
+		}
+		facts := []string{T("web.kindname." + e.Kind), proto}
+		if e.Years != "" {
+			facts = append(facts, T("threats.years", e.Years))
+		}
+		facts = append(facts, T("threats.confidence", T("web.conf."+e.Confidence)))
+		x := intelView{ID: e.ID, Name: e.Name, Facts: strings.Join(facts, " · "), Confidence: e.Confidence,
+			Description: e.Description, DescEn: l != i18n.EN, Notes: e.Footnotes}
+		if l == i18n.KO && e.DescriptionKO != "" {
+			x.Description, x.DescEn = e.DescriptionKO, false
+		}
+		if len(e.Aliases) > 0 {
+			x.Aliases = T("threats.aliases", strings.Join(e.Aliases, "; "))
+		}
+		if e.Legit != "" {
+			x.Legit = e.Legit
+		}
+		out = append(out, x)
+	}
+	return out
+}
+
+// renderPort renders the page of port p. thanks shows the feedback
+// acknowledgement.
+func (s *Site) renderPort(ctx context.Context, l i18n.Lang, p int, thanks bool) (*entry, error) {
+	key := string(l) + "/ports/" + strconv.Itoa(p)
+	if thanks {
+		key += "?thanks"
+	}
+	var local *localResult
+	if s.local != nil {
+		local = s.local.get(ctx, p, p)
+		key += "#" + local.fp
+	}
+	if e := s.cache.get(key); e != nil {
+		return e, nil
+	}
+	d := dossier.Build(p, s.sources())
+	v := s.portView(l, d, local)
+	v.Thanks = thanks
+	pd := s.newPage(l, "/ports/"+v.PortStr, dossier.Title(d, l))
+	pd.Description = v.RangeLine
+	pd.P = v
+	b, err := s.tmpl.render("port", pd)
+	if err != nil {
+		return nil, err
+	}
+	e := &entry{key: key, body: b, etag: etagOf(b)}
+	s.cache.put(e)
+	return e, nil
+}

@@ -1,0 +1,122 @@
+package web
+
+import (
+	"bytes"
+	"embed"
+	"html/template"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/porthole/porthole/internal/i18n"
+)
+
+//go:embed templates
+var templateFS embed.FS
+
+// pageNames are the templates that render a whole page with the layout.
+var pageNames = []string{"home", "port", "range", "search", "stats", "local", "notfound"}
+
+type templates struct {
+	pages map[string]*template.Template
+}
+
+var funcs = template.FuncMap{
+	"t":     func(l i18n.Lang, key string, args ...any) string { return i18n.T(l, key, args...) },
+	"num":   func(l i18n.Lang, n int) string { return i18n.Num(l, n) },
+	"pct":   func(l i18n.Lang, p float64) string { return i18n.Pct(l, p) },
+	"asset": func(name string) string { return assetURL[name] },
+	"itoa":  strconv.Itoa,
+	"args":  func(l i18n.Lang, v any) tmplArgs { return tmplArgs{L: l, V: v, P: prefix(l)} },
+}
+
+// tmplArgs passes the language, its path prefix and a value to a nested
+// template.
+type tmplArgs struct {
+	L i18n.Lang
+	V any
+	P string
+}
+
+// parseTemplates parses the layout with each page once; rendering never
+// parses.
+func parseTemplates() *templates {
+	base := template.Must(template.New("layout").Funcs(funcs).ParseFS(templateFS, "templates/layout.html"))
+	t := &templates{pages: map[string]*template.Template{}}
+	for _, name := range pageNames {
+		c := template.Must(base.Clone())
+		template.Must(c.ParseFS(templateFS, "templates/"+name+".html"))
+		t.pages[name] = c
+	}
+	return t
+}
+
+var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// render executes a page into a new byte slice.
+func (t *templates) render(name string, data *pageData) ([]byte, error) {
+	buf := bufPool.Get().(*bytes.Buffer)
+	buf.Reset()
+	defer bufPool.Put(buf)
+	if err := t.pages[name].ExecuteTemplate(buf, "layout", data); err != nil {
+		return nil, err
+	}
+	return bytes.Clone(buf.Bytes()), nil
+}
+
+// pageData is what the layout needs, with the page's own view model in P.
+type pageData struct {
+	Lang        i18n.Lang
+	Prefix      string // "" or "/ko"
+	Path        string // this page's path without the language prefix
+	Title       string
+	Description string
+	Query       string
+	Static      bool
+	Local       bool
+	Registry    string
+	Alternates  []alternate
+	P           any
+}
+
+type alternate struct {
+	Lang  i18n.Lang
+	Name  string
+	Href  string
+	Other bool
+}
+
+func (s *Site) newPage(l i18n.Lang, path, title string) *pageData {
+	d := &pageData{Lang: l, Prefix: prefix(l), Path: path, Title: title, Static: s.opt.Static,
+		Local: s.opt.Local, Registry: s.opt.Registry.Version()}
+	for _, o := range i18n.Langs {
+		href := prefix(o) + path
+		if path == "/" {
+			href = prefix(o) + "/"
+		}
+		d.Alternates = append(d.Alternates, alternate{Lang: o, Name: i18n.T(o, "web.lang.name"), Href: href, Other: o != l})
+	}
+	return d
+}
+
+// para splits a catalog sentence on its backquoted spans so a template can
+// set them as code.
+type span struct {
+	Text string
+	Code bool
+}
+
+func spans(s string) []span {
+	var out []span
+	for i := 0; s != ""; i++ {
+		part, rest, found := strings.Cut(s, "`")
+		if part != "" {
+			out = append(out, span{Text: part, Code: i%2 == 1})
+		}
+		if !found {
+			break
+		}
+		s = rest
+	}
+	return out
+}

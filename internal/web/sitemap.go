@@ -1,0 +1,147 @@
+package web
+
+import (
+	"html/template"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/porthole/porthole/internal/i18n"
+	"github.com/porthole/porthole/internal/ports"
+)
+
+// A sitemap holds at most 50,000 URLs, so port pages are listed in files of
+// sitemapPorts ports per language, under one sitemap index.
+const sitemapPorts = 32768
+
+func (s *Site) baseURL(r *http.Request) string {
+	if s.opt.BaseURL != "" || r == nil {
+		return s.opt.BaseURL
+	}
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host
+}
+
+func (s *Site) serveRobots(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	_, _ = w.Write([]byte(robots(s.baseURL(r))))
+}
+
+func robots(base string) string {
+	return "User-agent: *\nAllow: /\nDisallow: /search\nDisallow: /ko/search\nDisallow: /api/\n\nSitemap: " + base + "/sitemap.xml\n"
+}
+
+// sitemapNames are the files the sitemap index lists.
+func sitemapNames() []string {
+	var out []string
+	for _, l := range i18n.Langs {
+		for k := 0; k*sitemapPorts <= ports.Max; k++ {
+			out = append(out, string(l)+"-"+strconv.Itoa(k)+".xml")
+		}
+	}
+	return out
+}
+
+func (s *Site) serveSitemapIndex(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/xml; charset=utf-8")
+	_, _ = w.Write([]byte(sitemapIndex(s.baseURL(r))))
+}
+
+func sitemapIndex(base string) string {
+	var b strings.Builder
+	b.WriteString(`<?xml version="1.0" encoding="UTF-8"?>` + "\n" + `<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">` + "\n")
+	for _, n := range sitemapNames() {
+		b.WriteString("<sitemap><loc>" + template.HTMLEscapeString(base) + "/sitemaps/" + n + "</loc></sitemap>\n")
+	}
+	b.WriteString("</sitemapindex>\n")
+	return b.String()
+}
+
+func (s *Site) serveSitemap(w http.ResponseWriter, r *http.Request) {
+	body, ok := s.sitemap(s.baseURL(r), r.PathValue("name"))
+	if !ok {
+		http.NotFound(w, r)
+		return
+	}
+	w.Header().Set("Content-Type", "application/xml; charset=utf-8")
+	_, _ = w.Write(body)
+}
+
+// sitemap renders one sitemap file: the first of each language also lists
+// the home, stats and range pages; every URL names its other-language
+// alternates.
+func (s *Site) sitemap(base, name string) ([]byte, bool) {
+	stem, ok := strings.CutSuffix(name, ".xml")
+	ls, ks, ok2 := strings.Cut(stem, "-")
+	k, err := strconv.Atoi(ks)
+	l := i18n.Lang(ls)
+	if !ok || !ok2 || err != nil || !i18n.Supported(l) || k < 0 || k*sitemapPorts > ports.Max || strconv.Itoa(k) != ks {
+		return nil, false
+	}
+	base = template.HTMLEscapeString(base)
+	var b strings.Builder
+	b.Grow(sitemapPorts * 300)
+	b.WriteString(`<?xml version="1.0" encoding="UTF-8"?>` + "\n" +
+		`<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" xmlns:xhtml="http://www.w3.org/1999/xhtml">` + "\n")
+	url := func(path string) {
+		b.WriteString("<url><loc>" + base + prefix(l) + path + "</loc>")
+		for _, o := range i18n.Langs {
+			b.WriteString(`<xhtml:link rel="alternate" hreflang="` + string(o) + `" href="` + base + prefix(o) + path + `"/>`)
+		}
+		b.WriteString("</url>\n")
+	}
+	if k == 0 {
+		for _, p := range s.pagePaths() {
+			url(p)
+		}
+	}
+	for p := k * sitemapPorts; p < (k+1)*sitemapPorts && p <= ports.Max; p++ {
+		url("/ports/" + strconv.Itoa(p))
+	}
+	b.WriteString("</urlset>\n")
+	return []byte(b.String()), true
+}
+
+// pagePaths are the pages other than port pages, without language prefix:
+// home, stats and every canonical range listing page.
+func (s *Site) pagePaths() []string {
+	out := []string{"/", "/stats"}
+	for _, r := range ports.Ranges {
+		for lo := r.Low; lo <= r.High; lo += rangePageSize {
+			out = append(out, "/ports/"+strconv.Itoa(lo)+"-"+strconv.Itoa(r.High))
+		}
+	}
+	return out
+}
+
+// statsChart draws, per range, the share of numbers assigned for each
+// protocol as horizontal bars.
+func (s *Site) statsChart(l i18n.Lang) template.HTML {
+	const w, barH, gap, labelW = 640, 14, 4, 150
+	protos := []ports.Proto{ports.TCP, ports.UDP, ports.SCTP, ports.DCCP}
+	groupH := len(protos)*(barH+gap) + 18
+	h := len(s.stats.Ranges) * groupH
+	var b strings.Builder
+	b.WriteString(`<svg class="chart" viewBox="0 0 ` + strconv.Itoa(w) + " " + strconv.Itoa(h) + `" role="img" aria-labelledby="chart-title"><title id="chart-title">` +
+		template.HTMLEscapeString(i18n.T(l, "web.stats.chart")) + `</title>`)
+	for gi, r := range s.stats.Ranges {
+		y := gi * groupH
+		b.WriteString(`<text x="0" y="` + strconv.Itoa(y+12) + `" class="chart-head">` + template.HTMLEscapeString(i18n.T(l, "range."+r.Name)) + `</text>`)
+		for pi, p := range protos {
+			by := y + 18 + pi*(barH+gap)
+			n := r.Assigned.Get(p)
+			share := float64(n) / float64(r.Size)
+			bw := share * float64(w-labelW-70)
+			b.WriteString(`<text x="0" y="` + strconv.Itoa(by+barH-3) + `" class="chart-label">` + p.String() + `</text>`)
+			b.WriteString(`<rect x="` + strconv.Itoa(labelW/3) + `" y="` + strconv.Itoa(by) + `" width="` + strconv.Itoa(w-labelW-70) + `" height="` + strconv.Itoa(barH) + `" class="chart-bg"/>`)
+			b.WriteString(`<rect x="` + strconv.Itoa(labelW/3) + `" y="` + strconv.Itoa(by) + `" width="` + strconv.FormatFloat(bw, 'f', 1, 64) + `" height="` + strconv.Itoa(barH) + `" class="chart-bar c-` + p.String() + `"/>`)
+			b.WriteString(`<text x="` + strconv.Itoa(labelW/3+w-labelW-64) + `" y="` + strconv.Itoa(by+barH-3) + `" class="chart-label">` +
+				i18n.Num(l, n) + " · " + i18n.Pct(l, float64(int(share*1000+0.5))/10) + `</text>`)
+		}
+	}
+	b.WriteString(`</svg>`)
+	return template.HTML(b.String())
+}
