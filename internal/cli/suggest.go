@@ -53,7 +53,7 @@ func runSuggest(ctx context.Context, env *Env, args []string) error {
 	}
 	var candidates []int
 	for p := low; p <= high; p++ {
-		if busy[p] || (ephErr == nil && p >= ephLow && p <= ephHigh) {
+		if ephErr == nil && p >= ephLow && p <= ephHigh {
 			continue
 		}
 		if k.reg.StatusOf(p, ports.TCP) != registry.StatusUnassigned && !ports.Dynamic.Contains(p) {
@@ -77,12 +77,14 @@ func runSuggest(ctx context.Context, env *Env, args []string) error {
 	rng := rand.New(rand.NewPCG(s, s>>1|1))
 	rng.Shuffle(len(candidates), func(i, j int) { candidates[i], candidates[j] = candidates[j], candidates[i] })
 	var out []suggestion
+	// The shuffle comes before the check for free ports, so that a seed
+	// picks the same ports while they stay free.
 	for _, p := range candidates {
 		if len(out) == *count {
 			break
 		}
 		// The listener list may be a moment old; a bind test settles it.
-		if !sockets.PortFree("tcp", p) || !sockets.PortFree("udp", p) {
+		if busy[p] || !sockets.PortFree("tcp", p) || !sockets.PortFree("udp", p) {
 			continue
 		}
 		reasons := []string{fmt.Sprintf("%s range, %s at IANA for tcp and udp", ports.RangeOf(p).Name, k.reg.StatusOf(p, ports.TCP))}
@@ -106,7 +108,7 @@ func runSuggest(ctx context.Context, env *Env, args []string) error {
 			t.hang(2, 4, "- "+r)
 		}
 	}
-	t.line(t.dim(fmt.Sprintf("picked at random from %d candidates in %d-%d", len(candidates), low, high)))
+	t.line(t.dim(fmt.Sprintf("picked at random from %d unassigned, clean numbers in %d-%d", len(candidates), low, high)))
 	return t.err
 }
 
