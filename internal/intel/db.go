@@ -53,15 +53,18 @@ var (
 // Default returns the embedded data, parsed and validated once per process.
 // An error means the shipped data files are broken; tests catch that.
 func Default() (*DB, error) {
-	defaultOnce.Do(func() { defaultDB, defaultErr = load(maxYear()) })
+	defaultOnce.Do(func() {
+		defaultDB, defaultErr = load(maxYear())
+		defaultLoaded.Store(true)
+	})
 	return defaultDB, defaultErr
 }
 
 func load(maxYear int) (*DB, error) {
-	seen := make(map[string]string, 256)
+	seen := make(map[string]pos, 256)
 	var all []Entry
 	for _, f := range files {
-		es, err := parse(f.name, *f.text, maxYear, seen)
+		es, err := parse(f.name, *f.text, 1, maxYear, seen)
 		if err != nil {
 			return nil, err
 		}

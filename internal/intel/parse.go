@@ -20,16 +20,23 @@ func maxYear() int { return time.Now().Year() }
 // are errors of type *Error reading "file:line: key: message".
 func Parse(file string, data []byte) ([]Entry, error) {
 	// One copy of the input; every value is a substring of it.
-	return parse(file, string(data), maxYear(), map[string]string{})
+	return parse(file, string(data), 1, maxYear(), map[string]pos{})
+}
+
+// pos is where a stanza starts.
+type pos struct {
+	file string
+	line int
 }
 
 // parse does the work of Parse on a string, so that the embedded files
-// (declared as strings) are parsed without copying. seen maps ids to the
-// place they were first defined, across files.
-func parse(file, text string, maxYear int, seen map[string]string) ([]Entry, error) {
+// (declared as strings) are parsed without copying. firstLine is the number
+// of text's first line in file (text may be a slice of the file). seen maps
+// ids to the place they were first defined, across files.
+func parse(file, text string, firstLine, maxYear int, seen map[string]pos) ([]Entry, error) {
 	p := parser{file: file, maxYear: maxYear, seen: seen}
 	p.entries = make([]Entry, 0, strings.Count(text, "\nid:")+1)
-	lineNo := 0
+	lineNo := firstLine - 1
 	for len(text) > 0 {
 		var line string
 		if i := strings.IndexByte(text, '\n'); i >= 0 {
@@ -67,7 +74,7 @@ func (f *field) text() string {
 type parser struct {
 	file    string
 	maxYear int
-	seen    map[string]string
+	seen    map[string]pos
 	entries []Entry
 	fields  []field // the stanza being read
 	start   int     // its first line
@@ -213,9 +220,9 @@ func (p *parser) flush() error {
 		return err
 	}
 	if prev, dup := p.seen[e.ID]; dup {
-		return p.errorf(p.start, "id", "duplicate id %q (first at %s)", e.ID, prev)
+		return p.errorf(p.start, "id", "duplicate id %q (first at %s:%d)", e.ID, prev.file, prev.line)
 	}
-	p.seen[e.ID] = fmt.Sprintf("%s:%d", p.file, p.start)
+	p.seen[e.ID] = pos{p.file, p.start}
 	p.entries = append(p.entries, e)
 	return nil
 }
