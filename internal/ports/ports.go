@@ -182,7 +182,7 @@ func ParseSpec(arg string) (Spec, error) {
 			return bad(fmt.Sprintf("unknown protocol %q; use tcp, udp, sctp or dccp", head))
 		}
 		// Neither side is a protocol: a legacy service name with a slash
-		// ("cl/1", "914c/g").
+		// ("914c/g"; "cl/1" reads as protocol and port, and is refused).
 		if s == "" {
 			return bad("a protocol needs a port after the slash, as in tcp/2556")
 		}
@@ -268,7 +268,7 @@ func parseNumber(s string) (int, string) {
 
 // serviceRune is the alphabet of registry service names: RFC 6335 letters,
 // digits and hyphens, plus the legacy characters found in the registry
-// ("whois++", "sql*net", "z39.50", "cl/1").
+// ("whois++", "sql*net", "z39.50", "914c/g").
 func serviceRune(c rune) bool {
 	switch {
 	case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':

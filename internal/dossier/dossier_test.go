@@ -1,0 +1,163 @@
+package dossier
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/porthole/porthole/internal/i18n"
+	"github.com/porthole/porthole/internal/intel"
+	"github.com/porthole/porthole/internal/ports"
+	"github.com/porthole/porthole/internal/registry"
+)
+
+var now = time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC)
+
+func sources(t testing.TB, db *intel.DB) Sources {
+	t.Helper()
+	return Sources{Registry: registry.Embedded(), Intel: db, Now: func() time.Time { return now },
+		EphemeralLow: 32768, EphemeralHigh: 60999}
+}
+
+func defaultIntel(t testing.TB) *intel.DB {
+	t.Helper()
+	db, err := intel.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return db
+}
+
+func TestTitles(t *testing.T) {
+	src := sources(t, defaultIntel(t))
+	tests := []struct {
+		port int
+		want string
+	}{
+		{2556, "Port 2556: nicetec-nmsvc — a registration with an empty record, once a worm's backdoor"},
+		{22, "Port 22: ssh — The Secure Shell (SSH) Protocol"},
+		{0, "Port 0: reserved by IANA"},
+		{49151, "Port 49151: reserved by IANA"},
+		{49152, "Port 49152: dynamic range, never assigned by IANA"},
+	}
+	for _, tc := range tests {
+		d := Build(tc.port, src)
+		if d.Title != tc.want {
+			t.Errorf("title of %d = %q, want %q", tc.port, d.Title, tc.want)
+		}
+	}
+	ko := Title(Build(2556, src), i18n.KO)
+	if !strings.HasPrefix(ko, "포트 2556: nicetec-nmsvc") || !strings.Contains(ko, "웜") {
+		t.Errorf("Korean title %q", ko)
+	}
+}
+
+// TestVerdictRules exercises the rules with hand-made intel, so that they do
+// not depend on what the data files say.
+func TestVerdictRules(t *testing.T) {
+	entry := func(id string, kind intel.Kind, conf intel.Confidence, port int, years intel.Years) intel.Entry {
+		return intel.Entry{ID: id, Name: id, Kind: kind, Category: kind.Category(), Confidence: conf, Years: years,
+			Ports: []intel.PortRef{{Proto: ports.TCP, Low: port, High: port}}, Description: "d",
+			Sources: []intel.Source{{Title: "s", URL: "https://example.org/" + id}}}
+	}
+	db := intel.New([]intel.Entry{
+		entry("old-worm", intel.Worm, intel.High, 2556, intel.Years{From: 2004, To: 2004}),
+		entry("live-c2", intel.C2, intel.High, 22, intel.Years{From: 2020}),
+		entry("weak", intel.Trojan, intel.Low, 2776, intel.Years{From: 1999, To: 1999}),
+		entry("game", intel.GameServer, intel.High, 25565, intel.Years{From: 2011}),
+	})
+	src := sources(t, db)
+	tests := []struct {
+		port int
+		want string
+	}{
+		{2556, "Port 2556: nicetec-nmsvc — a registration with an empty record, once a worm's backdoor"},
+		{22, "Port 22: ssh — The Secure Shell (SSH) Protocol, also a command-and-control port"},
+		// Low confidence never reaches the title.
+		{2776, "Port 2776: ridgeway1 — a registration with an empty record"},
+		{25565, "Port 25565: unassigned at IANA, commonly used by game"},
+	}
+	for _, tc := range tests {
+		if got := Build(tc.port, src).Title; got != tc.want {
+			t.Errorf("%d: %q, want %q", tc.port, got, tc.want)
+		}
+	}
+}
+
+func TestBuild2556(t *testing.T) {
+	d := Build(2556, sources(t, defaultIntel(t)))
+	if !d.Ghost || d.Status["tcp"] != "assigned" || d.Status["udp"] != "assigned" || d.Status["sctp"] != "unassigned" {
+		t.Errorf("status %v ghost %v", d.Status, d.Ghost)
+	}
+	if d.Range != (Range{"registered", 1024, 49151, 48128}) {
+		t.Errorf("range %+v", d.Range)
+	}
+	if d.Context.Assigned != 5656 || d.Context.Percent != 11.8 || d.Context.Position != 1533 {
+		t.Errorf("context %+v", d.Context)
+	}
+	if d.Ephemeral == nil || d.Ephemeral.Inside {
+		t.Errorf("ephemeral %+v", d.Ephemeral)
+	}
+	if len(d.Services) != 2 || d.Services[0].Name != "nicetec-nmsvc" {
+		t.Errorf("services %+v", d.Services)
+	}
+	if d.Neighbours.Prev.Port != 2555 || d.Neighbours.Next.Name != "nicetec-mgmt" {
+		t.Errorf("neighbours %+v %+v", d.Neighbours.Prev, d.Neighbours.Next)
+	}
+	// Every footnote number used is listed, and numbers run 1..n.
+	for i, f := range d.Footnotes {
+		if f.N != i+1 || !strings.HasPrefix(f.URL, "http") {
+			t.Errorf("footnote %d: %+v", i, f)
+		}
+	}
+	for _, th := range append(d.Threats, d.Uses...) {
+		if len(th.Footnotes) != len(th.Sources) {
+			t.Errorf("%s: %d footnotes for %d sources", th.ID, len(th.Footnotes), len(th.Sources))
+		}
+		for _, n := range th.Footnotes {
+			if n < 1 || n > len(d.Footnotes) {
+				t.Errorf("%s cites missing footnote %d", th.ID, n)
+			}
+		}
+	}
+	if d.Check.Linux != "ss -tulpn 'sport = :2556'" || d.Check.Windows != "netstat -ano | findstr :2556" {
+		t.Errorf("check %+v", d.Check)
+	}
+}
+
+func TestEveryPortBuilds(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds all 65,536 dossiers")
+	}
+	src := sources(t, defaultIntel(t))
+	for p := 0; p <= ports.Max; p++ {
+		d := Build(p, src)
+		if d.Title == "" || len(d.Status) != 4 || d.Range.Size == 0 {
+			t.Fatalf("port %d: %+v", p, d)
+		}
+		if d.Range.Name == "dynamic" && len(d.Services) != 0 {
+			t.Fatalf("port %d: dynamic with registry rows", p)
+		}
+	}
+}
+
+func TestJSONNeverNullArrays(t *testing.T) {
+	b, err := json.Marshal(Build(49152, sources(t, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{`"services":[]`, `"threats":[]`, `"uses":[]`} {
+		if !strings.Contains(string(b), k) {
+			t.Errorf("JSON lacks %s", k)
+		}
+	}
+}
+
+func BenchmarkBuild(b *testing.B) {
+	src := sources(b, defaultIntel(b))
+	b.ReportAllocs()
+	for b.Loop() {
+		Build(2556, src)
+	}
+}
