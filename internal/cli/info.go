@@ -35,10 +35,7 @@ func runInfo(ctx context.Context, env *Env, args []string) error {
 		}
 		specs = append(specs, s)
 	}
-	k, err := loadKnowledge(env)
-	if err != nil {
-		return err
-	}
+	k := loadRegistry(env)
 	src := k.sources(env)
 	type group struct {
 		spec  ports.Spec
@@ -62,6 +59,9 @@ func runInfo(ctx context.Context, env *Env, args []string) error {
 					all = append(all, dossier.Build(p, src))
 				}
 			}
+		}
+		if k.err != nil {
+			return k.err
 		}
 		return writeJSON(env.Stdout, all)
 	}
@@ -87,6 +87,9 @@ func runInfo(ctx context.Context, env *Env, args []string) error {
 			return usagef("%s covers %d ports; the text table shows at most %d (use --json, or a narrower range)", g.spec, len(g.ports), maxTableRows)
 		}
 		renderTable(t, g.spec.String(), g.ports, src)
+	}
+	if k.err != nil {
+		return k.err
 	}
 	return t.err
 }

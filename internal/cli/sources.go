@@ -15,7 +15,19 @@ import (
 // knowledge is the registry and intel a command works from.
 type knowledge struct {
 	reg   *registry.Index
-	intel *intel.DB
+	intel *intel.DB // nil for a one-shot lookup: see loadRegistry
+	err   error     // the first intel error met by a one-shot lookup
+}
+
+// loadRegistry opens the registry only: a one-shot command (info) then
+// reads intel port by port with intel.Lookup, which parses only the stanzas
+// it needs.
+func loadRegistry(env *Env) *knowledge {
+	reg, err := registry.Default()
+	if err != nil {
+		fmt.Fprintln(env.Stderr, "porthole: warning:", err)
+	}
+	return &knowledge{reg: reg}
 }
 
 // loadKnowledge opens the registry in use and the intel. A damaged cache
@@ -35,6 +47,15 @@ func loadKnowledge(env *Env) (*knowledge, error) {
 
 func (k *knowledge) sources(env *Env) dossier.Sources {
 	src := dossier.Sources{Registry: k.reg, Intel: k.intel, Now: env.Now}
+	if k.intel == nil {
+		src.IntelLookup = func(port int) []intel.Match {
+			m, err := intel.Lookup(port)
+			if err != nil && k.err == nil {
+				k.err = fmt.Errorf("loading intel: %w", err)
+			}
+			return m
+		}
+	}
 	if lo, hi, err := env.Ephemeral(); err == nil {
 		src.EphemeralLow, src.EphemeralHigh = lo, hi
 	}

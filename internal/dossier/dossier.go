@@ -146,10 +146,13 @@ type Footnote struct {
 	URL   string `json:"url"`
 }
 
-// Sources are what Build joins. Registry is required; Intel may be nil.
+// Sources are what Build joins. Registry is required; Intel may be nil, and
+// then IntelLookup, if set, answers for one port (a one-shot command uses
+// intel.Lookup there rather than loading every entry).
 type Sources struct {
-	Registry *registry.Index
-	Intel    *intel.DB
+	Registry    *registry.Index
+	Intel       *intel.DB
+	IntelLookup func(port int) []intel.Match
 	// Ephemeral is this machine's ephemeral range; zero when unknown.
 	EphemeralLow, EphemeralHigh int
 	// Now is the clock, for telling historical threats from current ones.
@@ -184,8 +187,15 @@ func Build(port int, src Sources) *Dossier {
 		}
 		d.Services = append(d.Services, s)
 	}
-	if src.Intel != nil {
-		for _, m := range src.Intel.ForPort(port) {
+	var matches []intel.Match
+	switch {
+	case src.Intel != nil:
+		matches = src.Intel.ForPort(port)
+	case src.IntelLookup != nil:
+		matches = src.IntelLookup(port)
+	}
+	{
+		for _, m := range matches {
 			in := intelOf(m)
 			for _, s := range m.Entry.Sources {
 				in.Footnotes = append(in.Footnotes, notes.add(s.Title, s.URL))
