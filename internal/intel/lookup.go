@@ -32,13 +32,26 @@ func Lookup(port int) ([]Match, error) {
 
 // scan is Lookup's fast path over the embedded files.
 func scan(port, maxYear int) ([]Match, error) {
+	var texts [len(files)]namedText
+	for i, f := range files {
+		texts[i] = namedText{f.name, *f.text}
+	}
+	return scanTexts(texts[:], port, maxYear)
+}
+
+// namedText is one data file's name and contents.
+type namedText struct{ name, text string }
+
+// scanTexts finds the stanzas of texts whose ports cover port, parses only
+// those, and returns their matches in ForPort's order.
+func scanTexts(texts []namedText, port, maxYear int) ([]Match, error) {
 	if port < 0 || port > ports.Max {
 		return nil, nil
 	}
 	var entries []Entry
 	var seen map[string]pos
-	for _, f := range files {
-		text := *f.text
+	for _, f := range texts {
+		text := f.text
 		for off := 0; ; {
 			i := strings.Index(text[off:], "ports:")
 			if i < 0 {

@@ -102,7 +102,11 @@ func (p *parser) line(n int, line string) error {
 	if !ok {
 		return p.errorf(n, "", "expected \"key: value\", got %q", clip(line))
 	}
-	key = strings.TrimSpace(key)
+	if k := strings.TrimSpace(key); k != key {
+		// Keys are written flush left and followed directly by the colon;
+		// Lookup's scan relies on finding "ports:" at the start of a line.
+		return p.errorf(n, k, "white space before the colon")
+	}
 	if !knownKey(key) {
 		return p.errorf(n, key, "unknown key %q", clip(key))
 	}

@@ -110,6 +110,7 @@ func TestParseErrors(t *testing.T) {
 		msg  string // substring of the message
 	}{
 		{"unknown key", replace("name:", "nmae:"), 2, "nmae", "unknown key"},
+		{"space before colon", replace("ports: tcp/2556", "ports : tcp/2556"), 4, "ports", "white space before the colon"},
 		{"no colon", replace("name: Test entry", "name Test entry"), 2, "", "expected \"key: value\""},
 		{"continuation first", "  indented\n" + stanza, 1, "", "continuation line"},
 		{"repeated key", replace("kind: worm\n", "kind: worm\nkind: trojan\n"), 4, "kind", "repeated"},
@@ -286,6 +287,36 @@ func FuzzParse(f *testing.F) {
 				if msg != "" || y != e.Years {
 					t.Fatalf("years %v do not round-trip: %v %q", e.Years, y, msg)
 				}
+			}
+		}
+	})
+}
+
+// FuzzLookup checks the fast path against the full parse: whenever a text
+// parses, scanning it for a port gives exactly ForPort's answer.
+func FuzzLookup(f *testing.F) {
+	f.Add([]byte(stanza), 2556)
+	f.Add([]byte(stanza+"\n"+strings.Replace(stanza, "test-entry", "b", 1)), 2556)
+	f.Add([]byte("id: a\nports: tcp/1\n  udp/2-3\nx"), 2)
+	f.Add([]byte(uses[:3000]), 25565)
+	f.Add([]byte(strings.Replace(stanza, "ports:", "ports :", 1)), 2556)
+	f.Fuzz(func(t *testing.T, data []byte, port int) {
+		text := string(data)
+		es, err := parse("f.txt", text, 1, 2026, map[string]pos{})
+		if err != nil {
+			return
+		}
+		fast, err := scanTexts([]namedText{{"f.txt", text}}, port, 2026)
+		if err != nil {
+			t.Fatalf("full parse accepted the text but scan failed: %v", err)
+		}
+		full := New(es).ForPort(port)
+		if len(fast) != len(full) {
+			t.Fatalf("port %d: scan %d matches, full %d", port, len(fast), len(full))
+		}
+		for i := range fast {
+			if fast[i].Proto != full[i].Proto || !reflect.DeepEqual(*fast[i].Entry, *full[i].Entry) {
+				t.Fatalf("port %d match %d differs: %+v vs %+v", port, i, *fast[i].Entry, *full[i].Entry)
 			}
 		}
 	})
