@@ -61,17 +61,17 @@ func Default() (*DB, error) {
 }
 
 func load(maxYear int) (*DB, error) {
-	seen := make(map[string]pos, 256)
-	var all []Entry
+	n := 0
 	for _, f := range files {
-		es, err := parse(f.name, *f.text, 1, maxYear, seen)
-		if err != nil {
+		n += strings.Count(*f.text, "\nid:") + 1
+	}
+	all := make([]Entry, 0, n)
+	seen := make(map[string]pos, n)
+	for _, f := range files {
+		var err error
+		if all, err = parse(all, f.name, *f.text, 1, maxYear, seen); err != nil {
 			return nil, err
 		}
-		if all == nil {
-			all = make([]Entry, 0, 4*len(es))
-		}
-		all = append(all, es...)
 	}
 	return New(all), nil
 }

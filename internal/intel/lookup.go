@@ -77,11 +77,11 @@ func scanTexts(texts []namedText, port, maxYear int) ([]Match, error) {
 			if seen == nil {
 				seen = make(map[string]pos, 4)
 			}
-			es, err := parse(f.name, text[start:stop], 1+strings.Count(text[:start], "\n"), maxYear, seen)
+			var err error
+			entries, err = parse(entries, f.name, text[start:stop], 1+strings.Count(text[:start], "\n"), maxYear, seen)
 			if err != nil {
 				return nil, err
 			}
-			entries = append(entries, es...)
 			off = stop
 		}
 	}

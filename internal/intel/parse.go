@@ -20,7 +20,7 @@ func maxYear() int { return time.Now().Year() }
 // are errors of type *Error reading "file:line: key: message".
 func Parse(file string, data []byte) ([]Entry, error) {
 	// One copy of the input; every value is a substring of it.
-	return parse(file, string(data), 1, maxYear(), map[string]pos{})
+	return parse(nil, file, string(data), 1, maxYear(), map[string]pos{})
 }
 
 // pos is where a stanza starts.
@@ -30,25 +30,27 @@ type pos struct {
 }
 
 // parse does the work of Parse on a string, so that the embedded files
-// (declared as strings) are parsed without copying. firstLine is the number
-// of text's first line in file (text may be a slice of the file). seen maps
-// ids to the place they were first defined, across files.
-func parse(file, text string, firstLine, maxYear int, seen map[string]pos) ([]Entry, error) {
-	p := parser{file: file, maxYear: maxYear, seen: seen}
-	p.entries = make([]Entry, 0, strings.Count(text, "\nid:")+1)
+// (declared as strings) are parsed without copying; entries are appended to
+// dst. firstLine is the number of text's first line in file (text may be a
+// slice of the file). seen maps ids to the place they were first defined,
+// across files.
+func parse(dst []Entry, file, text string, firstLine, maxYear int, seen map[string]pos) ([]Entry, error) {
+	p := parser{file: file, text: text, maxYear: maxYear, seen: seen, entries: dst}
+	if p.entries == nil {
+		p.entries = make([]Entry, 0, strings.Count(text, "\nid:")+1)
+	}
 	lineNo := firstLine - 1
-	for len(text) > 0 {
-		var line string
-		if i := strings.IndexByte(text, '\n'); i >= 0 {
-			line, text = text[:i], text[i+1:]
-		} else {
-			line, text = text, ""
+	for off := 0; off < len(text); {
+		line := text[off:]
+		next := len(text)
+		if i := strings.IndexByte(line, '\n'); i >= 0 {
+			line, next = line[:i], off+i+1
 		}
 		lineNo++
-		line = strings.TrimSuffix(line, "\r")
-		if err := p.line(lineNo, line); err != nil {
+		if err := p.line(lineNo, off, strings.TrimSuffix(line, "\r")); err != nil {
 			return nil, err
 		}
+		off = next
 	}
 	if err := p.flush(); err != nil {
 		return nil, err
@@ -58,35 +60,73 @@ func parse(file, text string, firstLine, maxYear int, seen map[string]pos) ([]En
 
 // field is one key with its value, possibly continued over several lines.
 type field struct {
+	k     key
 	key   string
-	value string
+	value string // the text after the colon, trimmed
 	line  int
-	cont  []string // continuation lines, trimmed; joined with spaces
-}
-
-func (f *field) text() string {
-	if len(f.cont) == 0 {
-		return f.value
-	}
-	return f.value + " " + strings.Join(f.cont, " ")
+	// Continuation lines, as the span text[contFrom:contTo] of the parsed
+	// text; contTo == 0 when there are none.
+	contFrom, contTo int
 }
 
 type parser struct {
 	file    string
+	text    string
 	maxYear int
 	seen    map[string]pos
 	entries []Entry
 	fields  []field // the stanza being read
 	start   int     // its first line
+	sources int     // source: lines in it
+}
+
+// value returns a field's value with its continuation lines joined by single
+// spaces. Only multi-line values allocate.
+func (p *parser) value(f *field) string {
+	if f.contTo == 0 {
+		return f.value
+	}
+	var b strings.Builder
+	b.Grow(len(f.value) + 1 + f.contTo - f.contFrom)
+	b.WriteString(f.value)
+	for rest := p.text[f.contFrom:f.contTo]; rest != ""; {
+		line := rest
+		if i := strings.IndexByte(rest, '\n'); i >= 0 {
+			line, rest = rest[:i], rest[i+1:]
+		} else {
+			rest = ""
+		}
+		if t := strings.TrimSpace(line); t != "" {
+			if b.Len() > 0 {
+				b.WriteByte(' ')
+			}
+			b.WriteString(t)
+		}
+	}
+	return b.String()
 }
 
 func (p *parser) errorf(line int, key, format string, args ...any) error {
 	return &Error{File: p.file, Line: line, Key: key, Msg: fmt.Sprintf(format, args...)}
 }
 
-func (p *parser) line(n int, line string) error {
+// isBlank reports whether a line separates stanzas: empty or white space
+// only. Lines starting with an ASCII letter or digit skip the full check.
+func isBlank(line string) bool {
+	if line == "" {
+		return true
+	}
+	if c := line[0] | 0x20; c >= 'a' && c <= 'z' || line[0] >= '0' && line[0] <= '9' {
+		return false
+	}
+	return strings.TrimSpace(line) == ""
+}
+
+// line handles one line, without its line ending, starting at offset off of
+// p.text.
+func (p *parser) line(n, off int, line string) error {
 	switch {
-	case strings.TrimSpace(line) == "":
+	case isBlank(line):
 		return p.flush()
 	case line[0] == '#':
 		return nil
@@ -95,7 +135,10 @@ func (p *parser) line(n int, line string) error {
 			return p.errorf(n, "", "continuation line outside a value (indented text must follow a key: value line)")
 		}
 		f := &p.fields[len(p.fields)-1]
-		f.cont = append(f.cont, strings.TrimSpace(line))
+		if f.contTo == 0 {
+			f.contFrom = off
+		}
+		f.contTo = off + len(line)
 		return nil
 	}
 	key, value, ok := strings.Cut(line, ":")
@@ -107,30 +150,53 @@ func (p *parser) line(n int, line string) error {
 		// Lookup's scan relies on finding "ports:" at the start of a line.
 		return p.errorf(n, k, "white space before the colon")
 	}
-	if !knownKey(key) {
+	k, known := lookupKey(key)
+	if !known {
 		return p.errorf(n, key, "unknown key %q", clip(key))
 	}
 	if len(p.fields) == 0 {
 		p.start = n
 	}
-	p.fields = append(p.fields, field{key: key, value: strings.TrimSpace(value), line: n})
+	if k == kSource {
+		p.sources++
+	}
+	p.fields = append(p.fields, field{k: k, key: key, value: strings.TrimSpace(value), line: n})
 	return nil
 }
 
-func knownKey(k string) bool {
-	switch k {
-	case "id", "name", "aliases", "kind", "category", "ports", "years", "confidence",
-		"description", "description-ko", "legit", "source":
-		return true
+// key is one of the keys of a stanza.
+type key uint8
+
+const (
+	kID key = iota
+	kName
+	kAliases
+	kKind
+	kCategory
+	kPorts
+	kYears
+	kConfidence
+	kDescription
+	kDescriptionKO
+	kLegit
+	kSource // the one key that may repeat
+	numKeys
+)
+
+var keyNames = [numKeys]string{"id", "name", "aliases", "kind", "category", "ports", "years",
+	"confidence", "description", "description-ko", "legit", "source"}
+
+func lookupKey(s string) (key, bool) {
+	for k, name := range keyNames {
+		if s == name {
+			return key(k), true
+		}
 	}
-	return false
+	return 0, false
 }
 
-// repeatable keys may appear more than once in a stanza.
-func repeatable(k string) bool { return k == "source" }
-
 // required keys must appear in every stanza.
-var required = [...]string{"id", "name", "kind", "ports", "confidence", "description", "source"}
+var required = [...]key{kID, kName, kKind, kPorts, kConfidence, kDescription, kSource}
 
 // flush turns the fields read so far into an Entry.
 func (p *parser) flush() error {
@@ -140,67 +206,69 @@ func (p *parser) flush() error {
 	fields := p.fields
 	p.fields = p.fields[:0]
 	e := Entry{File: p.file, Line: p.start}
-	var have [16]bool // indexed by keyIndex
+	if p.sources > 0 {
+		e.Sources = make([]Source, 0, p.sources)
+		p.sources = 0
+	}
+	var have [numKeys]bool
 	category := ""
 	categoryLine := 0
 	for i := range fields {
 		f := &fields[i]
-		k := keyIndex(f.key)
-		if have[k] && !repeatable(f.key) {
+		if have[f.k] && f.k != kSource {
 			return p.errorf(f.line, f.key, "repeated in one stanza")
 		}
-		have[k] = true
-		v := f.text()
+		have[f.k] = true
+		v := p.value(f)
 		if v == "" {
 			return p.errorf(f.line, f.key, "empty value")
 		}
-		switch f.key {
-		case "id":
+		switch f.k {
+		case kID:
 			if msg := checkID(v); msg != "" {
 				return p.errorf(f.line, f.key, "%s", msg)
 			}
 			e.ID = v
-		case "name":
+		case kName:
 			e.Name = v
-		case "aliases":
-			for _, a := range strings.Split(v, ";") {
-				a = strings.TrimSpace(a)
-				if a == "" {
+		case kAliases:
+			e.Aliases = strings.Split(v, ";")
+			for i, a := range e.Aliases {
+				if e.Aliases[i] = strings.TrimSpace(a); e.Aliases[i] == "" {
 					return p.errorf(f.line, f.key, "empty alias (aliases are separated by ;)")
 				}
-				e.Aliases = append(e.Aliases, a)
 			}
-		case "kind":
+		case kKind:
 			e.Kind = Kind(v)
 			if !e.Kind.Valid() {
 				return p.errorf(f.line, f.key, "unknown kind %q", clip(v))
 			}
-		case "category":
+		case kCategory:
 			category, categoryLine = v, f.line
-		case "ports":
+		case kPorts:
 			refs, msg := parsePorts(v)
 			if msg != "" {
 				return p.errorf(f.line, f.key, "%s", msg)
 			}
 			e.Ports = refs
-		case "years":
+		case kYears:
 			y, msg := parseYears(v, p.maxYear)
 			if msg != "" {
 				return p.errorf(f.line, f.key, "%s", msg)
 			}
 			e.Years = y
-		case "confidence":
+		case kConfidence:
 			e.Confidence = Confidence(v)
 			if !e.Confidence.Valid() {
 				return p.errorf(f.line, f.key, "unknown confidence %q (high, medium or low)", clip(v))
 			}
-		case "description":
+		case kDescription:
 			e.Description = v
-		case "description-ko":
+		case kDescriptionKO:
 			e.DescriptionKO = v
-		case "legit":
+		case kLegit:
 			e.Legit = v
-		case "source":
+		case kSource:
 			s, msg := parseSource(v)
 			if msg != "" {
 				return p.errorf(f.line, f.key, "%s", msg)
@@ -209,8 +277,9 @@ func (p *parser) flush() error {
 		}
 	}
 	for _, k := range required {
-		if !have[keyIndex(k)] {
-			return p.errorf(p.start, k, "missing (the stanza starting here needs a %s: line)", k)
+		if !have[k] {
+			name := keyNames[k]
+			return p.errorf(p.start, name, "missing (the stanza starting here needs a %s: line)", name)
 		}
 	}
 	e.Category = e.Kind.Category()
@@ -220,43 +289,14 @@ func (p *parser) flush() error {
 			return p.errorf(categoryLine, "category", "unknown category %q (threat or use)", clip(category))
 		}
 	}
-	if err := e.validate(p.maxYear); err != nil {
-		return err
-	}
+	// Every check of Entry.Validate has been made on the way; the fuzz test
+	// holds the two in step.
 	if prev, dup := p.seen[e.ID]; dup {
 		return p.errorf(p.start, "id", "duplicate id %q (first at %s:%d)", e.ID, prev.file, prev.line)
 	}
 	p.seen[e.ID] = pos{p.file, p.start}
 	p.entries = append(p.entries, e)
 	return nil
-}
-
-func keyIndex(k string) int {
-	switch k {
-	case "id":
-		return 0
-	case "name":
-		return 1
-	case "aliases":
-		return 2
-	case "kind":
-		return 3
-	case "category":
-		return 4
-	case "ports":
-		return 5
-	case "years":
-		return 6
-	case "confidence":
-		return 7
-	case "description":
-		return 8
-	case "description-ko":
-		return 9
-	case "legit":
-		return 10
-	}
-	return 11 // source
 }
 
 // checkID accepts slugs: lower-case letters, digits and inner hyphens.

@@ -302,7 +302,7 @@ func FuzzLookup(f *testing.F) {
 	f.Add([]byte(strings.Replace(stanza, "ports:", "ports :", 1)), 2556)
 	f.Fuzz(func(t *testing.T, data []byte, port int) {
 		text := string(data)
-		es, err := parse("f.txt", text, 1, 2026, map[string]pos{})
+		es, err := parse(nil, "f.txt", text, 1, 2026, map[string]pos{})
 		if err != nil {
 			return
 		}
