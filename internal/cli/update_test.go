@@ -1,0 +1,395 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/porthole/porthole/internal/registry"
+)
+
+var updateGoldenFiles = flag.Bool("update-golden", false, "rewrite the update command's golden files in testdata/")
+
+// updNow is the fixed clock of the update tests.
+var updNow = time.Date(2026, 3, 10, 9, 30, 0, 0, time.UTC)
+
+type updRun struct {
+	stdout, stderr string
+	code           int
+}
+
+// updEnv points the cache directory at a fresh directory for the test and
+// makes Default read it; the returned function runs porthole in process.
+func updEnv(t *testing.T) (dir string, run func(args ...string) updRun) {
+	t.Helper()
+	dir = filepath.Join(t.TempDir(), "cache")
+	t.Setenv("PORTHOLE_CACHE_DIR", dir)
+	registry.ResetDefault()
+	t.Cleanup(registry.ResetDefault)
+	return dir, func(args ...string) updRun {
+		var out, errb bytes.Buffer
+		off := false
+		env := &Env{
+			Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb,
+			Getenv:    func(string) string { return "" },
+			Now:       func() time.Time { return updNow },
+			Color:     &off,
+			Ephemeral: func() (int, int, error) { return 32768, 60999, nil },
+		}
+		code := Main(context.Background(), args, env)
+		return updRun{out.String(), errb.String(), code}
+	}
+}
+
+func embeddedCSV(t *testing.T) []byte {
+	t.Helper()
+	b, err := os.ReadFile("../registry/data/service-names-port-numbers.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// changedCSV is the embedded CSV with 4480/tcp porthole-test added,
+// 2556/udp removed and 2556/tcp given a reference, dated 2026-03-10.
+func changedCSV(t *testing.T) []byte {
+	t.Helper()
+	s := string(embeddedCSV(t))
+	for _, r := range []struct{ old, new string }{
+		{"nicetec-nmsvc,2556,udp,nicetec-nmsvc,,,,,,,,\n", ""},
+		{"nicetec-nmsvc,2556,tcp,nicetec-nmsvc,,,,,,,,\n", "nicetec-nmsvc,2556,tcp,nicetec-nmsvc,,,,2026-03-10,[RFC9999],,,\n"},
+		{",4461-4483,,Unassigned,,,,,,,,\n", ",4461-4483,,Unassigned,,,,,,,,\n" +
+			"porthole-test,4480,tcp,Porthole test service,[Test_Person],[Test_Person],2026-03-10,,[RFC9999],,,\n"},
+	} {
+		if strings.Count(s, r.old) != 1 {
+			t.Fatalf("embedded CSV lacks %q", r.old)
+		}
+		s = strings.Replace(s, r.old, r.new, 1)
+	}
+	return []byte(s)
+}
+
+func serveCSV(t *testing.T, b []byte) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/csv")
+		w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+		w.Write(b)
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// updGolden compares got with testdata/name; -update-golden rewrites it.
+func updGolden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *updateGoldenFiles {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run with -update-golden to create it)", err)
+	}
+	if string(want) != got {
+		t.Errorf("%s differs from the golden file (run with -update-golden to accept):\n--- want\n%s\n--- got\n%s", name, want, got)
+	}
+}
+
+func TestUpdateInstallsAndReports(t *testing.T) {
+	dir, run := updEnv(t)
+	csv := changedCSV(t)
+	srv := serveCSV(t, csv)
+	clean := func(s string) string {
+		return strings.ReplaceAll(strings.ReplaceAll(s, srv.URL, "$URL"), dir, "$CACHE")
+	}
+
+	// --dry-run fetches, checks and compares, and writes nothing.
+	r := run("update", "--dry-run", "--url", srv.URL)
+	if r.code != ExitOK {
+		t.Fatalf("dry run: exit %d, stderr %s", r.code, r.stderr)
+	}
+	if !strings.Contains(r.stdout, "1 added, 1 removed, 1 changed") || !strings.HasSuffix(r.stdout, "dry run: nothing installed\n") {
+		t.Errorf("dry run output:\n%s", r.stdout)
+	}
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Fatalf("dry run touched the cache directory: %v", err)
+	}
+
+	r = run("update", "--url", srv.URL)
+	if r.code != ExitOK {
+		t.Fatalf("exit %d, stderr %s", r.code, r.stderr)
+	}
+	updGolden(t, "update-changes.golden", clean(r.stdout))
+	if want := "downloaded " + fmtThousands(len(csv)) + " bytes\n"; r.stderr != want {
+		t.Errorf("stderr %q, want %q", r.stderr, want)
+	}
+	if got, err := os.ReadFile(filepath.Join(dir, registry.CacheCSV)); err != nil || !bytes.Equal(got, csv) {
+		t.Fatalf("the CSV beside the registry is not the download (%v)", err)
+	}
+
+	// The installed copy is the one in use.
+	r = run("info", "22")
+	if r.code != ExitOK || !strings.Contains(r.stdout, "ssh") {
+		t.Fatalf("info 22 after update: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	r = run("info", "tcp/4480")
+	if r.code != ExitOK || !strings.Contains(r.stdout, "porthole-test") {
+		t.Fatalf("info tcp/4480 does not show the added row: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	r = run("version")
+	if !strings.Contains(r.stdout, "IANA registry 2026-03-10: "+srv.URL+", fetched 2026-03-10 09:30 UTC") {
+		t.Errorf("version after update:\n%s", r.stdout)
+	}
+
+	// The same file again: nothing to do, nothing written.
+	before, err := os.ReadFile(filepath.Join(dir, registry.CacheFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r = run("update", "--url", srv.URL)
+	if r.code != ExitOK {
+		t.Fatalf("second update: exit %d, stderr %s", r.code, r.stderr)
+	}
+	updGolden(t, "update-uptodate.golden", clean(r.stdout))
+	if after, _ := os.ReadFile(filepath.Join(dir, registry.CacheFile)); !bytes.Equal(before, after) {
+		t.Error("an up-to-date update rewrote registry.bin")
+	}
+}
+
+func fmtThousands(n int) string {
+	s := strconv.Itoa(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}
+
+func TestUpdateJSON(t *testing.T) {
+	dir, run := updEnv(t)
+	srv := serveCSV(t, changedCSV(t))
+	r := run("update", "--json", "--url", srv.URL)
+	if r.code != ExitOK || r.stderr != "" {
+		t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
+	}
+	var out struct {
+		From, To                string
+		Added, Removed, Changed int
+		AddedRows               []struct{ Name, Port, Proto, Kind string } `json:"added_rows"`
+		ChangedRows             []struct {
+			Name   string
+			Fields []struct{ Field, Old, New string }
+		} `json:"changed_rows"`
+		Installed bool
+		DryRun    bool `json:"dry_run"`
+		Path      string
+		URL       string
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &out); err != nil {
+		t.Fatalf("%v\n%s", err, r.stdout)
+	}
+	if out.From != registry.Embedded().Version() || out.To != "2026-03-10" || out.Added != 1 || out.Removed != 1 || out.Changed != 1 ||
+		!out.Installed || out.DryRun || out.Path != filepath.Join(dir, registry.CacheFile) || out.URL != srv.URL {
+		t.Fatalf("unexpected JSON:\n%s", r.stdout)
+	}
+	if a := out.AddedRows[0]; a.Name != "porthole-test" || a.Port != "4480" || a.Proto != "tcp" || a.Kind != "assigned" {
+		t.Errorf("added row %+v", a)
+	}
+	if c := out.ChangedRows[0]; c.Name != "nicetec-nmsvc" || len(c.Fields) != 2 || c.Fields[1].New != "[RFC9999]" {
+		t.Errorf("changed row %+v", c)
+	}
+}
+
+// TestUpdateFailuresKeepRegistry runs update against servers that fail in
+// every way the issue lists. Each must exit 3, say why, and leave the
+// installed registry byte for byte as it was, and in use.
+func TestUpdateFailuresKeepRegistry(t *testing.T) {
+	good := embeddedCSV(t)
+	lines := func(n int) []byte {
+		i := 0
+		for ; n > 0; n-- {
+			i += bytes.IndexByte(good[i:], '\n') + 1
+		}
+		return good[:i]
+	}
+	cutMid := lines(5000)
+	cutMid = cutMid[:len(cutMid)-10]
+	// 85% of the rows: enough to pass as a registry on its own, too few
+	// next to the one installed.
+	mostRows := lines(bytes.Count(good, []byte("\n")) * 85 / 100)
+	withCSV := func(b []byte, length int) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/csv")
+			if length >= 0 {
+				w.Header().Set("Content-Length", strconv.Itoa(length))
+			}
+			w.Write(b)
+		}
+	}
+	tests := []struct {
+		name string
+		h    http.HandlerFunc // nil: a stalled connection
+		want string
+	}{
+		{"truncated (Content-Length larger than the body)", withCSV(good[:len(good)/3], len(good)), "cut short"},
+		{"cut mid-record", withCSV(cutMid, -1), "record has"},
+		{"html page with status 200", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/html")
+			w.Write([]byte("<html><body><h1>Maintenance</h1></body></html>"))
+		}, "the server sent an HTML page, not the registry CSV"},
+		{"404", http.NotFound, "404 Not Found"},
+		{"500", func(w http.ResponseWriter, r *http.Request) {
+			http.Error(w, "oops", http.StatusInternalServerError)
+		}, "500 Internal Server Error"},
+		{"stalled connection", nil, "stalled"},
+		{"too small", withCSV(lines(300), -1), "not the whole registry"},
+		{"far fewer rows than installed", withCSV(mostRows, -1), "fewer than 90%"},
+		{"wrong header", withCSV(bytes.Replace(good, []byte("Transport Protocol"), []byte("Protocol"), 1), -1), "line 1"},
+	}
+
+	dir, run := updEnv(t)
+	csv := changedCSV(t)
+	blob, _, err := registry.Prepare(mustParseCSV(t, csv), "installed by the test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := registry.Install(dir, blob, csv); err != nil {
+		t.Fatal(err)
+	}
+
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var srv *httptest.Server
+			if tt.h == nil {
+				release := make(chan struct{})
+				srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					w.Header().Set("Content-Length", strconv.Itoa(len(good)))
+					w.Write(good[:20000])
+					w.(http.Flusher).Flush()
+					<-release
+				}))
+				t.Cleanup(srv.Close)
+				t.Cleanup(func() { close(release) }) // runs first
+			} else {
+				srv = httptest.NewServer(tt.h)
+				t.Cleanup(srv.Close)
+			}
+			args := []string{"update", "--url", srv.URL + "/assignments/ports.csv"}
+			if tt.h == nil {
+				// Only the stalled server meets the idle timeout; the
+				// others keep the default, so a slow machine cannot turn
+				// their failure into a stall.
+				args = append(args, "--timeout", "300ms")
+			}
+			r := run(args...)
+			if r.code != ExitFailure {
+				t.Fatalf("exit %d, want %d; stdout:\n%s\nstderr:\n%s", r.code, ExitFailure, r.stdout, r.stderr)
+			}
+			if !strings.Contains(r.stderr, tt.want) || !strings.Contains(r.stderr, "registry unchanged") ||
+				!strings.Contains(r.stderr, srv.URL+"/assignments/ports.csv") {
+				t.Errorf("stderr does not say %q, the URL, and that nothing changed:\n%s", tt.want, r.stderr)
+			}
+			if r.stdout != "" {
+				t.Errorf("stdout:\n%s", r.stdout)
+			}
+			for name, want := range map[string][]byte{registry.CacheFile: blob, registry.CacheCSV: csv} {
+				got, err := os.ReadFile(filepath.Join(dir, name))
+				if err != nil || !bytes.Equal(got, want) {
+					t.Fatalf("%s changed (%v)", name, err)
+				}
+			}
+			if ents, _ := os.ReadDir(dir); len(ents) != 2 {
+				t.Errorf("left behind in the cache directory: %v", ents)
+			}
+			registry.ResetDefault()
+			x, err := registry.Default()
+			if err != nil || x.Source() != "installed by the test" {
+				t.Fatalf("Default: %q, %v", x.Source(), err)
+			}
+			if r := run("info", "22"); r.code != ExitOK || !strings.Contains(r.stdout, "ssh") {
+				t.Fatalf("info 22: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+			}
+		})
+	}
+}
+
+func mustParseCSV(t *testing.T, b []byte) []registry.Row {
+	t.Helper()
+	rows, err := registry.Parse(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rows
+}
+
+func TestUpdateRefusesOlder(t *testing.T) {
+	dir, run := updEnv(t)
+	csv := embeddedCSV(t)
+	rows := mustParseCSV(t, csv)
+	blob, err := registry.Compile(rows, "2099-01-01", "a newer copy")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := registry.Install(dir, blob, nil); err != nil {
+		t.Fatal(err)
+	}
+	srv := serveCSV(t, csv)
+	r := run("update", "--url", srv.URL)
+	if r.code != ExitFailure || !strings.Contains(r.stderr, "older than the 2099-01-01 one in use") {
+		t.Fatalf("exit %d, stderr %s", r.code, r.stderr)
+	}
+	if got, _ := os.ReadFile(filepath.Join(dir, registry.CacheFile)); !bytes.Equal(got, blob) {
+		t.Fatal("registry.bin changed")
+	}
+}
+
+func TestUpdateRepairsDamagedCache(t *testing.T) {
+	dir, run := updEnv(t)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, registry.CacheFile), []byte("PHREG2\ngarbage"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	srv := serveCSV(t, embeddedCSV(t))
+	r := run("update", "--url", srv.URL)
+	if r.code != ExitOK || !strings.Contains(r.stdout, "already up to date") || !strings.Contains(r.stdout, "replaced the damaged") ||
+		!strings.Contains(r.stderr, "warning") {
+		t.Fatalf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	registry.ResetDefault()
+	if x, err := registry.Default(); err != nil || !strings.HasPrefix(x.Source(), srv.URL) {
+		t.Fatalf("Default: %q %v", x.Source(), err)
+	}
+}
+
+func TestUpdateBadArguments(t *testing.T) {
+	_, run := updEnv(t)
+	for _, args := range [][]string{
+		{"update", "extra"},
+		{"update", "--timeout", "0s"},
+		{"update", "--timeout", "soon"},
+		{"update", "--url", "ftp://example.org/ports.csv"},
+		{"update", "--url", "not a url"},
+		{"update", "--bogus"},
+	} {
+		if r := run(args...); r.code != ExitUsage || !strings.Contains(r.stderr, "porthole help") {
+			t.Errorf("%q: exit %d, stderr %q", args, r.code, r.stderr)
+		}
+	}
+	if r := run("update", "--help"); r.code != ExitOK || !strings.Contains(r.stdout, "-dry-run") {
+		t.Errorf("--help: exit %d\n%s", r.code, r.stdout)
+	}
+}
