@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"flag"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -16,8 +15,6 @@ import (
 
 	"github.com/porthole/porthole/internal/registry"
 )
-
-var updateGoldenFiles = flag.Bool("update-golden", false, "rewrite the update command's golden files in testdata/")
 
 // updNow is the fixed clock of the update tests.
 var updNow = time.Date(2026, 3, 10, 9, 30, 0, 0, time.UTC)
@@ -89,24 +86,8 @@ func serveCSV(t *testing.T, b []byte) *httptest.Server {
 	return srv
 }
 
-// updGolden compares got with testdata/name; -update-golden rewrites it.
-func updGolden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *updateGoldenFiles {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update-golden to create it)", err)
-	}
-	if string(want) != got {
-		t.Errorf("%s differs from the golden file (run with -update-golden to accept):\n--- want\n%s\n--- got\n%s", name, want, got)
-	}
-}
+// updGolden compares got with testdata/name; -update rewrites it.
+func updGolden(t *testing.T, name, got string) { t.Helper(); golden(t, name, got) }
 
 func TestUpdateInstallsAndReports(t *testing.T) {
 	dir, run := updEnv(t)
