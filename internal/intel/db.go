@@ -21,7 +21,14 @@ var (
 	rmmTunnels string
 	//go:embed data/uses.txt
 	uses string
+	//go:embed data/NOTICE-mthcht.txt
+	noticeMthcht string
 )
+
+// Notice returns the third-party notice that must travel with the embedded
+// data: the MIT licence of mthcht/awesome-lists, whose port list several
+// entries restate. Show it on an about or credits page.
+func Notice() string { return noticeMthcht }
 
 // files lists the embedded files in load order, with the names used in
 // error messages and Entry.File.

@@ -280,3 +280,9 @@ func BenchmarkForPort(b *testing.B) {
 		db.ForPort(8080)
 	}
 }
+
+func TestNotice(t *testing.T) {
+	if n := Notice(); !strings.Contains(n, "MIT License") || !strings.Contains(n, "@mthcht") {
+		t.Errorf("notice lacks the MIT text: %.80q", n)
+	}
+}
