@@ -1,9 +1,12 @@
 // Package sqlite is the default feedback store: one SQLite file, through the pure-Go modernc.org/sqlite driver so
 // that CGO_ENABLED=0 cross-builds keep working.
 //
-// The database runs in WAL mode with synchronous=FULL, so a record is on disk when Add returns. Writes go through a
-// pool of one connection (SQLite has one writer at a time anyway, and queuing in Go is fairer than SQLite's busy
-// handler under load); reads use their own small pool and are not blocked by the writer.
+// The database runs in WAL mode with synchronous=FULL, so a record is on disk when Add returns. Writes go through
+// one writer goroutine on a pool of one connection (SQLite has one writer at a time anyway, and queuing in Go is
+// fairer than SQLite's busy handler under load). The writer commits the adds waiting at the same moment in one
+// transaction, so concurrent posts share one fsync instead of paying one each ("group commit"); each Add still
+// returns only after the commit that holds its record. Reads use their own small pool and are not blocked by the
+// writer.
 package sqlite
 
 import (
@@ -32,11 +35,28 @@ const BusyTimeout = 10 * time.Second
 
 // Store is a feedback store in one SQLite file.
 type Store struct {
-	w, r      *sql.DB
-	now       func() time.Time
-	closeOnce sync.Once
-	closeErr  error
+	w, r       *sql.DB
+	now        func() time.Time
+	adds       chan addRequest // unbuffered: a send succeeds only when the writer takes it
+	closed     chan struct{}   // closed by Close: the writer stops, Add refuses
+	writerDone chan struct{}
+	closeOnce  sync.Once
+	closeErr   error
 }
+
+type addRequest struct {
+	ctx  context.Context
+	f    record.Feedback
+	done chan addResult // buffered, so the writer never waits for the caller
+}
+
+type addResult struct {
+	id  int64
+	err error
+}
+
+// maxBatch bounds how many adds share one transaction.
+const maxBatch = 256
 
 // Option configures Open.
 type Option func(*Store)
@@ -55,7 +75,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 			return nil, fmt.Errorf("sqlite: creating %s: %w", dir, err)
 		}
 	}
-	s := &Store{now: time.Now}
+	s := &Store{now: time.Now, adds: make(chan addRequest), closed: make(chan struct{}), writerDone: make(chan struct{})}
 	for _, o := range opts {
 		o(s)
 	}
@@ -73,6 +93,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		return nil, err
 	}
 	s.r.SetMaxOpenConns(4)
+	go s.writer()
 	return s, nil
 }
 
@@ -188,8 +209,8 @@ func (s *Store) Check(ctx context.Context) error {
 	return nil
 }
 
-// Add implements store.Store. The insert runs in autocommit mode: it has returned only after the commit (and,
-// with synchronous=FULL, the WAL fsync).
+// Add implements store.Store. It hands the record to the writer and returns after the transaction holding it has
+// committed (and, with synchronous=FULL, the WAL has been fsynced).
 func (s *Store) Add(ctx context.Context, f record.Feedback) (int64, error) {
 	if err := f.Validate(); err != nil {
 		return 0, err
@@ -197,15 +218,85 @@ func (s *Store) Add(ctx context.Context, f record.Feedback) (int64, error) {
 	if f.Created.IsZero() {
 		f.Created = s.now()
 	}
-	f = f.Normalize()
-	var id int64
-	err := s.w.QueryRowContext(ctx,
-		`INSERT INTO feedback (port, lang, rating, comment, created) VALUES (?, ?, ?, ?, ?) RETURNING id`,
-		f.Port, f.Lang, f.Rating, f.Comment, f.Created.UnixMicro()).Scan(&id)
-	if err != nil {
-		return 0, s.wrap("add", err)
+	req := addRequest{ctx: ctx, f: f.Normalize(), done: make(chan addResult, 1)}
+	select {
+	case s.adds <- req:
+	case <-s.closed:
+		return 0, fmt.Errorf("sqlite: add: %w", record.ErrClosed)
+	case <-ctx.Done():
+		return 0, ctx.Err()
 	}
-	return id, nil
+	// Once taken, the request is answered whatever happens to ctx: the caller must learn whether it committed.
+	res := <-req.done
+	return res.id, res.err
+}
+
+// writer serialises every insert: it takes one waiting add, gathers the others already waiting, and commits them
+// together.
+func (s *Store) writer() {
+	defer close(s.writerDone)
+	for {
+		var first addRequest
+		select {
+		case first = <-s.adds:
+		case <-s.closed:
+			return
+		}
+		batch := []addRequest{first}
+	gather:
+		for len(batch) < maxBatch {
+			select {
+			case r := <-s.adds:
+				batch = append(batch, r)
+			default:
+				break gather
+			}
+		}
+		s.commit(batch)
+	}
+}
+
+func (s *Store) commit(batch []addRequest) {
+	results := make([]addResult, len(batch))
+	err := func() error {
+		// Not a caller's context: the transaction serves every caller in the batch.
+		ctx := context.Background()
+		tx, err := s.w.BeginTx(ctx, nil)
+		if err != nil {
+			return err
+		}
+		defer tx.Rollback()
+		stmt, err := tx.PrepareContext(ctx,
+			`INSERT INTO feedback (port, lang, rating, comment, created) VALUES (?, ?, ?, ?, ?) RETURNING id`)
+		if err != nil {
+			return err
+		}
+		defer stmt.Close()
+		for i, r := range batch {
+			if err := r.ctx.Err(); err != nil {
+				results[i].err = err // the caller gave up before its turn: do not store it
+				continue
+			}
+			f := r.f
+			// A failed statement is rolled back alone; the rest of the batch goes on.
+			results[i].err = stmt.QueryRowContext(ctx, f.Port, f.Lang, f.Rating, f.Comment, f.Created.UnixMicro()).
+				Scan(&results[i].id)
+		}
+		return tx.Commit()
+	}()
+	for i, r := range batch {
+		res := results[i]
+		switch {
+		case res.err != nil:
+			res.id = 0
+			if r.ctx.Err() == nil || !errors.Is(res.err, r.ctx.Err()) {
+				res.err = s.wrap("add", res.err)
+			}
+		case err != nil:
+			res = addResult{err: s.wrap("add", err)}
+		}
+		r.done <- res
+	}
 }
 
 const columns = `id, port, lang, rating, comment, created`
@@ -323,6 +414,8 @@ func (s *Store) Export(ctx context.Context, fn func(record.Feedback) error) erro
 // releases both pools.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
+		close(s.closed)
+		<-s.writerDone
 		rerr := s.r.Close()
 		werr := s.w.Close()
 		s.closeErr = errors.Join(rerr, werr)

@@ -76,6 +76,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("ListOrderAndFilters", func(t *testing.T) { testList(t, open(t)) })
 	t.Run("Export", func(t *testing.T) { testExport(t, open(t)) })
 	t.Run("Close", func(t *testing.T) { testClose(t, open(t)) })
+	t.Run("CancelledContext", func(t *testing.T) { testCancelled(t, open(t)) })
+	t.Run("CloseDuringAdds", func(t *testing.T) { testCloseDuringAdds(t, open(t)) })
 }
 
 func mustAdd(t *testing.T, s store.Store, f store.Feedback) int64 {
@@ -458,4 +460,55 @@ func testClose(t *testing.T, s store.Store) {
 	if _, err := s.Get(context.Background(), 1); err == nil {
 		t.Error("Get after Close succeeded")
 	}
+}
+
+func testCancelled(t *testing.T, s store.Store) {
+	closeAtEnd(t, s)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if id, err := s.Add(ctx, store.Feedback{Port: 1, Lang: "en", Rating: store.Helpful, Created: Base}); err == nil {
+		t.Errorf("Add with a cancelled context = %d, nil; want an error", id)
+	}
+	got, err := s.List(context.Background(), store.ListOptions{})
+	if err != nil || len(got) != 0 {
+		t.Errorf("after a cancelled Add, List = %d records, %v; want none", len(got), err)
+	}
+}
+
+// Close while adds are under way: every Add returns (an id or an error), nothing hangs or panics.
+func testCloseDuringAdds(t *testing.T, s store.Store) {
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	acked := 0
+	for range 8 {
+		wg.Go(func() {
+			for {
+				_, err := s.Add(context.Background(), store.Feedback{Port: 1, Lang: "en", Rating: store.Helpful, Created: Base})
+				if err != nil {
+					return
+				}
+				mu.Lock()
+				acked++
+				n := acked
+				mu.Unlock()
+				if n > 100000 {
+					t.Error("Add never failed after Close")
+					return
+				}
+			}
+		})
+	}
+	for {
+		mu.Lock()
+		n := acked
+		mu.Unlock()
+		if n >= 20 {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if err := s.Close(); err != nil {
+		t.Errorf("Close: %v", err)
+	}
+	wg.Wait()
 }
