@@ -163,3 +163,20 @@ func BenchmarkLookupSelf(b *testing.B) {
 		}
 	}
 }
+
+func TestParseProcArgs2(t *testing.T) {
+	b := []byte{3, 0, 0, 0}
+	b = append(b, "/usr/sbin/httpd\x00\x00\x00\x00httpd\x00-D\x00FOREGROUND\x00PATH=/bin\x00"...)
+	args, exe := ParseProcArgs2(b)
+	if exe != "/usr/sbin/httpd" || !reflect.DeepEqual(args, []string{"httpd", "-D", "FOREGROUND"}) {
+		t.Errorf("%q %q", exe, args)
+	}
+	if a, e := ParseProcArgs2([]byte{1, 0}); a != nil || e != "" {
+		t.Error("short input")
+	}
+}
+
+func FuzzParseProcArgs2(f *testing.F) {
+	f.Add([]byte("\x02\x00\x00\x00/bin/x\x00\x00x\x00y\x00"))
+	f.Fuzz(func(t *testing.T, b []byte) { ParseProcArgs2(b) })
+}

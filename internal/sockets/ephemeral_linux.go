@@ -1,10 +1,7 @@
 package sockets
 
 import (
-	"fmt"
 	"os"
-	"strconv"
-	"strings"
 )
 
 // EphemeralRange returns the range the kernel picks local ports from
@@ -15,17 +12,4 @@ func EphemeralRange() (low, high int, err error) {
 		return 0, 0, err
 	}
 	return parsePortRange(string(b))
-}
-
-func parsePortRange(s string) (low, high int, err error) {
-	f := strings.Fields(s)
-	if len(f) != 2 {
-		return 0, 0, fmt.Errorf("ip_local_port_range: %q", s)
-	}
-	low, err1 := strconv.Atoi(f[0])
-	high, err2 := strconv.Atoi(f[1])
-	if err1 != nil || err2 != nil || low < 1 || high > 65535 || low > high {
-		return 0, 0, fmt.Errorf("ip_local_port_range: %q", s)
-	}
-	return low, high, nil
 }

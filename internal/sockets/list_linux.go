@@ -7,12 +7,9 @@ import (
 	"os"
 	"runtime"
 	"strconv"
-	"sync"
 	"syscall"
 
 	"golang.org/x/sys/unix"
-
-	"github.com/porthole/porthole/internal/process"
 )
 
 // netns is one network namespace to list.
@@ -158,22 +155,6 @@ func listNetNS(ns netns, q Query) ([]Listener, error) {
 		}
 	}
 	return out, nil
-}
-
-type table struct {
-	proto  string
-	family int
-}
-
-func tables(q Query) []table {
-	var ts []table
-	if q.TCP {
-		ts = append(ts, table{"tcp", 4}, table{"tcp", 6})
-	}
-	if q.UDP {
-		ts = append(ts, table{"udp", 4}, table{"udp", 6})
-	}
-	return ts
 }
 
 // netlinkRefused reports errors after which /proc/net is the way to go.
@@ -406,38 +387,11 @@ func attachOwners(ctx context.Context, ls []Listener, firstOnly bool) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	// Look up each distinct PID once, in parallel.
-	infos := map[int]process.Info{}
-	var pids []int
+	var all []int
 	for _, ps := range found {
-		for _, p := range ps {
-			if _, ok := infos[p]; !ok {
-				infos[p] = process.Info{}
-				pids = append(pids, p)
-			}
-		}
+		all = append(all, ps...)
 	}
-	res := make([]process.Info, len(pids))
-	ok := make([]bool, len(pids))
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, 2*runtime.GOMAXPROCS(0))
-	for i, p := range pids {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			info, err := process.Lookup(p)
-			res[i], ok[i] = info, err == nil
-		}()
-	}
-	wg.Wait()
-	for i, p := range pids {
-		if ok[i] {
-			infos[p] = res[i]
-		} else {
-			delete(infos, p) // exited since the scan
-		}
-	}
+	infos := lookupAll(all) // a PID that exited since the scan drops out
 	reason := ReasonNotFound
 	if denied > 0 {
 		reason = ReasonNoAccess

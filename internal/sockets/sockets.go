@@ -185,3 +185,20 @@ func sortListeners(ls []Listener) {
 		return cmp.Compare(a.Inode, b.Inode)
 	})
 }
+
+// table is one socket table: a protocol and an address family.
+type table struct {
+	proto  string
+	family int
+}
+
+func tables(q Query) []table {
+	var ts []table
+	if q.TCP {
+		ts = append(ts, table{"tcp", 4}, table{"tcp", 6})
+	}
+	if q.UDP {
+		ts = append(ts, table{"udp", 4}, table{"udp", 6})
+	}
+	return ts
+}
