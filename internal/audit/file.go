@@ -1,0 +1,207 @@
+package audit
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"net/netip"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/porthole/porthole/internal/dossier"
+)
+
+// ErrTooLarge is returned by Load for a file over MaxBaselineSize.
+var ErrTooLarge = errors.New("baseline file too large")
+
+// Load reads and parses the baseline file at path. It refuses files over
+// MaxBaselineSize without reading them whole.
+func Load(path string) (*Baseline, []Warning, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer f.Close()
+	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() && fi.Size() > MaxBaselineSize {
+		return nil, nil, fmt.Errorf("%s: %w (%d bytes; the limit is %d MiB)", path, ErrTooLarge, fi.Size(), MaxBaselineSize>>20)
+	}
+	data, err := io.ReadAll(io.LimitReader(f, MaxBaselineSize+1))
+	if err != nil {
+		return nil, nil, fmt.Errorf("reading %s: %w", path, err)
+	}
+	if len(data) > MaxBaselineSize {
+		return nil, nil, fmt.Errorf("%s: %w (the limit is %d MiB)", path, ErrTooLarge, MaxBaselineSize>>20)
+	}
+	return Parse(path, data)
+}
+
+// CheckPaths warns about exe= values without wildcards that do not exist
+// here (exists is os.Stat's view of this host). Fleets differ, so this is
+// a warning, never an error.
+func CheckPaths(b *Baseline, exists func(string) bool) []Warning {
+	var out []Warning
+	checked := map[string]bool{}
+	for i := range b.Rules {
+		r := &b.Rules[i]
+		if r.Exe == "" || strings.ContainsAny(r.Exe, "*?[\\") {
+			continue
+		}
+		ok, seen := checked[r.Exe]
+		if !seen {
+			ok = exists(r.Exe)
+			checked[r.Exe] = ok
+		}
+		if !ok {
+			out = append(out, Warning{r.File, r.Line, fmt.Sprintf("exe %s does not exist on this host", r.Exe)})
+		}
+	}
+	return out
+}
+
+// WriteOptions describe the machine a baseline is written from.
+type WriteOptions struct {
+	Host                        string
+	Now                         time.Time
+	EphemeralLow, EphemeralHigh int
+}
+
+// Write writes rows as a commented baseline that Parse reads back and that
+// explains every row. One line covers the IPv4 and IPv6 sockets of one
+// program on one port and scope. UDP sockets in the ephemeral range get
+// the port "ephemeral", since such ports change at every start.
+func Write(w io.Writer, rows []dossier.ListenerRow, opt WriteOptions) error {
+	bw := bufio.NewWriter(w)
+	fmt.Fprintf(bw, `# porthole baseline: the listeners expected on this machine.
+# Written by 'porthole baseline' at %s%s. Edit it freely, keep it
+# under version control, and check the machine with:
+#   porthole audit --baseline FILE
+#
+# One expected listener per line:
+#   PROTO PORT [KEY=VALUE]... [optional] [# comment]
+# PROTO   tcp, udp or any
+# PORT    22, a range 8000-8100, * (every port), or ephemeral (this host's
+#         ephemeral range, where programs get random ports)
+# exe=    executable path, a glob: exe=/usr/lib/jvm/*/bin/java
+# name=   process name, a glob          user=  user name or uid
+# addr=   loopback, any (0.0.0.0 or ::), an address, or a prefix 10.0.0.0/8;
+#         leave it out to accept every address
+# netns=  host, other, or a namespace inode; container=, unit= are globs
+# optional  this listener may be absent (no "baseline-missing" finding)
+# Values with spaces or '#' are double-quoted: exe="/opt/my app/bin/srv".
+# A PID is never part of a rule: restarting a service changes nothing.
+`, opt.Now.UTC().Format(time.RFC3339), hostPart(opt.Host))
+	type line struct {
+		rule    Rule
+		comment string
+		fams    int // bit 1: IPv4 socket, bit 2: IPv6 socket
+	}
+	var lines []line
+	index := map[string]int{}
+	for i := range rows {
+		row := &rows[i]
+		r, comment := ruleFor(row, opt)
+		key := r.String()
+		fam := 1
+		if row.Family == 6 {
+			fam = 2
+		}
+		if j, ok := index[key]; ok {
+			lines[j].fams |= fam
+			continue
+		}
+		index[key] = len(lines)
+		lines = append(lines, line{r, comment, fam})
+	}
+	for i := range lines {
+		if lines[i].fams == 3 {
+			lines[i].comment = strings.TrimPrefix(lines[i].comment+"; IPv4 and IPv6 sockets", "; ")
+		}
+	}
+	slices.SortStableFunc(lines, func(a, b line) int {
+		if c := strings.Compare(a.rule.Proto, b.rule.Proto); c != 0 {
+			return c
+		}
+		pa, pb := a.rule.Low, b.rule.Low
+		if a.rule.Ephemeral {
+			pa = 1 << 20
+		}
+		if b.rule.Ephemeral {
+			pb = 1 << 20
+		}
+		if pa != pb {
+			return pa - pb
+		}
+		return strings.Compare(a.rule.String(), b.rule.String())
+	})
+	fmt.Fprintf(bw, "\n# %d listeners on %d lines.\n", len(rows), len(lines))
+	for _, l := range lines {
+		s := l.rule.String()
+		if l.comment != "" {
+			s += "  # " + strings.ReplaceAll(l.comment, "\n", " ")
+		}
+		fmt.Fprintln(bw, s)
+	}
+	return bw.Flush()
+}
+
+func hostPart(h string) string {
+	if h == "" {
+		return ""
+	}
+	return " on " + h
+}
+
+// ruleFor is the baseline line for one row, with its comment.
+func ruleFor(row *dossier.ListenerRow, opt WriteOptions) (Rule, string) {
+	r := Rule{Proto: row.Proto, Low: row.Port, High: row.Port}
+	var notes []string
+	if row.Process != "" {
+		notes = append(notes, row.Process)
+	}
+	if row.Proto == "udp" && opt.EphemeralLow > 0 && row.Port >= opt.EphemeralLow && row.Port <= opt.EphemeralHigh && row.Exe != "" {
+		r.Ephemeral, r.Low, r.High = true, 0, 0
+		notes = append(notes, "was on port "+strconv.Itoa(row.Port))
+	} else if row.Service != "" {
+		notes = append(notes, "IANA "+row.Service)
+	}
+	if row.Proto == "tcp" && opt.EphemeralLow > 0 && row.Port >= opt.EphemeralLow && row.Port <= opt.EphemeralHigh {
+		notes = append(notes, "inside the ephemeral range")
+	}
+	if row.Exe != "" && !row.ExeDeleted {
+		r.Exe = row.Exe
+	} else if row.Process != "" {
+		r.Name = row.Process
+	}
+	if row.User != "" {
+		r.User = row.User
+	}
+	if row.PID == nil {
+		notes = append(notes, "owner unknown when written: "+row.OwnerUnknownReason)
+	}
+	addr, err := netip.ParseAddr(row.Address)
+	switch {
+	case err != nil:
+	case addr.IsLoopback():
+		r.Addr, r.addrKind = "loopback", addrLoopback
+	case addr.IsUnspecified():
+		r.Addr, r.addrKind = "any", addrWildcard
+	default:
+		r.Addr, r.addrKind, r.addr = addr.String(), addrExact, addr.Unmap()
+	}
+	if row.HostNetNS {
+		r.NetNS = "host"
+	} else {
+		r.NetNS = "other"
+		if row.Container != "" {
+			r.Container = row.Container
+		}
+	}
+	if row.Threat != "" {
+		notes = append(notes, "intel: "+row.Threat)
+	}
+	return r, strings.Join(notes, "; ")
+}

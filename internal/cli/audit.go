@@ -1,0 +1,336 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/porthole/porthole/internal/audit"
+	"github.com/porthole/porthole/internal/dossier"
+	"github.com/porthole/porthole/internal/ports"
+	"github.com/porthole/porthole/internal/sockets"
+)
+
+// Exit statuses of `porthole audit`. The low bits add up (3 = findings and
+// missing baseline entries); errors use sysexits-style values above 7 so a
+// script can never mistake an error for a finding.
+const (
+	auditFindings = 1  // findings at or above --fail-on (other than the two below)
+	auditMissing  = 2  // baseline entries with no listener
+	auditChanged  = 4  // baseline ports held by another program
+	auditUsage    = 64 // bad arguments or PORT
+	auditBadBase  = 65 // the baseline file is malformed or too large
+	auditIO       = 74 // reading the baseline or the sockets failed
+)
+
+const auditHelp = `Judge every listener here: known-bad ports (intel), executables in
+world-writable directories or deleted after start, shells listening, owners
+that cannot be resolved, databases and admin ports open on every interface,
+privileged ports held by non-root users; with --baseline, listeners the
+baseline does not explain, ports now held by another program, and baseline
+lines with no listener. PORT... limits the audit to those ports.
+
+Exit status (bits add up):
+  0   no finding at or above --fail-on, no drift
+  1   findings at or above --fail-on
+  2   baseline entries with no listener (lines marked optional never count)
+  4   a baseline port is now held by another program
+  64  bad arguments or PORT      65  malformed or oversized baseline file
+  74  I/O error: the baseline or the sockets could not be read`
+
+type auditOpts struct {
+	json, allNS, verbose bool
+	baseline             string
+	failOn               audit.Severity
+	specs                []ports.Spec
+}
+
+func runAudit(ctx context.Context, env *Env, args []string) error {
+	fs := newFlags(env, "audit", "[flags] [PORT...]", auditHelp)
+	asJSON := fs.Bool("json", false, "print the report as JSON")
+	base := fs.String("baseline", "", "baseline `FILE` (write one with 'porthole baseline -o FILE')")
+	failOn := fs.String("fail-on", "low", "lowest `SEVERITY` that sets exit bit 1: info, low, medium, high or critical")
+	allNS := fs.Bool("all-netns", false, "also audit every other network namespace (containers)")
+	var verbose bool
+	fs.BoolVar(&verbose, "v", false, "also list the listeners the baseline explains, with the rule that matched")
+	fs.BoolVar(&verbose, "verbose", false, "same as -v")
+	rest, err := parseFlags(fs, args)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return &exitError{auditUsage, err.Error() + "\nRun 'porthole audit --help' for usage."}
+	}
+	o := auditOpts{json: *asJSON, allNS: *allNS, verbose: verbose, baseline: *base}
+	if o.failOn, err = audit.ParseSeverity(*failOn); err != nil {
+		return &exitError{auditUsage, "audit: --fail-on: " + err.Error()}
+	}
+	for _, a := range rest {
+		s, err := ports.ParseSpec(a)
+		if err == nil && (s.Proto == ports.SCTP || s.Proto == ports.DCCP) {
+			err = &ports.SpecError{Token: a, Reason: "porthole audits tcp and udp listeners only"}
+		}
+		if err != nil {
+			return &exitError{auditUsage, err.Error()}
+		}
+		o.specs = append(o.specs, s)
+	}
+	return auditMain(ctx, env, o)
+}
+
+func auditMain(ctx context.Context, env *Env, o auditOpts) error {
+	k, err := loadKnowledge(env)
+	if err != nil {
+		return &exitError{auditIO, err.Error()}
+	}
+	var scopes []audit.Scope
+	for _, s := range o.specs {
+		ps, err := k.resolve(s)
+		if err != nil {
+			return &exitError{auditUsage, err.Error()}
+		}
+		for _, r := range spans(ps) {
+			scopes = append(scopes, audit.Scope{Proto: s.Proto, Low: r[0], High: r[1]})
+		}
+	}
+	var bl *audit.Baseline
+	if o.baseline != "" {
+		var warns []audit.Warning
+		bl, warns, err = audit.Load(o.baseline)
+		var pe *audit.ParseError
+		switch {
+		case errors.As(err, &pe), errors.Is(err, audit.ErrTooLarge):
+			return &exitError{auditBadBase, "bad baseline: " + err.Error()}
+		case err != nil:
+			return &exitError{auditIO, "reading baseline: " + err.Error()}
+		}
+		warns = append(warns, audit.CheckPaths(bl, func(p string) bool {
+			_, err := os.Stat(p)
+			return !errors.Is(err, os.ErrNotExist)
+		})...)
+		for _, w := range warns {
+			fmt.Fprintln(env.Stderr, "porthole: warning:", w.String())
+		}
+	}
+	ls, err := auditListeners(ctx, scopes, o.allNS)
+	if err != nil {
+		return &exitError{auditIO, listError(err).Error()}
+	}
+	if w := sockets.OwnerWarning(ls); w != "" {
+		fmt.Fprintln(env.Stderr, "porthole: warning:", w)
+	}
+	rows := dossier.Annotate(ls, k.reg, k.intel)
+	opt := audit.Options{Registry: k.reg, Intel: k.intel, Baseline: bl, Scopes: scopes, AllNetNS: o.allNS}
+	if lo, hi, err := env.Ephemeral(); err == nil {
+		opt.EphemeralLow, opt.EphemeralHigh = lo, hi
+	}
+	rep := audit.Run(rows, opt)
+	code := auditExit(rep, o.failOn)
+	if o.json {
+		err = writeJSON(env.Stdout, auditJSON(rep, bl, o, code, env.Now()))
+	} else {
+		t := newText(env, "en")
+		renderAudit(t, rep, bl, o)
+		err = t.err
+	}
+	if err != nil {
+		return &exitError{auditIO, err.Error()}
+	}
+	if code != 0 {
+		return &exitError{code: code}
+	}
+	return nil
+}
+
+// auditListeners lists the listeners in scope: every one, or those on the
+// given ports (one kernel-filtered query per span), each socket once.
+func auditListeners(ctx context.Context, scopes []audit.Scope, allNS bool) ([]sockets.Listener, error) {
+	if len(scopes) == 0 {
+		return sockets.List(ctx, sockets.Query{AllNetNS: allNS})
+	}
+	var out []sockets.Listener
+	type id struct {
+		proto string
+		inode uint64
+		netns uint64
+	}
+	seen := map[id]bool{}
+	for _, s := range scopes {
+		q := sockets.Query{TCP: s.Proto != ports.UDP, UDP: s.Proto != ports.TCP, Low: s.Low, High: s.High, AllNetNS: allNS}
+		got, err := sockets.List(ctx, q)
+		if err != nil {
+			return nil, err
+		}
+		for _, l := range got {
+			k := id{l.Proto, l.Inode, l.NetNS}
+			if l.Inode != 0 && seen[k] {
+				continue
+			}
+			seen[k] = true
+			out = append(out, l)
+		}
+	}
+	return out, nil
+}
+
+// auditExit computes the exit bits of a report.
+func auditExit(rep *audit.Report, failOn audit.Severity) int {
+	code := 0
+	for _, f := range rep.Findings {
+		switch f.Rule {
+		case audit.RuleMissing:
+			code |= auditMissing
+		case audit.RuleOwnerChanged:
+			code |= auditChanged
+		default:
+			if f.Severity >= failOn {
+				code |= auditFindings
+			}
+		}
+	}
+	return code
+}
+
+// auditReport is the JSON form of `porthole audit`.
+type auditReport struct {
+	Generated     string            `json:"generated"`
+	Listeners     int               `json:"listeners"`
+	Baseline      string            `json:"baseline"`
+	BaselineRules int               `json:"baseline_rules"`
+	FailOn        string            `json:"fail_on"`
+	ExitStatus    int               `json:"exit_status"`
+	Counts        map[string]int    `json:"counts"`
+	Findings      []audit.Finding   `json:"findings"`
+	Explained     []audit.Explained `json:"explained,omitempty"`
+}
+
+func auditJSON(rep *audit.Report, bl *audit.Baseline, o auditOpts, code int, now time.Time) auditReport {
+	r := auditReport{
+		Generated: now.UTC().Format(time.RFC3339), Listeners: rep.Listeners, FailOn: o.failOn.String(),
+		ExitStatus: code, Counts: map[string]int{}, Findings: rep.Findings,
+	}
+	for _, s := range audit.Severities {
+		r.Counts[s.String()] = 0
+	}
+	for _, f := range rep.Findings {
+		r.Counts[f.Severity.String()]++
+	}
+	if bl != nil {
+		r.Baseline, r.BaselineRules = bl.File, len(bl.Rules)
+	}
+	if o.verbose {
+		r.Explained = rep.Explained
+	}
+	return r
+}
+
+// renderAudit prints the report grouped by severity, highest first.
+func renderAudit(t *text, rep *audit.Report, bl *audit.Baseline, o auditOpts) {
+	var parts []string
+	for _, s := range audit.Severities {
+		if n := countSeverity(rep, s); n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n, s))
+		}
+	}
+	head := fmt.Sprintf("porthole audit: %s, %s", plural(rep.Listeners, "listener"), plural(len(rep.Findings), "finding"))
+	if len(parts) > 0 {
+		head += " (" + strings.Join(parts, ", ") + ")"
+	}
+	t.hang(0, 2, t.bold(head))
+	if bl != nil {
+		t.hang(0, 2, fmt.Sprintf("baseline %s: %s, %d explained", bl.File, plural(len(bl.Rules), "rule"), len(rep.Explained)))
+	} else {
+		t.hang(0, 2, t.dim("no baseline: unexpected listeners are not judged; write one with 'porthole baseline -o FILE'"))
+	}
+	t.hang(0, 2, t.dim("exit bit 1 on findings of severity "+o.failOn.String()+" or higher"))
+	for _, s := range audit.Severities {
+		first := true
+		for _, f := range rep.Findings {
+			if f.Severity != s {
+				continue
+			}
+			if first {
+				t.blank()
+				t.heading(severityColor(t, s, strings.ToUpper(s.String())))
+				first = false
+			}
+			renderFinding(t, f)
+		}
+	}
+	if len(rep.Findings) == 0 {
+		t.blank()
+		t.line("No findings.")
+	}
+	if o.verbose && len(rep.Explained) > 0 {
+		t.blank()
+		t.heading("EXPLAINED BY THE BASELINE")
+		for _, e := range rep.Explained {
+			t.line("  " + listenerLabel(e.Listener) + "  " + ownerLabel(*e.Listener))
+			t.hang(6, 6, t.dim("rule "+e.Baseline.String()))
+		}
+	}
+}
+
+func renderFinding(t *text, f audit.Finding) {
+	if f.Listener != nil {
+		t.line("  " + t.bold(f.Rule) + "  " + listenerLabel(f.Listener) + "  " + ownerLabel(*f.Listener))
+		if f.Listener.Exe != "" {
+			exe := f.Listener.Exe
+			if f.Listener.ExeDeleted {
+				exe += " (deleted)"
+			}
+			t.hang(6, 6, t.dim(exe))
+		}
+	} else {
+		t.line("  " + t.bold(f.Rule) + "  " + f.Baseline.String())
+	}
+	t.hang(6, 6, f.Reason)
+	t.hang(6, 8, "→ "+f.Advice)
+}
+
+func listenerLabel(r *dossier.ListenerRow) string {
+	addr := r.Address
+	if r.Family == 6 {
+		addr = "[" + addr + "]"
+	}
+	s := r.Proto + " " + addr + ":" + strconv.Itoa(r.Port)
+	if r.DualStack {
+		s += " (v4+v6)"
+	}
+	if !r.HostNetNS && r.NetNS != 0 {
+		s += " netns " + strconv.FormatUint(r.NetNS, 10)
+	}
+	return s
+}
+
+func severityColor(t *text, s audit.Severity, str string) string {
+	switch s {
+	case audit.Critical, audit.High:
+		return t.sgr("31", str)
+	case audit.Medium:
+		return t.sgr("33", str)
+	}
+	return str
+}
+
+func countSeverity(rep *audit.Report, s audit.Severity) int {
+	n := 0
+	for _, f := range rep.Findings {
+		if f.Severity == s {
+			n++
+		}
+	}
+	return n
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return strconv.Itoa(n) + " " + word + "s"
+}

@@ -1,0 +1,85 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/porthole/porthole/internal/audit"
+	"github.com/porthole/porthole/internal/dossier"
+	"github.com/porthole/porthole/internal/sockets"
+)
+
+func runBaseline(ctx context.Context, env *Env, args []string) error {
+	fs := newFlags(env, "baseline", "[-o FILE] [flags]", "Write the listeners here as a baseline: an editable, commented file with one line per expected listener (program, port, address scope, user, namespace). Review it, keep it, and check the machine against it with 'porthole audit --baseline FILE'. PIDs are never written: a restarted service still matches.")
+	out := fs.String("o", "", "write to `FILE` (atomically) instead of standard output")
+	allNS := fs.Bool("all-netns", false, "also include every other network namespace (containers)")
+	rest, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(rest) > 0 {
+		return usagef("baseline takes no arguments (got %q)", rest[0])
+	}
+	k, err := loadKnowledge(env)
+	if err != nil {
+		return err
+	}
+	ls, err := sockets.List(ctx, sockets.Query{AllNetNS: *allNS})
+	if err != nil {
+		return listError(err)
+	}
+	if w := sockets.OwnerWarning(ls); w != "" {
+		fmt.Fprintln(env.Stderr, "porthole: warning:", w)
+	}
+	rows := dossier.Annotate(ls, k.reg, k.intel)
+	host, _ := os.Hostname()
+	opt := audit.WriteOptions{Host: host, Now: env.Now()}
+	if lo, hi, err := env.Ephemeral(); err == nil {
+		opt.EphemeralLow, opt.EphemeralHigh = lo, hi
+	}
+	var buf bytes.Buffer
+	if err := audit.Write(&buf, rows, opt); err != nil {
+		return err
+	}
+	if *out == "" {
+		_, err := env.Stdout.Write(buf.Bytes())
+		return err
+	}
+	if err := writeFileAtomic(*out, buf.Bytes()); err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stderr, "porthole: wrote %d listeners to %s\n", len(rows), *out)
+	return nil
+}
+
+// writeFileAtomic replaces path with b through a temporary file in the same
+// directory, so a reader never sees half a baseline.
+func writeFileAtomic(path string, b []byte) error {
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, ".porthole-baseline-*")
+	if err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	tmp := f.Name()
+	_, werr := f.Write(b)
+	if err := f.Sync(); werr == nil {
+		werr = err
+	}
+	if err := f.Close(); werr == nil {
+		werr = err
+	}
+	if werr == nil {
+		werr = os.Chmod(tmp, 0o644)
+	}
+	if werr == nil {
+		werr = os.Rename(tmp, path)
+	}
+	if werr != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("writing %s: %w", path, werr)
+	}
+	return nil
+}
