@@ -125,6 +125,8 @@ type Input struct {
 	Lang    string `json:"lang"`
 	Rating  string `json:"rating"`
 	Comment string `json:"comment"`
+
+	trap bool // the form's honeypot field was filled in: answer as if stored, store nothing
 }
 
 // requestError is a refusal with its status and a message safe to show the client (it never quotes input).
@@ -183,9 +185,6 @@ func (h *Handler) postForm(w http.ResponseWriter, r *http.Request) {
 		in, err = parseForm(b)
 		return in, err
 	})
-	if errors.Is(err, errHoneypot) {
-		err = nil // pretend success: the bot learns nothing
-	}
 	if err != nil {
 		h.fail(w, r, err, writeTextError)
 		return
@@ -201,8 +200,6 @@ func (h *Handler) postForm(w http.ResponseWriter, r *http.Request) {
 	u.Fragment = "feedback"
 	http.Redirect(w, r, u.String(), http.StatusSeeOther)
 }
-
-var errHoneypot = errors.New("honeypot field filled")
 
 // accept runs the checks common to both routes, in order of cost, and stores the answer.
 func (h *Handler) accept(w http.ResponseWriter, r *http.Request, mediaType string, max int64,
@@ -239,6 +236,10 @@ func (h *Handler) accept(w http.ResponseWriter, r *http.Request, mediaType strin
 	}
 	if err := h.Validate(in); err != nil {
 		return 0, err
+	}
+	if in.trap {
+		h.log.Info("feedback dropped: honeypot filled", "client", key.String())
+		return 0, nil // the bot is thanked like anyone else and learns nothing
 	}
 	f := store.Feedback{Port: in.Port, Lang: in.Lang, Rating: in.Rating, Comment: in.Comment, Created: h.now()}
 	id, err := h.st.Add(r.Context(), f)
@@ -380,9 +381,7 @@ func parseForm(body []byte) (Input, error) {
 		return in, err
 	}
 	in.Lang, in.Rating, in.Comment = vals.Get("lang"), vals.Get("rating"), vals.Get("comment")
-	if vals.Get("website") != "" {
-		return in, errHoneypot
-	}
+	in.trap = vals.Get("website") != ""
 	return in, nil
 }
 

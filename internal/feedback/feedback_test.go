@@ -243,6 +243,8 @@ func TestRefused(t *testing.T) {
 		{"semicolon separator", formPost("port=2556;lang=en;rating=helpful"), 400},
 		{"form port sign", formPost("port=%2B22&lang=en&rating=helpful"), 400},
 		{"form missing rating", formPost("port=22&lang=en"), 400},
+		{"honeypot with a bad lang is no redirect", formPost("port=1&lang=%2F%2Fevil.example&rating=helpful&website=x"), 400},
+		{"honeypot with a bad rating", formPost("port=1&lang=en&rating=x&website=x"), 400},
 		{"bad percent escape", formPost(okForm + "&comment=%zz"), 400},
 		// Size.
 		{"JSON body over 4 KiB", jsonPost(`{"port":1,"lang":"en","rating":"helpful","comment":"` + strings.Repeat(" ", feedback.MaxJSONBody) + `"}`), 413},

@@ -9,7 +9,6 @@ import (
 	"runtime"
 	"strings"
 
-	"github.com/porthole/porthole/internal/store/postgres"
 	"github.com/porthole/porthole/internal/store/sqlite"
 )
 
@@ -17,7 +16,7 @@ import (
 // of a SQLite file (created if missing); "" means DefaultPath.
 func Open(ctx context.Context, dsn string) (Store, error) {
 	if IsPostgres(dsn) {
-		return postgres.Open(ctx, dsn)
+		return openPostgres(ctx, dsn)
 	}
 	if dsn == "" {
 		p, err := DefaultPath()
