@@ -175,8 +175,9 @@ run_backend() {
 	[ "$rc" = 0 ] || bad "[$b] SIGTERM: server exit status $rc (want 0 within 10 s)"
 	out=$(verify -db "$dsn" -ids "$work/$b-term.ids") || bad "[$b] after SIGTERM: $out"
 	echo "$out"
-	grep -h '^drained' "$log" | tail -n1 >&2 || true
-	report+=("$b: SIGTERM mid-load: exit $rc after $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')s, $out")
+	local drain
+	drain=$(grep -h -e '^signal:' -e '^drained' "$log" | tail -n2 | tr '\n' ' ' || true)
+	report+=("$b: SIGTERM mid-load: exit $rc after $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')s, $out; server: ${drain:-n/a}")
 	drop_dsn "$b" term
 }
 

@@ -119,6 +119,13 @@ func New(st store.Store, now func() time.Time, log *slog.Logger, opts Options) *
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.next.ServeHTTP(w, r) }
 
+// Register routes the feedback paths of mux to h; any method reaches h, which answers 405 for the wrong ones.
+func (h *Handler) Register(mux *http.ServeMux) {
+	for _, p := range []string{APIPath, FormPath, AdminPath} {
+		mux.Handle(p, h)
+	}
+}
+
 // Input is one answer as a client sends it.
 type Input struct {
 	Port    int    `json:"port"`

@@ -626,3 +626,37 @@ func TestSummarize(t *testing.T) {
 		}
 	}
 }
+
+func TestRegister(t *testing.T) {
+	e := newEnv(t, feedback.Options{AdminToken: "tok"})
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /ports/{port}", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(299) })
+	e.h.Register(mux)
+	tests := []struct {
+		r      req
+		status int
+	}{
+		{jsonPost(`{"port":2556,"lang":"en","rating":"helpful"}`), 201},
+		{formPost("port=2556&lang=en&rating=helpful"), 303},
+		{withHeader(req{method: "GET", path: feedback.AdminPath}, "Authorization", "Bearer tok"), 200},
+		{req{method: "GET", path: feedback.APIPath}, 405},
+		{req{method: "GET", path: "/ports/2556"}, 299},
+	}
+	for _, tc := range tests {
+		if tc.r.method == "" {
+			tc.r.method = http.MethodPost
+		}
+		hr := httptest.NewRequest(tc.r.method, tc.r.path, strings.NewReader(tc.r.body))
+		if tc.r.ctype != "" {
+			hr.Header.Set("Content-Type", tc.r.ctype)
+		}
+		for k, v := range tc.r.header {
+			hr.Header.Set(k, v)
+		}
+		w := httptest.NewRecorder()
+		mux.ServeHTTP(w, hr)
+		if w.Code != tc.status {
+			t.Errorf("%s %s through the site mux: status %d, want %d", tc.r.method, tc.r.path, w.Code, tc.status)
+		}
+	}
+}

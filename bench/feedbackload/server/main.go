@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -62,7 +63,13 @@ func run(dsn, addr string, rate int, log *slog.Logger) error {
 		st.Close()
 		return err
 	}
-	h := webguard.Wrap(feedback.New(st, time.Now, log, feedback.Options{RateLimit: rate}), log)
+	var inFlight atomic.Int64
+	fb := webguard.Wrap(feedback.New(st, time.Now, log, feedback.Options{RateLimit: rate}), log)
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		inFlight.Add(1)
+		defer inFlight.Add(-1)
+		fb.ServeHTTP(w, r)
+	})
 	srv := webguard.NewServer(addr, h, webguard.Timeouts{}, log)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -75,6 +82,7 @@ func run(dsn, addr string, rate int, log *slog.Logger) error {
 	case <-ctx.Done():
 	}
 	start := time.Now()
+	fmt.Fprintf(os.Stderr, "signal: draining %d requests in flight\n", inFlight.Load())
 	sctx, cancel := context.WithTimeout(context.Background(), drainTimeout)
 	defer cancel()
 	serr := srv.Shutdown(sctx)

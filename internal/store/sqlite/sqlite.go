@@ -70,6 +70,10 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	if path == "" {
 		return nil, errors.New("sqlite: empty database path")
 	}
+	if path == ":memory:" || strings.HasPrefix(path, "file::memory:") {
+		// The store opens the file twice (a writer and a reader pool); two in-memory databases would not be one.
+		return nil, errors.New("sqlite: in-memory databases are not supported; use a file (in tests, under t.TempDir())")
+	}
 	if dir := filepath.Dir(path); dir != "" {
 		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return nil, fmt.Errorf("sqlite: creating %s: %w", dir, err)

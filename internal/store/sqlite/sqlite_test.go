@@ -116,3 +116,12 @@ func TestRelativePath(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestRefusesMemory(t *testing.T) {
+	for _, p := range []string{":memory:", "", "file::memory:?cache=shared"} {
+		if s, err := sqlite.Open(context.Background(), p); err == nil {
+			s.Close()
+			t.Errorf("Open(%q) succeeded", p)
+		}
+	}
+}
