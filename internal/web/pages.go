@@ -508,15 +508,24 @@ func (s *Site) notFound(w http.ResponseWriter, r *http.Request, l i18n.Lang, seg
 			}
 		}
 	}
-	pd := s.newPage(l, "/", T("web.404.title"))
-	pd.Query = v.Q
-	pd.P = v
-	b, err := s.tmpl.render("notfound", pd)
+	b, err := s.renderNotFound(l, v)
 	if err != nil {
 		s.respond(w, r, nil, err, "")
 		return
 	}
 	writeBody(w, r, http.StatusNotFound, htmlType, "no-cache", &entry{body: b})
+}
+
+// notFoundPage is the plain 404 page, for the static export.
+func (s *Site) notFoundPage(l i18n.Lang, _ string) ([]byte, error) {
+	return s.renderNotFound(l, &notFoundView{Message: i18n.T(l, "web.404.page")})
+}
+
+func (s *Site) renderNotFound(l i18n.Lang, v *notFoundView) ([]byte, error) {
+	pd := s.newPage(l, "/", i18n.T(l, "web.404.title"))
+	pd.Query = v.Q
+	pd.P = v
+	return s.tmpl.render("notfound", pd)
 }
 
 // serveAPIPort is /api/v1/ports/{n}: the dossier exactly as `porthole info

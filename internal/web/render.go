@@ -27,8 +27,35 @@ var funcs = template.FuncMap{
 	"pct":   func(l i18n.Lang, p float64) string { return i18n.Pct(l, p) },
 	"asset": func(name string) string { return assetURL[name] },
 	"itoa":  strconv.Itoa,
-	"args":  func(l i18n.Lang, v any) tmplArgs { return tmplArgs{L: l, V: v, P: prefix(l)} },
+	"args":  func(l i18n.Lang, v any) tmplArgs { return tmplArgs{L: l, V: v, P: prefix(l), S: catalog(l)} },
 }
+
+// catalogs hold every catalog string of each language under a key that a
+// template can name as a field (dots and dashes become underscores): a map
+// lookup is much cheaper than a template function call, and a port page
+// names some sixty of them.
+var (
+	catalogsOnce sync.Once
+	catalogs     map[i18n.Lang]map[string]string
+)
+
+func catalog(l i18n.Lang) map[string]string {
+	catalogsOnce.Do(func() {
+		catalogs = map[i18n.Lang]map[string]string{}
+		r := strings.NewReplacer(".", "_", "-", "_")
+		for _, lang := range i18n.Langs {
+			m := map[string]string{}
+			for _, k := range i18n.Keys(i18n.EN) {
+				m[r.Replace(k)] = i18n.T(lang, k)
+			}
+			catalogs[lang] = m
+		}
+	})
+	return catalogs[l]
+}
+
+// pageAssets are the hashed URLs of the embedded assets.
+type pageAssets struct{ CSS, JS, Icon string }
 
 // tmplArgs passes the language, its path prefix and a value to a nested
 // template.
@@ -36,12 +63,13 @@ type tmplArgs struct {
 	L i18n.Lang
 	V any
 	P string
+	S map[string]string
 }
 
 // parseTemplates parses the layout with each page once; rendering never
 // parses.
 func parseTemplates() *templates {
-	base := template.Must(template.New("layout").Funcs(funcs).ParseFS(templateFS, "templates/layout.html"))
+	base := template.Must(template.New("layout").Funcs(funcs).Option("missingkey=error").ParseFS(templateFS, "templates/layout.html"))
 	t := &templates{pages: map[string]*template.Template{}}
 	for _, name := range pageNames {
 		c := template.Must(base.Clone())
@@ -77,6 +105,8 @@ type pageData struct {
 	Registry    string
 	Alternates  []alternate
 	P           any
+	S           map[string]string
+	Assets      pageAssets
 }
 
 type alternate struct {
@@ -88,7 +118,8 @@ type alternate struct {
 
 func (s *Site) newPage(l i18n.Lang, path, title string) *pageData {
 	d := &pageData{Lang: l, Prefix: prefix(l), Path: path, Title: title, Static: s.opt.Static,
-		Local: s.opt.Local, Registry: s.opt.Registry.Version()}
+		Local: s.opt.Local, Registry: s.opt.Registry.Version(), S: catalog(l),
+		Assets: pageAssets{CSS: assetURL["app.css"], JS: assetURL["app.js"], Icon: assetURL["favicon.svg"]}}
 	for _, o := range i18n.Langs {
 		href := prefix(o) + path
 		if path == "/" {

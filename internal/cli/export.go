@@ -1,0 +1,109 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/porthole/porthole/internal/i18n"
+	"github.com/porthole/porthole/internal/ports"
+	"github.com/porthole/porthole/internal/web"
+)
+
+func runExport(ctx context.Context, env *Env, args []string) error {
+	fs := newFlags(env, "export", "DIR [flags]", "Write the reference site as static files into DIR: a page for every port in each language, the home, stats and range pages, the sitemap and the assets. DIR is replaced only when the export is complete.")
+	langs := fs.String("lang", "en,ko", "comma-separated `languages` to export")
+	portRange := fs.String("range", "", "export only the port pages of `LOW-HIGH` (other pages are always written)")
+	baseURL := fs.String("base-url", "http://127.0.0.1:8025", "absolute `URL` the site will be served from, for the sitemap")
+	quiet := fs.Bool("quiet", false, "no progress bar")
+	rest, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(rest) != 1 {
+		return usagef("export needs one DIR, as in 'porthole export ./site'")
+	}
+	var ls []i18n.Lang
+	for _, s := range strings.Split(*langs, ",") {
+		l := i18n.Lang(strings.TrimSpace(s))
+		if !i18n.Supported(l) {
+			return usagef("--lang: unknown language %q; use en, ko or en,ko", s)
+		}
+		ls = append(ls, l)
+	}
+	opt := web.ExportOptions{Langs: ls}
+	if *portRange != "" {
+		spec, err := ports.ParseSpec(*portRange)
+		if err != nil {
+			return err
+		}
+		if spec.IsService() {
+			return usagef("--range %q: give port numbers, as in 2500-2600", *portRange)
+		}
+		opt.Ports = func(p int) bool { return p >= spec.Low && p <= spec.High }
+	}
+	k, err := loadKnowledge(env)
+	if err != nil {
+		return err
+	}
+	site := web.New(web.Options{Registry: k.reg, Intel: k.intel, Now: env.Now, Static: true, CacheBytes: -1,
+		BaseURL: strings.TrimSuffix(*baseURL, "/")})
+	var bar *exportBar
+	if !*quiet && exportIsTerminal(env.Stderr) {
+		bar = &exportBar{w: env.Stderr, start: time.Now()}
+		opt.Progress = bar.update
+	}
+	start := time.Now()
+	res, err := site.Export(ctx, rest[0], opt)
+	if bar != nil {
+		bar.finish()
+	}
+	if err != nil {
+		return fmt.Errorf("export: %w", err)
+	}
+	el := time.Since(start)
+	_, err = fmt.Fprintf(env.Stdout, "wrote %s pages (%s files) to %s in %.1fs (%s pages/s)\n", i18n.Num(i18n.EN, res.Pages),
+		i18n.Num(i18n.EN, res.Files), rest[0], el.Seconds(), i18n.Num(i18n.EN, int(float64(res.Pages)/el.Seconds())))
+	return err
+}
+
+func exportIsTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+// exportBar draws one self-overwriting line, at most ten times a second.
+type exportBar struct {
+	w     io.Writer
+	start time.Time
+	mu    sync.Mutex
+	last  time.Time
+}
+
+func (p *exportBar) update(done, total int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if done < total && time.Since(p.last) < 100*time.Millisecond {
+		return
+	}
+	p.last = time.Now()
+	const width = 30
+	n := done * width / max(total, 1)
+	rate := float64(done) / max(time.Since(p.start).Seconds(), 0.001)
+	fmt.Fprintf(p.w, "\r[%s%s] %3d%% %s/%s pages, %s/s ", strings.Repeat("#", n), strings.Repeat(" ", width-n),
+		done*100/max(total, 1), i18n.Num(i18n.EN, done), i18n.Num(i18n.EN, total), i18n.Num(i18n.EN, int(rate)))
+}
+
+func (p *exportBar) finish() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	fmt.Fprint(p.w, "\r\x1b[K")
+}
