@@ -12,7 +12,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -54,42 +53,63 @@ func load(args []string) error {
 	requireAll := fs.Bool("require-all", false, "exit 1 unless every post was acknowledged")
 	fs.Parse(args)
 
-	u, err := url.Parse(*base)
-	if err != nil {
-		return err
-	}
-	if !isLoopback(u.Hostname()) {
-		return fmt.Errorf("refusing to load %s: only loopback addresses", u.Host)
-	}
-	target := strings.TrimSuffix(*base, "/") + "/api/v1/feedback"
 	f, err := os.Create(*idsPath)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-
-	client := &http.Client{
-		Timeout:   30 * time.Second,
-		Transport: &http.Transport{MaxIdleConnsPerHost: *c, MaxConnsPerHost: *c, DisableCompression: true},
+	res, err := runLoad(*base, *n, *c, f, nil)
+	if err != nil {
+		return err
 	}
+	fmt.Printf("posts=%d clients=%d acknowledged=%d failed=%d elapsed=%.2fs posts/s=%.0f\n",
+		*n, *c, res.acked, res.failed, res.elapsed.Seconds(), float64(res.acked)/res.elapsed.Seconds())
+	if res.firstErr != "" {
+		fmt.Printf("first error: %s\n", res.firstErr)
+	}
+	if *requireAll && res.acked != int64(*n) {
+		return fmt.Errorf("%d of %d posts not acknowledged", int64(*n)-res.acked, *n)
+	}
+	return nil
+}
+
+type loadResult struct {
+	acked, failed int64
+	elapsed       time.Duration
+	firstErr      string
+}
+
+// runLoad sends n posts from c clients to base and writes each acknowledged id to ids as it arrives (a line at a
+// time, unbuffered, so the record survives a crash of the server). progress, if not nil, is incremented per ack.
+func runLoad(base string, n, c int, ids io.Writer, progress *atomic.Int64) (loadResult, error) {
+	u, err := url.Parse(base)
+	if err != nil {
+		return loadResult{}, err
+	}
+	if !isLoopback(u.Hostname()) {
+		return loadResult{}, fmt.Errorf("refusing to load %s: only loopback addresses", u.Host)
+	}
+	target := strings.TrimSuffix(base, "/") + "/api/v1/feedback"
+	tr := &http.Transport{MaxIdleConnsPerHost: c, MaxConnsPerHost: c, DisableCompression: true}
+	defer tr.CloseIdleConnections()
+	client := &http.Client{Timeout: 30 * time.Second, Transport: tr}
 	var next, acked, failed atomic.Int64
 	var firstErr atomic.Value
 	var mu sync.Mutex
-	w := bufio.NewWriter(f)
 	record := func(id int64) error {
 		mu.Lock()
 		defer mu.Unlock()
-		fmt.Fprintln(w, id)
-		return w.Flush() // to the OS at once: the file must survive a crash of the server, not of this process
+		_, err := fmt.Fprintln(ids, id)
+		return err
 	}
 	ratings := []string{store.Unhelpful, store.Neutral, store.Helpful}
 	start := time.Now()
 	var wg sync.WaitGroup
-	for range *c {
+	for range c {
 		wg.Go(func() {
 			for {
 				i := next.Add(1) - 1
-				if i >= int64(*n) {
+				if i >= int64(n) {
 					return
 				}
 				body, _ := json.Marshal(map[string]any{
@@ -97,31 +117,27 @@ func load(args []string) error {
 					"comment": fmt.Sprintf("load test post %d — 부하 시험 ✓", i),
 				})
 				id, err := post(client, target, body)
+				if err == nil {
+					err = record(id)
+				}
 				if err != nil {
 					failed.Add(1)
 					firstErr.CompareAndSwap(nil, err.Error())
 					continue
 				}
-				if err := record(id); err != nil {
-					failed.Add(1)
-					firstErr.CompareAndSwap(nil, err.Error())
-					continue
-				}
 				acked.Add(1)
+				if progress != nil {
+					progress.Add(1)
+				}
 			}
 		})
 	}
 	wg.Wait()
-	elapsed := time.Since(start)
-	fmt.Printf("posts=%d clients=%d acknowledged=%d failed=%d elapsed=%.2fs posts/s=%.0f\n",
-		*n, *c, acked.Load(), failed.Load(), elapsed.Seconds(), float64(acked.Load())/elapsed.Seconds())
-	if e := firstErr.Load(); e != nil {
-		fmt.Printf("first error: %s\n", e)
+	res := loadResult{acked: acked.Load(), failed: failed.Load(), elapsed: time.Since(start)}
+	if e, ok := firstErr.Load().(string); ok {
+		res.firstErr = e
 	}
-	if *requireAll && acked.Load() != int64(*n) {
-		return fmt.Errorf("%d of %d posts not acknowledged", int64(*n)-acked.Load(), *n)
-	}
-	return nil
+	return res, nil
 }
 
 func post(client *http.Client, target string, body []byte) (int64, error) {
@@ -164,47 +180,77 @@ func verify(args []string) error {
 	wantRows := fs.Int64("rows", -1, "exact number of rows expected (-1: do not check)")
 	fs.Parse(args)
 
-	ctx := context.Background()
-	st, err := store.Open(ctx, *dsn)
-	if err != nil {
-		return fmt.Errorf("opening the store: %w", err)
-	}
-	defer st.Close()
-	integrity := "n/a"
-	if c, ok := st.(interface{ Check(context.Context) error }); ok {
-		if err := c.Check(ctx); err != nil {
-			return err
-		}
-		integrity = "ok"
-	}
-	present := map[int64]bool{}
-	if err := st.Export(ctx, func(f store.Feedback) error { present[f.ID] = true; return nil }); err != nil {
-		return err
-	}
 	b, err := os.ReadFile(*idsPath)
 	if err != nil {
 		return err
 	}
-	var ids, missing int
+	ids, err := parseIDs(b)
+	if err != nil {
+		return err
+	}
+	rep, err := verifyStore(context.Background(), *dsn, ids)
+	if err != nil {
+		return err
+	}
+	for i, id := range rep.missing {
+		if i == 5 {
+			break
+		}
+		fmt.Printf("missing acknowledged id %d\n", id)
+	}
+	fmt.Printf("acknowledged=%d missing=%d rows=%d integrity=%s\n", len(ids), len(rep.missing), rep.rows, rep.integrity)
+	if len(rep.missing) > 0 {
+		return fmt.Errorf("%d acknowledged ids missing", len(rep.missing))
+	}
+	if *wantRows >= 0 && rep.rows != *wantRows {
+		return fmt.Errorf("%d rows, want exactly %d", rep.rows, *wantRows)
+	}
+	return nil
+}
+
+func parseIDs(b []byte) ([]int64, error) {
+	var ids []int64
 	for _, line := range strings.Fields(string(b)) {
 		id, err := strconv.ParseInt(line, 10, 64)
 		if err != nil {
-			return fmt.Errorf("ids file: %q", line)
+			return nil, fmt.Errorf("ids file: %q", line)
 		}
-		ids++
+		ids = append(ids, id)
+	}
+	return ids, nil
+}
+
+type verifyReport struct {
+	rows      int64
+	missing   []int64
+	integrity string
+}
+
+// verifyStore opens the store (which runs its migrations: a database that cannot be opened fails here), runs
+// SQLite's integrity check where there is one, and lists the acknowledged ids that are not stored.
+func verifyStore(ctx context.Context, dsn string, ids []int64) (verifyReport, error) {
+	var rep verifyReport
+	st, err := store.Open(ctx, dsn)
+	if err != nil {
+		return rep, fmt.Errorf("opening the store: %w", err)
+	}
+	defer st.Close()
+	rep.integrity = "n/a"
+	if c, ok := st.(interface{ Check(context.Context) error }); ok {
+		if err := c.Check(ctx); err != nil {
+			return rep, err
+		}
+		rep.integrity = "ok"
+	}
+	present := map[int64]bool{}
+	if err := st.Export(ctx, func(f store.Feedback) error { present[f.ID] = true; return nil }); err != nil {
+		return rep, err
+	}
+	rep.rows = int64(len(present))
+	for _, id := range ids {
 		if !present[id] {
-			missing++
-			if missing <= 5 {
-				fmt.Printf("missing acknowledged id %d\n", id)
-			}
+			rep.missing = append(rep.missing, id)
 		}
 	}
-	fmt.Printf("acknowledged=%d missing=%d rows=%d integrity=%s\n", ids, missing, len(present), integrity)
-	if missing > 0 {
-		return fmt.Errorf("%d acknowledged ids missing", missing)
-	}
-	if *wantRows >= 0 && int64(len(present)) != *wantRows {
-		return fmt.Errorf("%d rows, want exactly %d", len(present), *wantRows)
-	}
-	return nil
+	return rep, nil
 }

@@ -2,7 +2,6 @@ package store_test
 
 import (
 	"os/exec"
-	"runtime"
 	"strings"
 	"testing"
 )
@@ -12,7 +11,8 @@ func TestDeps(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs go list")
 	}
-	gobin := runtime.GOROOT() + "/bin/go"
+	// go test puts its own GOROOT/bin first in PATH, so "go" is the toolchain running this test.
+	gobin := "go"
 	tests := []struct {
 		name    string
 		args    []string

@@ -1,0 +1,285 @@
+//go:build unix
+
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// These tests run the server as a real process and kill it: a small version of scripts/bench-feedback.sh that
+// CI runs on every change. PORTHOLE_SERVE (e.g. "/path/to/porthole serve") replaces the stand-in server.
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) { l.mu.Lock(); defer l.mu.Unlock(); return l.b.Write(p) }
+func (l *lockedBuffer) Bytes() []byte               { l.mu.Lock(); defer l.mu.Unlock(); return bytes.Clone(l.b.Bytes()) }
+func (l *lockedBuffer) String() string              { return string(l.Bytes()) }
+
+var (
+	buildOnce sync.Once
+	serveCmd  []string
+	buildErr  error
+)
+
+func serverCommand(t *testing.T) []string {
+	t.Helper()
+	buildOnce.Do(func() {
+		if s := os.Getenv("PORTHOLE_SERVE"); s != "" {
+			serveCmd = strings.Fields(s)
+			return
+		}
+		dir, err := os.MkdirTemp("", "feedbackserver")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		bin := filepath.Join(dir, "server")
+		out, err := exec.Command("go", "build", "-o", bin, "./server").CombinedOutput()
+		if err != nil {
+			buildErr = fmt.Errorf("building the server: %v\n%s", err, out)
+			return
+		}
+		serveCmd = []string{bin, "serve"}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return serveCmd
+}
+
+type server struct {
+	cmd    *exec.Cmd
+	base   string
+	stderr *lockedBuffer
+	done   chan error
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	return addr
+}
+
+func startServer(t *testing.T, dsn string) *server {
+	t.Helper()
+	argv := append(append([]string{}, serverCommand(t)...), "--db", dsn, "--rate-limit", "0", "--addr", freeAddr(t))
+	s := &server{cmd: exec.Command(argv[0], argv[1:]...), stderr: &lockedBuffer{}, done: make(chan error, 1)}
+	s.base = "http://" + argv[len(argv)-1]
+	s.cmd.Stderr = s.stderr
+	if err := s.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { s.done <- s.cmd.Wait() }()
+	t.Cleanup(func() {
+		select {
+		case <-s.done:
+		default:
+			s.cmd.Process.Kill() // only the process this test started, by its PID
+			<-s.done
+		}
+	})
+	for {
+		resp, err := http.Get(s.base + "/api/v1/feedback")
+		if err == nil {
+			resp.Body.Close()
+			return s
+		}
+		select {
+		case err := <-s.done:
+			t.Fatalf("server exited at start: %v\n%s", err, s.stderr)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// wait returns the server's exit error, failing the test if it has not exited within limit (a guard against a
+// hang, not a performance assertion).
+func (s *server) wait(t *testing.T, limit time.Duration) error {
+	t.Helper()
+	select {
+	case err := <-s.done:
+		s.done <- err // for the cleanup
+		return err
+	case <-time.After(limit):
+		t.Fatalf("server still running after %s\n%s", limit, s.stderr)
+		return nil
+	}
+}
+
+// loadUntil runs a load in the background and returns once at least min posts are acknowledged.
+func loadUntil(t *testing.T, base string, n, min int64) (ids *lockedBuffer, finished chan loadResult) {
+	t.Helper()
+	ids = &lockedBuffer{}
+	finished = make(chan loadResult, 1)
+	var progress atomic.Int64
+	go func() {
+		res, err := runLoad(base, int(n), 20, ids, &progress)
+		if err != nil {
+			res.firstErr = err.Error()
+		}
+		finished <- res
+	}()
+	for progress.Load() < min {
+		select {
+		case res := <-finished:
+			t.Fatalf("load ended before %d acks: %+v", min, res)
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+	return ids, finished
+}
+
+func checkAcked(t *testing.T, dsn string, ids []byte, exactRows int64) {
+	t.Helper()
+	acked, err := parseIDs(ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := verifyStore(context.Background(), dsn, acked)
+	if err != nil {
+		t.Fatalf("the database does not open cleanly: %v", err)
+	}
+	if len(rep.missing) > 0 {
+		t.Errorf("%d of %d acknowledged ids missing, e.g. %v", len(rep.missing), len(acked), rep.missing[:min(5, len(rep.missing))])
+	}
+	if rep.rows < int64(len(acked)) || (exactRows >= 0 && rep.rows != exactRows) {
+		t.Errorf("%d rows for %d acknowledged posts (want exactly %d)", rep.rows, len(acked), exactRows)
+	}
+	t.Logf("acknowledged=%d rows=%d integrity=%s", len(acked), rep.rows, rep.integrity)
+}
+
+func backends(t *testing.T) map[string]func(t *testing.T) string {
+	return map[string]func(t *testing.T) string{
+		"sqlite":   func(t *testing.T) string { return filepath.Join(t.TempDir(), "feedback.db") },
+		"postgres": postgresDSN,
+	}
+}
+
+// postgresDSN returns a URL for an empty schema in PORTHOLE_TEST_POSTGRES; it skips (locally) or fails (CI)
+// without one.
+func postgresDSN(t *testing.T) string {
+	t.Helper()
+	base := os.Getenv("PORTHOLE_TEST_POSTGRES")
+	if base == "" {
+		if os.Getenv("CI") != "" {
+			t.Fatal("PORTHOLE_TEST_POSTGRES is not set under CI; see scripts/postgres.sh")
+		}
+		t.Skip("PORTHOLE_TEST_POSTGRES is not set; start a server with: eval \"$(scripts/postgres.sh)\"")
+	}
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	schema := fmt.Sprintf("crash_%d_%d", os.Getpid(), time.Now().UnixNano())
+	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if c, err := pgx.Connect(ctx, base); err == nil {
+			c.Exec(ctx, "DROP SCHEMA "+schema+" CASCADE")
+			c.Close(ctx)
+		}
+	})
+	u, _ := url.Parse(base)
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+func TestLoadExactCount(t *testing.T) {
+	for name, dsnFor := range backends(t) {
+		t.Run(name, func(t *testing.T) {
+			dsn := dsnFor(t)
+			s := startServer(t, dsn)
+			var ids lockedBuffer
+			res, err := runLoad(s.base, 2000, 20, &ids, nil)
+			if err != nil || res.acked != 2000 || res.failed != 0 {
+				t.Fatalf("load: %+v, %v", res, err)
+			}
+			t.Logf("%s: %.0f posts/s (informational)", name, float64(res.acked)/res.elapsed.Seconds())
+			s.cmd.Process.Signal(syscall.SIGTERM)
+			if err := s.wait(t, 15*time.Second); err != nil {
+				t.Errorf("exit after SIGTERM: %v\n%s", err, s.stderr)
+			}
+			checkAcked(t, dsn, ids.Bytes(), 2000)
+		})
+	}
+}
+
+func TestSIGKILLKeepsAcknowledged(t *testing.T) {
+	for name, dsnFor := range backends(t) {
+		t.Run(name, func(t *testing.T) {
+			dsn := dsnFor(t)
+			s := startServer(t, dsn)
+			ids, finished := loadUntil(t, s.base, 5000, 500)
+			s.cmd.Process.Kill() // SIGKILL, mid-load
+			var exit *exec.ExitError
+			if err := s.wait(t, 15*time.Second); !errors.As(err, &exit) {
+				t.Fatalf("server after SIGKILL: %v", err)
+			}
+			<-finished
+			// A restart opens the database cleanly and takes posts again.
+			s2 := startServer(t, dsn)
+			if _, err := post(http.DefaultClient, s2.base+"/api/v1/feedback",
+				[]byte(`{"port":2556,"lang":"en","rating":"helpful","comment":"after the crash"}`)); err != nil {
+				t.Errorf("post after restart: %v", err)
+			}
+			s2.cmd.Process.Signal(syscall.SIGTERM)
+			if err := s2.wait(t, 15*time.Second); err != nil {
+				t.Errorf("restarted server exit: %v", err)
+			}
+			checkAcked(t, dsn, ids.Bytes(), -1)
+		})
+	}
+}
+
+func TestSIGTERMDrains(t *testing.T) {
+	for name, dsnFor := range backends(t) {
+		t.Run(name, func(t *testing.T) {
+			dsn := dsnFor(t)
+			s := startServer(t, dsn)
+			ids, finished := loadUntil(t, s.base, 5000, 500)
+			s.cmd.Process.Signal(syscall.SIGTERM)
+			// The stand-in gives requests in flight up to 10 s; 15 s is the guard.
+			if err := s.wait(t, 15*time.Second); err != nil {
+				t.Errorf("exit after SIGTERM mid-load: %v\n%s", err, s.stderr)
+			}
+			<-finished
+			// Everything acknowledged is stored, and nothing stored was left unacknowledged: the server answered
+			// every request it had taken before it closed the store.
+			acked, _ := parseIDs(ids.Bytes())
+			checkAcked(t, dsn, ids.Bytes(), int64(len(acked)))
+			if !strings.Contains(s.stderr.String(), "store closed") && os.Getenv("PORTHOLE_SERVE") == "" {
+				t.Errorf("stand-in server did not report closing the store:\n%s", s.stderr)
+			}
+		})
+	}
+}
