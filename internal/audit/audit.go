@@ -338,14 +338,27 @@ func judge(out []Finding, row *dossier.ListenerRow, explained *Rule, m Match, op
 		}
 	}
 	if explained != nil {
+		// A baseline line accepts what it describes: the port's history,
+		// the exposure and the owner. Where the program lives is accepted
+		// only by a line that names the program itself (exe= or name=); a
+		// deleted executable is never accepted, since it happens after the
+		// fact.
 		ref := refOf(explained)
+		namesProgram := explained.Exe != "" || explained.Name != ""
 		for i := start; i < len(out); i++ {
 			f := &out[i]
 			switch f.Rule {
 			case RuleKnownBad, RuleOwnerUnknown, RuleExposedService, RulePrivileged:
 				f.Severity = Info
-				f.Reason += fmt.Sprintf(" (explained by baseline %s)", ref.String())
+			case RuleExeWritableDir, RuleShell:
+				if !namesProgram {
+					continue
+				}
+				f.Severity = Info
+			default:
+				continue
 			}
+			f.Reason += fmt.Sprintf(" (explained by baseline %s)", ref.String())
 			f.Baseline = ref
 		}
 	}
@@ -402,6 +415,14 @@ func ianaSays(row *dossier.ListenerRow, x *registry.Index) string {
 	if x != nil {
 		p, _ := ports.ParseProto(row.Proto)
 		status = string(x.StatusOf(row.Port, p))
+		if service == "" {
+			for _, r := range x.Port(row.Port) {
+				if r.Name != "" && (r.Proto == p || r.Proto == ports.ProtoNone) {
+					service = r.Name
+					break
+				}
+			}
+		}
 	}
 	switch {
 	case status == "assigned" && service != "":

@@ -97,7 +97,8 @@ func Write(w io.Writer, rows []dossier.ListenerRow, opt WriteOptions) error {
 	type line struct {
 		rule    Rule
 		comment string
-		fams    int // bit 1: IPv4 socket, bit 2: IPv6 socket
+		fams    int    // bit 1: IPv4 socket, bit 2: IPv6 socket
+		review  string // why the line is written commented out
 	}
 	var lines []line
 	index := map[string]int{}
@@ -114,7 +115,7 @@ func Write(w io.Writer, rows []dossier.ListenerRow, opt WriteOptions) error {
 			continue
 		}
 		index[key] = len(lines)
-		lines = append(lines, line{r, comment, fam})
+		lines = append(lines, line{r, comment, fam, reviewReason(row)})
 	}
 	for i := range lines {
 		if lines[i].fams == 3 {
@@ -142,6 +143,11 @@ func Write(w io.Writer, rows []dossier.ListenerRow, opt WriteOptions) error {
 		s := l.rule.String()
 		if l.comment != "" {
 			s += "  # " + strings.ReplaceAll(l.comment, "\n", " ")
+		}
+		if l.review != "" {
+			// A baseline must not bless a listener that looks planted:
+			// such a line is written disabled, with the reason above it.
+			fmt.Fprintf(bw, "# REVIEW: %s. Remove the '#' below only if this listener belongs here.\n#", l.review)
 		}
 		fmt.Fprintln(bw, s)
 	}
@@ -204,4 +210,24 @@ func ruleFor(row *dossier.ListenerRow, opt WriteOptions) (Rule, string) {
 		notes = append(notes, "intel: "+row.Threat)
 	}
 	return r, strings.Join(notes, "; ")
+}
+
+// reviewReason says why a listener should not go into a baseline unread:
+// its program lives in a world-writable directory, was deleted, is a shell,
+// or its port has a threat on record with medium or high confidence.
+func reviewReason(row *dossier.ListenerRow) string {
+	var why []string
+	if d := writableDir(row.Exe); d != "" {
+		why = append(why, "the program runs from "+d+", which anyone can write to")
+	}
+	if row.ExeDeleted {
+		why = append(why, "the program's executable was deleted")
+	}
+	if isShell(row.Process) || isNetcat(row.Process) {
+		why = append(why, "a shell or netcat holds the socket")
+	}
+	if row.Threat != "" && (row.ThreatConfidence == "high" || row.ThreatConfidence == "medium") {
+		why = append(why, "intel lists the port for "+row.Threat)
+	}
+	return strings.Join(why, "; ")
 }

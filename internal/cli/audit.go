@@ -113,7 +113,12 @@ func auditMain(ctx context.Context, env *Env, o auditOpts) error {
 			_, err := os.Stat(p)
 			return !errors.Is(err, os.ErrNotExist)
 		})...)
-		for _, w := range warns {
+		const maxWarnings = 20
+		for i, w := range warns {
+			if i == maxWarnings {
+				fmt.Fprintf(env.Stderr, "porthole: warning: %d more baseline warnings not shown\n", len(warns)-maxWarnings)
+				break
+			}
 			fmt.Fprintln(env.Stderr, "porthole: warning:", w.String())
 		}
 	}

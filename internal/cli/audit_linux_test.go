@@ -1,0 +1,663 @@
+package cli
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/porthole/porthole/internal/audit"
+	"github.com/porthole/porthole/internal/intel"
+	"github.com/porthole/porthole/internal/ports"
+	"github.com/porthole/porthole/internal/registry"
+)
+
+// The audit scenarios start real listener processes: the test binary itself,
+// re-executed with audHelperEnv set (init runs before TestMain), sometimes
+// copied under /tmp first. The helper binds what audHelperSpec lists, prints
+// "KIND PORT" per socket and "ready", and holds the sockets until its stdin
+// closes.
+const (
+	audHelperEnv  = "PORTHOLE_AUDIT_HELPER"
+	audHelperSpec = "PORTHOLE_AUDIT_HELPER_SPEC"
+)
+
+func init() {
+	if os.Getenv(audHelperEnv) == "1" {
+		os.Exit(audHelperMain(os.Getenv(audHelperSpec)))
+	}
+}
+
+// audHelperMain binds each item of spec, "KIND:PORT" (port 0: any). Kinds:
+// tcp4any tcp4 tcp6 tcp6any (IPv6-only) tcpdual udp4 udpconn tcpconn, and
+// hidden: a loopback listener whose only reference is an SCM_RIGHTS message
+// in flight, so no process has it in /proc/PID/fd.
+func audHelperMain(spec string) int {
+	var keep []any
+	out := bufio.NewWriter(os.Stdout)
+	for _, item := range strings.Split(spec, ",") {
+		if item == "" {
+			continue
+		}
+		kind, p, _ := strings.Cut(item, ":")
+		port, _ := strconv.Atoi(p)
+		c, got, err := audBind(kind, port)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "helper: %s: %v\n", item, err)
+			return 1
+		}
+		keep = append(keep, c)
+		fmt.Fprintf(out, "%s %d\n", kind, got)
+	}
+	fmt.Fprintln(out, "ready")
+	out.Flush()
+	done := make(chan struct{})
+	go func() { io.Copy(io.Discard, os.Stdin); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Minute):
+	}
+	_ = keep
+	return 0
+}
+
+func audBind(kind string, port int) (any, int, error) {
+	hp := ":" + strconv.Itoa(port)
+	listen := func(network, host string) (any, int, error) {
+		l, err := net.Listen(network, host+hp)
+		if err != nil {
+			return nil, 0, err
+		}
+		return l, l.Addr().(*net.TCPAddr).Port, nil
+	}
+	switch kind {
+	case "tcp4any":
+		return listen("tcp4", "0.0.0.0")
+	case "tcp4":
+		return listen("tcp4", "127.0.0.1")
+	case "tcp6":
+		return listen("tcp6", "[::1]")
+	case "tcp6any":
+		return listen("tcp6", "[::]")
+	case "tcpdual":
+		return listen("tcp", "")
+	case "udp4":
+		c, err := net.ListenPacket("udp4", "127.0.0.1"+hp)
+		if err != nil {
+			return nil, 0, err
+		}
+		return c, c.LocalAddr().(*net.UDPAddr).Port, nil
+	case "udpconn":
+		c, err := net.Dial("udp4", "127.0.0.1:9")
+		if err != nil {
+			return nil, 0, err
+		}
+		return c, c.LocalAddr().(*net.UDPAddr).Port, nil
+	case "tcpconn":
+		l, err := net.Listen("tcp4", "127.0.0.1:0")
+		if err != nil {
+			return nil, 0, err
+		}
+		c, err := net.Dial("tcp4", l.Addr().String())
+		if err != nil {
+			return nil, 0, err
+		}
+		s, err := l.Accept()
+		if err != nil {
+			return nil, 0, err
+		}
+		l.Close()
+		return []net.Conn{c, s}, c.LocalAddr().(*net.TCPAddr).Port, nil
+	case "hidden":
+		fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM, 0)
+		if err != nil {
+			return nil, 0, err
+		}
+		if err := unix.Bind(fd, &unix.SockaddrInet4{Port: port, Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+			return nil, 0, err
+		}
+		if err := unix.Listen(fd, 1); err != nil {
+			return nil, 0, err
+		}
+		sa, err := unix.Getsockname(fd)
+		if err != nil {
+			return nil, 0, err
+		}
+		pair, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM, 0)
+		if err != nil {
+			return nil, 0, err
+		}
+		if err := unix.Sendmsg(pair[0], []byte{0}, unix.UnixRights(fd), nil, 0); err != nil {
+			return nil, 0, err
+		}
+		unix.Close(fd) // the socket lives on inside the unreceived message
+		return pair, sa.(*unix.SockaddrInet4).Port, nil
+	}
+	return nil, 0, fmt.Errorf("unknown kind %q", kind)
+}
+
+type audHelper struct {
+	pid   int
+	exe   string
+	ports map[string][]int
+	stop  func()
+}
+
+// audNeedRoot skips without root (or fails when CI is set: CI runs as root).
+func audNeedRoot(t *testing.T) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		if os.Getenv("CI") != "" {
+			t.Fatal("audit scenarios need root in CI")
+		}
+		t.Skip("audit scenarios need root (other processes' sockets, namespaces)")
+	}
+}
+
+// audStart starts the helper from exe ("" = this test binary) with spec;
+// wrap prefixes the command (unshare -n).
+func audStart(t *testing.T, exe, spec string, wrap ...string) *audHelper {
+	t.Helper()
+	if exe == "" {
+		var err error
+		if exe, err = os.Executable(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	args := append(append([]string{}, wrap...), exe, "-test.run=^$")
+	cmd := exec.Command(args[0], args[1:]...)
+	cmd.Env = append(os.Environ(), audHelperEnv+"=1", audHelperSpec+"="+spec)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	h := &audHelper{pid: cmd.Process.Pid, exe: exe, ports: map[string][]int{}}
+	var once bool
+	h.stop = func() {
+		if once {
+			return
+		}
+		once = true
+		stdin.Close()
+		done := make(chan struct{})
+		go func() { cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			cmd.Process.Kill() // by PID: only the process this test started
+			<-done
+		}
+	}
+	t.Cleanup(h.stop)
+	sc := bufio.NewScanner(stdout)
+	for sc.Scan() {
+		line := sc.Text()
+		if line == "ready" {
+			if len(wrap) > 0 {
+				// unshare forks nothing with -n alone, so the pid is the helper's.
+				h.pid = cmd.Process.Pid
+			}
+			return h
+		}
+		kind, p, _ := strings.Cut(line, " ")
+		n, _ := strconv.Atoi(p)
+		h.ports[kind] = append(h.ports[kind], n)
+	}
+	cmd.Wait()
+	t.Fatalf("helper %q did not start: %s", spec, strings.TrimSpace(stderr.String()))
+	return nil
+}
+
+// audTmpExe copies this test binary to a fresh directory under /tmp, named
+// name, and returns its path.
+func audTmpExe(t *testing.T, name string) string {
+	return audCopyExe(t, "/tmp", name)
+}
+
+// audCleanExe copies this test binary to a directory only root can write
+// (under /run), so that it does not look planted: the go tool builds test
+// binaries under /tmp, which the audit rightly flags.
+func audCleanExe(t *testing.T, name string) string {
+	return audCopyExe(t, "/run", name)
+}
+
+func audCopyExe(t *testing.T, parent, name string) string {
+	t.Helper()
+	dir, err := os.MkdirTemp(parent, "porthole-audit-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	src, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, err := os.Open(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	dst := filepath.Join(dir, name)
+	out, err := os.OpenFile(dst, os.O_CREATE|os.O_WRONLY, 0o755)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		t.Fatal(err)
+	}
+	if err := out.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return dst
+}
+
+// audPortBusy fails the test with a clear message when a fixed port the
+// scenario needs is taken on this machine.
+func audPortBusy(t *testing.T, port int) {
+	t.Helper()
+	for _, network := range []string{"tcp4", "tcp6"} {
+		l, err := net.Listen(network, ":"+strconv.Itoa(port))
+		if err != nil {
+			t.Fatalf("scenario needs tcp port %d, which is busy here (%s: %v); free it and rerun", port, network, err)
+		}
+		l.Close()
+	}
+}
+
+type audResult struct {
+	code           int
+	stdout, stderr string
+}
+
+func audRun(t *testing.T, args ...string) audResult {
+	t.Helper()
+	var out, errb bytes.Buffer
+	off := false
+	env := &Env{
+		Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb,
+		Getenv: func(string) string { return "" },
+		Now:    func() time.Time { return time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC) },
+		Color:  &off,
+	}
+	code := Main(context.Background(), args, env)
+	return audResult{code, out.String(), errb.String()}
+}
+
+func audJSON(t *testing.T, r audResult) auditReport {
+	t.Helper()
+	var rep auditReport
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+		t.Fatalf("audit --json: %v (exit %d)\nstdout: %s\nstderr: %s", err, r.code, r.stdout, r.stderr)
+	}
+	return rep
+}
+
+// audFind returns the findings of rule about port (and address, if given).
+func audFind(rep auditReport, rule string, port int, addr string) []audit.Finding {
+	var out []audit.Finding
+	for _, f := range rep.Findings {
+		if f.Rule == rule && f.Listener != nil && f.Listener.Port == port && (addr == "" || f.Listener.Address == addr) {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+func audBaseline(t *testing.T, text string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "baseline.conf")
+	if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// Scenario 1: a program in a temp dir under /tmp listening on tcp
+// 0.0.0.0:2556.
+func TestAuditScenarioBagleInTmp(t *testing.T) {
+	audNeedRoot(t)
+	audPortBusy(t, 2556)
+	exe := audTmpExe(t, "bagle")
+	h := audStart(t, exe, "tcp4any:2556")
+	r := audRun(t, "audit", "--json", "tcp/2556")
+	rep := audJSON(t, r)
+	kb := audFind(rep, audit.RuleKnownBad, 2556, "0.0.0.0")
+	ww := audFind(rep, audit.RuleExeWritableDir, 2556, "0.0.0.0")
+	if len(kb) != 1 || len(ww) != 1 {
+		t.Fatalf("known-bad %d, writable-dir %d findings, want 1 each: %s", len(kb), len(ww), r.stdout)
+	}
+	l := kb[0].Listener
+	if l.PID == nil || *l.PID != h.pid || l.UID != 0 || l.Exe != exe || l.Process != "bagle" {
+		t.Errorf("listener pid %v uid %d exe %q process %q, want pid %d uid 0 exe %q", l.PID, l.UID, l.Exe, l.Process, h.pid, exe)
+	}
+	if !strings.Contains(kb[0].Reason, "Bagle") || kb[0].Severity != audit.Critical {
+		t.Errorf("known-bad: %s %s", kb[0].Severity, kb[0].Reason)
+	}
+	if r.code&auditFindings == 0 || r.code > 7 {
+		t.Errorf("exit %d, want bit 1", r.code)
+	}
+	// The text report says the same.
+	txt := audRun(t, "audit", "tcp/2556")
+	for _, want := range []string{"CRITICAL", "known-bad-port", "exe-in-writable-dir", exe, "pid " + strconv.Itoa(h.pid)} {
+		if !strings.Contains(txt.stdout, want) {
+			t.Errorf("text report lacks %q:\n%s", want, txt.stdout)
+		}
+	}
+}
+
+// Scenario 2: the same on 127.0.0.1 and on [::1]: loopback is not a pass.
+func TestAuditScenarioBagleOnLoopback(t *testing.T) {
+	audNeedRoot(t)
+	audPortBusy(t, 2556)
+	exe := audTmpExe(t, "bagle")
+	audStart(t, exe, "tcp4:2556,tcp6:2556")
+	r := audRun(t, "audit", "--json", "2556")
+	rep := audJSON(t, r)
+	for _, addr := range []string{"127.0.0.1", "::1"} {
+		if n := len(audFind(rep, audit.RuleKnownBad, 2556, addr)); n != 1 {
+			t.Errorf("%s: %d known-bad findings, want 1", addr, n)
+		}
+		if n := len(audFind(rep, audit.RuleExeWritableDir, 2556, addr)); n != 1 {
+			t.Errorf("%s: %d writable-dir findings, want 1", addr, n)
+		}
+	}
+	if r.code&auditFindings == 0 {
+		t.Errorf("exit %d, want bit 1", r.code)
+	}
+}
+
+// Scenario 3: the executable is deleted after start.
+func TestAuditScenarioDeletedExe(t *testing.T) {
+	audNeedRoot(t)
+	exe := audTmpExe(t, "vanish")
+	h := audStart(t, exe, "tcp4:0")
+	if err := os.Remove(exe); err != nil {
+		t.Fatal(err)
+	}
+	port := h.ports["tcp4"][0]
+	rep := audJSON(t, audRun(t, "audit", "--json", "tcp/"+strconv.Itoa(port)))
+	f := audFind(rep, audit.RuleDeletedExe, port, "")
+	if len(f) != 1 {
+		t.Fatalf("%d deleted-exe findings: %+v", len(f), rep.Findings)
+	}
+	if l := f[0].Listener; l.Exe != exe || !l.ExeDeleted || l.PID == nil || *l.PID != h.pid {
+		t.Errorf("listener exe %q deleted %v pid %v, want %q true %d", l.Exe, l.ExeDeleted, l.PID, exe, h.pid)
+	}
+}
+
+// unassignedPort finds a free tcp port that IANA leaves unassigned and
+// intel does not mention.
+func unassignedPort(t *testing.T) int {
+	t.Helper()
+	reg := registry.Embedded()
+	db, err := intel.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for p := 1024; p < 49152; p++ {
+		if reg.StatusOf(p, ports.TCP) != registry.StatusUnassigned || len(db.ForPort(p)) > 0 {
+			continue
+		}
+		l, err := net.Listen("tcp4", "127.0.0.1:"+strconv.Itoa(p))
+		if err != nil {
+			continue
+		}
+		l.Close()
+		return p
+	}
+	t.Fatal("no free unassigned port")
+	return 0
+}
+
+// Scenario 4: a listener on an IANA-unassigned port, not in the baseline.
+func TestAuditScenarioUnassignedUnexpected(t *testing.T) {
+	audNeedRoot(t)
+	port := unassignedPort(t)
+	audStart(t, audCleanExe(t, "srv"), "tcp4:"+strconv.Itoa(port))
+	bl := audBaseline(t, "tcp 22 exe=/usr/sbin/sshd optional\n")
+	r := audRun(t, "audit", "--json", "--baseline", bl, "tcp/"+strconv.Itoa(port))
+	rep := audJSON(t, r)
+	f := audFind(rep, audit.RuleUnexpected, port, "127.0.0.1")
+	if len(f) != 1 || f[0].Listener.Status != "unassigned" || !strings.Contains(f[0].Reason, "unassigned") {
+		t.Fatalf("unexpected-listener findings %+v", f)
+	}
+	if r.code != auditFindings {
+		t.Errorf("exit %d, want 1", r.code)
+	}
+}
+
+// Scenario 6: 31337 in a network namespace the test creates while the host
+// also listens on 31337.
+func TestAuditScenarioNetNS31337(t *testing.T) {
+	audNeedRoot(t)
+	if _, err := exec.LookPath("unshare"); err != nil {
+		t.Fatal("unshare (util-linux) is needed for the namespace scenario")
+	}
+	audPortBusy(t, 31337)
+	host := audStart(t, "", "tcp4any:31337")
+	inner := audStart(t, "", "tcp4any:31337", "unshare", "-n")
+	rep := audJSON(t, audRun(t, "audit", "--json", "--all-netns", "tcp/31337"))
+	f := audFind(rep, audit.RuleKnownBad, 31337, "0.0.0.0")
+	if len(f) != 2 {
+		t.Fatalf("%d known-bad findings on 31337, want 2 (host and namespace): %+v", len(f), rep.Findings)
+	}
+	a, b := f[0].Listener, f[1].Listener
+	if a.NetNS == b.NetNS || a.HostNetNS == b.HostNetNS {
+		t.Errorf("findings not told apart by namespace: %d/%v and %d/%v", a.NetNS, a.HostNetNS, b.NetNS, b.HostNetNS)
+	}
+	pids := map[int]bool{}
+	for _, l := range []*struct{ pid *int }{{a.PID}, {b.PID}} {
+		if l.pid != nil {
+			pids[*l.pid] = true
+		}
+	}
+	if !pids[host.pid] || !pids[inner.pid] {
+		t.Errorf("pids %v, want host %d and namespace %d", pids, host.pid, inner.pid)
+	}
+	// Without --all-netns only the host's is there.
+	rep = audJSON(t, audRun(t, "audit", "--json", "tcp/31337"))
+	if f := audFind(rep, audit.RuleKnownBad, 31337, ""); len(f) != 1 || !f[0].Listener.HostNetNS {
+		t.Errorf("without --all-netns: %+v", f)
+	}
+}
+
+// Scenario 7: an unconnected UDP socket is reported; a connected UDP client
+// and an outgoing TCP connection are not.
+func TestAuditScenarioUDPAndClients(t *testing.T) {
+	audNeedRoot(t)
+	h := audStart(t, audCleanExe(t, "srv"), "udp4:0,udpconn:0,tcpconn:0")
+	bl := audBaseline(t, "tcp 1 optional\n")
+	udp, uconn, tconn := h.ports["udp4"][0], h.ports["udpconn"][0], h.ports["tcpconn"][0]
+	rep := audJSON(t, audRun(t, "audit", "--json", "--baseline", bl,
+		"udp/"+strconv.Itoa(udp), "udp/"+strconv.Itoa(uconn), "tcp/"+strconv.Itoa(tconn)))
+	if f := audFind(rep, audit.RuleUnexpected, udp, ""); len(f) != 1 || f[0].Listener.Proto != "udp" {
+		t.Errorf("udp listener: %+v", f)
+	}
+	for _, p := range []int{uconn, tconn} {
+		for _, f := range rep.Findings {
+			if f.Listener != nil && f.Listener.Port == p {
+				t.Errorf("client socket on port %d reported: %+v", p, f)
+			}
+		}
+	}
+}
+
+// Scenario 8: an IPv6-only and a dual-stack listener are reported once each.
+func TestAuditScenarioIPv6OnlyAndDualStack(t *testing.T) {
+	audNeedRoot(t)
+	h := audStart(t, audCleanExe(t, "srv"), "tcp6any:0,tcpdual:0")
+	bl := audBaseline(t, "tcp 1 optional\n")
+	v6, dual := h.ports["tcp6any"][0], h.ports["tcpdual"][0]
+	rep := audJSON(t, audRun(t, "audit", "--json", "--baseline", bl, "tcp/"+strconv.Itoa(v6), "tcp/"+strconv.Itoa(dual)))
+	for _, tc := range []struct {
+		port int
+		dual bool
+	}{{v6, false}, {dual, true}} {
+		n := 0
+		for _, f := range rep.Findings {
+			if f.Listener != nil && f.Listener.Port == tc.port && f.Listener.Address == "::" {
+				n++
+				if f.Listener.DualStack != tc.dual || f.Listener.Family != 6 {
+					t.Errorf("port %d: dual %v family %d", tc.port, f.Listener.DualStack, f.Listener.Family)
+				}
+			}
+		}
+		if n != 1 {
+			t.Errorf("port %d (dual %v): %d findings, want exactly 1", tc.port, tc.dual, n)
+		}
+	}
+}
+
+// Scenario 9: a listener matched by a baseline rule: no finding, exit 0,
+// and -v names the rule.
+func TestAuditScenarioBaselined(t *testing.T) {
+	audNeedRoot(t)
+	h := audStart(t, audCleanExe(t, "srv"), "tcp4:0")
+	port := h.ports["tcp4"][0]
+	bl := audBaseline(t, fmt.Sprintf("# test\ntcp %d exe=%s user=root addr=loopback  # the helper\n", port, h.exe))
+	r := audRun(t, "audit", "-v", "--baseline", bl, "tcp/"+strconv.Itoa(port))
+	if r.code != 0 || !strings.Contains(r.stdout, "No findings.") {
+		t.Fatalf("exit %d:\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if want := "rule " + bl + ":2"; !strings.Contains(r.stdout, want) {
+		t.Errorf("verbose output does not name %q:\n%s", want, r.stdout)
+	}
+	rep := audJSON(t, audRun(t, "audit", "--json", "-v", "--baseline", bl, "tcp/"+strconv.Itoa(port)))
+	if len(rep.Explained) != 1 || rep.Explained[0].Baseline.Line != 2 {
+		t.Errorf("explained %+v", rep.Explained)
+	}
+}
+
+// freeTCPPort returns a loopback tcp port that was free a moment ago.
+func freeTCPPort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// Scenario 10: a baselined service restarted with a new PID: nothing.
+func TestAuditScenarioRestartNewPID(t *testing.T) {
+	audNeedRoot(t)
+	port := freeTCPPort(t)
+	spec := "tcp4:" + strconv.Itoa(port)
+	exe := audCleanExe(t, "srv")
+	first := audStart(t, exe, spec)
+	bl := filepath.Join(t.TempDir(), "written.conf")
+	if r := audRun(t, "baseline", "-o", bl); r.code != 0 {
+		t.Fatalf("baseline: exit %d: %s", r.code, r.stderr)
+	}
+	first.stop()
+	second := audStart(t, exe, spec)
+	if second.pid == first.pid {
+		t.Fatal("same pid twice")
+	}
+	r := audRun(t, "audit", "--json", "--baseline", bl, "tcp/"+strconv.Itoa(port))
+	rep := audJSON(t, r)
+	if r.code != 0 || len(rep.Findings) != 0 {
+		t.Errorf("after restart: exit %d, findings %+v", r.code, rep.Findings)
+	}
+}
+
+// Scenario 11: a baselined port now owned by another program.
+func TestAuditScenarioOwnerChanged(t *testing.T) {
+	audNeedRoot(t)
+	h := audStart(t, audCleanExe(t, "intruder"), "tcp4:0")
+	port := h.ports["tcp4"][0]
+	bl := audBaseline(t, fmt.Sprintf("tcp %d exe=/usr/sbin/expected-daemon addr=loopback\n", port))
+	r := audRun(t, "audit", "--json", "--baseline", bl, "tcp/"+strconv.Itoa(port))
+	rep := audJSON(t, r)
+	f := audFind(rep, audit.RuleOwnerChanged, port, "")
+	if len(f) != 1 || !strings.Contains(f[0].Reason, "/usr/sbin/expected-daemon") || !strings.Contains(f[0].Reason, h.exe) {
+		t.Fatalf("owner-changed findings %+v", f)
+	}
+	if r.code&auditChanged == 0 || audFind(rep, audit.RuleUnexpected, port, "") != nil {
+		t.Errorf("exit %d (want bit 4), findings %+v", r.code, rep.Findings)
+	}
+}
+
+// Scenario 12: a baseline entry whose listener is gone, unless optional.
+func TestAuditScenarioBaselineMissing(t *testing.T) {
+	audNeedRoot(t)
+	port := freeTCPPort(t)
+	bl := audBaseline(t, fmt.Sprintf("tcp %d exe=/usr/sbin/gone-daemon\n", port))
+	r := audRun(t, "audit", "--json", "--baseline", bl, "tcp/"+strconv.Itoa(port))
+	rep := audJSON(t, r)
+	if r.code != auditMissing || len(rep.Findings) != 1 || rep.Findings[0].Rule != audit.RuleMissing || rep.Findings[0].Listener != nil {
+		t.Fatalf("exit %d findings %+v", r.code, rep.Findings)
+	}
+	opt := audBaseline(t, fmt.Sprintf("tcp %d exe=/usr/sbin/gone-daemon optional\n", port))
+	if r := audRun(t, "audit", "--baseline", opt, "tcp/"+strconv.Itoa(port)); r.code != 0 {
+		t.Errorf("optional rule: exit %d:\n%s", r.code, r.stdout)
+	}
+}
+
+// Scenario 13: an owner that cannot be resolved. The helper makes a real
+// listener, sends its only descriptor to itself over a socketpair without
+// receiving it, and closes it: the socket stays open in the kernel, but no
+// /proc/PID/fd links to it.
+func TestAuditScenarioOwnerUnknown(t *testing.T) {
+	audNeedRoot(t)
+	h := audStart(t, "", "hidden:0")
+	port := h.ports["hidden"][0]
+	r := audRun(t, "audit", "--json", "tcp/"+strconv.Itoa(port))
+	rep := audJSON(t, r)
+	f := audFind(rep, audit.RuleOwnerUnknown, port, "127.0.0.1")
+	if len(f) != 1 {
+		t.Fatalf("owner-unknown findings %+v", rep.Findings)
+	}
+	if f[0].Listener.PID != nil || f[0].Listener.OwnerUnknownReason == "" || !strings.Contains(f[0].Reason, f[0].Listener.OwnerUnknownReason) {
+		t.Errorf("listener pid %v reason %q; finding %q", f[0].Listener.PID, f[0].Listener.OwnerUnknownReason, f[0].Reason)
+	}
+	if !strings.Contains(r.stdout, `"pid": null`) {
+		t.Error("JSON does not say pid null")
+	}
+}
+
+// Scenario 14: a baselined program on a port intel lists as a threat port
+// (tcp/6667, IRC bot channels) is lowered to info and stays visible.
+func TestAuditScenarioIntelPortBaselined(t *testing.T) {
+	audNeedRoot(t)
+	audPortBusy(t, 6667)
+	h := audStart(t, audCleanExe(t, "ircd"), "tcp4:6667")
+	bl := audBaseline(t, fmt.Sprintf("tcp 6667 exe=%s addr=loopback  # our ircd\n", h.exe))
+	r := audRun(t, "audit", "--json", "--baseline", bl, "tcp/6667")
+	rep := audJSON(t, r)
+	f := audFind(rep, audit.RuleKnownBad, 6667, "")
+	if len(f) != 1 || f[0].Severity != audit.Info || f[0].Baseline == nil || f[0].Baseline.Line != 1 {
+		t.Fatalf("known-bad findings %+v", f)
+	}
+	if r.code != 0 {
+		t.Errorf("exit %d, want 0 (info is below the default --fail-on low)", r.code)
+	}
+	if r := audRun(t, "audit", "--fail-on", "info", "--baseline", bl, "tcp/6667"); r.code != auditFindings {
+		t.Errorf("--fail-on info: exit %d, want 1", r.code)
+	}
+}
