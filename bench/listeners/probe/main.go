@@ -9,6 +9,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"runtime/pprof"
 	"strconv"
 
 	"github.com/porthole/porthole/internal/sockets"
@@ -18,6 +19,8 @@ func main() {
 	udp := flag.Bool("udp", true, "include UDP")
 	allNS := flag.Bool("allns", false, "every network namespace")
 	noOwners := flag.Bool("noowners", false, "skip the owner lookup")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of -loop calls to this file")
+	loop := flag.Int("loop", 1, "call List this many times (for profiling)")
 	flag.Parse()
 	q := sockets.Query{TCP: true, UDP: *udp, AllNetNS: *allNS, NoOwners: *noOwners}
 	if flag.NArg() > 0 {
@@ -28,7 +31,20 @@ func main() {
 		}
 		q.Low, q.High, q.UDP = p, p, false
 	}
-	ls, err := sockets.List(context.Background(), q)
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "probe:", err)
+			os.Exit(1)
+		}
+		pprof.StartCPUProfile(f)
+		defer pprof.StopCPUProfile()
+	}
+	var ls []sockets.Listener
+	var err error
+	for range max(*loop, 1) {
+		ls, err = sockets.List(context.Background(), q)
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "probe:", err)
 		os.Exit(1)
