@@ -48,7 +48,8 @@ bad() { say "FAIL: $*"; fail=1; }
 free_port() {
 	local p
 	for p in $(seq 18500 18999); do
-		if ! ss -Htln "sport = :$p" | grep -q .; then echo "$p"; return; fi
+		# A port is free when nothing accepts a connection on it (no dependency on ss).
+		if ! (: </dev/tcp/127.0.0.1/"$p") 2>/dev/null; then echo "$p"; return 0; fi
 	done
 	return 1
 }

@@ -54,7 +54,8 @@ fi
 free_port() {
 	local p
 	for p in $(seq 55432 55532); do
-		if ! ss -Htln "sport = :$p" 2>/dev/null | grep -q .; then echo "$p"; return 0; fi
+		# A port is free when nothing accepts a connection on it (no dependency on ss).
+		if ! (: </dev/tcp/127.0.0.1/"$p") 2>/dev/null; then echo "$p"; return 0; fi
 	done
 	return 1
 }
