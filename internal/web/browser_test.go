@@ -1,0 +1,191 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+)
+
+// chromiumPath is Debian's Chromium.
+const chromiumPath = "/usr/bin/chromium"
+
+// strictCSP is the policy the browser test serves the site under: if any
+// page needed inline script or style, the copy button would stay hidden.
+const strictCSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+
+// TestBrowser drives headless Chromium through the model page in both
+// languages: sections, the search box from the keyboard, a copy button, and
+// screenshots saved as artifacts ($PORTHOLE_ARTIFACTS, else a temporary
+// directory). It skips when Chromium is missing, except under CI.
+func TestBrowser(t *testing.T) {
+	if _, err := exec.LookPath(chromiumPath); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("CI is set and %s is missing: install Debian's chromium package", chromiumPath)
+		}
+		t.Skipf("%s not found; install Debian's chromium package to run the browser test", chromiumPath)
+	}
+	if testing.Short() {
+		t.Skip("browser test skipped with -short")
+	}
+	h := testSite(t, Options{}).Handler()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Security-Policy", strictCSP)
+		h.ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+
+	artifacts := os.Getenv("PORTHOLE_ARTIFACTS")
+	if artifacts == "" {
+		artifacts = t.TempDir()
+	} else if err := os.MkdirAll(artifacts, 0o755); err != nil {
+		t.Fatal(err)
+	}
+
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(chromiumPath),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.WindowSize(1200, 900),
+	}
+	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
+	defer cancelA()
+	ctx, cancel := chromedp.NewContext(actx)
+	defer cancel()
+	ctx, cancelT := context.WithTimeout(ctx, 40*time.Second)
+	defer cancelT()
+
+	colorScheme := func(v string) chromedp.Action[chromedp.Void] {
+		return func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
+			_, err := cdp.Call(ctx, tg, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+				Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: v}}})
+			return chromedp.Void{}, err
+		}
+	}
+	str := func(a chromedp.Action[string]) string {
+		t.Helper()
+		v, err := chromedp.Run(ctx, a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	do := func(what string, steps ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(ctx, steps...); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+	sectionsJS := `Array.from(document.querySelectorAll("main section[id]")).map(s => s.id).join(",")`
+	wantSections := "what,threats,uses,check,context,neighbours,sources,feedback"
+	shot := func(name string, a chromedp.Action[[]byte]) {
+		t.Helper()
+		b, err := chromedp.Run(ctx, a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		save(t, artifacts, name, b)
+	}
+
+	do("opening /ports/2556", chromedp.Navigate(srv.URL+"/ports/2556"), chromedp.WaitVisible(chromedp.ID("feedback")))
+	if title := str(chromedp.Title()); !strings.HasPrefix(title, "Port 2556: nicetec-nmsvc") {
+		t.Errorf("title %q", title)
+	}
+	if lang := str(chromedp.Evaluate[string](`document.documentElement.lang`)); lang != "en" {
+		t.Errorf("lang %q", lang)
+	}
+	if got := str(chromedp.Evaluate[string](sectionsJS)); got != wantSections {
+		t.Errorf("sections %s, want %s", got, wantSections)
+	}
+
+	// The copy button: shown by the script (so the script ran under the
+	// strict CSP), and it says so when clicked.
+	copyBtn := chromedp.CSS(`button.copy[data-copy="cmd-linux"]`)
+	do("copy button", chromedp.WaitVisible(copyBtn), chromedp.Click(copyBtn))
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.querySelector('button.copy[data-copy="cmd-linux"]').textContent === "Copied"`,
+		chromedp.WithPollingTimeout(5*time.Second))); err != nil {
+		t.Errorf("the copy button never said Copied: %v", err)
+	}
+
+	// The page at full length, light and then dark.
+	shot("port-2556.en.png", chromedp.FullScreenshot(90))
+	do("dark mode", colorScheme("dark"))
+	shot("port-2556.en.dark.png", chromedp.FullScreenshot(90))
+	do("light mode", colorScheme("light"))
+
+	// Search from the keyboard: "/" focuses the box, Enter submits.
+	do("pressing /", chromedp.KeyEvent("/"))
+	if active := str(chromedp.Evaluate[string](`document.activeElement.id`)); active != "q" {
+		t.Errorf("after '/', the focused element is %q, want the search box", active)
+	}
+	// CDP delivers the "/" keystroke's character even when the page cancels
+	// the key (a real keyboard does not): take it back first.
+	do("typing a search", chromedp.KeyEvent(kb.Backspace), chromedp.KeyEvent("nicetec"))
+	if v := str(chromedp.Evaluate[string](`document.getElementById("q").value`)); v != "nicetec" {
+		t.Errorf("the search box holds %q after typing", v)
+	}
+	do("submitting with Enter", chromedp.KeyEvent(kb.Enter))
+	do("waiting for results", chromedp.WaitVisible(chromedp.CSS("ol.hits")))
+	url := str(chromedp.Location())
+	hits, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll("ol.hits li").length`))
+	if err != nil || !strings.Contains(url, "/search?q=nicetec") || hits == 0 {
+		t.Errorf("search landed on %s with %d hits (%v)", url, hits, err)
+	}
+	// Focus the first result and follow it with Enter.
+	do("following a result", chromedp.Focus(chromedp.CSS("ol.hits li a")), chromedp.KeyEvent(kb.Enter), chromedp.WaitVisible(chromedp.ID("what")))
+	if url := str(chromedp.Location()); !strings.Contains(url, "/ports/2556") {
+		t.Errorf("the first result led to %s", url)
+	}
+
+	// Korean.
+	do("opening /ko/ports/2556", chromedp.Navigate(srv.URL+"/ko/ports/2556"), chromedp.WaitVisible(chromedp.ID("feedback")))
+	if title := str(chromedp.Title()); !strings.HasPrefix(title, "포트 2556: nicetec-nmsvc") {
+		t.Errorf("Korean title %q", title)
+	}
+	if lang := str(chromedp.Evaluate[string](`document.documentElement.lang`)); lang != "ko" {
+		t.Errorf("Korean lang %q", lang)
+	}
+	if got := str(chromedp.Evaluate[string](sectionsJS)); got != wantSections {
+		t.Errorf("Korean sections %s, want %s", got, wantSections)
+	}
+	shot("port-2556.ko.png", chromedp.FullScreenshot(90))
+
+	// A phone: nothing may be wider than the screen.
+	do("phone", chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2), chromedp.EmulateMobile),
+		chromedp.Navigate(srv.URL+"/ports/2556"), chromedp.WaitVisible(chromedp.ID("feedback")))
+	overflow, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.documentElement.scrollWidth > window.innerWidth + 1`))
+	if err != nil || overflow {
+		t.Errorf("the port page scrolls sideways on a 390 px wide phone (%v)", err)
+	}
+	shot("port-2556.phone.png", chromedp.CaptureScreenshot())
+	do("home", chromedp.EmulateViewport(1200, 900), chromedp.Navigate(srv.URL+"/"), chromedp.WaitVisible(chromedp.CSS("svg.portmap")))
+	shot("home.en.png", chromedp.FullScreenshot(90))
+}
+
+func save(t *testing.T, dir, name string, b []byte) {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshot: %s", p)
+}
