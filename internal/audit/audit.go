@@ -203,8 +203,24 @@ func Run(rows []dossier.ListenerRow, opt Options) *Report {
 	if opt.Baseline != nil {
 		used = make([]bool, len(opt.Baseline.Rules))
 	}
+	threats := map[uint32]*threat{} // intel lookups, once per port and protocol
+	refs := map[int]*RuleRef{}      // one RuleRef per baseline rule used
+	ref := func(i int) *RuleRef {
+		r, ok := refs[i]
+		if !ok {
+			r = refOf(&opt.Baseline.Rules[i])
+			refs[i] = r
+		}
+		return r
+	}
 	for i := range rows {
 		row := &rows[i]
+		k := portKey(row.Proto, row.Port)
+		th, ok := threats[k]
+		if !ok {
+			th = threatOf(row, opt.Intel)
+			threats[k] = th
+		}
 		m := Match{Rule: -1, Changed: -1}
 		if opt.Baseline != nil {
 			m = opt.Baseline.Lookup(row, eph)
@@ -213,12 +229,12 @@ func Run(rows []dossier.ListenerRow, opt Options) *Report {
 		if m.Rule >= 0 {
 			used[m.Rule] = true
 			explained = &opt.Baseline.Rules[m.Rule]
-			rep.Explained = append(rep.Explained, Explained{Listener: row, Baseline: refOf(explained)})
+			rep.Explained = append(rep.Explained, Explained{Listener: row, Baseline: ref(m.Rule)})
 		}
 		if m.Changed >= 0 {
 			used[m.Changed] = true
 		}
-		rep.Findings = judge(rep.Findings, row, explained, m, opt)
+		rep.Findings = judge(rep.Findings, row, th, explained, m, opt)
 	}
 	if opt.Baseline != nil {
 		for i := range opt.Baseline.Rules {
@@ -238,15 +254,21 @@ func Run(rows []dossier.ListenerRow, opt Options) *Report {
 }
 
 // judge appends the findings about one listener.
-func judge(out []Finding, row *dossier.ListenerRow, explained *Rule, m Match, opt Options) []Finding {
+func judge(out []Finding, row *dossier.ListenerRow, th *threat, explained *Rule, m Match, opt Options) []Finding {
 	start := len(out)
 	add := func(rule string, sev Severity, reason, advice string) {
 		out = append(out, Finding{Rule: rule, Severity: sev, Listener: row, Reason: reason, Advice: advice})
 	}
-	where := describeListener(row)
-	who := describeOwner(row)
-	info := "porthole info " + strconv.Itoa(row.Port)
-	whoCmd := "porthole who " + row.Proto + "/" + strconv.Itoa(row.Port)
+	// Most listeners have no finding, so their descriptions are only built
+	// when a rule fires.
+	var where, who, info, whoCmd string
+	describe := func() {
+		if where == "" {
+			where, who = describeListener(row), describeOwner(row)
+			info = "porthole info " + strconv.Itoa(row.Port)
+			whoCmd = "porthole who " + row.Proto + "/" + strconv.Itoa(row.Port)
+		}
+	}
 
 	writable := writableDir(row.Exe)
 	scriptDir := ""
@@ -255,7 +277,8 @@ func judge(out []Finding, row *dossier.ListenerRow, explained *Rule, m Match, op
 	}
 	suspicious := writable != "" || (row.ExeDeleted && !systemDir(row.Exe)) || isShell(row.Process) || scriptDir != ""
 
-	if th := threatOf(row, opt.Intel); th != nil {
+	if th != nil {
+		describe()
 		sev := severityOfConfidence(th.confidence)
 		reason := fmt.Sprintf("%s is on record as the port of %s%s; %s holds %s",
 			protoPort(row), th.name, th.detail, who, where)
@@ -266,11 +289,13 @@ func judge(out []Finding, row *dossier.ListenerRow, explained *Rule, m Match, op
 		add(RuleKnownBad, sev, reason, fmt.Sprintf("find out what the program is: run `%s` (the port's history) and `%s`; if it is legitimate, add it to the baseline", info, whoCmd))
 	}
 	if writable != "" {
+		describe()
 		add(RuleExeWritableDir, High,
 			fmt.Sprintf("%s runs from %s, a directory anyone can write to, and holds %s", who, writable, where),
 			fmt.Sprintf("programs that listen should live in system directories; inspect %s and who started it (`%s`)", row.Exe, whoCmd))
 	}
 	if row.ExeDeleted {
+		describe()
 		sev := High
 		advice := "a program that deletes itself after starting is hiding; keep the process running, copy /proc/PID/exe, and investigate"
 		if systemDir(row.Exe) {
@@ -283,6 +308,9 @@ func judge(out []Finding, row *dossier.ListenerRow, explained *Rule, m Match, op
 		add(RuleDeletedExe, sev,
 			fmt.Sprintf("the executable of %s, %s, was deleted or replaced after it started; it holds %s", who, row.Exe, where),
 			advice)
+	}
+	if isShell(row.Process) || isNetcat(row.Process) || scriptDir != "" {
+		describe()
 	}
 	switch {
 	case isShell(row.Process):
@@ -299,6 +327,7 @@ func judge(out []Finding, row *dossier.ListenerRow, explained *Rule, m Match, op
 			fmt.Sprintf("inspect the script and who started it (`%s`)", whoCmd))
 	}
 	if row.PID == nil && row.OwnerUnknownReason != "" && row.OwnerUnknownReason != "owner lookup skipped" {
+		describe()
 		sev := Medium
 		switch {
 		case strings.HasPrefix(row.OwnerUnknownReason, "kernel socket"):
@@ -311,6 +340,7 @@ func judge(out []Finding, row *dossier.ListenerRow, explained *Rule, m Match, op
 			fmt.Sprintf("run porthole as root (with --all-netns for containers); `ss -tulpne` and `%s` show the socket's inode and uid", whoCmd))
 	}
 	if svc, ok := sensitivePort(row.Proto, row.Port); ok && isWildcard(row.Address) {
+		describe()
 		add(RuleExposedService, Medium,
 			fmt.Sprintf("%s (%s) listens on every interface: %s", protoPort(row), svc, where),
 			"bind it to loopback or a private address, or make sure a firewall and authentication protect it")
@@ -321,6 +351,7 @@ func judge(out []Finding, row *dossier.ListenerRow, explained *Rule, m Match, op
 			"check the program's file capabilities (getcap) and net.ipv4.ip_unprivileged_port_start")
 	}
 	if opt.Baseline != nil && explained == nil {
+		describe()
 		if m.Changed >= 0 {
 			r := &opt.Baseline.Rules[m.Changed]
 			add(RuleOwnerChanged, High,
@@ -337,7 +368,7 @@ func judge(out []Finding, row *dossier.ListenerRow, explained *Rule, m Match, op
 				fmt.Sprintf("find out what it is (`%s`, `%s`); if it belongs here, add a line for it to the baseline", whoCmd, info))
 		}
 	}
-	if explained != nil {
+	if explained != nil && len(out) > start {
 		// A baseline line accepts what it describes: the port's history,
 		// the exposure and the owner. Where the program lives is accepted
 		// only by a line that names the program itself (exe= or name=); a

@@ -1,0 +1,162 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/porthole/porthole/internal/audit"
+	"github.com/porthole/porthole/internal/dossier"
+	"github.com/porthole/porthole/internal/watch"
+)
+
+// minWatchInterval keeps a typo (1ms) from turning watch into a busy loop.
+const minWatchInterval = 100 * time.Millisecond
+
+func runWatch(ctx context.Context, env *Env, args []string) error {
+	fs := newFlags(env, "watch", "[flags]", `Watch the listeners here and print an event when one is added, removed, or
+held by another program. Identity is the protocol, address, port, network
+namespace and executable: a restart with a new PID is not an event. The first
+scan prints the current listeners as "added" (initial) events unless
+--no-initial is given. A failed scan prints a warning and no events.
+With --metrics ADDR, Prometheus metrics are served on http://ADDR/metrics.
+Stops on SIGINT or SIGTERM.`)
+	asJSON := fs.Bool("json", false, "print one JSON object per event (JSON lines)")
+	interval := fs.Duration("interval", time.Second, "time between scans (a Go duration, at least 100ms)")
+	metrics := fs.String("metrics", "", "serve Prometheus metrics on `ADDR` (host:port), path /metrics")
+	base := fs.String("baseline", "", "judge listeners against this baseline `FILE` (findings in events and metrics)")
+	allNS := fs.Bool("all-netns", false, "also watch every other network namespace (containers)")
+	noInitial := fs.Bool("no-initial", false, "do not print the listeners found by the first scan")
+	fullEvery := fs.Int("full-every", 60, "look owners up at least every `N` scans even when no socket changed")
+	rest, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(rest) > 0 {
+		return usagef("watch takes no arguments (got %q)", rest[0])
+	}
+	if *interval < minWatchInterval {
+		return usagef("--interval %v is too short; the minimum is %v", *interval, minWatchInterval)
+	}
+	if *fullEvery < 1 {
+		return usagef("--full-every must be at least 1")
+	}
+	k, err := loadKnowledge(env)
+	if err != nil {
+		return err
+	}
+	live := &watch.Live{Registry: k.reg, Intel: k.intel, AllNetNS: *allNS, FullEvery: *fullEvery}
+	w := &watch.Watcher{Scan: live.Scan, Now: env.Now, NoInitial: *noInitial}
+	var bl *audit.Baseline
+	if *base != "" {
+		var warns []audit.Warning
+		bl, warns, err = audit.Load(*base)
+		if err != nil {
+			return fmt.Errorf("baseline: %w", err)
+		}
+		for _, wn := range warns {
+			fmt.Fprintln(env.Stderr, "porthole: warning:", wn.String())
+		}
+	}
+	opt := audit.Options{Registry: k.reg, Intel: k.intel, Baseline: bl, AllNetNS: *allNS}
+	if lo, hi, err := env.Ephemeral(); err == nil {
+		opt.EphemeralLow, opt.EphemeralHigh = lo, hi
+	}
+	w.Judge = func(rows []dossier.ListenerRow) *audit.Report { return audit.Run(rows, opt) }
+	if *metrics != "" {
+		w.Metrics = watch.NewMetrics()
+		stop, err := serveMetrics(ctx, env, *metrics, w.Metrics)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
+	emit := func(evs []watch.Event) error {
+		for _, e := range evs {
+			if err := writeEvent(env, e, *asJSON); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	onError := func(err error) {
+		fmt.Fprintf(env.Stderr, "porthole: warning: %s scan failed, nothing published: %v\n", env.Now().UTC().Format(time.RFC3339), err)
+	}
+	return w.Run(ctx, *interval, emit, onError)
+}
+
+// serveMetrics listens on addr and serves /metrics until stop is called or
+// ctx ends.
+func serveMetrics(ctx context.Context, env *Env, addr string, m *watch.Metrics) (stop func(), err error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("--metrics: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", m.Handler())
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, _ *http.Request) {
+		fmt.Fprintln(w, "porthole watch: metrics at /metrics")
+	})
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second,
+		WriteTimeout: 30 * time.Second, IdleTimeout: 60 * time.Second}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			fmt.Fprintln(env.Stderr, "porthole: metrics server:", err)
+		}
+	}()
+	fmt.Fprintf(env.Stderr, "porthole: metrics on http://%s/metrics\n", ln.Addr())
+	stopped := make(chan struct{})
+	go func() {
+		select {
+		case <-ctx.Done():
+		case <-stopped:
+		}
+		sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		srv.Shutdown(sctx)
+	}()
+	return func() { close(stopped); <-done }, nil
+}
+
+// writeEvent prints one event: a JSON line, or one line of text.
+func writeEvent(env *Env, e watch.Event, asJSON bool) error {
+	if asJSON {
+		b, err := json.Marshal(e)
+		if err != nil {
+			return err
+		}
+		_, err = env.Stdout.Write(append(b, '\n'))
+		return err
+	}
+	r := e.Listener
+	var b strings.Builder
+	b.WriteString(e.Time.UTC().Format(time.RFC3339))
+	b.WriteString(" " + e.Type)
+	if e.Initial {
+		b.WriteString(" (initial)")
+	}
+	b.WriteString(" " + listenerLabel(&r) + "  " + ownerLabel(r))
+	if r.Exe != "" {
+		b.WriteString(" " + r.Exe)
+	}
+	if e.Previous != nil {
+		prev := e.Previous.Exe
+		if prev == "" {
+			prev = ownerLabel(*e.Previous)
+		}
+		b.WriteString(" (was " + prev + ")")
+	}
+	if len(e.Findings) > 0 {
+		b.WriteString(" [" + strings.Join(e.Findings, " ") + "]")
+	}
+	b.WriteByte('\n')
+	_, err := fmt.Fprint(env.Stdout, b.String())
+	return err
+}
