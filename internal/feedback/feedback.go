@@ -6,7 +6,8 @@
 //
 //	POST /api/v1/feedback   JSON {"port":2556,"lang":"en","rating":"helpful","comment":"…"} → 201 {"id":N}
 //	POST /feedback          form fields port, lang, rating, comment (and the honeypot "website", which people
-//	                        leave empty) → 303 to the page with ?thanks=1#feedback
+//	                        leave empty) → 303 to the page with ?thanks=1#feedback; the comment's CRLF line
+//	                        breaks are stored as LF, everything else byte for byte
 //	GET  /admin/feedback    the answers, for the holder of the admin token; 404 when no token is configured
 //
 // Every answer is acknowledged only after the store has committed it. Input is checked against an allow-list
@@ -387,7 +388,10 @@ func parseForm(body []byte) (Input, error) {
 	if in.Port, err = parsePort(vals.Get("port")); err != nil {
 		return in, err
 	}
-	in.Lang, in.Rating, in.Comment = vals.Get("lang"), vals.Get("rating"), vals.Get("comment")
+	// Browsers submit a textarea's line breaks as CRLF but count each as one character against maxlength, so a
+	// full 1,000-character comment with line breaks would exceed the limit; store them as LF.
+	in.Lang, in.Rating = vals.Get("lang"), vals.Get("rating")
+	in.Comment = strings.ReplaceAll(vals.Get("comment"), "\r\n", "\n")
 	in.trap = vals.Get("website") != ""
 	return in, nil
 }

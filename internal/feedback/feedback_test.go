@@ -178,6 +178,8 @@ func TestPostForm(t *testing.T) {
 		{"honeypot filled: thanked, not stored", feedback.Options{}, "port=80&lang=en&rating=helpful&website=http%3A%2F%2Fspam", "/ports/80?thanks=1#feedback", 0},
 		{"custom page URL", feedback.Options{PageURL: func(p int, l string) string { return fmt.Sprintf("/%s/p/%d?x=y", l, p) }},
 			"port=7&lang=en&rating=helpful", "/en/p/7?thanks=1&x=y#feedback", 1},
+		{"textarea line breaks count once", feedback.Options{}, "port=1&lang=en&rating=helpful&comment=" +
+			url.QueryEscape(strings.Repeat("abcdefghi\r\n", 100)), "/ports/1?thanks=1#feedback", 1},
 		{"1000 Korean characters fit", feedback.Options{}, "port=1&lang=ko&rating=helpful&comment=" + url.QueryEscape(strings.Repeat("한", 1000)), "/ko/ports/1?thanks=1#feedback", 1},
 	}
 	for _, tc := range tests {
@@ -193,6 +195,12 @@ func TestPostForm(t *testing.T) {
 			if n := e.count(t); n != tc.stored {
 				t.Errorf("%d records stored, want %d", n, tc.stored)
 			}
+			e.st.Export(context.Background(), func(f store.Feedback) error {
+				if strings.Contains(f.Comment, "\r") {
+					t.Errorf("form comment stored with CR: %q", f.Comment)
+				}
+				return nil
+			})
 		})
 	}
 }
