@@ -22,6 +22,7 @@ import (
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"mime"
@@ -68,6 +69,10 @@ type Options struct {
 	PageURL func(port int, lang string) string
 	// Langs are the accepted page languages; nil means "en" and "ko".
 	Langs []string
+	// TrustedOrigins are extra origins ("https://ports.example") whose posts are accepted although they differ
+	// from the request's Host — for a reverse proxy that rewrites Host, seen by browsers too old to send
+	// Sec-Fetch-Site. Each must be scheme://host[:port] (NewChecked reports a malformed one).
+	TrustedOrigins []string
 }
 
 // DefaultPageURL is /ports/N for English and /LANG/ports/N for other languages.
@@ -91,7 +96,17 @@ type Handler struct {
 }
 
 // New returns the feedback handler. now is the clock that stamps answers; log receives one record per answer.
+// It panics if opts.TrustedOrigins holds a malformed origin; NewChecked returns that as an error instead.
 func New(st store.Store, now func() time.Time, log *slog.Logger, opts Options) *Handler {
+	h, err := NewChecked(st, now, log, opts)
+	if err != nil {
+		panic(err)
+	}
+	return h
+}
+
+// NewChecked is New, returning an error for a malformed trusted origin (such as one given on the command line).
+func NewChecked(st store.Store, now func() time.Time, log *slog.Logger, opts Options) (*Handler, error) {
 	if opts.PageURL == nil {
 		opts.PageURL = DefaultPageURL
 	}
@@ -114,8 +129,14 @@ func New(st store.Store, now func() time.Time, log *slog.Logger, opts Options) *
 	}
 	// Anonymous posts carry no cookie to steal, but a foreign page could still make visitors' browsers vote;
 	// CrossOriginProtection refuses non-safe requests that Sec-Fetch-Site or Origin mark as cross-origin.
-	h.next = http.NewCrossOriginProtection().Handler(mux)
-	return h
+	cop := http.NewCrossOriginProtection()
+	for _, o := range opts.TrustedOrigins {
+		if err := cop.AddTrustedOrigin(o); err != nil {
+			return nil, fmt.Errorf("feedback: trusted origin: %w", err)
+		}
+	}
+	h.next = cop.Handler(mux)
+	return h, nil
 }
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.next.ServeHTTP(w, r) }

@@ -668,3 +668,17 @@ func TestRegister(t *testing.T) {
 		}
 	}
 }
+
+func TestTrustedOrigins(t *testing.T) {
+	e := newEnv(t, feedback.Options{TrustedOrigins: []string{"https://ports.example"}})
+	const ok = `{"port":2556,"lang":"en","rating":"helpful"}`
+	if w := e.do(withHeader(jsonPost(ok), "Origin", "https://ports.example")); w.Code != 201 {
+		t.Errorf("trusted origin: status %d, want 201", w.Code)
+	}
+	if w := e.do(withHeader(jsonPost(ok), "Origin", "https://evil.example")); w.Code != 403 {
+		t.Errorf("other origin: status %d, want 403", w.Code)
+	}
+	if _, err := feedback.NewChecked(e.st, e.clock.Now, slog.Default(), feedback.Options{TrustedOrigins: []string{"not a url/path"}}); err == nil {
+		t.Error("NewChecked accepted a malformed origin")
+	}
+}
