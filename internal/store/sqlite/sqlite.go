@@ -64,8 +64,8 @@ type Option func(*Store)
 // WithClock sets the clock used for records added with a zero Created time.
 func WithClock(now func() time.Time) Option { return func(s *Store) { s.now = now } }
 
-// Open opens (creating if needed) the database at path and applies pending migrations. The directory is created
-// with mode 0700, since comments are user data.
+// Open opens (creating if needed) the database at path and applies pending migrations. A new directory gets mode
+// 0700 and a new file 0600, since comments are user data.
 func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	if path == "" {
 		return nil, errors.New("sqlite: empty database path")
@@ -79,11 +79,16 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 			return nil, fmt.Errorf("sqlite: creating %s: %w", dir, err)
 		}
 	}
+	// Create the file readable by its owner only; SQLite gives its -wal and -shm files the same mode.
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: %w", err)
+	}
+	f.Close()
 	s := &Store{now: time.Now, adds: make(chan addRequest), closed: make(chan struct{}), writerDone: make(chan struct{})}
 	for _, o := range opts {
 		o(s)
 	}
-	var err error
 	if s.w, err = openDB(path, false); err != nil {
 		return nil, err
 	}

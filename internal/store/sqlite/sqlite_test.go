@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -68,9 +69,15 @@ func TestMigrationsIdempotent(t *testing.T) {
 	if err := db.QueryRow(`PRAGMA journal_mode`).Scan(&mode); err != nil || mode != "wal" {
 		t.Errorf("journal_mode = %q, %v; want wal", mode, err)
 	}
-	fi, err := os.Stat(filepath.Dir(path))
-	if err != nil || fi.Mode().Perm() != 0o700 {
-		t.Errorf("database directory mode = %v, %v; want 0700", fi.Mode().Perm(), err)
+	if runtime.GOOS != "windows" {
+		fi, err := os.Stat(filepath.Dir(path))
+		if err != nil || fi.Mode().Perm() != 0o700 {
+			t.Errorf("database directory mode = %v, %v; want 0700", fi.Mode().Perm(), err)
+		}
+		fi, err = os.Stat(path)
+		if err != nil || fi.Mode().Perm() != 0o600 {
+			t.Errorf("database file mode = %v, %v; want 0600", fi.Mode().Perm(), err)
+		}
 	}
 }
 
