@@ -173,9 +173,7 @@ func Parse(file string, data []byte) (*Baseline, []Warning, error) {
 	var warns []Warning
 	seen := make(map[string]int, n)
 	text := string(data)
-	if strings.HasPrefix(text, "\ufeff") {
-		text = text[3:]
-	}
+	text = strings.TrimPrefix(text, "\ufeff")
 	lineNo := 0
 	for len(text) > 0 {
 		lineNo++

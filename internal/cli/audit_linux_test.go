@@ -3,8 +3,6 @@ package cli
 import (
 	"bufio"
 	"bytes"
-	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -286,34 +284,6 @@ func audPortBusy(t *testing.T, port int) {
 		}
 		l.Close()
 	}
-}
-
-type audResult struct {
-	code           int
-	stdout, stderr string
-}
-
-func audRun(t *testing.T, args ...string) audResult {
-	t.Helper()
-	var out, errb bytes.Buffer
-	off := false
-	env := &Env{
-		Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb,
-		Getenv: func(string) string { return "" },
-		Now:    func() time.Time { return time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC) },
-		Color:  &off,
-	}
-	code := Main(context.Background(), args, env)
-	return audResult{code, out.String(), errb.String()}
-}
-
-func audJSON(t *testing.T, r audResult) auditReport {
-	t.Helper()
-	var rep auditReport
-	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
-		t.Fatalf("audit --json: %v (exit %d)\nstdout: %s\nstderr: %s", err, r.code, r.stdout, r.stderr)
-	}
-	return rep
 }
 
 // audFind returns the findings of rule about port (and address, if given).
