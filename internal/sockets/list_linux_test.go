@@ -33,6 +33,18 @@ func findPort(ls []Listener, proto string, port int) []Listener {
 	return out
 }
 
+// ownedBy keeps the rows held by pid: other processes on this machine may
+// use the same port number on another address.
+func ownedBy(ls []Listener, pid int) []Listener {
+	var out []Listener
+	for _, l := range ls {
+		if hasOwner(l, pid) {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
 func hasOwner(l Listener, pid int) bool {
 	for _, o := range l.Owners {
 		if o.PID == pid {
@@ -66,7 +78,7 @@ func TestListKinds(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.kind, func(t *testing.T) {
 			port := h.ports[tc.kind][0]
-			got := findPort(ls, tc.proto, port)
+			got := ownedBy(findPort(ls, tc.proto, port), h.pid)
 			if len(got) != 1 {
 				t.Fatalf("%d rows for %s/%d, want 1: %+v", len(got), tc.proto, port, got)
 			}
@@ -92,7 +104,7 @@ func TestListKinds(t *testing.T) {
 	}
 	for _, kind := range []string{"udpconn", "tcpconn"} {
 		port := h.ports[kind][0]
-		if got := append(findPort(ls, "udp", port), findPort(ls, "tcp", port)...); len(got) != 0 {
+		if got := ownedBy(append(findPort(ls, "udp", port), findPort(ls, "tcp", port)...), h.pid); len(got) != 0 {
 			t.Errorf("%s: local port %d is listed: %+v", kind, port, got)
 		}
 	}
@@ -101,8 +113,8 @@ func TestListKinds(t *testing.T) {
 func TestListPortQuery(t *testing.T) {
 	h := startHelper(t, "tcp4,tcp4,udp4", "")
 	port := h.ports["tcp4"][1]
-	ls := mustList(t, Query{TCP: true, Low: port, High: port})
-	if len(ls) != 1 || ls[0].Port != port || ls[0].Proto != "tcp" || !hasOwner(ls[0], h.pid) {
+	ls := ownedBy(mustList(t, Query{TCP: true, Low: port, High: port}), h.pid)
+	if len(ls) != 1 || ls[0].Port != port || ls[0].Proto != "tcp" {
 		t.Fatalf("port query %d: %+v", port, ls)
 	}
 	// A range covering both TCP ports and nothing else of ours.
@@ -114,8 +126,13 @@ func TestListPortQuery(t *testing.T) {
 	}
 	udp := h.ports["udp4"][0]
 	ls = mustList(t, Query{UDP: true, Low: udp, High: udp, NoOwners: true})
-	if len(ls) != 1 || len(ls[0].Owners) != 0 || ls[0].OwnerUnknownReason != ReasonSkipped {
-		t.Fatalf("udp query with NoOwners: %+v", ls)
+	if len(ls) == 0 {
+		t.Fatal("udp query with NoOwners: nothing")
+	}
+	for _, l := range ls {
+		if l.Port != udp || l.Proto != "udp" || len(l.Owners) != 0 || l.OwnerUnknownReason != ReasonSkipped {
+			t.Fatalf("udp query with NoOwners: %+v", l)
+		}
 	}
 	if _, err := List(context.Background(), Query{Low: 10, High: 5}); err == nil {
 		t.Error("inverted range: no error")
@@ -129,20 +146,22 @@ func TestProcNetFallbackAgrees(t *testing.T) {
 	if err := listProcNet("/proc/self/net/", q, func(l Listener) { fb = append(fb, l) }); err != nil {
 		t.Fatal(err)
 	}
-	nl := mustList(t, Query{NoOwners: true})
-	for kind, ports := range h.ports {
-		proto := kind[:3]
-		for _, p := range ports {
-			a, b := findPort(fb, proto, p), findPort(nl, proto, p)
-			if len(a) != len(b) {
-				t.Errorf("%s port %d: /proc/net %d rows, netlink %d", kind, p, len(a), len(b))
-				continue
-			}
-			for i := range a {
-				if a[i].Addr != b[i].Addr || a[i].Inode != b[i].Inode || a[i].UID != b[i].UID {
-					t.Errorf("%s port %d: /proc/net %+v, netlink %+v", kind, p, a[i], b[i])
-				}
-			}
+	byInode := map[uint64]Listener{}
+	for _, l := range fb {
+		byInode[l.Inode] = l
+	}
+	mine := ownedBy(mustList(t, Query{}), h.pid)
+	if len(mine) < 5 {
+		t.Fatalf("netlink found only %d of the helper's sockets", len(mine))
+	}
+	for _, l := range mine {
+		f, ok := byInode[l.Inode]
+		if !ok {
+			t.Errorf("/proc/net lacks %s %s:%d (inode %d)", l.Proto, l.Addr, l.Port, l.Inode)
+			continue
+		}
+		if f.Proto != l.Proto || f.Family != l.Family || f.Addr != l.Addr || f.Port != l.Port || f.UID != l.UID {
+			t.Errorf("/proc/net %+v, netlink %+v", f, l)
 		}
 	}
 }
@@ -218,14 +237,18 @@ func TestAgainstSS(t *testing.T) {
 	for _, l := range ls {
 		if ours[l.Port] {
 			for _, o := range l.Owners {
-				got[key{l.Proto, l.Addr, l.Port, l.DualStack, o.PID}] = true
+				if o.PID == h.pid {
+					got[key{l.Proto, l.Addr, l.Port, l.DualStack, o.PID}] = true
+				}
 			}
 		}
 	}
 	for _, r := range rows {
 		if ours[r.port] {
 			for _, p := range r.pids {
-				want[key{r.proto, r.addr, r.port, r.dual, p}] = true
+				if p == h.pid {
+					want[key{r.proto, r.addr, r.port, r.dual, p}] = true
+				}
 			}
 		}
 	}
@@ -297,7 +320,7 @@ func TestDeletedExecutable(t *testing.T) {
 		t.Fatal(err)
 	}
 	port := h.ports["tcp4"][0]
-	ls := mustList(t, Query{TCP: true, Low: port, High: port})
+	ls := ownedBy(mustList(t, Query{TCP: true, Low: port, High: port}), h.pid)
 	if len(ls) != 1 || len(ls[0].Owners) != 1 {
 		t.Fatalf("%+v", ls)
 	}
@@ -400,8 +423,8 @@ func TestManyListeners(t *testing.T) {
 	// A single-port query finds the owner of one in the middle.
 	mid := hs[procs/2]
 	p := mid.ports["tcp4"][per/2]
-	got := mustList(t, Query{TCP: true, Low: p, High: p})
-	if len(got) != 1 || !hasOwner(got[0], mid.pid) {
+	got := ownedBy(mustList(t, Query{TCP: true, Low: p, High: p}), mid.pid)
+	if len(got) != 1 {
 		t.Fatalf("port %d: %+v", p, got)
 	}
 }
@@ -451,7 +474,7 @@ func BenchmarkListPort(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		ls, err := List(context.Background(), Query{TCP: true, Low: p, High: p})
-		if err != nil || len(ls) != 1 {
+		if err != nil || len(ls) == 0 {
 			b.Fatal(err, ls)
 		}
 	}

@@ -3,6 +3,7 @@ package sockets
 import (
 	"context"
 	"runtime"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -41,8 +42,14 @@ func scanOwners(ctx context.Context, want map[uint64]struct{}, firstOnly bool, p
 	}
 	defer unix.Close(procfd)
 	pids := listPIDs(procfd)
-	if firstOnly && len(preferUIDs) > 0 {
-		pids = preferByUID(procfd, pids, preferUIDs)
+	if firstOnly {
+		// Newest processes first: the listener someone asks about is more
+		// often a recently started server than a long-lived desktop
+		// process with thousands of fds. Then the socket owner's uid first.
+		slices.Reverse(pids)
+		if len(preferUIDs) > 0 {
+			pids = preferByUID(procfd, pids, preferUIDs)
+		}
 	}
 	workers := min(2*runtime.GOMAXPROCS(0), 16, len(pids))
 	var next atomic.Int64
