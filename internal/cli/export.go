@@ -65,9 +65,9 @@ func runExport(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("export: %w", err)
 	}
-	el := time.Since(start)
-	_, err = fmt.Fprintf(env.Stdout, "wrote %s pages (%s files) to %s in %.1fs (%s pages/s)\n", i18n.Num(i18n.EN, res.Pages),
-		i18n.Num(i18n.EN, res.Files), rest[0], el.Seconds(), i18n.Num(i18n.EN, int(float64(res.Pages)/el.Seconds())))
+	el := res.Written.Seconds()
+	_, err = fmt.Fprintf(env.Stdout, "wrote %s pages (%s files) to %s in %.1fs (%s pages/s; %.1fs in all)\n", i18n.Num(i18n.EN, res.Pages),
+		i18n.Num(i18n.EN, res.Files), rest[0], el, i18n.Num(i18n.EN, int(float64(res.Pages)/el)), time.Since(start).Seconds())
 	return err
 }
 

@@ -122,7 +122,7 @@ var en = map[string]string{
 	"web.port":               "Port {0}",
 	"web.toc":                "On this page",
 	"web.badge.ghost":        "ghost registration",
-	"web.badge.threats":      "{0} threat(s) on record",
+	"web.badge.threats":      "threats on record: {0}",
 	"web.section.neighbours": "Neighbours",
 	"web.footnote":           "source {0}",
 	"web.copy":               "Copy",

@@ -127,9 +127,9 @@ func TestBrowser(t *testing.T) {
 	}
 
 	// The page at full length, light and then dark.
-	shot("port-2556.en.png", chromedp.FullScreenshot(90))
+	shot("port-2556.en.png", chromedp.FullScreenshot(100))
 	do("dark mode", colorScheme("dark"))
-	shot("port-2556.en.dark.png", chromedp.FullScreenshot(90))
+	shot("port-2556.en.dark.png", chromedp.FullScreenshot(100))
 	do("light mode", colorScheme("light"))
 
 	// Search from the keyboard: "/" focuses the box, Enter submits.
@@ -167,7 +167,7 @@ func TestBrowser(t *testing.T) {
 	if got := str(chromedp.Evaluate[string](sectionsJS)); got != wantSections {
 		t.Errorf("Korean sections %s, want %s", got, wantSections)
 	}
-	shot("port-2556.ko.png", chromedp.FullScreenshot(90))
+	shot("port-2556.ko.png", chromedp.FullScreenshot(100))
 
 	// A phone: nothing may be wider than the screen.
 	do("phone", chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2), chromedp.EmulateMobile),
@@ -178,7 +178,7 @@ func TestBrowser(t *testing.T) {
 	}
 	shot("port-2556.phone.png", chromedp.CaptureScreenshot())
 	do("home", chromedp.EmulateViewport(1200, 900), chromedp.Navigate(srv.URL+"/"), chromedp.WaitVisible(chromedp.CSS("svg.portmap")))
-	shot("home.en.png", chromedp.FullScreenshot(90))
+	shot("home.en.png", chromedp.FullScreenshot(100))
 }
 
 func save(t *testing.T, dir, name string, b []byte) {

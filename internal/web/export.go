@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/porthole/porthole/internal/i18n"
 	"github.com/porthole/porthole/internal/ports"
@@ -35,6 +36,9 @@ type ExportOptions struct {
 type ExportResult struct {
 	Pages int // HTML pages
 	Files int // every file, pages included
+	// Written is how long rendering and writing took, until the export was
+	// in place; removing a previous export comes after.
+	Written time.Duration
 }
 
 // job is one page to render and write.
@@ -55,6 +59,7 @@ func (s *Site) Export(ctx context.Context, dir string, o ExportOptions) (ExportR
 	if !s.opt.Static {
 		return res, errors.New("export needs a site built with Options.Static")
 	}
+	start := time.Now()
 	langs := o.Langs
 	if langs == nil {
 		langs = i18n.Langs
@@ -102,7 +107,9 @@ func (s *Site) Export(ctx context.Context, dir string, o ExportOptions) (ExportR
 	}
 	workers := o.Workers
 	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
+		// More workers than CPUs: a worker waiting on the file system
+		// leaves its CPU to another.
+		workers = 4 * runtime.GOMAXPROCS(0)
 	}
 	var (
 		next, done atomic.Int64
@@ -183,6 +190,7 @@ func (s *Site) Export(ctx context.Context, dir string, o ExportOptions) (ExportR
 		return res, err
 	}
 	ok = true
+	res.Written = time.Since(start)
 	if old != "" {
 		if err := os.RemoveAll(old); err != nil {
 			return res, fmt.Errorf("removing the previous export: %w", err)

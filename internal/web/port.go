@@ -241,11 +241,23 @@ func (s *Site) renderPort(ctx context.Context, l i18n.Lang, p int, thanks bool) 
 	pd := s.newPage(l, "/ports/"+v.PortStr, dossier.Title(d, l))
 	pd.Description = v.RangeLine
 	pd.P = v
-	b, err := s.tmpl.render("port", pd)
+	var (
+		b   []byte
+		err error
+	)
+	if v.Local == nil {
+		b, err = s.fastPort(pd, v)
+	} else {
+		b, err = s.tmpl.render("port", pd)
+	}
 	if err != nil {
 		return nil, err
 	}
-	e := &entry{key: key, body: b, etag: etagOf(b)}
-	s.cache.put(e)
+	e := &entry{key: key, body: b}
+	if !s.opt.Static {
+		// An export needs no validator.
+		e.etag = etagOf(b)
+		s.cache.put(e)
+	}
 	return e, nil
 }

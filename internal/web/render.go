@@ -15,7 +15,7 @@ import (
 var templateFS embed.FS
 
 // pageNames are the templates that render a whole page with the layout.
-var pageNames = []string{"home", "port", "range", "search", "stats", "local", "notfound"}
+var pageNames = []string{"home", "port", "range", "search", "stats", "local", "notfound", "marker"}
 
 type templates struct {
 	pages map[string]*template.Template

@@ -114,12 +114,7 @@ func (s *Site) strip(l i18n.Lang, d *dossier.Dossier) template.HTML {
 	b.WriteString(`<svg class="strip" viewBox="0 0 ` + strconv.Itoa(w) + " " + strconv.Itoa(h) + `" role="img" aria-labelledby="strip-title"><title id="strip-title">`)
 	b.WriteString(template.HTMLEscapeString(i18n.T(l, "web.strip.title", strconv.Itoa(d.Port), strconv.Itoa(r.Low), strconv.Itoa(r.High))))
 	b.WriteString(`</title>`)
-	seg := s.density[r.Name]
-	sw := float64(w) / float64(len(seg))
-	for i, share := range seg {
-		b.WriteString(`<rect x="` + strconv.FormatFloat(float64(i)*sw, 'f', 1, 64) + `" y="6" width="` + strconv.FormatFloat(sw+0.2, 'f', 1, 64) +
-			`" height="20" class="m-a` + strconv.Itoa(share) + `"/>`)
-	}
+	b.WriteString(s.stripRects[r.Name])
 	x := float64(d.Port-r.Low) / float64(r.Size()) * w
 	xs := strconv.FormatFloat(x, 'f', 1, 64)
 	b.WriteString(`<line x1="` + xs + `" x2="` + xs + `" y1="1" y2="31" class="strip-mark"/>`)
@@ -133,6 +128,29 @@ func (s *Site) strip(l i18n.Lang, d *dossier.Dossier) template.HTML {
 	b.WriteString(`<text x="` + xs + `" y="42" text-anchor="` + anchor + `" class="strip-label">` + strconv.Itoa(d.Port) + `</text>`)
 	b.WriteString(`</svg>`)
 	return template.HTML(b.String())
+}
+
+// stripRects draws each range's density bar once; every port page of the
+// range shares it.
+func stripRects(density map[string][]int) map[string]string {
+	const w = 600
+	out := map[string]string{}
+	for name, seg := range density {
+		var b strings.Builder
+		sw := float64(w) / float64(len(seg))
+		// One rectangle per run of equally shaded pieces.
+		for i := 0; i < len(seg); {
+			j := i
+			for j < len(seg) && seg[j] == seg[i] {
+				j++
+			}
+			b.WriteString(`<rect x="` + strconv.FormatFloat(float64(i)*sw, 'f', 1, 64) + `" y="6" width="` + strconv.FormatFloat(float64(j-i)*sw, 'f', 1, 64) +
+				`" height="20" class="m-a` + strconv.Itoa(seg[i]) + `"/>`)
+			i = j
+		}
+		out[name] = b.String()
+	}
+	return out
 }
 
 // rangeDensity shades each range in stripSegments pieces: 0 for no assigned

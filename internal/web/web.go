@@ -78,6 +78,7 @@ type Site struct {
 	stats                 registry.Stats
 	cells                 []cell
 	density               map[string][]int
+	stripRects            map[string]string
 	threatPorts, usePorts []int
 }
 
@@ -116,6 +117,7 @@ func New(opt Options) *Site {
 	}
 	s.cells = portMap(opt.Registry)
 	s.density = rangeDensity(opt.Registry)
+	s.stripRects = stripRects(s.density)
 	return s
 }
 
