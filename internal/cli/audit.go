@@ -1,10 +1,14 @@
 package cli
 
 import (
+	"bufio"
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"strconv"
 	"strings"
@@ -137,7 +141,7 @@ func auditMain(ctx context.Context, env *Env, o auditOpts) error {
 	rep := audit.Run(rows, opt)
 	code := auditExit(rep, o.failOn)
 	if o.json {
-		err = writeJSON(env.Stdout, auditJSON(rep, bl, o, code, env.Now()))
+		err = streamAuditJSON(env.Stdout, auditJSON(rep, bl, o, code, env.Now()))
 	} else {
 		t := newText(env, "en")
 		renderAudit(t, rep, bl, o)
@@ -338,4 +342,78 @@ func plural(n int, word string) string {
 		return "1 " + word
 	}
 	return strconv.Itoa(n) + " " + word + "s"
+}
+
+// streamAuditJSON writes r exactly as writeJSON would (two-space indent, no
+// HTML escaping), but one finding at a time, so that a report of thousands
+// of findings is never held in memory twice.
+func streamAuditJSON(w io.Writer, r auditReport) error {
+	bw := bufio.NewWriterSize(w, 64<<10)
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("  ", "  ")
+	field := func(name string, v any, last bool) error {
+		buf.Reset()
+		if err := enc.Encode(v); err != nil {
+			return err
+		}
+		b := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
+		bw.WriteString("  \"" + name + "\": ")
+		bw.Write(b)
+		if !last {
+			bw.WriteByte(',')
+		}
+		bw.WriteByte('\n')
+		return nil
+	}
+	list := func(name string, n int, item func(i int) any, last bool) error {
+		if n == 0 {
+			return field(name, []struct{}{}, last)
+		}
+		bw.WriteString("  \"" + name + "\": [\n")
+		enc.SetIndent("    ", "  ")
+		defer enc.SetIndent("  ", "  ")
+		for i := 0; i < n; i++ {
+			buf.Reset()
+			if err := enc.Encode(item(i)); err != nil {
+				return err
+			}
+			bw.WriteString("    ")
+			bw.Write(bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
+			if i < n-1 {
+				bw.WriteByte(',')
+			}
+			bw.WriteByte('\n')
+		}
+		bw.WriteString("  ]")
+		if !last {
+			bw.WriteByte(',')
+		}
+		bw.WriteByte('\n')
+		return nil
+	}
+	bw.WriteString("{\n")
+	for _, f := range []struct {
+		name string
+		v    any
+	}{
+		{"generated", r.Generated}, {"listeners", r.Listeners}, {"baseline", r.Baseline},
+		{"baseline_rules", r.BaselineRules}, {"fail_on", r.FailOn}, {"exit_status", r.ExitStatus}, {"counts", r.Counts},
+	} {
+		if err := field(f.name, f.v, false); err != nil {
+			return fmt.Errorf("writing JSON: %w", err)
+		}
+	}
+	hasExplained := len(r.Explained) > 0
+	if err := list("findings", len(r.Findings), func(i int) any { return r.Findings[i] }, !hasExplained); err != nil {
+		return fmt.Errorf("writing JSON: %w", err)
+	}
+	if hasExplained {
+		if err := list("explained", len(r.Explained), func(i int) any { return r.Explained[i] }, true); err != nil {
+			return fmt.Errorf("writing JSON: %w", err)
+		}
+	}
+	bw.WriteString("}\n")
+	return bw.Flush()
 }

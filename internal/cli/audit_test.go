@@ -144,10 +144,25 @@ func TestAuditGolden(t *testing.T) {
 		t.Errorf("exit bits %d, want 7", code)
 	}
 	out.Reset()
-	if err := writeJSON(&out, auditJSON(rep, bl, o, code, time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC))); err != nil {
+	r := auditJSON(rep, bl, o, code, time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC))
+	if err := streamAuditJSON(&out, r); err != nil {
 		t.Fatal(err)
 	}
 	audGoldenFile(t, "report.json", out.String())
+	// The streamed form is byte for byte what the one-shot encoder writes,
+	// with and without the explained list and with no findings.
+	for _, v := range []auditReport{r, func() auditReport { r.Explained = nil; return r }(), func() auditReport { r.Findings = []audit.Finding{}; return r }()} {
+		var a, b bytes.Buffer
+		if err := writeJSON(&a, v); err != nil {
+			t.Fatal(err)
+		}
+		if err := streamAuditJSON(&b, v); err != nil {
+			t.Fatal(err)
+		}
+		if a.String() != b.String() {
+			t.Errorf("streamed JSON differs from writeJSON:\n%s", firstDiff(a.String(), b.String()))
+		}
+	}
 }
 
 // Scenario 15: bad baseline files, bad port specs, bad flags, and a

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -49,6 +50,13 @@ Stops on SIGINT or SIGTERM.`)
 	k, err := loadKnowledge(env)
 	if err != nil {
 		return err
+	}
+	if env.Getenv("GOGC") == "" && env.Getenv("GOMEMLIMIT") == "" {
+		// Each scan allocates a fresh socket list and little else survives
+		// it, so collecting less often saves most of the GC's CPU; the
+		// memory limit keeps the heap bounded on very busy hosts.
+		debug.SetGCPercent(400)
+		debug.SetMemoryLimit(96 << 20)
 	}
 	live := &watch.Live{Registry: k.reg, Intel: k.intel, AllNetNS: *allNS, FullEvery: *fullEvery}
 	w := &watch.Watcher{Scan: live.Scan, Now: env.Now, NoInitial: *noInitial}

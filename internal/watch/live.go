@@ -2,8 +2,8 @@ package watch
 
 import (
 	"context"
+	"encoding/binary"
 	"hash/fnv"
-	"strconv"
 
 	"github.com/porthole/porthole/internal/dossier"
 	"github.com/porthole/porthole/internal/intel"
@@ -64,23 +64,20 @@ func (l *Live) Scan(ctx context.Context) ([]dossier.ListenerRow, error) {
 }
 
 // signature hashes the sockets' identities and inodes (List sorts them).
+// It writes fixed-size binary records: no formatting, no allocation.
 func signature(ls []sockets.Listener) uint64 {
 	h := fnv.New64a()
-	var b []byte
+	var b [48]byte
 	for i := range ls {
 		l := &ls[i]
-		b = b[:0]
-		b = append(b, l.Proto...)
-		b = append(b, ' ')
-		b = l.Addr.AppendTo(b)
-		b = append(b, ' ')
-		b = strconv.AppendInt(b, int64(l.Port), 10)
-		b = append(b, ' ')
-		b = strconv.AppendUint(b, l.NetNS, 10)
-		b = append(b, ' ')
-		b = strconv.AppendUint(b, l.Inode, 10)
-		b = append(b, '\n')
-		h.Write(b)
+		b[0] = l.Proto[0]
+		a16 := l.Addr.As16()
+		copy(b[1:17], a16[:])
+		binary.LittleEndian.PutUint16(b[17:], uint16(l.Port))
+		binary.LittleEndian.PutUint64(b[19:], l.NetNS)
+		binary.LittleEndian.PutUint64(b[27:], l.Inode)
+		b[35] = byte(l.Family)
+		h.Write(b[:36])
 	}
 	return h.Sum64()
 }
