@@ -39,6 +39,9 @@ fi
 
 # median_ms JSON -> median of each command in ms, one per line
 median_ms() { python3 -c 'import json,sys; [print("%.1f" % (r["median"]*1000)) for r in json.load(open(sys.argv[1]))["results"]]' "$1"; }
+# cpu_ms JSON -> mean user+system CPU time of each command in ms; on a busy
+# machine it is steadier than wall time.
+cpu_ms() { python3 -c 'import json,sys; [print("%.1f" % ((r["user"]+r["system"])*1000)) for r in json.load(open(sys.argv[1]))["results"]]' "$1"; }
 ratio() { python3 -c 'import sys; print("%.2f×" % (float(sys.argv[1])/float(sys.argv[2])))' "$1" "$2"; }
 check() { python3 -c 'import sys; print("✓" if float(sys.argv[1]) <= float(sys.argv[2]) else "✗")' "$1" "$2"; }
 
@@ -61,6 +64,7 @@ run_case() { # name n conns
 		"$who" "ss -tlnp sport = :$port" "$list" "ss -tulnp" "ss -tuln" \
 		"lsof -nP -iTCP:$port -sTCP:LISTEN" "netstat -tulnp" >/dev/null 2>&1
 	mapfile -t m < <(median_ms "$WORK/h.json")
+	mapfile -t c < <(cpu_ms "$WORK/h.json")
 	local rss
 	rss=$( { /usr/bin/time -v $list >/dev/null; } 2>&1 | awk -F: '/Maximum resident/ {printf "%.1f", $2/1024}')
 	exec 3>&-
@@ -71,17 +75,20 @@ run_case() { # name n conns
 	wr=$(python3 -c "print(${m[0]}/${m[1]})")
 	lr=$(python3 -c "print(${m[2]}/${m[3]})")
 	lr2=$(python3 -c "print(${m[2]}/${m[4]})")
-	printf '| %s | %s | %s | %s %s | %s | %s | %s %s | %s | %s %s | %s | %s | %s |\n' \
-		"$name" "${m[0]}" "${m[1]}" "$(ratio "${m[0]}" "${m[1]}")" "$(check "$wr" "$who_target")" \
+	printf '| %s | %s | %s | %s %s | %s | %s | %s | %s %s | %s | %s %s | %s | %s | %s | %s | %s |\n' \
+		"$name" "${m[0]}" "${m[1]}" "$(ratio "${m[0]}" "${m[1]}")" "$(check "$wr" "$who_target")" "$(ratio "${c[0]}" "${c[1]}")" \
 		"${m[2]}" "${m[3]}" "$(ratio "${m[2]}" "${m[3]}")" "$(check "$lr" 0.30)" \
 		"${m[4]}" "$(ratio "${m[2]}" "${m[4]}")" "$(check "$lr2" 1.5)" \
+		"$(ratio "${c[2]}" "${c[3]}")" "$(ratio "${c[2]}" "${c[4]}")" \
 		"${m[5]}" "${m[6]}" "$rss"
 }
 
-echo "Listener benchmarks: $(nproc) CPUs, kernel $(uname -r), $RUNS runs per command (median ms), $PROCS holder processes, tool=$TOOL"
+echo "Listener benchmarks: $(nproc) CPUs, kernel $(uname -r), load average $(cut -d' ' -f1-3 /proc/loadavg), $RUNS runs per command, $PROCS holder processes, tool=$TOOL, $(ls /proc | grep -c '^[0-9]') processes and $(cut -f1 /proc/sys/fs/file-nr) open files before the run"
 echo
-echo "| case | who | ss -tlnp sport | who/ss | list | ss -tulnp | list/ss -p | ss -tuln | list/ss -n | lsof -iTCP:PORT | netstat -tulnp | list peak RSS MB |"
-echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
+echo "Wall-clock medians in ms; \"CPU\" columns compare user+system CPU time (means) instead."
+echo
+echo "| case | who | ss -tlnp sport | who/ss | who/ss CPU | list | ss -tulnp | list/ss -p | ss -tuln | list/ss -n | list/ss -p CPU | list/ss -n CPU | lsof -iTCP:PORT | netstat -tulnp | list peak RSS MB |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 run_case "100 listeners" 100 0
 run_case "1,000 listeners" 1000 0
 run_case "10,000 listeners" 10000 0

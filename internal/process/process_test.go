@@ -180,3 +180,15 @@ func FuzzParseProcArgs2(f *testing.F) {
 	f.Add([]byte("\x02\x00\x00\x00/bin/x\x00\x00x\x00y\x00"))
 	f.Fuzz(func(t *testing.T, b []byte) { ParseProcArgs2(b) })
 }
+
+func FuzzProcFields(f *testing.F) {
+	f.Add("Name:\tx\nUid:\t0\t0\t0\t0\n")
+	f.Add("net:[4026531840]")
+	f.Fuzz(func(t *testing.T, s string) {
+		if u := statusUID(s); u < -1 {
+			t.Fatalf("uid %d", u)
+		}
+		ParseNSLink(s)
+		_, _ = TrimDeleted(s)
+	})
+}

@@ -38,7 +38,11 @@ func list(ctx context.Context, q Query) ([]Listener, error) {
 			}
 			continue // another namespace that vanished or cannot be read
 		}
-		out = append(out, ls...)
+		if out == nil {
+			out = ls
+		} else {
+			out = append(out, ls...)
+		}
 	}
 	if q.NoOwners {
 		for i := range out {
@@ -116,11 +120,7 @@ func listNetNS(ns netns, q Query) ([]Listener, error) {
 	} else {
 		fd, err = diagSocketIn(ns.path)
 	}
-	var out []Listener
-	add := func(l Listener) {
-		l.NetNS, l.HostNetNS = ns.ino, ns.host
-		out = append(out, l)
-	}
+	c := &collector{ino: ns.ino, host: ns.host}
 	procDir := "/proc/self/net/"
 	if !ns.host {
 		procDir = "/proc/" + strconv.Itoa(ns.pid) + "/net/"
@@ -129,17 +129,17 @@ func listNetNS(ns netns, q Query) ([]Listener, error) {
 		if !ns.host && ns.pid == 0 {
 			return nil, err
 		}
-		if err := listProcNet(procDir, q, add); err != nil {
+		if err := listProcNet(procDir, q, c); err != nil {
 			return nil, err
 		}
-		return out, nil
+		return c.out, nil
 	}
 	defer unix.Close(fd)
 	var seq uint32
 	buf := make([]byte, 64<<10)
 	for _, t := range tables(q) {
 		seq++
-		err := dumpTable(fd, seq, t, q, buf, add)
+		err := dumpTable(fd, seq, t, q, buf, c)
 		if err == nil {
 			continue
 		}
@@ -150,11 +150,23 @@ func listNetNS(ns netns, q Query) ([]Listener, error) {
 		if !ns.host && ns.pid == 0 {
 			return nil, err
 		}
-		if err := readProcNetTable(procDir, t, q, add); err != nil {
+		if err := readProcNetTable(procDir, t, q, c); err != nil {
 			return nil, err
 		}
 	}
-	return out, nil
+	return c.out, nil
+}
+
+// collector gathers the listeners of one namespace.
+type collector struct {
+	out  []Listener
+	ino  uint64
+	host bool
+}
+
+func (c *collector) add(l Listener) {
+	l.NetNS, l.HostNetNS = c.ino, c.host
+	c.out = append(c.out, l)
 }
 
 // netlinkRefused reports errors after which /proc/net is the way to go.
@@ -225,7 +237,7 @@ const maxDumpRetries = 8
 
 // dumpTable runs one sock_diag dump and calls add for each listener. An
 // interrupted dump is retried from scratch; nothing from it is published.
-func dumpTable(fd int, seq uint32, t table, q Query, buf []byte, add func(Listener)) error {
+func dumpTable(fd int, seq uint32, t table, q Query, buf []byte, c *collector) error {
 	family, proto, states := uint8(afINET), uint8(ipprotoTCP), uint32(1<<tcpListen)
 	if t.family == 6 {
 		family = afINET6
@@ -238,9 +250,9 @@ func dumpTable(fd int, seq uint32, t table, q Query, buf []byte, add func(Listen
 		lo, hi = q.Low, q.High
 	}
 	req := appendDiagRequest(nil, seq, family, proto, states, lo, hi)
-	var batch []Listener
+	mark := len(c.out)
 	for attempt := 0; ; attempt++ {
-		batch = batch[:0]
+		c.out = c.out[:mark] // drop what an interrupted attempt added
 		err := dumpOnce(fd, seq, req, buf, func(s *diagSocket) {
 			if s.SPort == 0 || !q.wantPort(int(s.SPort)) {
 				return
@@ -251,7 +263,7 @@ func dumpTable(fd int, seq uint32, t table, q Query, buf []byte, add func(Listen
 			if proto == ipprotoUDP && !s.Unconnected() {
 				return
 			}
-			batch = append(batch, Listener{
+			c.add(Listener{
 				Proto:     t.proto,
 				Family:    t.family,
 				Addr:      s.LocalAddr(),
@@ -267,10 +279,8 @@ func dumpTable(fd int, seq uint32, t table, q Query, buf []byte, add func(Listen
 			continue
 		}
 		if err != nil {
+			c.out = c.out[:mark]
 			return err
-		}
-		for _, l := range batch {
-			add(l)
 		}
 		return nil
 	}
@@ -308,16 +318,16 @@ func dumpOnce(fd int, seq uint32, req, buf []byte, fn func(*diagSocket)) error {
 }
 
 // listProcNet reads every selected table from a /proc/.../net directory.
-func listProcNet(dir string, q Query, add func(Listener)) error {
+func listProcNet(dir string, q Query, c *collector) error {
 	for _, t := range tables(q) {
-		if err := readProcNetTable(dir, t, q, add); err != nil {
+		if err := readProcNetTable(dir, t, q, c); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func readProcNetTable(dir string, t table, q Query, add func(Listener)) error {
+func readProcNetTable(dir string, t table, q Query, c *collector) error {
 	name := t.proto
 	if t.family == 6 {
 		name += "6"
@@ -330,7 +340,7 @@ func readProcNetTable(dir string, t table, q Query, add func(Listener)) error {
 		return err
 	}
 	defer f.Close()
-	var batch []Listener
+	mark := len(c.out)
 	err = parseProcNet(f, func(e *procNetEntry) {
 		if e.LPort == 0 || !q.wantPort(int(e.LPort)) {
 			return
@@ -341,16 +351,14 @@ func readProcNetTable(dir string, t table, q Query, add func(Listener)) error {
 		if t.proto == "udp" && (e.State != tcpClose || e.RPort != 0 || !e.Remote.IsUnspecified()) {
 			return
 		}
-		batch = append(batch, Listener{Proto: t.proto, Family: t.family, Addr: e.Local, Port: int(e.LPort), Inode: e.Inode, UID: int(e.UID)})
+		c.add(Listener{Proto: t.proto, Family: t.family, Addr: e.Local, Port: int(e.LPort), Inode: e.Inode, UID: int(e.UID)})
 	})
 	if err != nil {
+		c.out = c.out[:mark]
 		return fmt.Errorf("%s%s: %w", dir, name, err)
 	}
 	if t.family == 6 {
-		markDualStackGuess(dir, batch)
-	}
-	for _, l := range batch {
-		add(l)
+		markDualStackGuess(c.out[mark:])
 	}
 	return nil
 }
@@ -358,12 +366,11 @@ func readProcNetTable(dir string, t table, q Query, add func(Listener)) error {
 // markDualStackGuess is the /proc fallback's best effort, since /proc/net has
 // no IPV6_V6ONLY flag: an IPv6 wildcard socket is taken as dual-stack when
 // net.ipv6.bindv6only is 0 (the default for sockets that do not set it).
-func markDualStackGuess(dir string, ls []Listener) {
+func markDualStackGuess(ls []Listener) {
 	b, err := os.ReadFile("/proc/sys/net/ipv6/bindv6only")
 	if err != nil || len(b) == 0 || b[0] != '0' {
 		return
 	}
-	_ = dir
 	for i := range ls {
 		if ls[i].Addr.IsUnspecified() {
 			ls[i].DualStack = true

@@ -142,10 +142,11 @@ func TestListPortQuery(t *testing.T) {
 func TestProcNetFallbackAgrees(t *testing.T) {
 	h := startHelper(t, "tcp4,tcp6any,tcpdual,udp4,udpdual,udpconn", "")
 	q, _ := Query{}.normalize()
-	var fb []Listener
-	if err := listProcNet("/proc/self/net/", q, func(l Listener) { fb = append(fb, l) }); err != nil {
+	c := &collector{}
+	if err := listProcNet("/proc/self/net/", q, c); err != nil {
 		t.Fatal(err)
 	}
+	fb := c.out
 	byInode := map[uint64]Listener{}
 	for _, l := range fb {
 		byInode[l.Inode] = l

@@ -167,3 +167,13 @@ func TestOwnerWarning(t *testing.T) {
 		t.Errorf("%q", s)
 	}
 }
+
+func FuzzParsePortRange(f *testing.F) {
+	f.Add("32768\t60999\n")
+	f.Fuzz(func(t *testing.T, s string) {
+		lo, hi, err := parsePortRange(s)
+		if err == nil && (lo < 1 || hi > 65535 || lo > hi) {
+			t.Fatalf("%q gave %d-%d", s, lo, hi)
+		}
+	})
+}
