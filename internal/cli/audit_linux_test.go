@@ -3,14 +3,20 @@ package cli
 import (
 	"bufio"
 	"bytes"
+	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -629,5 +635,146 @@ func TestAuditScenarioIntelPortBaselined(t *testing.T) {
 	}
 	if r := audRun(t, "audit", "--fail-on", "info", "--baseline", bl, "tcp/6667"); r.code != auditFindings {
 		t.Errorf("--fail-on info: exit %d, want 1", r.code)
+	}
+}
+
+// audWatchMainEnv makes the re-executed test binary behave like
+// cmd/porthole (signal.NotifyContext around Main) for the arguments after
+// "--", so that the watch test can send it a real SIGTERM.
+const audWatchMainEnv = "PORTHOLE_AUDIT_WATCH_MAIN"
+
+func init() {
+	if os.Getenv(audWatchMainEnv) != "1" {
+		return
+	}
+	args := os.Args[1:]
+	for i, a := range args {
+		if a == "--" {
+			args = args[i+1:]
+			break
+		}
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := Main(ctx, args, &Env{})
+	stop()
+	os.Exit(code)
+}
+
+// syncBuffer is a bytes.Buffer safe for a writer and a reader goroutine.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+
+// porthole watch as a process: JSON lines for a listener that comes and
+// goes, metrics over HTTP, and a clean exit on SIGTERM.
+func TestWatchCommandSignalsAndMetrics(t *testing.T) {
+	audNeedRoot(t)
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(exe, "-test.run=^$", "--", "watch", "--json", "--no-initial", "--interval", "100ms", "--metrics", "127.0.0.1:0")
+	cmd.Env = append(os.Environ(), audWatchMainEnv+"=1")
+	var stdout, stderr syncBuffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() }) // by PID, if the test failed before SIGTERM
+	waitFor := func(what string, ok func() bool) {
+		t.Helper()
+		deadline := time.Now().Add(20 * time.Second)
+		for !ok() {
+			if time.Now().After(deadline) {
+				t.Fatalf("timed out waiting for %s; stdout:\n%s\nstderr:\n%s", what, stdout.String(), stderr.String())
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	var metricsURL string
+	waitFor("the metrics address", func() bool {
+		s := stderr.String()
+		i := strings.Index(s, "metrics on ")
+		if i < 0 {
+			return false
+		}
+		metricsURL = strings.Fields(s[i+len("metrics on "):])[0]
+		return true
+	})
+	waitFor("the first scan", func() bool {
+		resp, err := http.Get(metricsURL)
+		if err != nil {
+			return false
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return strings.Contains(string(b), "porthole_scans_total") && !strings.Contains(string(b), "porthole_scans_total 0")
+	})
+	l, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	mine := func(typ string) bool {
+		for _, line := range strings.Split(stdout.String(), "\n") {
+			var e struct {
+				Event    string `json:"event"`
+				Listener struct {
+					Port int `json:"port"`
+				} `json:"listener"`
+			}
+			if json.Unmarshal([]byte(line), &e) == nil && e.Event == typ && e.Listener.Port == port {
+				return true
+			}
+		}
+		return false
+	}
+	waitFor("the added event", func() bool { return mine("added") })
+	l.Close()
+	waitFor("the removed event", func() bool { return mine("removed") })
+	resp, err := http.Get(metricsURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{"porthole_listeners{proto=\"tcp\"}", "porthole_scan_duration_seconds_bucket", "porthole_events_total{event=\"added\"}"} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("watch after SIGTERM: %v; stderr:\n%s", err, stderr.String())
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("watch did not stop on SIGTERM")
+	}
+}
+
+func TestWatchBadArguments(t *testing.T) {
+	for _, args := range [][]string{
+		{"watch", "--interval", "50ms"},
+		{"watch", "--interval", "soon"},
+		{"watch", "extra"},
+		{"watch", "--full-every", "0"},
+	} {
+		if r := audRun(t, args...); r.code != ExitUsage {
+			t.Errorf("%q: exit %d, want %d (%s)", args, r.code, ExitUsage, r.stderr)
+		}
 	}
 }
