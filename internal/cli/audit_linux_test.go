@@ -778,3 +778,41 @@ func TestWatchBadArguments(t *testing.T) {
 		}
 	}
 }
+
+// porthole baseline writes a file audit accepts, with the test's own
+// listener in it, and --json gives the same rules.
+func TestBaselineCommand(t *testing.T) {
+	audNeedRoot(t)
+	h := audStart(t, audCleanExe(t, "srv"), "tcp4:0")
+	port := h.ports["tcp4"][0]
+	path := filepath.Join(t.TempDir(), "b.conf")
+	if r := audRun(t, "baseline", "-o", path); r.code != 0 || !strings.Contains(r.stderr, "wrote") {
+		t.Fatalf("baseline -o: exit %d %s", r.code, r.stderr)
+	}
+	text, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := fmt.Sprintf("tcp %d exe=%s user=root addr=loopback netns=host", port, h.exe)
+	if !strings.Contains(string(text), want) || strings.Contains(string(text), fmt.Sprintf("pid %d", h.pid)) {
+		t.Errorf("baseline lacks %q (or names a pid):\n%s", want, text)
+	}
+	r := audRun(t, "baseline", "--json")
+	var rules []audit.Rule
+	if err := json.Unmarshal([]byte(r.stdout), &rules); err != nil || r.code != 0 {
+		t.Fatalf("baseline --json: exit %d, %v", r.code, err)
+	}
+	found := false
+	for _, rl := range rules {
+		found = found || (rl.Low == port && rl.Exe == h.exe)
+	}
+	if !found {
+		t.Errorf("--json lacks the helper's rule")
+	}
+	if r := audRun(t, "baseline", "--json", "-o", path); r.code != ExitUsage {
+		t.Errorf("--json -o: exit %d", r.code)
+	}
+	if r := audRun(t, "audit", "--baseline", path, "tcp/"+strconv.Itoa(port)); r.code != 0 {
+		t.Errorf("audit against the written baseline: exit %d\n%s", r.code, r.stdout)
+	}
+}

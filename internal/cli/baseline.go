@@ -16,6 +16,7 @@ func runBaseline(ctx context.Context, env *Env, args []string) error {
 	fs := newFlags(env, "baseline", "[-o FILE] [flags]", "Write the listeners here as a baseline: an editable, commented file with one line per expected listener (program, port, address scope, user, namespace). Review it, keep it, and check the machine against it with 'porthole audit --baseline FILE'. PIDs are never written: a restarted service still matches.")
 	out := fs.String("o", "", "write to `FILE` (atomically) instead of standard output")
 	allNS := fs.Bool("all-netns", false, "also include every other network namespace (containers)")
+	asJSON := fs.Bool("json", false, "print the rules as a JSON array instead of the file (lines disabled for review are left out)")
 	rest, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -43,6 +44,16 @@ func runBaseline(ctx context.Context, env *Env, args []string) error {
 	var buf bytes.Buffer
 	if err := audit.Write(&buf, rows, opt); err != nil {
 		return err
+	}
+	if *asJSON {
+		if *out != "" {
+			return usagef("--json and -o do not go together: the file is always the text form")
+		}
+		b, _, err := audit.Parse("baseline", buf.Bytes())
+		if err != nil {
+			return fmt.Errorf("internal: the written baseline does not parse: %w", err)
+		}
+		return writeJSON(env.Stdout, b.Rules)
 	}
 	if *out == "" {
 		_, err := env.Stdout.Write(buf.Bytes())
