@@ -70,7 +70,8 @@ func (s *Site) servePort(w http.ResponseWriter, r *http.Request, l i18n.Lang) {
 		http.Redirect(w, r, s.portHref(l, p), http.StatusMovedPermanently)
 		return
 	}
-	e, err := s.renderPort(r.Context(), l, p, r.URL.Query().Get("thanks") == "1")
+	thanks := r.URL.RawQuery != "" && r.URL.Query().Get("thanks") == "1"
+	e, err := s.renderPort(r.Context(), l, p, thanks)
 	cc := pageCC
 	if s.local != nil {
 		cc = localCacheControl

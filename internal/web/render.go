@@ -129,25 +129,3 @@ func (s *Site) newPage(l i18n.Lang, path, title string) *pageData {
 	}
 	return d
 }
-
-// para splits a catalog sentence on its backquoted spans so a template can
-// set them as code.
-type span struct {
-	Text string
-	Code bool
-}
-
-func spans(s string) []span {
-	var out []span
-	for i := 0; s != ""; i++ {
-		part, rest, found := strings.Cut(s, "`")
-		if part != "" {
-			out = append(out, span{Text: part, Code: i%2 == 1})
-		}
-		if !found {
-			break
-		}
-		s = rest
-	}
-	return out
-}

@@ -227,22 +227,39 @@ func etagOf(b []byte) string {
 // already has it.
 func writeBody(w http.ResponseWriter, r *http.Request, status int, ctype, cacheControl string, e *entry) {
 	h := w.Header()
-	h.Set("Content-Type", ctype)
+	h["Content-Type"] = headerValue(ctype)
 	if cacheControl != "" {
-		h.Set("Cache-Control", cacheControl)
+		h["Cache-Control"] = headerValue(cacheControl)
 	}
-	if status == http.StatusOK {
-		h.Set("ETag", e.etag)
-		if inm := r.Header.Get("If-None-Match"); inm != "" && etagMatch(inm, e.etag) {
+	e.headers()
+	if status == http.StatusOK && e.etag != "" {
+		h["Etag"] = e.hdrETag
+		if inm := r.Header["If-None-Match"]; len(inm) > 0 && etagMatch(strings.Join(inm, ","), e.etag) {
 			w.WriteHeader(http.StatusNotModified)
 			return
 		}
 	}
-	h.Set("Content-Length", strconv.Itoa(len(e.body)))
+	h["Content-Length"] = e.hdrLen
 	w.WriteHeader(status)
 	if r.Method != http.MethodHead {
 		_, _ = w.Write(e.body)
 	}
+}
+
+// headerValues are the constant header values, allocated once.
+var headerValues = map[string][]string{}
+
+func init() {
+	for _, v := range []string{htmlType, jsonType, pageCC, localCacheControl, "no-cache"} {
+		headerValues[v] = []string{v}
+	}
+}
+
+func headerValue(v string) []string {
+	if hv, ok := headerValues[v]; ok {
+		return hv
+	}
+	return []string{v}
 }
 
 // etagMatch implements the weak comparison of If-None-Match.

@@ -1,0 +1,158 @@
+#!/usr/bin/env bash
+# bench-web.sh: how fast is porthole's web site?
+#
+# 1. `porthole serve` on a loopback port, wrk with 64 connections for 10 s
+#    against /ports/2556: requests/s, p99 latency, and serve's RSS afterwards;
+# 2. `porthole export` of all 65,536 ports in English and Korean: pages/s;
+# 3. nginx, on another loopback port with its own config, pid file and temp
+#    directory, serving the exported file of the same page: requests/s and
+#    p99, for the ratio porthole/nginx.
+#
+# Targets: porthole >= 0.5x nginx, p99 < 10 ms, export >= 10,000 pages/s,
+# RSS < 64 MB. wrk and nginx come from Debian and are installed when missing.
+# Everything talks to 127.0.0.1 only; every process started here is stopped
+# by its PID.
+#
+# Usage: scripts/bench-web.sh [DURATION]   (default 10s)
+set -euo pipefail
+
+duration=${1:-10s}
+conns=64
+root=$(cd "$(dirname "$0")/.." && pwd)
+work=$(mktemp -d "${TMPDIR:-/tmp}/porthole-bench.XXXXXX")
+chmod 755 "$work" # nginx workers (www-data) read the export inside
+serve_pid= nginx_pidfile=
+
+cleanup() {
+	if [[ -n $serve_pid ]] && kill -0 "$serve_pid" 2>/dev/null; then
+		kill -TERM "$serve_pid" && wait "$serve_pid" 2>/dev/null || true
+	fi
+	if [[ -n $nginx_pidfile && -s $nginx_pidfile ]]; then
+		kill -QUIT "$(cat "$nginx_pidfile")" 2>/dev/null || true
+		for _ in $(seq 50); do [[ -e $nginx_pidfile ]] || break; sleep 0.1; done
+	fi
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+need() {
+	local missing=()
+	command -v wrk >/dev/null || missing+=(wrk)
+	command -v nginx >/dev/null || [[ -x /usr/sbin/nginx ]] || missing+=(nginx-light)
+	if ((${#missing[@]})); then
+		echo "installing ${missing[*]} (Debian)" >&2
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+	fi
+}
+need
+NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+wait_http() {
+	for _ in $(seq 100); do
+		curl -fsS -o /dev/null "$1" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	echo "timed out waiting for $1" >&2
+	return 1
+}
+
+# run_wrk URL → prints "RPS P99_MS"
+run_wrk() {
+	local out
+	out=$(wrk -t2 -c"$conns" -d"$duration" --latency "$1")
+	echo "$out" >"$work/wrk-$(date +%s%N).txt"
+	local rps p99
+	rps=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")
+	p99=$(awk '$1 == "99%" {v=$2; if (v ~ /us$/) {sub(/us$/,"",v); v/=1000} else if (v ~ /ms$/) {sub(/ms$/,"",v)} else if (v ~ /s$/) {sub(/s$/,"",v); v*=1000}; print v}' <<<"$out")
+	echo "$rps $p99"
+}
+
+echo "building porthole" >&2
+(cd "$root" && CGO_ENABLED=0 go build -o "$work/porthole" ./cmd/porthole)
+
+# 1. porthole serve (on loopback, so with the local section, as shipped).
+sport=$(free_port)
+"$work/porthole" serve --addr "127.0.0.1:$sport" 2>"$work/serve.log" &
+serve_pid=$!
+wait_http "http://127.0.0.1:$sport/healthz"
+curl -fsS -o "$work/served-2556.html" "http://127.0.0.1:$sport/ports/2556"
+echo "wrk: porthole serve /ports/2556 ($conns connections, $duration)" >&2
+read -r p_rps p_p99 < <(run_wrk "http://127.0.0.1:$sport/ports/2556")
+rss_kb=$(awk '/^VmRSS:/ {print $2}' "/proc/$serve_pid/status")
+kill -TERM "$serve_pid"
+wait "$serve_pid" 2>/dev/null || true
+serve_pid=
+
+# 2. export of every port in both languages, onto the disk of TMPDIR.
+echo "porthole export (65,536 ports x en,ko)" >&2
+export_line=$("$work/porthole" export "$work/site" --lang en,ko --quiet)
+echo "$export_line" >&2
+pages_per_s=$(sed -n 's/.*(\([0-9,]*\) pages\/s.*/\1/p' <<<"$export_line" | tr -d ,)
+# The file system's own pace, for scale: cp -r of the same tree.
+cp_start=$(date +%s.%N)
+cp -r "$work/site" "$work/site-copy"
+cp_files_per_s=$(awk -v n="$(find "$work/site-copy" -type f | wc -l)" -v a="$cp_start" -v b="$(date +%s.%N)" 'BEGIN {printf "%d", n/(b-a)}')
+rm -rf "$work/site-copy"
+shm_pages_per_s=
+if [[ -d /dev/shm && -w /dev/shm ]]; then
+	shm=$(mktemp -d /dev/shm/porthole-bench.XXXXXX)
+	shm_line=$("$work/porthole" export "$shm/site" --lang en,ko --quiet)
+	rm -rf "$shm"
+	shm_pages_per_s=$(sed -n 's/.*(\([0-9,]*\) pages\/s.*/\1/p' <<<"$shm_line" | tr -d ,)
+fi
+
+# 3. nginx serving the exported file of the same page.
+nport=$(free_port)
+mkdir -p "$work/nginx/tmp"
+nginx_pidfile="$work/nginx/nginx.pid"
+cat >"$work/nginx/nginx.conf" <<CONF
+worker_processes auto;
+pid $nginx_pidfile;
+error_log $work/nginx/error.log warn;
+events { worker_connections 1024; }
+http {
+    include /etc/nginx/mime.types;
+    default_type text/html;
+    access_log off;
+    sendfile on;
+    tcp_nopush on;
+    keepalive_requests 1000000;
+    client_body_temp_path $work/nginx/tmp/body;
+    proxy_temp_path $work/nginx/tmp/proxy;
+    fastcgi_temp_path $work/nginx/tmp/fastcgi;
+    uwsgi_temp_path $work/nginx/tmp/uwsgi;
+    scgi_temp_path $work/nginx/tmp/scgi;
+    server {
+        listen 127.0.0.1:$nport;
+        root $work/site;
+        location / { try_files \$uri \$uri.html \$uri/index.html =404; }
+    }
+}
+CONF
+"$NGINX" -p "$work/nginx" -c "$work/nginx/nginx.conf"
+wait_http "http://127.0.0.1:$nport/ports/2556"
+echo "wrk: nginx /ports/2556 (the exported file)" >&2
+read -r n_rps n_p99 < <(run_wrk "http://127.0.0.1:$nport/ports/2556")
+kill -QUIT "$(cat "$nginx_pidfile")"
+for _ in $(seq 50); do [[ -e $nginx_pidfile ]] || break; sleep 0.1; done
+nginx_pidfile=
+
+ratio=$(awk -v a="$p_rps" -v b="$n_rps" 'BEGIN {printf "%.2f", a/b}')
+verdict() { if awk "BEGIN {exit !($1)}"; then echo ok; else echo MISSED; fi; }
+printf '\n%-44s %12s  %s\n' "measure" "value" "target"
+printf '%-44s %12s\n' "porthole serve /ports/2556 requests/s" "$p_rps"
+printf '%-44s %12s\n' "nginx (exported file) requests/s" "$n_rps"
+printf '%-44s %12s  >= 0.5   %s\n' "ratio porthole / nginx" "$ratio" "$(verdict "$ratio >= 0.5")"
+printf '%-44s %12s  < 10     %s\n' "porthole p99 latency (ms)" "$p_p99" "$(verdict "$p_p99 < 10")"
+printf '%-44s %12s\n' "nginx p99 latency (ms)" "$n_p99"
+printf '%-44s %12s  >= 10000 %s\n' "export pages/s (disk, $work)" "$pages_per_s" "$(verdict "$pages_per_s >= 10000")"
+printf '%-44s %12s\n' "cp -r of the exported tree, files/s (disk)" "$cp_files_per_s"
+if [[ -n $shm_pages_per_s ]]; then
+	printf '%-44s %12s  >= 10000 %s\n' "export pages/s (tmpfs, /dev/shm)" "$shm_pages_per_s" "$(verdict "$shm_pages_per_s >= 10000")"
+fi
+printf '%-44s %12s  < 64     %s\n' "serve RSS after wrk (MB)" "$(awk -v k="$rss_kb" 'BEGIN {printf "%.1f", k/1024}')" "$(verdict "$rss_kb < 65536")"
+printf '%-44s %12s\n' "CPUs / load average" "$(nproc) / $(cut -d' ' -f1-3 /proc/loadavg)"
