@@ -11,7 +11,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/porthole/porthole/internal/feedback"
+	"github.com/porthole/porthole/internal/store"
 	"github.com/porthole/porthole/internal/web"
+	"github.com/porthole/porthole/internal/webguard"
 )
 
 // defaultServeAddr is loopback: the site shows this machine's listeners
@@ -57,9 +60,14 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 		fmt.Fprintf(env.Stderr, "porthole: warning: --show-local on %s: anyone who can reach this address sees this machine's processes, users and executables\n", o.addr)
 		local = true
 	}
+	var adminToken string
 	if o.adminTokenFile != "" {
-		if _, err := os.ReadFile(o.adminTokenFile); err != nil {
+		b, err := os.ReadFile(o.adminTokenFile)
+		if err != nil {
 			return fmt.Errorf("reading the admin token: %w", err)
+		}
+		if adminToken = strings.TrimSpace(string(b)); adminToken == "" {
+			return usagef("--admin-token-file %s is empty", o.adminTokenFile)
 		}
 	}
 	k, err := loadKnowledge(env)
@@ -72,21 +80,21 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	if lo, hi, err := env.Ephemeral(); err == nil {
 		opt.EphemeralLow, opt.EphemeralHigh = lo, hi
 	}
-	// TODO(feedback): mount internal/feedback (feedback.New with the store
-	// from store.Open(o.db), o.rateLimit, o.trustProxy and the admin token)
-	// as opt.Feedback, and wrap the handler in internal/webguard, once both
-	// packages are committed. Until then the form posts to /feedback, which
-	// answers 404.
-	site := web.New(opt)
-	srv := &http.Server{
-		Addr:              o.addr,
-		Handler:           site.Handler(),
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      60 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	st, err := store.Open(ctx, o.db)
+	if err != nil {
+		return fmt.Errorf("opening the feedback store: %w", err)
 	}
+	defer st.Close()
+	fb, err := feedback.NewChecked(st, env.Now, log, feedback.Options{
+		RateLimit: o.rateLimit, TrustProxy: o.trustProxy, AdminToken: adminToken})
+	if err != nil {
+		return err
+	}
+	opt.Feedback = fb
+	site := web.New(opt)
+	// The sitemap files are large, so writes get more time than webguard's
+	// default.
+	srv := webguard.NewServer(o.addr, webguard.Wrap(site.Handler(), log), webguard.Timeouts{Write: 60 * time.Second}, log)
 	ln, err := net.Listen("tcp", o.addr)
 	if err != nil {
 		return err

@@ -168,9 +168,9 @@ func (s *Site) Handler() http.Handler {
 	mux.HandleFunc("GET /sitemaps/{name}", s.serveSitemap)
 	mux.HandleFunc("GET /static/{name}", serveStatic)
 	if s.opt.Feedback != nil {
-		mux.Handle("/feedback", s.opt.Feedback)
-		mux.Handle("/api/v1/feedback", s.opt.Feedback)
-		mux.Handle("/admin/feedback", s.opt.Feedback)
+		mux.Handle("POST /feedback", s.opt.Feedback)
+		mux.Handle("POST /api/v1/feedback", s.opt.Feedback)
+		mux.Handle("GET /admin/feedback", s.opt.Feedback)
 	}
 	return mux
 }

@@ -360,3 +360,20 @@ func TestPreferredLang(t *testing.T) {
 		}
 	}
 }
+
+func TestFeedbackMounted(t *testing.T) {
+	fb := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(299) })
+	h := testSite(t, Options{Feedback: fb}).Handler()
+	for _, tc := range []struct{ method, path string }{{"POST", "/feedback"}, {"POST", "/api/v1/feedback"}, {"GET", "/admin/feedback"}} {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(tc.method, tc.path, strings.NewReader("")))
+		if rec.Code != 299 {
+			t.Errorf("%s %s: status %d, want the feedback handler's", tc.method, tc.path, rec.Code)
+		}
+	}
+	rec := httptest.NewRecorder()
+	testSite(t, Options{}).Handler().ServeHTTP(rec, httptest.NewRequest("POST", "/feedback", nil))
+	if rec.Code == 299 || rec.Code == 200 {
+		t.Errorf("POST /feedback without a handler: status %d", rec.Code)
+	}
+}

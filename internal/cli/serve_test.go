@@ -1,0 +1,143 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/url"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// serveLog is a bytes.Buffer safe to read while serve writes to it.
+type serveLog struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *serveLog) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *serveLog) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestServe runs `porthole serve` on a loopback port: the site behind the
+// security headers, the API object equal to `porthole info --json`, the
+// feedback form stored and acknowledged, and a graceful stop on
+// cancellation (what SIGTERM does in cmd/porthole).
+func TestServe(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	errb := &serveLog{}
+	env := &Env{Stdout: io.Discard, Stderr: errb, Getenv: func(string) string { return "" },
+		Now: func() time.Time { return testNow }, Ephemeral: func() (int, int, error) { return 32768, 60999, nil }}
+	done := make(chan int, 1)
+	go func() {
+		done <- Main(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--db", filepath.Join(t.TempDir(), "feedback.db")}, env)
+	}()
+	re := regexp.MustCompile(`serving (http://\S+)/ \(with the local section\)`)
+	var base string
+	for i := 0; i < 200 && base == ""; i++ {
+		if m := re.FindStringSubmatch(errb.String()); m != nil {
+			base = m[1]
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+	if base == "" {
+		t.Fatalf("serve did not start: %s", errb.String())
+	}
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	get := func(path string) (*http.Response, string) {
+		t.Helper()
+		resp, err := client.Get(base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp, string(b)
+	}
+
+	resp, body := get("/ports/2556")
+	if resp.StatusCode != 200 || !strings.Contains(resp.Header.Get("Content-Security-Policy"), "script-src 'self'") {
+		t.Errorf("/ports/2556: status %d, CSP %q", resp.StatusCode, resp.Header.Get("Content-Security-Policy"))
+	}
+	if !strings.Contains(body, `id="here"`) {
+		t.Errorf("a loopback server's page lacks the local section")
+	}
+
+	_, api := get("/api/v1/ports/2556")
+	info := run(t, "", "info", "2556", "--json")
+	var arr []json.RawMessage
+	if err := json.Unmarshal([]byte(info.stdout), &arr); err != nil || len(arr) != 1 {
+		t.Fatalf("info --json: %v", err)
+	}
+	var a, b any
+	_ = json.Unmarshal([]byte(api), &a)
+	_ = json.Unmarshal(arr[0], &b)
+	ja, _ := json.Marshal(a)
+	jb, _ := json.Marshal(b)
+	if string(ja) != string(jb) {
+		t.Errorf("/api/v1/ports/2556 differs from porthole info 2556 --json:\napi:  %.400s\ninfo: %.400s", ja, jb)
+	}
+
+	form := url.Values{"port": {"2556"}, "lang": {"ko"}, "rating": {"helpful"}, "comment": {"좋아요"}, "website": {""}}
+	pr, err := client.PostForm(base+"/feedback", form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pr.Body.Close()
+	if loc := pr.Header.Get("Location"); pr.StatusCode != http.StatusSeeOther || !strings.HasPrefix(loc, "/ko/ports/2556?thanks=1") {
+		t.Fatalf("feedback post: status %d, Location %q", pr.StatusCode, loc)
+	}
+	if _, body := get("/ko/ports/2556?thanks=1"); !strings.Contains(body, "답변을 저장했습니다") {
+		t.Errorf("the page after a post lacks the thank-you note")
+	}
+
+	cancel()
+	select {
+	case code := <-done:
+		if code != 0 || !strings.Contains(errb.String(), "porthole: stopped") {
+			t.Errorf("serve exited %d: %s", code, errb.String())
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("serve did not stop after cancellation")
+	}
+}
+
+func TestServeFlags(t *testing.T) {
+	for _, args := range [][]string{
+		{"serve", "extra"},
+		{"serve", "--addr", "nohostport"},
+		{"serve", "--rate-limit", "-1"},
+	} {
+		if r := run(t, "", args...); r.code != ExitUsage {
+			t.Errorf("%v: exit %d, want %d (%s)", args, r.code, ExitUsage, r.stderr)
+		}
+	}
+}
+
+func TestExportCommand(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "site")
+	r := run(t, "", "export", dir, "--lang", "ko", "--range", "2556-2557")
+	if r.code != 0 || !strings.Contains(r.stdout, "wrote") {
+		t.Fatalf("export: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	for _, args := range [][]string{{"export"}, {"export", dir, "--lang", "fr"}, {"export", dir, "--range", "http"}} {
+		if r := run(t, "", args...); r.code != ExitUsage {
+			t.Errorf("%v: exit %d, want %d", args, r.code, ExitUsage)
+		}
+	}
+}
