@@ -12,10 +12,12 @@ import (
 )
 
 // Live scans this machine's sockets. Finding owners means reading every
-// process's descriptor table, which is what costs; so each scan first lists
-// the sockets alone (a cheap kernel dump) and looks owners up only when the
-// set of sockets changed, or every FullEvery scans to catch a program that
-// exec()s another while keeping its sockets.
+// process's descriptor table, which is what costs; so each scan first checks
+// whether the set of sockets changed and looks owners up only when it did,
+// or every FullEvery scans to catch a program that exec()s another while
+// keeping its sockets. On Linux, for the host namespace, the check hashes
+// the raw sock_diag replies; elsewhere (and with AllNetNS) it compares a
+// listing without owners.
 type Live struct {
 	Registry  *registry.Index
 	Intel     *intel.DB
@@ -28,6 +30,12 @@ type Live struct {
 	sig   uint64
 	rows  []dossier.ListenerRow
 	since int
+	// fp fingerprints the host namespace's sockets without decoding them
+	// (Linux); fpSig is its value at the last full scan, fpOK whether that
+	// worked.
+	fp    fingerprinter
+	fpSig uint64
+	fpOK  bool
 	// Full counts the scans that looked owners up (for tests and the
 	// benchmark script).
 	Full int
@@ -43,15 +51,30 @@ func (l *Live) Scan(ctx context.Context) ([]dossier.ListenerRow, error) {
 	if every <= 0 {
 		every = 60
 	}
+	useFP := !l.AllNetNS && l.List == nil
 	if l.rows != nil && l.since < every {
-		bare, err := list(ctx, sockets.Query{AllNetNS: l.AllNetNS, NoOwners: true})
-		if err != nil {
-			return nil, err
+		if useFP && l.fpOK {
+			if sig, err := l.fp.fingerprint(); err == nil && sig == l.fpSig {
+				l.since++
+				return l.rows, nil
+			}
+		} else {
+			bare, err := list(ctx, sockets.Query{AllNetNS: l.AllNetNS, NoOwners: true})
+			if err != nil {
+				return nil, err
+			}
+			if signature(bare) == l.sig {
+				l.since++
+				return l.rows, nil
+			}
 		}
-		if signature(bare) == l.sig {
-			l.since++
-			return l.rows, nil
-		}
+	}
+	if useFP {
+		// Taken before the listing: a change in between makes the next
+		// fingerprint differ, and costs one more full scan, never an event.
+		var err error
+		l.fpSig, err = l.fp.fingerprint()
+		l.fpOK = err == nil
 	}
 	ls, err := list(ctx, sockets.Query{AllNetNS: l.AllNetNS})
 	if err != nil {
