@@ -133,6 +133,10 @@ func (s *ownerScan) scanPID(procfd, pid int, buf []byte) {
 		if err != nil || n <= 0 {
 			return
 		}
+		// fd names are short, so a buffer with room left for another
+		// record means the directory is done: skip the getdents that
+		// would return 0.
+		last := n < len(buf)-64
 		b := buf[:n]
 		for len(b) > 0 {
 			name, rl, ok := direntName(b)
@@ -155,6 +159,9 @@ func (s *ownerScan) scanPID(procfd, pid int, buf []byte) {
 			if _, w := s.want[ino]; w {
 				s.add(ino, pid)
 			}
+		}
+		if last {
+			return
 		}
 	}
 }
