@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"net/http/httptest"
 	"testing"
 
 	"github.com/porthole/porthole/internal/i18n"
@@ -16,5 +17,14 @@ func BenchmarkRenderPort(b *testing.B) {
 			b.Fatal(err)
 		}
 		i += 7919
+	}
+}
+func BenchmarkServePortCached(b *testing.B) {
+	h := testSite(b, Options{Local: true, Listeners: fakeListeners}).Handler()
+	req := httptest.NewRequest("GET", "/ports/2556", nil)
+	b.ReportAllocs()
+	for b.Loop() {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
 	}
 }

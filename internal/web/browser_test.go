@@ -4,10 +4,12 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -38,7 +40,23 @@ func TestBrowser(t *testing.T) {
 	if testing.Short() {
 		t.Skip("browser test skipped with -short")
 	}
-	h := testSite(t, Options{}).Handler()
+	// A stand-in for internal/feedback that records the form and answers as
+	// it does, so the no-script form can be used from the keyboard.
+	var (
+		mu     sync.Mutex
+		posted url.Values
+	)
+	fb := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := r.ParseForm(); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		mu.Lock()
+		posted = r.PostForm
+		mu.Unlock()
+		http.Redirect(w, r, "/ports/"+r.PostForm.Get("port")+"?thanks=1#feedback", http.StatusSeeOther)
+	})
+	h := testSite(t, Options{Feedback: fb}).Handler()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Security-Policy", strictCSP)
 		h.ServeHTTP(w, r)
@@ -154,6 +172,19 @@ func TestBrowser(t *testing.T) {
 	do("following a result", chromedp.Focus(chromedp.CSS("ol.hits li a")), chromedp.KeyEvent(kb.Enter), chromedp.WaitVisible(chromedp.ID("what")))
 	if url := str(chromedp.Location()); !strings.Contains(url, "/ports/2556") {
 		t.Errorf("the first result led to %s", url)
+	}
+
+	// The feedback form from the keyboard: a face with the space bar, a
+	// comment, Enter on the button.
+	do("feedback form", chromedp.Focus(chromedp.ID("fb-helpful")), chromedp.KeyEvent(" "),
+		chromedp.Focus(chromedp.ID("fb-comment")), chromedp.KeyEvent("clear and useful"),
+		chromedp.Focus(chromedp.CSS("form.feedback button[type=submit]")), chromedp.KeyEvent(kb.Enter),
+		chromedp.WaitVisible(chromedp.CSS("p.thanks")))
+	mu.Lock()
+	got := posted.Encode()
+	mu.Unlock()
+	if want := "comment=clear+and+useful&lang=en&port=2556&rating=helpful&website="; got != want {
+		t.Errorf("the form posted %s, want %s", got, want)
 	}
 
 	// Korean.

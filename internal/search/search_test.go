@@ -1,0 +1,55 @@
+package search
+
+import (
+	"testing"
+
+	"github.com/porthole/porthole/internal/intel"
+	"github.com/porthole/porthole/internal/registry"
+)
+
+func TestFind(t *testing.T) {
+	x := registry.Embedded()
+	db, err := intel.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		q, first, match string
+		port            int
+	}{
+		{"ssh", "ssh", "name", 22},
+		{"SSH", "ssh", "name", 22},
+		{"nicetec-nmsvc", "nicetec-nmsvc", "name", 2556},
+		{"2556", "nicetec-nmsvc", "port", 2556},
+		{"tcp/80", "http", "port", 80},
+	} {
+		hits := Find(x, db, tc.q)
+		if len(hits) == 0 {
+			t.Errorf("%q: no hits", tc.q)
+			continue
+		}
+		// The strongest hits come first; a name's row without a port (an
+		// SRV-only registration) ties with its rows with ports.
+		found := false
+		for _, h := range hits[:min(3, len(hits))] {
+			if h.Name == tc.first && h.Match == tc.match && h.Port == tc.port {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("%q: top hits %v lack %s (%s, port %d)", tc.q, hits[:min(3, len(hits))], tc.first, tc.match, tc.port)
+		}
+	}
+	if hits := Find(x, db, "bagle"); len(hits) == 0 || hits[0].Source != "intel" {
+		t.Errorf("bagle: want an intel hit first, got %v", hits)
+	}
+	if hits := Find(x, db, "   "); hits != nil {
+		t.Errorf("blank query: %d hits", len(hits))
+	}
+	if hits := Find(x, nil, "bagle"); len(hits) != 0 && hits[0].Source == "intel" {
+		t.Errorf("intel hit without intel")
+	}
+	if Label(-1, -1) != "-" || Label(80, 80) != "80" || Label(6000, 6063) != "6000-6063" {
+		t.Errorf("Label")
+	}
+}
