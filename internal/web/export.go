@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -221,7 +222,7 @@ func (s *Site) exportPage(j job) error {
 	if err != nil {
 		return fmt.Errorf("rendering %s: %w", j.file, err)
 	}
-	return os.WriteFile(j.file, e.body, 0o644)
+	return writeFile(j.file, e.body)
 }
 
 // Paths lists every page path the full site has (with language prefixes),
@@ -253,3 +254,7 @@ func ExportFile(path string) string {
 	}
 	return strings.TrimPrefix(path, "/") + ".html"
 }
+
+// pathError is an fs.PathError without importing io/fs into the
+// per-system files.
+type pathError = fs.PathError
