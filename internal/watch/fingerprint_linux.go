@@ -107,9 +107,11 @@ func (f *fingerprinter) read(fd int, seq uint32, proto uint8) (sum, count uint64
 				// inet_diag_msg: family, state, timer, retrans, then the id:
 				// sport, dport (big endian), src[16], dst[16], if, cookie[8];
 				// then expires, rqueue, wqueue, uid, inode.
-				dport := binary.BigEndian.Uint16(d[6:])
-				if proto == unix.IPPROTO_UDP && (dport != 0 || !zero(d[24:40])) {
-					break // a connected UDP socket is a client, not a listener
+				sport, dport := binary.BigEndian.Uint16(d[4:]), binary.BigEndian.Uint16(d[6:])
+				if sport == 0 || (proto == unix.IPPROTO_UDP && (dport != 0 || !zero(d[24:40]))) {
+					// Not bound yet, or a connected UDP socket (a client):
+					// sockets.List leaves both out, and so does the hash.
+					break
 				}
 				h := uint64(14695981039346656037)
 				mix := func(x byte) { h = (h ^ uint64(x)) * 1099511628211 }
