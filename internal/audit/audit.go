@@ -369,19 +369,19 @@ func judge(out []Finding, row *dossier.ListenerRow, th *threat, explained *Rule,
 		}
 	}
 	if explained != nil && len(out) > start {
-		// A baseline line accepts what it describes: the port's history,
-		// the exposure and the owner. Where the program lives is accepted
-		// only by a line that names the program itself (exe= or name=); a
-		// deleted executable is never accepted, since it happens after the
-		// fact.
+		// A baseline line accepts what it describes: the exposure and the
+		// socket's uid, and an owner it could not name. A port's threat
+		// history, and where the program lives, are accepted only by a line
+		// that names the program itself (exe= or name=). A deleted
+		// executable is never accepted, since it happens after the fact.
 		ref := refOf(explained)
 		namesProgram := explained.Exe != "" || explained.Name != ""
 		for i := start; i < len(out); i++ {
 			f := &out[i]
 			switch f.Rule {
-			case RuleKnownBad, RuleOwnerUnknown, RuleExposedService, RulePrivileged:
+			case RuleOwnerUnknown, RuleExposedService, RulePrivileged:
 				f.Severity = Info
-			case RuleExeWritableDir, RuleShell:
+			case RuleKnownBad, RuleExeWritableDir, RuleShell:
 				if !namesProgram {
 					continue
 				}

@@ -96,6 +96,8 @@ func TestRules(t *testing.T) {
 			"", []string{"known-bad-port low"}},
 		{"baselined threat port is info", func() dossier.ListenerRow { return row("tcp", "127.0.0.1", 6667, "/usr/sbin/ircd") },
 			"tcp 6667 exe=/usr/sbin/ircd", []string{"known-bad-port info"}},
+		{"a port-only line does not vouch for a threat port's owner", func() dossier.ListenerRow { return row("tcp", "127.0.0.1", 6667, "/usr/sbin/ircd") },
+			"tcp 6667", []string{"known-bad-port low"}},
 		{"deleted system exe is medium", func() dossier.ListenerRow {
 			r := row("tcp", "127.0.0.1", 7000, "/usr/sbin/daemon")
 			r.ExeDeleted = true
