@@ -58,9 +58,9 @@ func commands() []command {
 		{"who", "who listens on PORT here: owner process, user, executable, container", runWho},
 		{"list", "every listening socket here, with owner, service name and threat flags", runList},
 		{"suggest", "pick free, unassigned, clean ports for a new service", runSuggest},
-		{"watch", "events when listeners appear, vanish or change owner; Prometheus metrics", runWatch},
 		{"audit", "findings: known-bad ports, unexplained listeners, exe in tmp or deleted, baseline drift", runAudit},
 		{"baseline", "write the listeners here as a baseline file to edit and keep", runBaseline},
+		{"watch", "events when listeners appear, vanish or change owner; Prometheus metrics", runWatch},
 		{"version", "print the program and registry versions", runVersion},
 	}
 }
