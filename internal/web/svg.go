@@ -65,7 +65,9 @@ func boolInt(b bool) int {
 }
 
 // mapSVG draws the port map in l: every cell links to the range listing that
-// holds it, and intel ports are marked.
+// holds it, and intel ports are marked. The cells are left out of the tab
+// order (256 stops would bury the page); the range cards above the map lead
+// to the same listings from the keyboard.
 func (s *Site) mapSVG(l i18n.Lang) template.HTML {
 	rows := len(s.cells) / mapCols
 	w, h := mapCols*cellW, rows*cellH
@@ -79,7 +81,7 @@ func (s *Site) mapSVG(l i18n.Lang) template.HTML {
 	for i, c := range s.cells {
 		x, y := (i%mapCols)*cellW, (i/mapCols)*cellH
 		lo, hi := rangePage(c.Low)
-		b.WriteString(`<a href="` + s.rangeHref(l, lo, hi) + `"><rect x="` + strconv.Itoa(x+1) + `" y="` + strconv.Itoa(y+1) +
+		b.WriteString(`<a tabindex="-1" href="` + s.rangeHref(l, lo, hi) + `"><rect x="` + strconv.Itoa(x+1) + `" y="` + strconv.Itoa(y+1) +
 			`" width="` + strconv.Itoa(cellW-2) + `" height="` + strconv.Itoa(cellH-2) + `" class="` + c.Class + `"><title>`)
 		b.WriteString(template.HTMLEscapeString(i18n.T(l, "web.map.cell", strconv.Itoa(c.Low), strconv.Itoa(c.High), c.Assigned, c.Reserved)))
 		b.WriteString(`</title></rect></a>`)
