@@ -330,6 +330,15 @@ type hitView struct {
 
 const maxWebHits = 100
 
+// hitName translates the "(reserved)" that search gives a registry row
+// without a name.
+func hitName(l i18n.Lang, name string) string {
+	if k, ok := strings.CutPrefix(name, "("); ok && strings.HasSuffix(k, ")") {
+		return "(" + i18n.T(l, "web.kind."+strings.TrimSuffix(k, ")")) + ")"
+	}
+	return name
+}
+
 func (s *Site) serveSearch(w http.ResponseWriter, r *http.Request, l i18n.Lang) {
 	q := strings.TrimSpace(r.URL.Query().Get("q"))
 	if len(q) > 200 {
@@ -359,7 +368,7 @@ func (s *Site) serveSearch(w http.ResponseWriter, r *http.Request, l i18n.Lang) 
 			v.More = T("web.search.more", len(hits)-maxWebHits)
 			break
 		}
-		hv := hitView{Name: h.Name, Ports: h.Ports, Protocols: strings.Join(h.Protocols, ", "), Desc: firstLine(h.Description),
+		hv := hitView{Name: hitName(l, h.Name), Ports: h.Ports, Protocols: strings.Join(h.Protocols, ", "), Desc: firstLine(h.Description),
 			DescEn: l != i18n.EN, Threat: h.Source == "intel" && h.Kind != "" && intel.Kind(h.Kind).Category() == intel.Threat}
 		if h.Source == "intel" {
 			hv.Source = T("web.kindname." + h.Kind)
@@ -501,7 +510,7 @@ func (s *Site) notFound(w http.ResponseWriter, r *http.Request, l i18n.Lang, seg
 				if i == 10 {
 					break
 				}
-				hv := hitView{Name: h.Name, Ports: h.Ports, Desc: firstLine(h.Description), DescEn: l != i18n.EN}
+				hv := hitView{Name: hitName(l, h.Name), Ports: h.Ports, Desc: firstLine(h.Description), DescEn: l != i18n.EN}
 				if h.Ports != "-" {
 					hv.Href = s.portHref(l, h.Port)
 				}

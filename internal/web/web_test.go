@@ -377,3 +377,12 @@ func TestFeedbackMounted(t *testing.T) {
 		t.Errorf("POST /feedback without a handler: status %d", rec.Code)
 	}
 }
+
+func TestSearchKorean(t *testing.T) {
+	h := testSite(t, Options{}).Handler()
+	r := get(t, h, "/ko/search?q=1-3")
+	if r.status != 200 || !strings.Contains(r.body, "(예약됨)") || strings.Contains(r.body, "(reserved)") {
+		t.Errorf("a Korean search lists an unnamed reserved row untranslated (status %d)", r.status)
+	}
+	checkPage(t, r.body)
+}
