@@ -131,6 +131,14 @@ func Find(x *registry.Index, db *intel.DB, q string) []Hit {
 		if c := cmp.Compare(b.score, a.score); c != 0 {
 			return c
 		}
+		// A name with a port before the same name without one (22 ssh
+		// before the DNS-SD-only ssh row): people search for ports.
+		if (a.Port < 0) != (b.Port < 0) {
+			if a.Port < 0 {
+				return 1
+			}
+			return -1
+		}
 		return cmp.Compare(a.Port, b.Port)
 	})
 	return hits
