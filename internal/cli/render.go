@@ -148,11 +148,11 @@ func renderIntel(t *text, in dossier.Intel) {
 	if proto == "" {
 		proto = "tcp/udp"
 	}
-	facts := []string{in.Kind, proto}
+	facts := []string{T("web.kindname." + in.Kind), proto}
 	if in.Years != "" {
 		facts = append(facts, T("threats.years", in.Years))
 	}
-	facts = append(facts, T("threats.confidence", in.Confidence))
+	facts = append(facts, T("threats.confidence", T("web.conf."+in.Confidence)))
 	t.hang(2, 4, t.threatColor(in.Confidence, t.bold(in.Name))+" — "+strings.Join(facts, ", ")+" "+notes(in.Footnotes))
 	if len(in.Aliases) > 0 {
 		t.hang(4, 4, t.dim(T("threats.aliases", strings.Join(in.Aliases, "; "))))
