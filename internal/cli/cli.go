@@ -54,6 +54,7 @@ func commands() []command {
 		{"stats", "registry figures per range and protocol, ghosts, intel coverage", runStats},
 		{"update", "download IANA's registry and swap it in atomically", runUpdate},
 		{"export", "write the reference site as static files (every port, en and ko)", runExport},
+		{"feedback", "export the answers of the site's \"Was this page helpful?\" widget", runFeedback},
 		{"serve", "serve the port reference site and JSON API (local section on loopback)", runServe},
 		{"who", "who listens on PORT here: owner process, user, executable, container", runWho},
 		{"list", "every listening socket here, with owner, service name and threat flags", runList},

@@ -1,0 +1,73 @@
+package cli
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+
+	"github.com/porthole/porthole/internal/feedback"
+	"github.com/porthole/porthole/internal/store"
+)
+
+func runFeedback(ctx context.Context, env *Env, args []string) error {
+	if len(args) == 0 || args[0] != "export" {
+		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
+			fmt.Fprintln(env.Stdout, "Usage: porthole feedback export [--db DSN] [--json|--csv] [-o FILE]\n\nExport the answers of the \"Was this page helpful?\" widget.")
+			return nil
+		}
+		return usagef("feedback needs a subcommand: porthole feedback export [--db DSN] [--json|--csv]")
+	}
+	fl := newFlags(env, "feedback export", "[--db DSN] [--json|--csv] [-o FILE]",
+		"Export every answer of the \"Was this page helpful?\" widget, oldest first. Comments are written as stored; CSV cells that a spreadsheet would run as a formula are prefixed with a quote.")
+	dsn := fl.String("db", "", "feedback store `DSN`: a SQLite path or a postgres:// URL (default: the one porthole serve uses)")
+	asJSON := fl.Bool("json", false, "write a JSON array (the default)")
+	asCSV := fl.Bool("csv", false, "write CSV with a header row")
+	out := fl.String("o", "", "write to `FILE` instead of standard output (replaced only when the export is complete)")
+	rest, err := parseFlags(fl, args[1:])
+	if err != nil {
+		return err
+	}
+	if len(rest) > 0 {
+		return usagef("feedback export takes no arguments (got %q)", rest[0])
+	}
+	if *asJSON && *asCSV {
+		return usagef("--json and --csv exclude each other")
+	}
+	format := feedback.FormatJSON
+	if *asCSV {
+		format = feedback.FormatCSV
+	}
+	path := *dsn
+	if !store.IsPostgres(path) {
+		if path == "" {
+			if path, err = store.DefaultPath(); err != nil {
+				return err
+			}
+		}
+		// Exporting must not create an empty database where none was.
+		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("no feedback database at %s (give --db)", path)
+		}
+	}
+	st, err := store.Open(ctx, path)
+	if err != nil {
+		return fmt.Errorf("opening the feedback store: %w", err)
+	}
+	defer st.Close()
+	if *out == "" {
+		w := bufio.NewWriter(env.Stdout)
+		if err := feedback.Export(ctx, st, w, format); err != nil {
+			return err
+		}
+		return w.Flush()
+	}
+	var buf bytes.Buffer
+	if err := feedback.Export(ctx, st, &buf, format); err != nil {
+		return err
+	}
+	return writeFileAtomic(*out, buf.Bytes())
+}
