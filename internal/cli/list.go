@@ -38,8 +38,9 @@ func runList(ctx context.Context, env *Env, args []string) error {
 		return writeJSON(env.Stdout, rows)
 	}
 	t := newText(env, "en")
+	flush := t.buffered()
 	renderListTable(t, rows, *allNS)
-	return t.err
+	return flush()
 }
 
 // renderListTable prints one line per listener, sized to fit 80 columns for

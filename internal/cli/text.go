@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bufio"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -41,6 +42,19 @@ func useColor(env *Env) bool {
 	}
 	fi, err := f.Stat()
 	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+// buffered routes t's writes through a buffer, for output of many lines;
+// the returned flush writes out what is left and returns t's first error.
+func (t *text) buffered() (flush func() error) {
+	bw := bufio.NewWriterSize(t.w, 32<<10)
+	t.w = bw
+	return func() error {
+		if t.err == nil {
+			t.err = bw.Flush()
+		}
+		return t.err
+	}
 }
 
 func (t *text) write(s string) {

@@ -84,6 +84,7 @@ func runWho(ctx context.Context, env *Env, args []string) error {
 		}
 	} else {
 		t := newText(env, "en")
+		flush := t.buffered()
 		src := k.sources(env)
 		verdicts := map[int]bool{}
 		for _, r := range rows {
@@ -93,8 +94,8 @@ func runWho(ctx context.Context, env *Env, args []string) error {
 				t.hang(5, 7, t.dim(dossier.Title(dossier.Build(r.Port, src), "en")))
 			}
 		}
-		if t.err != nil {
-			return t.err
+		if err := flush(); err != nil {
+			return err
 		}
 	}
 	if len(rows) == 0 {

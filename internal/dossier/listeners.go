@@ -47,22 +47,32 @@ type ListenerRow struct {
 }
 
 // Annotate turns listeners into rows, joined with the registry and intel
-// (db may be nil).
+// (db may be nil). The registry and intel are consulted once per distinct
+// port and protocol; intel only for ports that some entry covers at all.
 func Annotate(ls []sockets.Listener, x *registry.Index, db *intel.DB) []ListenerRow {
-	rows := make([]ListenerRow, 0, len(ls))
+	rows := make([]ListenerRow, len(ls))
 	type key struct {
 		port  int
 		proto string
 	}
-	names := map[key][3]string{}
-	for _, l := range ls {
-		r := ListenerRow{
+	type ann struct {
+		service, status, threat, confidence, id, use string
+	}
+	var covered *portSet
+	if db != nil {
+		covered = intelPorts(db)
+	}
+	names := map[key]*ann{}
+	for i := range ls {
+		l := &ls[i]
+		r := &rows[i]
+		*r = ListenerRow{
 			Proto: l.Proto, Family: l.Family, Address: l.Addr.String(), Port: l.Port,
 			OwnerUnknownReason: l.OwnerUnknownReason, UID: l.UID, NetNS: l.NetNS, HostNetNS: l.HostNetNS,
 			DualStack: l.DualStack, Loopback: l.Addr.IsLoopback(), Inode: l.Inode, Cmdline: []string{},
 		}
 		if len(l.Owners) > 0 {
-			o := l.Owners[0]
+			o := &l.Owners[0]
 			pid := o.PID
 			r.PID = &pid
 			r.Process, r.Exe, r.ExeDeleted, r.User = o.Name, o.Exe, o.ExeDeleted, o.User
@@ -74,29 +84,64 @@ func Annotate(ls []sockets.Listener, x *registry.Index, db *intel.DB) []Listener
 				r.UID = o.UID
 			}
 			if len(l.Owners) > 1 {
-				for _, o := range l.Owners {
-					r.PIDs = append(r.PIDs, o.PID)
+				r.PIDs = make([]int, len(l.Owners))
+				for j := range l.Owners {
+					r.PIDs[j] = l.Owners[j].PID
 				}
 			}
 			r.OwnerUnknownReason = ""
 		}
 		k := key{l.Port, l.Proto}
-		ann, ok := names[k]
+		a, ok := names[k]
 		if !ok {
-			ann = annotate(l.Port, l.Proto, x, db)
-			names[k] = ann
-		}
-		r.Service, r.Status = ann[0], string(x.StatusOf(l.Port, protoOf(l.Proto)))
-		if ann[1] != "" {
-			r.Threat = ann[1]
-			if m := strongestThreat(l.Port, l.Proto, db); m != nil {
-				r.ThreatConfidence, r.ThreatID = string(m.Entry.Confidence), m.Entry.ID
+			a = &ann{status: string(x.StatusOf(l.Port, protoOf(l.Proto)))}
+			var threat *intel.Match
+			intelDB := db
+			if covered != nil && !covered.has(l.Port) {
+				intelDB = nil // no entry mentions the port: skip the scan
 			}
+			a.service, threat, a.use = annotate(l.Port, l.Proto, x, intelDB)
+			if threat != nil {
+				a.threat, a.confidence, a.id = threat.Entry.Name, string(threat.Entry.Confidence), threat.Entry.ID
+			}
+			names[k] = a
 		}
-		r.Use = ann[2]
-		rows = append(rows, r)
+		r.Service, r.Status, r.Use = a.service, a.status, a.use
+		if a.threat != "" {
+			r.Threat, r.ThreatConfidence, r.ThreatID = a.threat, a.confidence, a.id
+		}
 	}
 	return rows
+}
+
+// portSet is a bitmap of the 65,536 ports.
+type portSet [1024]uint64
+
+func (s *portSet) has(p int) bool {
+	return p >= 0 && p < 65536 && s[p>>6]&(1<<(p&63)) != 0
+}
+
+func (s *portSet) addRange(lo, hi int) {
+	lo, hi = max(lo, 0), min(hi, 65535)
+	for p := lo; p <= hi; p++ {
+		if p&63 == 0 && p+63 <= hi {
+			s[p>>6] = ^uint64(0)
+			p += 63
+			continue
+		}
+		s[p>>6] |= 1 << (p & 63)
+	}
+}
+
+// intelPorts returns the ports that at least one intel entry covers.
+func intelPorts(db *intel.DB) *portSet {
+	s := new(portSet)
+	for _, e := range db.Entries() {
+		for _, r := range e.Ports {
+			s.addRange(r.Low, r.High)
+		}
+	}
+	return s
 }
 
 func protoOf(s string) ports.Proto {
@@ -104,42 +149,30 @@ func protoOf(s string) ports.Proto {
 	return p
 }
 
-// annotate returns the IANA name, the strongest threat's name and the first
-// use's name for a port and protocol.
-func annotate(port int, proto string, x *registry.Index, db *intel.DB) [3]string {
-	var out [3]string
+// annotate returns the IANA name, the strongest threat on record and the
+// first use's name for a port and protocol.
+func annotate(port int, proto string, x *registry.Index, db *intel.DB) (service string, threat *intel.Match, use string) {
 	p := protoOf(proto)
 	for _, r := range x.Port(port) {
 		if r.Name != "" && (r.Proto == p || r.Proto == ports.ProtoNone) {
-			out[0] = r.Name
+			service = r.Name
 			break
 		}
 	}
-	if m := strongestThreat(port, proto, db); m != nil {
-		out[1] = m.Entry.Name
-	}
-	if db != nil {
-		for _, m := range db.ForPort(port) {
-			if !m.Entry.IsThreat() && (m.Proto == ports.ProtoNone || m.Proto == p) {
-				out[2] = m.Entry.Name
-				break
-			}
-		}
-	}
-	return out
-}
-
-// strongestThreat is the first intel threat on record for port on proto
-// ("tcp"/"udp"), in intel's order (confidence first), or nil.
-func strongestThreat(port int, proto string, db *intel.DB) *intel.Match {
 	if db == nil {
-		return nil
+		return service, nil, ""
 	}
-	p := protoOf(proto)
 	for _, m := range db.ForPort(port) {
-		if m.Entry.IsThreat() && (m.Proto == ports.ProtoNone || m.Proto == p) {
-			return &m
+		if m.Proto != ports.ProtoNone && m.Proto != p {
+			continue
+		}
+		if m.Entry.IsThreat() {
+			if threat == nil {
+				threat = &m
+			}
+		} else if use == "" {
+			use = m.Entry.Name
 		}
 	}
-	return nil
+	return service, threat, use
 }
