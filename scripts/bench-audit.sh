@@ -15,11 +15,14 @@
 # (or after 10 minutes), watch gets SIGTERM.
 #
 #   bash scripts/bench-audit.sh            # RUNS=5 WATCH_SECONDS=60 by default
+#   ONLY=watch bash scripts/bench-audit.sh # one part alone (audit, watch, parse)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PATH:/usr/local/go/bin"
 RUNS=${RUNS:-5}
 WATCH_SECONDS=${WATCH_SECONDS:-60}
+ONLY=${ONLY:-}
+part() { [ -z "$ONLY" ] || [ "$ONLY" = "$1" ]; }
 # Not under /tmp: the audit rightly flags programs that run from a
 # world-writable directory, and the load generator would be one.
 WORK=$(mktemp -d /run/porthole-bench.XXXXXX 2>/dev/null || mktemp -d "$PWD/.bench-audit.XXXXXX")
@@ -91,6 +94,7 @@ print("%.3f %.1f" % (statistics.median(walls), max(rss) / 1024))'
 verdict() { python3 -c 'import sys; print("✓" if float(sys.argv[1]) < float(sys.argv[2]) else "✗")' "$1" "$2"; }
 
 # 1. audit
+if part audit; then
 start_load 5000 50 50000
 sockets=$(ss -Htan state established 2>/dev/null | wc -l || echo "?")
 listening=$(ss -Htln 2>/dev/null | wc -l || echo "?")
@@ -102,8 +106,11 @@ rules=$(grep -c '^[a-z]' "$WORK/baseline" || true)
 read -r b_wall b_rss < <(median_max "$RUNS" "$PH" audit --json --baseline "$WORK/baseline")
 read -r t_wall t_rss < <(median_max "$RUNS" "$PH" audit --baseline "$WORK/baseline")
 stop_load
+fi
 
 # 2. watch
+if part watch; then
+echo ">> load average before watch: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 start_load 10000 100 0
 clk=$(getconf CLK_TCK)
 "$PH" watch --interval 1s --json --no-initial >"$WORK/events" 2>"$WORK/watch.err" &
@@ -124,19 +131,27 @@ WATCH_PID=
 events=$(wc -l <"$WORK/events")
 stop_load
 w_cpu=$(python3 -c "import sys; print('%.3f' % ((($c1 - $c0) / $clk) / ($t1 - $t0) * 100))")
+fi
 
 # 3. baseline parse
-parse=$(go test -run '^$' -bench 'BenchmarkParse100k$' -benchtime 5x ./internal/audit | awk '/BenchmarkParse100k/ {printf "%.3f", $3/1e9}')
+part parse && parse=$(go test -run '^$' -bench 'BenchmarkParse100k$' -benchtime 5x ./internal/audit | awk '/BenchmarkParse100k/ {printf "%.3f", $3/1e9}')
 
-cat <<EOF
-
-| measurement | result | target |
-|---|---|---|
+echo
+echo "| measurement | result | target |"
+echo "|---|---|---|"
+if part audit; then cat <<EOF
 | audit --json, 5,000 listeners + 100,000 established sockets ($listening listening, $sockets established on the host), median of $RUNS | ${a_wall} s, peak RSS ${a_rss} MB | < 1 s $(verdict "$a_wall" 1), < 50 MB $(verdict "$a_rss" 50) |
 | same with --baseline ($rules rules written by porthole baseline) | ${b_wall} s, peak RSS ${b_rss} MB | < 1 s $(verdict "$b_wall" 1), < 50 MB $(verdict "$b_rss" 50) |
 | same, text report | ${t_wall} s, peak RSS ${t_rss} MB | |
-| watch --interval 1s over 10,000 listeners, ${WATCH_SECONDS} s steady state | ${w_cpu} % of one core, peak RSS $((w_rss / 1024)) MB, $events events, exit $w_rc on SIGTERM | < 1 % $(verdict "$w_cpu" 1) |
-| parse a 100,000-rule baseline (BenchmarkParse100k) | ${parse} s | < 1 s $(verdict "$parse" 1) |
-
-machine: $(nproc) cores, $(uname -srm), $(go version | cut -d' ' -f3), load average $(cut -d' ' -f1-3 /proc/loadavg); $(date -u +%F)
 EOF
+fi
+if part watch; then cat <<EOF
+| watch --interval 1s over 10,000 listeners, ${WATCH_SECONDS} s steady state | ${w_cpu} % of one core, peak RSS $((w_rss / 1024)) MB, $events events, exit $w_rc on SIGTERM | < 1 % $(verdict "$w_cpu" 1) |
+EOF
+fi
+if part parse; then cat <<EOF
+| parse a 100,000-rule baseline (BenchmarkParse100k) | ${parse} s | < 1 s $(verdict "$parse" 1) |
+EOF
+fi
+echo
+echo "machine: $(nproc) cores, $(uname -srm), $(go version | cut -d' ' -f3), load average $(cut -d' ' -f1-3 /proc/loadavg); $(date -u +%F)"

@@ -33,7 +33,7 @@ type Live struct {
 	// fp fingerprints the host namespace's sockets without decoding them
 	// (Linux); fpSig is its value at the last full scan, fpOK whether that
 	// worked.
-	fp    fingerprinter
+	fp    sockets.Fingerprinter
 	fpSig uint64
 	fpOK  bool
 	// Full counts the scans that looked owners up (for tests and the
@@ -54,7 +54,7 @@ func (l *Live) Scan(ctx context.Context) ([]dossier.ListenerRow, error) {
 	useFP := !l.AllNetNS && l.List == nil
 	if l.rows != nil && l.since < every {
 		if useFP && l.fpOK {
-			if sig, err := l.fp.fingerprint(); err == nil && sig == l.fpSig {
+			if sig, err := l.fp.Fingerprint(); err == nil && sig == l.fpSig {
 				l.since++
 				return l.rows, nil
 			}
@@ -73,7 +73,7 @@ func (l *Live) Scan(ctx context.Context) ([]dossier.ListenerRow, error) {
 		// Taken before the listing: a change in between makes the next
 		// fingerprint differ, and costs one more full scan, never an event.
 		var err error
-		l.fpSig, err = l.fp.fingerprint()
+		l.fpSig, err = l.fp.Fingerprint()
 		l.fpOK = err == nil
 	}
 	ls, err := list(ctx, sockets.Query{AllNetNS: l.AllNetNS})
