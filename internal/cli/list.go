@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"unicode/utf8"
 
 	"github.com/porthole/porthole/internal/dossier"
 	"github.com/porthole/porthole/internal/sockets"
@@ -44,49 +45,87 @@ func runList(ctx context.Context, env *Env, args []string) error {
 }
 
 // renderListTable prints one line per listener, sized to fit 80 columns for
-// the common case; long process names and addresses are cut.
+// the common case; long process names and addresses are cut. Rows are
+// formatted into one reused buffer (this runs for every socket of a busy
+// host); the columns are padded like fmt's %-Ns, by code points.
 func renderListTable(t *text, rows []dossier.ListenerRow, showNS bool) {
 	head := fmt.Sprintf("%-5s %-22s %-7s %-15s %-10s %s", "PROTO", "ADDRESS:PORT", "PID", "PROCESS", "USER", "SERVICE / FLAGS")
 	if showNS {
 		head = fmt.Sprintf("%-11s ", "NETNS") + head
 	}
 	t.line(t.bold(head))
-	for _, r := range rows {
-		addr := r.Address
-		if r.Family == 6 {
-			addr = "[" + addr + "]"
+	var b, ap []byte
+	for i := range rows {
+		r := &rows[i]
+		b = b[:0]
+		if showNS {
+			if r.HostNetNS {
+				b = pad(b, "host", 11)
+			} else {
+				b = padBytes(b, strconv.AppendUint(ap[:0], r.NetNS, 10), 11)
+			}
+			b = append(b, ' ')
 		}
-		ap := addr + ":" + strconv.Itoa(r.Port)
 		proto := r.Proto
 		if r.DualStack {
 			proto += "*"
 		}
-		pid := "-"
-		if r.PID != nil {
-			pid = strconv.Itoa(*r.PID)
+		b = append(pad(b, proto, 5), ' ')
+		ap = ap[:0]
+		if r.Family == 6 {
+			ap = append(append(append(ap, '['), r.Address...), ']')
+		} else {
+			ap = append(ap, r.Address...)
 		}
-		flags := r.Service
+		ap = strconv.AppendInt(append(ap, ':'), int64(r.Port), 10)
+		if len(ap) <= 22 {
+			b = padBytes(b, ap, 22)
+		} else {
+			b = pad(b, truncate(string(ap), 22), 22)
+		}
+		b = append(b, ' ')
+		if r.PID != nil {
+			n := len(b)
+			b = strconv.AppendInt(b, int64(*r.PID), 10)
+			b = spaces(b, 7-(len(b)-n))
+		} else {
+			b = pad(b, "-", 7)
+		}
+		b = append(b, ' ')
+		b = append(pad(b, truncate(r.Process, 15), 15), ' ')
+		b = append(pad(b, truncate(r.User, 10), 10), ' ')
+		b = append(b, r.Service...)
 		if r.Threat != "" {
-			if flags != "" {
-				flags += " "
+			if r.Service != "" {
+				b = append(b, ' ')
 			}
-			flags += t.threatColor(r.ThreatConfidence, "!"+r.Threat)
+			b = append(b, t.threatColor(r.ThreatConfidence, "!"+r.Threat)...)
 		}
 		if r.ExeDeleted {
-			flags += " (exe deleted)"
+			b = append(b, " (exe deleted)"...)
 		}
-		line := fmt.Sprintf("%-5s %-22s %-7s %-15s %-10s %s", proto, truncate(ap, 22), pid,
-			truncate(r.Process, 15), truncate(r.User, 10), flags)
-		if showNS {
-			ns := strconv.FormatUint(r.NetNS, 10)
-			if r.HostNetNS {
-				ns = "host"
-			}
-			line = fmt.Sprintf("%-11s ", ns) + line
+		for len(b) > 0 && b[len(b)-1] == ' ' {
+			b = b[:len(b)-1]
 		}
-		t.line(line)
+		t.writeBytes(append(b, '\n'))
 	}
 	if len(rows) > 0 {
 		t.line(t.dim(fmt.Sprintf("%d listeners; * = IPv6 socket that also accepts IPv4", len(rows))))
 	}
+}
+
+// pad appends s and spaces up to w code points, as fmt's %-ws does.
+func pad(b []byte, s string, w int) []byte {
+	return spaces(append(b, s...), w-utf8.RuneCountInString(s))
+}
+
+func padBytes(b, s []byte, w int) []byte {
+	return spaces(append(b, s...), w-utf8.RuneCount(s))
+}
+
+func spaces(b []byte, n int) []byte {
+	for ; n > 0; n-- {
+		b = append(b, ' ')
+	}
+	return b
 }

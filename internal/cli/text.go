@@ -63,6 +63,12 @@ func (t *text) write(s string) {
 	}
 }
 
+func (t *text) writeBytes(b []byte) {
+	if t.err == nil {
+		_, t.err = t.w.Write(b)
+	}
+}
+
 func (t *text) sgr(code, s string) string {
 	if !t.color || s == "" {
 		return s

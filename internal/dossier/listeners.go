@@ -1,6 +1,8 @@
 package dossier
 
 import (
+	"net/netip"
+
 	"github.com/porthole/porthole/internal/intel"
 	"github.com/porthole/porthole/internal/ports"
 	"github.com/porthole/porthole/internal/registry"
@@ -63,18 +65,24 @@ func Annotate(ls []sockets.Listener, x *registry.Index, db *intel.DB) []Listener
 		covered = intelPorts(db)
 	}
 	names := map[key]*ann{}
+	pids := make([]int, len(ls)) // backing store for the rows' PID pointers
+	var lastAddr netip.Addr      // most rows share a few addresses: format each run once
+	var lastAddrS string
 	for i := range ls {
 		l := &ls[i]
 		r := &rows[i]
+		if i == 0 || l.Addr != lastAddr {
+			lastAddr, lastAddrS = l.Addr, l.Addr.String()
+		}
 		*r = ListenerRow{
-			Proto: l.Proto, Family: l.Family, Address: l.Addr.String(), Port: l.Port,
+			Proto: l.Proto, Family: l.Family, Address: lastAddrS, Port: l.Port,
 			OwnerUnknownReason: l.OwnerUnknownReason, UID: l.UID, NetNS: l.NetNS, HostNetNS: l.HostNetNS,
 			DualStack: l.DualStack, Loopback: l.Addr.IsLoopback(), Inode: l.Inode, Cmdline: []string{},
 		}
 		if len(l.Owners) > 0 {
 			o := &l.Owners[0]
-			pid := o.PID
-			r.PID = &pid
+			pids[i] = o.PID
+			r.PID = &pids[i]
 			r.Process, r.Exe, r.ExeDeleted, r.User = o.Name, o.Exe, o.ExeDeleted, o.User
 			r.Container, r.Unit = o.Container, o.Unit
 			if o.Cmdline != nil {
@@ -94,13 +102,23 @@ func Annotate(ls []sockets.Listener, x *registry.Index, db *intel.DB) []Listener
 		k := key{l.Port, l.Proto}
 		a, ok := names[k]
 		if !ok {
-			a = &ann{status: string(x.StatusOf(l.Port, protoOf(l.Proto)))}
-			var threat *intel.Match
+			st := x.StatusOf(l.Port, protoOf(l.Proto))
 			intelDB := db
 			if covered != nil && !covered.has(l.Port) {
 				intelDB = nil // no entry mentions the port: skip the scan
 			}
-			a.service, threat, a.use = annotate(l.Port, l.Proto, x, intelDB)
+			if intelDB == nil && st != registry.StatusAssigned {
+				// Nothing to look up: the status is all there is, and
+				// not worth a cache entry (most listeners on a busy
+				// host are on such ports).
+				r.Status = string(st)
+				continue
+			}
+			a = &ann{status: string(st)}
+			var threat *intel.Match
+			// Only a named row makes a port assigned, so other ports have
+			// no service name to look for.
+			a.service, threat, a.use = annotate(l.Port, l.Proto, x, intelDB, st == registry.StatusAssigned)
 			if threat != nil {
 				a.threat, a.confidence, a.id = threat.Entry.Name, string(threat.Entry.Confidence), threat.Entry.ID
 			}
@@ -151,12 +169,14 @@ func protoOf(s string) ports.Proto {
 
 // annotate returns the IANA name, the strongest threat on record and the
 // first use's name for a port and protocol.
-func annotate(port int, proto string, x *registry.Index, db *intel.DB) (service string, threat *intel.Match, use string) {
+func annotate(port int, proto string, x *registry.Index, db *intel.DB, named bool) (service string, threat *intel.Match, use string) {
 	p := protoOf(proto)
-	for _, r := range x.Port(port) {
-		if r.Name != "" && (r.Proto == p || r.Proto == ports.ProtoNone) {
-			service = r.Name
-			break
+	if named {
+		for _, r := range x.Port(port) {
+			if r.Name != "" && (r.Proto == p || r.Proto == ports.ProtoNone) {
+				service = r.Name
+				break
+			}
 		}
 	}
 	if db == nil {

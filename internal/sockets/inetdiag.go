@@ -141,6 +141,7 @@ func nlmsgAlign(n int) int { return (n + 3) &^ 3 }
 // becomes a syscall.Errno; NLM_F_DUMP_INTR becomes errDumpInterrupted.
 func parseDiagMessages(b []byte, seq uint32, fn func(*diagSocket)) (done bool, err error) {
 	ne := binary.NativeEndian
+	var s diagSocket // reused: fn must not keep the pointer
 	for len(b) > 0 {
 		if len(b) < nlmsgHdrLen {
 			return false, fmt.Errorf("short netlink header: %d bytes", len(b))
@@ -187,7 +188,6 @@ func parseDiagMessages(b []byte, seq uint32, fn func(*diagSocket)) (done bool, e
 			}
 			return false, syscall.Errno(e)
 		case sockDiagByFamily:
-			var s diagSocket
 			if err := decodeDiagMsg(payload, &s); err != nil {
 				return false, err
 			}

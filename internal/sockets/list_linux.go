@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"syscall"
 
+	"github.com/porthole/porthole/internal/process"
 	"golang.org/x/sys/unix"
 )
 
@@ -166,6 +167,13 @@ type collector struct {
 
 func (c *collector) add(l Listener) {
 	l.NetNS, l.HostNetNS = c.ino, c.host
+	if len(c.out) == cap(c.out) {
+		// Double: append grows large slices by 1.25x, which copies a
+		// 10,000-listener table several times over.
+		n := make([]Listener, len(c.out), max(2*cap(c.out), 64))
+		copy(n, c.out)
+		c.out = n
+	}
 	c.out = append(c.out, l)
 }
 
@@ -406,10 +414,26 @@ func attachOwners(ctx context.Context, ls []Listener, firstOnly bool) error {
 			reason = ReasonNotRoot
 		}
 	}
+	// Most sockets have one owner, and a process usually holds many of
+	// them: listeners with the same single owner share one Owners slice
+	// (capacity 1, so an append by a caller copies).
+	single := make(map[int][]process.Info, len(infos))
 	for i := range ls {
-		for _, p := range found[ls[i].Inode] {
-			if info, ok := infos[p]; ok {
-				ls[i].Owners = append(ls[i].Owners, info)
+		ps := found[ls[i].Inode]
+		if len(ps) == 1 {
+			if info, ok := infos[ps[0]]; ok {
+				o, ok := single[ps[0]]
+				if !ok {
+					o = []process.Info{info}
+					single[ps[0]] = o
+				}
+				ls[i].Owners = o[:1:1]
+			}
+		} else {
+			for _, p := range ps {
+				if info, ok := infos[p]; ok {
+					ls[i].Owners = append(ls[i].Owners, info)
+				}
 			}
 		}
 		if len(ls[i].Owners) == 0 {
