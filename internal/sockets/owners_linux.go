@@ -1,6 +1,7 @@
 package sockets
 
 import (
+	"cmp"
 	"context"
 	"runtime"
 	"slices"
@@ -31,7 +32,7 @@ type ownerScan struct {
 }
 
 func scanOwners(ctx context.Context, want map[uint64]struct{}, firstOnly bool, preferUIDs map[uint32]bool) (map[uint64][]int, int64) {
-	s := &ownerScan{want: want, firstOnly: firstOnly, preferUIDs: preferUIDs, found: map[uint64][]int{}}
+	s := &ownerScan{want: want, firstOnly: firstOnly, preferUIDs: preferUIDs, found: make(map[uint64][]int, len(want))}
 	s.left.Store(int64(len(want)))
 	if len(want) == 0 {
 		return s.found, 0
@@ -50,7 +51,17 @@ func scanOwners(ctx context.Context, want map[uint64]struct{}, firstOnly bool, p
 		if len(preferUIDs) > 0 {
 			pids = preferByUID(procfd, pids, preferUIDs)
 		}
+		if len(want) <= sampleMax {
+			pids = s.sampleOrder(ctx, procfd, pids)
+		}
 	}
+	s.parallel(ctx, pids, func(pid int, buf []byte) { s.scanPID(procfd, pid, buf) })
+	return s.found, s.denied.Load()
+}
+
+// parallel calls fn for each pid on a pool of workers, until the scan is
+// done or ctx is cancelled.
+func (s *ownerScan) parallel(ctx context.Context, pids []int, fn func(pid int, buf []byte)) {
 	workers := min(2*runtime.GOMAXPROCS(0), 16, len(pids))
 	var next atomic.Int64
 	var wg sync.WaitGroup
@@ -64,12 +75,119 @@ func scanOwners(ctx context.Context, want map[uint64]struct{}, firstOnly bool, p
 				if i >= len(pids) {
 					return
 				}
-				s.scanPID(procfd, pids[i], buf)
+				fn(pids[i], buf)
 			}
 		}()
 	}
 	wg.Wait()
-	return s.found, s.denied.Load()
+}
+
+const (
+	// sampleMax is the most wanted inodes for which a first-owner scan
+	// samples every process before walking them (a port query).
+	sampleMax = 64
+	// sampleFDs is how many descriptors of a process the sample reads at
+	// most while looking for its first socket.
+	sampleFDs = 16
+)
+
+// sampleOrder reorders pids for a first-owner scan. Socket inodes are
+// handed out in increasing order, and a process's lowest descriptors are
+// its oldest, so the inode of a process's first socket tells roughly when
+// it started making sockets. It reads up to sampleFDs descriptors of every
+// process to find that inode, then puts first the processes whose first
+// socket is at or just below a wanted inode (the ones that were making
+// sockets when it was made), then those with no socket among the
+// descriptors read, in the given order. Processes whose whole table was
+// read without a socket hold none and are dropped. A wanted socket met
+// while sampling counts as found.
+func (s *ownerScan) sampleOrder(ctx context.Context, procfd int, pids []int) []int {
+	wanted := make([]uint64, 0, len(s.want))
+	for ino := range s.want {
+		wanted = append(wanted, ino)
+	}
+	slices.Sort(wanted)
+	const none, unknown = ^uint64(0), ^uint64(0) - 1
+	dist := make([]uint64, len(pids))
+	idx := make(map[int]int, len(pids))
+	for i, p := range pids {
+		idx[p] = i
+	}
+	s.parallel(ctx, pids, func(pid int, buf []byte) {
+		d := unknown
+		if first, ok, all := s.firstSocket(procfd, pid, buf); ok {
+			if j, _ := slices.BinarySearch(wanted, first); j < len(wanted) {
+				d = wanted[j] - first
+			}
+		} else if all {
+			d = none
+		}
+		dist[idx[pid]] = d // each worker writes its own element
+	})
+	order := make([]int, 0, len(pids))
+	for i, p := range pids {
+		if dist[i] != none {
+			order = append(order, p)
+		}
+	}
+	slices.SortStableFunc(order, func(a, b int) int {
+		return cmp.Compare(dist[idx[a]], dist[idx[b]])
+	})
+	return order
+}
+
+// firstSocket reads up to sampleFDs descriptors of pid and returns the
+// inode of the first socket among them (ok). all reports that the whole
+// descriptor table was read (so, without ok, the process holds no socket).
+// Wanted sockets met on the way are recorded.
+func (s *ownerScan) firstSocket(procfd, pid int, buf []byte) (ino uint64, ok, all bool) {
+	var path [32]byte
+	p := strconv.AppendInt(path[:0], int64(pid), 10)
+	p = append(p, "/fd\x00"...)
+	fd, err := openat(procfd, p)
+	if err != nil {
+		return 0, false, false // the full scan reports what it finds
+	}
+	defer unix.Close(fd)
+	var link [64]byte
+	read := 0
+	for {
+		// Room for about sampleFDs records (24 bytes each for short
+		// names): /proc fills a dentry for every record it returns.
+		n, err := unix.Getdents(fd, buf[:min(len(buf), 32*(sampleFDs+2))])
+		if err != nil {
+			return 0, false, false
+		}
+		if n <= 0 {
+			return 0, false, true
+		}
+		b := buf[:n]
+		for len(b) > 0 {
+			name, rl, ok := direntName(b)
+			if !ok {
+				break
+			}
+			b = b[rl:]
+			if len(name) == 0 || name[0] == '.' {
+				continue
+			}
+			if read++; read > sampleFDs {
+				return 0, false, false
+			}
+			ln, err := readlinkat(fd, &name[0], link[:])
+			if err != nil || ln <= 0 {
+				continue
+			}
+			sino, ok := parseSocketLink(link[:ln])
+			if !ok {
+				continue
+			}
+			if _, w := s.want[sino]; w {
+				s.add(sino, pid)
+			}
+			return sino, true, false
+		}
+	}
 }
 
 // listPIDs returns the numeric entries of /proc (thread group leaders only).
