@@ -68,10 +68,13 @@ if ! $short; then
 	go test -run '^$' -bench . -benchtime 1x -timeout 20m ./...
 
 	step "fuzz targets, a few seconds each"
+	fuzzlog=$(mktemp)
 	for pkg in $(go list ./...); do
 		dir=$(go list -f '{{.Dir}}' "$pkg")
 		for target in $(grep -ho '^func Fuzz[A-Za-z0-9_]*' "$dir"/*_test.go 2>/dev/null | sed 's/^func //' | sort -u); do
-			go test -run '^$' -fuzz "^${target}\$" -fuzztime 4s "$pkg" >/dev/null
+			if ! go test -run '^$' -fuzz "^${target}\$" -fuzztime 4s "$pkg" >"$fuzzlog" 2>&1; then
+				echo "$pkg $target FAILED:"; cat "$fuzzlog"; exit 1
+			fi
 			echo "$pkg $target ok"
 		done
 	done
