@@ -36,7 +36,7 @@ func runList(ctx context.Context, env *Env, args []string) error {
 		fmt.Fprintln(env.Stderr, "porthole: warning:", w)
 	}
 	if *asJSON {
-		return writeJSON(env.Stdout, rows)
+		return writeJSONArray(env.Stdout, rows)
 	}
 	t := newText(env, "en")
 	flush := t.buffered()

@@ -79,7 +79,7 @@ func runWho(ctx context.Context, env *Env, args []string) error {
 		fmt.Fprintln(env.Stderr, "porthole: warning:", w)
 	}
 	if *asJSON {
-		if err := writeJSON(env.Stdout, rows); err != nil {
+		if err := writeJSONArray(env.Stdout, rows); err != nil {
 			return err
 		}
 	} else {
