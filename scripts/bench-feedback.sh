@@ -11,7 +11,8 @@
 #      acknowledged id is present.
 #
 # The server is a variable so that the real command can replace the stand-in:
-#   PORTHOLE_SERVE="./porthole serve"   (default: bench/feedbackload/server, built here; it takes the same flags)
+#   PORTHOLE_SERVE="./server serve"     (default: porthole serve, built here; bench/feedbackload/server is a
+#                                        smaller stand-in with the same flags)
 #   PORTHOLE_ADDR_FLAG=--addr           (flag that sets the listen address)
 # PostgreSQL: PORTHOLE_TEST_POSTGRES, or scripts/postgres.sh starts a local server. Traffic goes to 127.0.0.1 only;
 # the script ends only the server processes it started, by PID.
@@ -34,8 +35,8 @@ trap cleanup EXIT
 
 go build -o "$work/feedbackload" ./bench/feedbackload
 if [ -z "${PORTHOLE_SERVE:-}" ]; then
-	go build -o "$work/server" ./bench/feedbackload/server
-	PORTHOLE_SERVE="$work/server serve"
+	go build -o "$work/porthole" ./cmd/porthole
+	PORTHOLE_SERVE="$work/porthole serve"
 fi
 ADDR_FLAG=${PORTHOLE_ADDR_FLAG:---addr}
 read -r -a serve_cmd <<<"$PORTHOLE_SERVE"

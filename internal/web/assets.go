@@ -9,6 +9,7 @@ import (
 	"path"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 //go:embed static
@@ -21,14 +22,31 @@ type asset struct {
 	body             []byte
 }
 
-// assets maps the hashed name ("app.3f2a….css") to the file; assetURL maps
-// the plain name ("app.css") to its URL.
+// assetTable maps the hashed name ("app.3f2a….css") to the file, and url
+// maps the plain name ("app.css") to its URL. It is built on first use, not
+// at start-up: hashing the files costs every command (porthole info too)
+// otherwise.
+type assetTable struct {
+	byHash map[string]*asset
+	url    map[string]string
+}
+
 var (
-	assets   = map[string]*asset{}
-	assetURL = map[string]string{}
+	assetsOnce sync.Once
+	assetsTab  assetTable
 )
 
-func init() {
+// assets returns the table of embedded assets, building it once.
+func assets() *assetTable {
+	assetsOnce.Do(func() { assetsTab = loadAssets() })
+	return &assetsTab
+}
+
+// assetURL is the hashed URL of the embedded file name.
+func assetURL(name string) string { return assets().url[name] }
+
+func loadAssets() assetTable {
+	t := assetTable{byHash: map[string]*asset{}, url: map[string]string{}}
 	des, err := staticFS.ReadDir("static")
 	if err != nil {
 		panic(err)
@@ -51,13 +69,14 @@ func init() {
 			ctype = "image/svg+xml"
 		}
 		a := &asset{name: de.Name(), url: "/static/" + hashed, ctype: ctype, body: b}
-		assets[hashed] = a
-		assetURL[de.Name()] = a.url
+		t.byHash[hashed] = a
+		t.url[de.Name()] = a.url
 	}
+	return t
 }
 
 func serveStatic(w http.ResponseWriter, r *http.Request) {
-	a, ok := assets[r.PathValue("name")]
+	a, ok := assets().byHash[r.PathValue("name")]
 	if !ok {
 		http.NotFound(w, r)
 		return

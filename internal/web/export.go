@@ -162,7 +162,7 @@ func (s *Site) Export(ctx context.Context, dir string, o ExportOptions) (ExportR
 			extra["sitemaps/"+name] = b
 		}
 	}
-	for hashed, a := range assets {
+	for hashed, a := range assets().byHash {
 		extra["static/"+hashed] = a.body
 	}
 	for name, b := range extra {

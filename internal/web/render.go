@@ -25,7 +25,7 @@ var funcs = template.FuncMap{
 	"t":     func(l i18n.Lang, key string, args ...any) string { return i18n.T(l, key, args...) },
 	"num":   func(l i18n.Lang, n int) string { return i18n.Num(l, n) },
 	"pct":   func(l i18n.Lang, p float64) string { return i18n.Pct(l, p) },
-	"asset": func(name string) string { return assetURL[name] },
+	"asset": assetURL,
 	"itoa":  strconv.Itoa,
 	"args":  func(l i18n.Lang, v any) tmplArgs { return tmplArgs{L: l, V: v, P: prefix(l), S: catalog(l)} },
 }
@@ -119,7 +119,7 @@ type alternate struct {
 func (s *Site) newPage(l i18n.Lang, path, title string) *pageData {
 	d := &pageData{Lang: l, Prefix: prefix(l), Path: path, Title: title, Static: s.opt.Static,
 		Local: s.opt.Local, Registry: s.opt.Registry.Version(), S: catalog(l),
-		Assets: pageAssets{CSS: assetURL["app.css"], JS: assetURL["app.js"], Icon: assetURL["favicon.svg"]}}
+		Assets: pageAssets{CSS: assetURL("app.css"), JS: assetURL("app.js"), Icon: assetURL("favicon.svg")}}
 	for _, o := range i18n.Langs {
 		href := prefix(o) + path
 		if path == "/" {
