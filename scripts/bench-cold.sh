@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Cold-process cost of a lookup: `porthole info 2556` against `porthole version` (the floor: process start and the
-# same binary's initialisation), plus `info --json`, `search` and `stats`, all in one hyperfine run.
+# Cold-process cost of a lookup: `porthole info 2556` against `porthole version` (the issue's anchor) and `porthole
+# help` (the true floor: process start and the binary's initialisation, no registry read), plus `info --json`,
+# `search` and `stats`, all in one hyperfine run.
 # Prints a markdown table with medians and ratios to `version`. Installs hyperfine (Debian) when missing.
 #
 #   bash scripts/bench-cold.sh [runs]      # default 200 runs per command
@@ -18,6 +19,7 @@ export PORTHOLE_CACHE_DIR="$work/cache" # the embedded registry, as on a fresh m
 bin="$work/porthole"
 hyperfine -N --warmup 20 --runs "$runs" --export-json "$work/cold.json" \
 	-n version "$bin version" \
+	-n help "$bin help" \
 	-n "info 2556" "$bin info 2556" \
 	-n "info --json 2556" "$bin info --json 2556" \
 	-n "info 80" "$bin info 80" \
@@ -27,10 +29,11 @@ python3 - "$work/cold.json" <<'PY'
 import json, sys
 r = {x["command"]: x for x in json.load(open(sys.argv[1]))["results"]}
 base = r["version"]["median"]
-print("| command | median (ms) | mean ± σ (ms) | ratio to version |")
-print("|---|---|---|---|")
+floor = r["help"]["median"]
+print("| command | median (ms) | mean ± σ (ms) | ratio to version | ratio to help |")
+print("|---|---|---|---|---|")
 for name, x in r.items():
-    print(f"| `porthole {name}` | {x['median']*1e3:.2f} | {x['mean']*1e3:.2f} ± {x['stddev']*1e3:.2f} | {x['median']/base:.2f}× |")
+    print(f"| `porthole {name}` | {x['median']*1e3:.2f} | {x['mean']*1e3:.2f} ± {x['stddev']*1e3:.2f} | {x['median']/base:.2f}× | {x['median']/floor:.2f}× |")
 PY
 echo
 echo "machine: $(nproc) cores, $(uname -srm), $(go version | cut -d' ' -f3); $(date -u +%F)"
