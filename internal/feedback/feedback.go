@@ -41,6 +41,8 @@ const (
 	APIPath   = "/api/v1/feedback"
 	FormPath  = "/feedback"
 	AdminPath = "/admin/feedback"
+	// SummaryPath answers GET ?port=N&lang=xx with a page's Summary as JSON.
+	SummaryPath = "/api/v1/feedback/summary"
 )
 
 // Size limits of a request body. A form post percent-encodes every non-ASCII byte as three characters, so its
@@ -123,6 +125,7 @@ func NewChecked(st store.Store, now func() time.Time, log *slog.Logger, opts Opt
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST "+APIPath, h.postJSON)
 	mux.HandleFunc("POST "+FormPath, h.postForm)
+	mux.HandleFunc("GET "+SummaryPath, h.getSummary)
 	if opts.AdminToken != "" {
 		h.token = sha256.Sum256([]byte(opts.AdminToken))
 		mux.HandleFunc("GET "+AdminPath, h.admin)
@@ -143,7 +146,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.next.Ser
 
 // Register routes the feedback paths of mux to h; any method reaches h, which answers 405 for the wrong ones.
 func (h *Handler) Register(mux *http.ServeMux) {
-	for _, p := range []string{APIPath, FormPath, AdminPath} {
+	for _, p := range []string{APIPath, FormPath, AdminPath, SummaryPath} {
 		mux.Handle(p, h)
 	}
 }

@@ -682,3 +682,58 @@ func TestTrustedOrigins(t *testing.T) {
 		t.Error("NewChecked accepted a malformed origin")
 	}
 }
+
+func TestSummaryHandler(t *testing.T) {
+	e := newEnv(t, feedback.Options{})
+	for _, rating := range []string{"helpful", "helpful", "unhelpful"} {
+		if w := e.do(jsonPost(`{"port":2556,"lang":"en","rating":"` + rating + `"}`)); w.Code != 201 {
+			t.Fatalf("seeding: status %d", w.Code)
+		}
+	}
+	get := func(q string) req { return req{method: "GET", path: feedback.SummaryPath + q} }
+	tests := []struct {
+		name   string
+		r      req
+		status int
+		want   string // JSON body when status is 200
+	}{
+		{"good", get("?port=2556&lang=en"), 200,
+			`{"port":2556,"lang":"en","unhelpful":1,"neutral":0,"helpful":2,"total":3,"helpful_percent":66}`},
+		{"other language", get("?port=2556&lang=ko"), 200,
+			`{"port":2556,"lang":"ko","unhelpful":0,"neutral":0,"helpful":0,"total":0,"helpful_percent":0}`},
+		{"port 0", get("?port=0&lang=en"), 200,
+			`{"port":0,"lang":"en","unhelpful":0,"neutral":0,"helpful":0,"total":0,"helpful_percent":0}`},
+		{"port too big", get("?port=65536&lang=en"), 400, ""},
+		{"port negative", get("?port=-1&lang=en"), 400, ""},
+		{"port not a number", get("?port=ssh&lang=en"), 400, ""},
+		{"port missing", get("?lang=en"), 400, ""},
+		{"port repeated", get("?port=1&port=2&lang=en"), 400, ""},
+		{"bad lang", get("?port=22&lang=fr"), 400, ""},
+		{"empty lang", get("?port=22&lang="), 400, ""},
+		{"lang missing", get("?port=22"), 400, ""},
+		{"POST", req{method: "POST", path: feedback.SummaryPath + "?port=22&lang=en"}, 405, ""},
+		{"DELETE", req{method: "DELETE", path: feedback.SummaryPath + "?port=22&lang=en"}, 405, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			w := e.do(tc.r)
+			if w.Code != tc.status {
+				t.Fatalf("status %d (body %q), want %d", w.Code, w.Body, tc.status)
+			}
+			if tc.status == 405 {
+				return
+			}
+			if cc := w.Header().Get("Cache-Control"); cc != "no-store" {
+				t.Errorf("Cache-Control %q, want no-store", cc)
+			}
+			if ct := w.Header().Get("Content-Type"); ct != "application/json; charset=utf-8" {
+				t.Errorf("Content-Type %q", ct)
+			}
+			if tc.status == 200 {
+				if got := strings.TrimSpace(w.Body.String()); got != tc.want {
+					t.Errorf("body %s, want %s", got, tc.want)
+				}
+			}
+		})
+	}
+}

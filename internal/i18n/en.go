@@ -145,6 +145,8 @@ var en = map[string]string{
 	"web.feedback.hp":        "Leave this field empty",
 	"web.feedback.send":      "Send",
 	"web.feedback.thanks":    "Thank you: your answer was saved.",
+	"web.feedback.error":     "Sorry, your answer could not be sent. Please try again.",
+	"web.feedback.summary":   "{0} of {1} people found this page helpful.",
 	"web.feedback.static":    "This copy of the site cannot take answers; run porthole serve to collect them.",
 
 	"web.col.proto":   "Protocol",

@@ -145,6 +145,8 @@ var ko = map[string]string{
 	"web.feedback.hp":        "이 칸은 비워 두세요",
 	"web.feedback.send":      "보내기",
 	"web.feedback.thanks":    "고맙습니다. 답변을 저장했습니다.",
+	"web.feedback.error":     "죄송합니다. 답변을 보내지 못했습니다. 잠시 후 다시 시도해 주세요.",
+	"web.feedback.summary":   "{1}명 중 {0}명이 이 페이지가 도움이 되었다고 답했습니다.",
 	"web.feedback.static":    "이 사이트 사본은 답변을 받을 수 없습니다. 답변을 모으려면 porthole serve를 실행하세요.",
 
 	"web.col.proto":   "프로토콜",

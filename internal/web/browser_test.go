@@ -2,14 +2,13 @@ package web
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,6 +16,10 @@ import (
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
+
+	"github.com/porthole/porthole/internal/feedback"
+	"github.com/porthole/porthole/internal/store"
+	"github.com/porthole/porthole/internal/store/sqlite"
 )
 
 // chromiumPath is Debian's Chromium.
@@ -24,7 +27,9 @@ const chromiumPath = "/usr/bin/chromium"
 
 // strictCSP is the policy the browser test serves the site under: if any
 // page needed inline script or style, the copy button would stay hidden.
-const strictCSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+// connect-src 'self' lets the script reach the feedback API, as the site's
+// own policy (webguard: default-src 'self') does.
+const strictCSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 
 // TestBrowser drives headless Chromium through the model page in both
 // languages: sections, the search box from the keyboard, a copy button, and
@@ -40,22 +45,22 @@ func TestBrowser(t *testing.T) {
 	if testing.Short() {
 		t.Skip("browser test skipped with -short")
 	}
-	// A stand-in for internal/feedback that records the form and answers as
-	// it does, so the no-script form can be used from the keyboard.
-	var (
-		mu     sync.Mutex
-		posted url.Values
-	)
-	fb := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if err := r.ParseForm(); err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
+	// The real feedback handler on a throwaway database, so that both the
+	// scripted JSON post and the no-script form post reach it.
+	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "feedback.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	fb := feedback.New(st, time.Now, slog.New(slog.DiscardHandler), feedback.Options{})
+	answers := func() []store.Feedback {
+		t.Helper()
+		var all []store.Feedback
+		if err := st.Export(context.Background(), func(f store.Feedback) error { all = append(all, f); return nil }); err != nil {
+			t.Fatal(err)
 		}
-		mu.Lock()
-		posted = r.PostForm
-		mu.Unlock()
-		http.Redirect(w, r, "/ports/"+r.PostForm.Get("port")+"?thanks=1#feedback", http.StatusSeeOther)
-	})
+		return all
+	}
 	h := testSite(t, Options{Feedback: fb}).Handler()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Security-Policy", strictCSP)
@@ -115,6 +120,12 @@ func TestBrowser(t *testing.T) {
 	}
 	sectionsJS := `Array.from(document.querySelectorAll("main section[id]")).map(s => s.id).join(",")`
 	wantSections := "what,threats,uses,check,context,neighbours,sources,feedback"
+	noScript := func(off bool) chromedp.Action[chromedp.Void] {
+		return func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
+			_, err := cdp.Call(ctx, tg, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: off})
+			return chromedp.Void{}, err
+		}
+	}
 	shot := func(name string, a chromedp.Action[[]byte]) {
 		t.Helper()
 		b, err := chromedp.Run(ctx, a)
@@ -174,18 +185,50 @@ func TestBrowser(t *testing.T) {
 		t.Errorf("the first result led to %s", url)
 	}
 
+	// No one has answered yet: no summary line.
+	if n := str(chromedp.Evaluate[string](`String(document.querySelectorAll("#feedback p.summary").length)`)); n != "0" {
+		t.Errorf("%s summary lines before any answer", n)
+	}
 	// The feedback form from the keyboard: a face with the space bar, a
-	// comment, Enter on the button.
+	// comment, Enter on the button. The script posts it as JSON and thanks
+	// in place of the form, without leaving the page.
+	before := str(chromedp.Location())
 	do("feedback form", chromedp.Focus(chromedp.ID("fb-helpful")), chromedp.KeyEvent(" "),
 		chromedp.Focus(chromedp.ID("fb-comment")), chromedp.KeyEvent("clear and useful"),
 		chromedp.Focus(chromedp.CSS("form.feedback button[type=submit]")), chromedp.KeyEvent(kb.Enter),
-		chromedp.WaitVisible(chromedp.CSS("p.thanks")))
-	mu.Lock()
-	got := posted.Encode()
-	mu.Unlock()
-	if want := "comment=clear+and+useful&lang=en&port=2556&rating=helpful&website="; got != want {
-		t.Errorf("the form posted %s, want %s", got, want)
+		chromedp.WaitVisible(chromedp.CSS("#feedback p.thanks")))
+	if thanks := str(chromedp.Text(chromedp.CSS("#feedback p.thanks"))); thanks != "Thank you: your answer was saved." {
+		t.Errorf("inline thanks %q", thanks)
 	}
+	if after := str(chromedp.Location()); after != before {
+		t.Errorf("the scripted answer navigated from %s to %s", before, after)
+	}
+	if n := str(chromedp.Evaluate[string](`String(document.querySelectorAll("form.feedback").length)`)); n != "0" {
+		t.Errorf("the form is still on the page after the thanks (%s)", n)
+	}
+	if got := answers(); len(got) != 1 || got[0].Port != 2556 || got[0].Lang != "en" || got[0].Rating != "helpful" ||
+		got[0].Comment != "clear and useful" {
+		t.Errorf("stored %+v, want one helpful answer about 2556 in English", got)
+	}
+	// A later visit shows how people rated the page, from the summary API.
+	do("reloading /ports/2556", chromedp.Navigate(srv.URL+"/ports/2556"),
+		chromedp.WaitVisible(chromedp.CSS("#feedback p.summary")))
+	if line := str(chromedp.Text(chromedp.CSS("#feedback p.summary"))); line != "1 of 1 people found this page helpful." {
+		t.Errorf("summary line %q", line)
+	}
+	shot("port-2556.en.feedback.png", chromedp.Screenshot(chromedp.ID("feedback")))
+
+	// Without script, the form posts and the server redirects back with thanks.
+	do("disabling script", noScript(true), chromedp.Navigate(srv.URL+"/ports/2556"), chromedp.WaitVisible(chromedp.CSS(`label[for="fb-neutral"]`)),
+		chromedp.Click(chromedp.CSS(`label[for="fb-neutral"]`)), chromedp.Click(chromedp.CSS("form.feedback button[type=submit]")),
+		chromedp.WaitVisible(chromedp.CSS("#feedback p.thanks")))
+	if u := str(chromedp.Location()); !strings.HasSuffix(u, "/ports/2556?thanks=1#feedback") {
+		t.Errorf("the no-script post landed on %s", u)
+	}
+	if n := len(answers()); n != 2 {
+		t.Errorf("%d answers stored after the no-script post, want 2", n)
+	}
+	do("enabling script", noScript(false))
 
 	// Korean.
 	do("opening /ko/ports/2556", chromedp.Navigate(srv.URL+"/ko/ports/2556"), chromedp.WaitVisible(chromedp.ID("feedback")))
@@ -197,6 +240,20 @@ func TestBrowser(t *testing.T) {
 	}
 	if got := str(chromedp.Evaluate[string](sectionsJS)); got != wantSections {
 		t.Errorf("Korean sections %s, want %s", got, wantSections)
+	}
+	// Korean: its own summary (no Korean answers yet) and the localized thanks.
+	if n := str(chromedp.Evaluate[string](`String(document.querySelectorAll("#feedback p.summary").length)`)); n != "0" {
+		t.Errorf("Korean page shows %s summary lines with no Korean answers", n)
+	}
+	do("Korean feedback", chromedp.Click(chromedp.CSS(`label[for="fb-unhelpful"]`)), chromedp.Click(chromedp.CSS("form.feedback button[type=submit]")),
+		chromedp.WaitVisible(chromedp.CSS("#feedback p.thanks")))
+	if thanks := str(chromedp.Text(chromedp.CSS("#feedback p.thanks"))); thanks != "고맙습니다. 답변을 저장했습니다." {
+		t.Errorf("Korean inline thanks %q", thanks)
+	}
+	do("reloading /ko/ports/2556", chromedp.Navigate(srv.URL+"/ko/ports/2556"),
+		chromedp.WaitVisible(chromedp.CSS("#feedback p.summary")))
+	if line := str(chromedp.Text(chromedp.CSS("#feedback p.summary"))); line != "1명 중 0명이 이 페이지가 도움이 되었다고 답했습니다." {
+		t.Errorf("Korean summary line %q", line)
 	}
 	shot("port-2556.ko.png", chromedp.FullScreenshot(100))
 

@@ -425,7 +425,13 @@ func (s *Site) fastPort(pd *pageData, v *portView) ([]byte, error) {
 	}
 	w.s("\n")
 	if v.Feedback {
-		w.s("<form method=\"post\" action=\"/feedback\" class=\"feedback\">\n<input type=\"hidden\" name=\"port\" value=\"")
+		w.s(`<form method="post" action="/feedback" class="feedback" data-thanks="`)
+		w.e(S["web_feedback_thanks"])
+		w.s(`" data-error="`)
+		w.e(S["web_feedback_error"])
+		w.s(`" data-summary="`)
+		w.e(S["web_feedback_summary"])
+		w.s("\">\n<input type=\"hidden\" name=\"port\" value=\"")
 		w.e(v.PortStr)
 		w.s("\">\n<input type=\"hidden\" name=\"lang\" value=\"")
 		w.e(string(l))

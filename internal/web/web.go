@@ -170,6 +170,7 @@ func (s *Site) Handler() http.Handler {
 	if s.opt.Feedback != nil {
 		mux.Handle("POST /feedback", s.opt.Feedback)
 		mux.Handle("POST /api/v1/feedback", s.opt.Feedback)
+		mux.Handle("GET /api/v1/feedback/summary", s.opt.Feedback)
 		mux.Handle("GET /admin/feedback", s.opt.Feedback)
 	}
 	return mux

@@ -46,4 +46,54 @@
       }
     });
   });
+  // Feedback: answer without leaving the page, and say how others rated it. The words come from the form's
+  // data attributes; without this script the form posts and redirects as before.
+  var form = document.querySelector("form.feedback[data-thanks]");
+  if (!form || !window.fetch) return;
+  var section = form.parentNode;
+  var port = form.elements.port.value, lang = form.elements.lang.value;
+  var failed = null;
+  form.addEventListener("submit", function (e) {
+    var rating = form.querySelector('input[name="rating"]:checked');
+    // A filled honeypot goes the no-script way, where the server drops it.
+    if (!rating || form.elements.website.value) return;
+    e.preventDefault();
+    var btn = form.querySelector('button[type="submit"]');
+    btn.disabled = true;
+    fetch("/api/v1/feedback", {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ port: parseInt(port, 10), lang: lang, rating: rating.value,
+        comment: form.elements.comment.value.replace(/\r\n/g, "\n") })
+    }).then(function (res) {
+      if (res.status !== 201) throw new Error("status " + res.status);
+      var p = document.createElement("p");
+      p.className = "note thanks";
+      p.setAttribute("role", "status");
+      p.textContent = form.getAttribute("data-thanks");
+      section.replaceChild(p, form);
+    }).catch(function () {
+      btn.disabled = false;
+      if (!failed) {
+        failed = document.createElement("p");
+        failed.className = "note error";
+        failed.setAttribute("role", "alert");
+        section.insertBefore(failed, form);
+      }
+      failed.textContent = form.getAttribute("data-error");
+    });
+  });
+  fetch("/api/v1/feedback/summary?port=" + encodeURIComponent(port) + "&lang=" + encodeURIComponent(lang),
+    { credentials: "same-origin" }).then(function (res) {
+    return res.ok ? res.json() : null;
+  }).then(function (s) {
+    if (!s || !(s.total > 0)) return;
+    var n = [s.helpful, s.total];
+    var p = document.createElement("p");
+    p.className = "small summary";
+    p.textContent = form.getAttribute("data-summary").replace(/\{([01])\}/g, function (_, i) { return String(n[i]); });
+    var h = section.querySelector("h2");
+    section.insertBefore(p, h.nextSibling);
+  }).catch(function () {});
 })();
