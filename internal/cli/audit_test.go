@@ -102,23 +102,7 @@ tcp 25 name=smtpd
 
 func audGoldenFile(t *testing.T, name, got string) {
 	t.Helper()
-	path := filepath.Join("testdata", "audit", name)
-	if *updateGolden {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./internal/cli -run AuditGolden -update)", err)
-	}
-	if got != string(want) {
-		t.Errorf("%s differs from the golden file (rerun with -update to accept):\n%s", name, firstDiff(string(want), got))
-	}
+	golden(t, filepath.Join("audit", name), got)
 }
 
 func TestAuditGolden(t *testing.T) {
