@@ -35,7 +35,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	fs := newFlags(env, "serve", "[flags]", "Serve the port reference site and its JSON API. On a loopback address every port page also shows what listens on that port here.")
 	var o serveOptions
 	fs.StringVar(&o.addr, "addr", defaultServeAddr, "listen on `HOST:PORT`")
-	fs.StringVar(&o.db, "db", "", "feedback store `DSN`: a SQLite path or a postgres:// URL (default: the user cache directory)")
+	fs.StringVar(&o.db, "db", "", "feedback store `DSN`: a SQLite path or a postgres:// URL (default: porthole/feedback.db in the user data directory)")
 	fs.IntVar(&o.rateLimit, "rate-limit", 10, "feedback posts per minute per client (0: no limit)")
 	fs.BoolVar(&o.trustProxy, "trust-proxy", false, "take the client address from X-Forwarded-For (only behind a reverse proxy)")
 	fs.BoolVar(&o.showLocal, "show-local", false, "show this machine's listeners even when not listening on loopback")
