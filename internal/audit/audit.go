@@ -469,11 +469,7 @@ func protoPort(row *dossier.ListenerRow) string { return row.Proto + "/" + strco
 // describeListener is "tcp 0.0.0.0:2556" plus the namespace when not the
 // host's.
 func describeListener(row *dossier.ListenerRow) string {
-	addr := row.Address
-	if row.Family == 6 {
-		addr = "[" + addr + "]"
-	}
-	s := row.Proto + " " + addr + ":" + strconv.Itoa(row.Port)
+	s := row.Proto + " " + row.HostPort()
 	if row.DualStack {
 		s += " (IPv4 and IPv6)"
 	}

@@ -303,11 +303,7 @@ func renderFinding(t *text, f audit.Finding) {
 }
 
 func listenerLabel(r *dossier.ListenerRow) string {
-	addr := r.Address
-	if r.Family == 6 {
-		addr = "[" + addr + "]"
-	}
-	s := r.Proto + " " + addr + ":" + strconv.Itoa(r.Port)
+	s := r.Proto + " " + r.HostPort()
 	if r.DualStack {
 		s += " (v4+v6)"
 	}

@@ -143,11 +143,7 @@ func listError(err error) error {
 
 // renderListener prints one listener in two or three lines.
 func renderListener(t *text, r dossier.ListenerRow) {
-	addr := r.Address
-	if r.Family == 6 {
-		addr = "[" + addr + "]"
-	}
-	head := fmt.Sprintf("%-4s %s:%d", r.Proto, addr, r.Port)
+	head := fmt.Sprintf("%-4s %s", r.Proto, r.HostPort())
 	if r.DualStack {
 		head += " (IPv4 and IPv6)"
 	}

@@ -2,6 +2,7 @@ package dossier
 
 import (
 	"net/netip"
+	"strconv"
 
 	"github.com/porthole/porthole/internal/intel"
 	"github.com/porthole/porthole/internal/ports"
@@ -46,6 +47,15 @@ type ListenerRow struct {
 	ThreatID         string `json:"threat_id,omitempty"`
 	// Use is the name of an unofficial use on record for the port, if any.
 	Use string `json:"use,omitempty"`
+}
+
+// HostPort is the socket's address and port as people write them:
+// "127.0.0.1:2556", "[::1]:2556".
+func (r *ListenerRow) HostPort() string {
+	if r.Family == 6 {
+		return "[" + r.Address + "]:" + strconv.Itoa(r.Port)
+	}
+	return r.Address + ":" + strconv.Itoa(r.Port)
 }
 
 // Annotate turns listeners into rows, joined with the registry and intel
