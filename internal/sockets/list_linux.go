@@ -22,6 +22,22 @@ type netns struct {
 }
 
 func list(ctx context.Context, q Query) ([]Listener, error) {
+	// The BPF owner source reads every process's listening sockets at
+	// once and does not depend on the dump, so it runs beside it. For a
+	// full listing it also describes those processes right away; a port
+	// query describes only the owners it matches, later.
+	var bpf chan bpfResult
+	if !q.NoOwners {
+		bpf = make(chan bpfResult, 1)
+		go func() {
+			var r bpfResult
+			r.recs, r.err = bpfOwnerRecords()
+			if r.err == nil && !q.ranged() {
+				r.infos = lookupAll(r.recs.pids())
+			}
+			bpf <- r
+		}()
+	}
 	self := selfNetNS()
 	nss := []netns{{ino: self, host: true}}
 	if q.AllNetNS {
@@ -51,7 +67,7 @@ func list(ctx context.Context, q Query) ([]Listener, error) {
 		}
 		return out, nil
 	}
-	if err := attachOwners(ctx, out, q.ranged()); err != nil {
+	if err := attachOwners(ctx, out, q.ranged(), bpf); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -386,8 +402,16 @@ func markDualStackGuess(ls []Listener) {
 	}
 }
 
-// attachOwners fills Owners (or OwnerUnknownReason) of every listener.
-func attachOwners(ctx context.Context, ls []Listener, firstOnly bool) error {
+type bpfResult struct {
+	recs  ownerRecords
+	infos map[int]process.Info // nil: not looked up yet
+	err   error
+}
+
+// attachOwners fills Owners (or OwnerUnknownReason) of every listener,
+// from the BPF owner source's result when it has one, else by walking
+// /proc/*/fd.
+func attachOwners(ctx context.Context, ls []Listener, firstOnly bool, bpf <-chan bpfResult) error {
 	want := make(map[uint64]struct{}, len(ls))
 	uids := map[uint32]bool{}
 	for _, l := range ls {
@@ -398,15 +422,24 @@ func attachOwners(ctx context.Context, ls []Listener, firstOnly bool) error {
 			}
 		}
 	}
-	found, denied := scanOwners(ctx, want, firstOnly, uids)
+	var found map[uint64][]int
+	var denied int64
+	var infos map[int]process.Info
+	if r := <-bpf; r.err == nil {
+		found, infos = r.recs.owners(want), r.infos
+	} else {
+		found, denied = scanOwners(ctx, want, firstOnly, uids)
+	}
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	var all []int
-	for _, ps := range found {
-		all = append(all, ps...)
+	if infos == nil {
+		var all []int
+		for _, ps := range found {
+			all = append(all, ps...)
+		}
+		infos = lookupAll(all) // a PID that exited since the scan drops out
 	}
-	infos := lookupAll(all) // a PID that exited since the scan drops out
 	reason := ReasonNotFound
 	if denied > 0 {
 		reason = ReasonNoAccess

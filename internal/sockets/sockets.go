@@ -15,16 +15,19 @@
 //
 // Linux uses NETLINK_SOCK_DIAG (state mask LISTEN for TCP, CLOSE for UDP, an
 // INET_DIAG_REQ_BYTECODE port filter for ranges) and falls back to
-// /proc/net/{tcp,tcp6,udp,udp6} when netlink is refused. Owners come from one
-// parallel walk of /proc/*/fd that stops as soon as every wanted socket inode
-// has an owner when a port range is queried; a full listing walks every
-// process so that every holder of a socket (fork, SO_REUSEPORT) is reported.
+// /proc/net/{tcp,tcp6,udp,udp6} when netlink is refused. Owners come, as
+// root on a kernel with BTF, from a BPF task-file iterator that reports
+// every process's listening sockets in one read (bpfiter.go), run beside
+// the dump; otherwise from one parallel walk of /proc/*/fd that stops as
+// soon as every wanted socket inode has an owner when a port range is
+// queried. Both report every holder of a socket (fork, SO_REUSEPORT) in a
+// full listing; a port query that walks /proc reports the first it finds.
 // macOS reads the net.inet.{tcp,udp}.pcblist_n sysctls and Windows the
 // GetExtendedTcpTable/GetExtendedUdpTable tables; neither runs another
 // program. Other systems get ErrUnsupported.
 //
-// The byte decoders (inetdiag.go, procnet.go, pcblist.go, iphlpapi.go) are
-// untagged and fuzzed so they are tested on every OS; only the syscall glue is
+// The byte decoders (inetdiag.go, procnet.go, pcblist.go, iphlpapi.go, and
+// btf.go and bpfiter.go for the BPF program) are untagged and fuzzed so they are tested on every OS; only the syscall glue is
 // OS-specific.
 package sockets
 

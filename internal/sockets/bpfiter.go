@@ -1,0 +1,284 @@
+package sockets
+
+import (
+	"encoding/binary"
+	"fmt"
+	"iter"
+	"slices"
+)
+
+// The socket-owner program: a BPF "task_file" iterator (Linux 5.8+) that
+// the kernel runs once for every open file of every process in the caller's
+// PID namespace. For each file that is an IPv4 or IPv6 socket in state
+// LISTEN or CLOSE (a TCP listener, an unconnected UDP socket, or a TCP
+// socket not yet connected) it writes one 16-byte record, {tgid u32,
+// fd u32, inode u64}, to the iterator's output, so one read() gives the
+// listener→process map that otherwise takes a readlinkat of every
+// /proc/PID/fd entry. Building the instructions and decoding the records
+// are pure and untagged; loading is in owners_bpf_linux.go.
+
+// iterLayout holds the kernel-build-specific facts the program needs,
+// read from the kernel's BTF.
+type iterLayout struct {
+	FileInode btfField // struct file.f_inode
+	InodeIno  btfField // struct inode.i_ino
+	TaskTGID  btfField // struct task_struct.tgid
+	SocketSk  btfField // struct socket.sk
+	SkFamily  btfField // struct sock_common.skc_family (struct sock starts with it)
+	SkState   btfField // struct sock_common.skc_state
+	FuncID    uint32   // BTF id of the iterator target, bpf_iter_task_file
+}
+
+// iterLayoutFrom finds the layout in parsed kernel BTF and checks that the
+// members have the shapes the program loads.
+func iterLayoutFrom(t *btfTypes) (iterLayout, error) {
+	var l iterLayout
+	structs := []string{"file", "inode", "task_struct", "socket", "sock_common", "sock"}
+	ids := t.findEach(btfKindStruct, structs...)
+	for _, m := range []struct {
+		dst           *btfField
+		strct, member string
+		kind          int
+		sizes         []uint32
+	}{
+		{&l.FileInode, "file", "f_inode", btfKindPtr, []uint32{8}},
+		{&l.InodeIno, "inode", "i_ino", btfKindInt, []uint32{4, 8}},
+		{&l.TaskTGID, "task_struct", "tgid", btfKindInt, []uint32{4}},
+		{&l.SocketSk, "socket", "sk", btfKindPtr, []uint32{8}},
+		{&l.SkFamily, "sock_common", "skc_family", btfKindInt, []uint32{2}},
+		{&l.SkState, "sock_common", "skc_state", btfKindInt, []uint32{1}},
+	} {
+		f, err := t.memberIn(ids[slices.Index(structs, m.strct)], m.strct, m.member)
+		if err != nil {
+			return l, err
+		}
+		if f.Kind != m.kind || !slices.Contains(m.sizes, f.Size) {
+			return l, fmt.Errorf("BTF: %s.%s has an unexpected type", m.strct, m.member)
+		}
+		if f.Offset > 1<<15-1 {
+			return l, fmt.Errorf("BTF: %s.%s offset %d out of reach", m.strct, m.member, f.Offset)
+		}
+		*m.dst = f
+	}
+	common, err := t.memberIn(ids[5], "sock", "__sk_common")
+	if err != nil {
+		return l, err
+	}
+	if common.Offset != 0 {
+		return l, fmt.Errorf("BTF: struct sock does not start with sock_common")
+	}
+	id, ok := t.find(btfKindFunc, "bpf_iter_task_file")
+	if !ok {
+		return l, fmt.Errorf("BTF has no bpf_iter_task_file (kernel older than 5.8?)")
+	}
+	l.FuncID = id
+	return l, nil
+}
+
+// BPF instruction fields (include/uapi/linux/bpf.h, bpf_common.h).
+const (
+	bpfLDX   = 0x01
+	bpfSTX   = 0x03
+	bpfJMP   = 0x05
+	bpfALU64 = 0x07
+
+	bpfMEM = 0x60
+	bpfW   = 0x00
+	bpfH   = 0x08
+	bpfB   = 0x10
+	bpfDW  = 0x18
+
+	bpfK    = 0x00
+	bpfX    = 0x08
+	bpfMOV  = 0xb0
+	bpfADD  = 0x00
+	bpfJEQ  = 0x10
+	bpfJNE  = 0x50
+	bpfCALL = 0x80
+	bpfEXIT = 0x90
+
+	// Helper function ids.
+	bpfFuncSeqWrite     = 127
+	bpfFuncSockFromFile = 162
+)
+
+// The iterator context, struct bpf_iter__task_file: four 8-byte slots.
+const (
+	ctxMeta = 0
+	ctxTask = 8
+	ctxFD   = 16
+	ctxFile = 24
+)
+
+type bpfInsn struct {
+	code     uint8
+	dst, src uint8
+	off      int16
+	imm      int32
+}
+
+func ldx(size uint8, dst, src uint8, off int16) bpfInsn {
+	return bpfInsn{code: bpfLDX | bpfMEM | size, dst: dst, src: src, off: off}
+}
+
+func stx(size uint8, dst, src uint8, off int16) bpfInsn {
+	return bpfInsn{code: bpfSTX | bpfMEM | size, dst: dst, src: src, off: off}
+}
+
+func sizeCode(n uint32) uint8 {
+	switch n {
+	case 1:
+		return bpfB
+	case 2:
+		return bpfH
+	case 4:
+		return bpfW
+	}
+	return bpfDW
+}
+
+// ownerRecordSize is the size of one record the program writes.
+const ownerRecordSize = 16
+
+// asm is a tiny assembler: instructions with symbolic jump targets.
+type asm struct {
+	insns  []bpfInsn
+	labels map[string]int
+	jumps  map[int]string // instruction index → target label
+}
+
+func (a *asm) emit(in ...bpfInsn) { a.insns = append(a.insns, in...) }
+
+func (a *asm) label(name string) { a.labels[name] = len(a.insns) }
+
+// jump emits "if dst op imm goto label".
+func (a *asm) jump(op uint8, dst uint8, imm int32, label string) {
+	a.jumps[len(a.insns)] = label
+	a.emit(bpfInsn{code: bpfJMP | op | bpfK, dst: dst, imm: imm})
+}
+
+func (a *asm) resolve() []bpfInsn {
+	for i, l := range a.jumps {
+		a.insns[i].off = int16(a.labels[l] - i - 1)
+	}
+	return a.insns
+}
+
+// taskFileProgram returns the program's instructions, encoded in the
+// kernel's byte order (big-endian when big is set).
+func taskFileProgram(l iterLayout, big bool) []byte {
+	const r0, r1, r2, r3, r6, r7, r8, r10 = 0, 1, 2, 3, 6, 7, 8, 10
+	mov := func(dst, src uint8) bpfInsn { return bpfInsn{code: bpfALU64 | bpfMOV | bpfX, dst: dst, src: src} }
+	off := func(f btfField) int16 { return int16(f.Offset) }
+	a := &asm{labels: map[string]int{}, jumps: map[int]string{}}
+	a.emit(mov(r6, r1), ldx(bpfDW, r7, r6, ctxFile)) // r6 = ctx; r7 = ctx->file
+	a.jump(bpfJEQ, r7, 0, "skip")                    // the end of one task's files
+	a.emit(ldx(bpfDW, r8, r6, ctxTask))              // r8 = ctx->task
+	a.jump(bpfJEQ, r8, 0, "skip")
+	a.emit(mov(r1, r7), bpfInsn{code: bpfJMP | bpfCALL, imm: bpfFuncSockFromFile})
+	a.jump(bpfJEQ, r0, 0, "skip")                                       // not a socket
+	a.emit(ldx(bpfDW, r1, r0, off(l.SocketSk)))                         // r1 = socket->sk
+	a.emit(ldx(sizeCode(l.SkFamily.Size), r2, r1, off(l.SkFamily)))     // r2 = sk->skc_family
+	a.jump(bpfJEQ, r2, afINET, "inet")                                  //
+	a.jump(bpfJNE, r2, afINET6, "skip")                                 //
+	a.label("inet")                                                     //
+	a.emit(ldx(sizeCode(l.SkState.Size), r2, r1, off(l.SkState)))       // r2 = sk->skc_state
+	a.jump(bpfJEQ, r2, tcpListen, "keep")                               //
+	a.jump(bpfJNE, r2, tcpClose, "skip")                                //
+	a.label("keep")                                                     //
+	a.emit(ldx(bpfDW, r1, r7, off(l.FileInode)))                        // r1 = file->f_inode
+	a.emit(ldx(sizeCode(l.InodeIno.Size), r2, r1, off(l.InodeIno)))     //
+	a.emit(stx(bpfDW, r10, r2, -8))                                     // rec.ino = inode->i_ino
+	a.emit(ldx(bpfW, r2, r8, off(l.TaskTGID)), stx(bpfW, r10, r2, -16)) // rec.pid = task->tgid
+	a.emit(ldx(bpfW, r2, r6, ctxFD), stx(bpfW, r10, r2, -12))           // rec.fd = ctx->fd
+	a.emit(ldx(bpfDW, r1, r6, ctxMeta), ldx(bpfDW, r1, r1, 0))          // r1 = ctx->meta->seq
+	a.emit(mov(r2, r10), bpfInsn{code: bpfALU64 | bpfADD | bpfK, dst: r2, imm: -ownerRecordSize})
+	a.emit(bpfInsn{code: bpfALU64 | bpfMOV | bpfK, dst: r3, imm: ownerRecordSize})
+	a.emit(bpfInsn{code: bpfJMP | bpfCALL, imm: bpfFuncSeqWrite}) // seq_write(seq, &rec, 16)
+	a.label("skip")
+	a.emit(bpfInsn{code: bpfALU64 | bpfMOV | bpfK, dst: r0, imm: 0}, bpfInsn{code: bpfJMP | bpfEXIT})
+	prog := a.resolve()
+	out := make([]byte, 0, 8*len(prog))
+	for _, in := range prog {
+		if big {
+			out = append(out, in.code, in.dst<<4|in.src)
+			out = binary.BigEndian.AppendUint16(out, uint16(in.off))
+			out = binary.BigEndian.AppendUint32(out, uint32(in.imm))
+		} else {
+			out = append(out, in.code, in.dst|in.src<<4)
+			out = binary.LittleEndian.AppendUint16(out, uint16(in.off))
+			out = binary.LittleEndian.AppendUint32(out, uint32(in.imm))
+		}
+	}
+	return out
+}
+
+// ownerRecords is the iterator's output: records in native byte order.
+type ownerRecords []byte
+
+// check rejects output that is not a whole number of records (the kernel
+// writes whole records).
+func (r ownerRecords) check() error {
+	if len(r)%ownerRecordSize != 0 {
+		return fmt.Errorf("socket owner iterator: %d bytes is not a whole number of records", len(r))
+	}
+	return nil
+}
+
+// all yields the (pid, inode) of each record.
+func (r ownerRecords) all() iter.Seq2[uint32, uint64] {
+	return func(yield func(uint32, uint64) bool) {
+		for b := []byte(r); len(b) >= ownerRecordSize; b = b[ownerRecordSize:] {
+			if !yield(binary.NativeEndian.Uint32(b), binary.NativeEndian.Uint64(b[8:])) {
+				return
+			}
+		}
+	}
+}
+
+// without drops the records of inode, in place (r's storage is reused),
+// and reports whether one of them was held by pid (and none by another
+// process).
+func (r ownerRecords) without(inode uint64, pid uint32) (ownerRecords, bool) {
+	out, seen, ok := r[:0], false, true
+	for b := []byte(r); len(b) >= ownerRecordSize; b = b[ownerRecordSize:] {
+		if binary.NativeEndian.Uint64(b[8:]) == inode {
+			seen = true
+			ok = ok && binary.NativeEndian.Uint32(b) == pid
+			continue
+		}
+		out = append(out, b[:ownerRecordSize]...)
+	}
+	return out, seen && ok
+}
+
+// pids returns the distinct PIDs of the records.
+func (r ownerRecords) pids() []int {
+	var out []int
+	seen := map[uint32]bool{}
+	last := ^uint32(0)
+	for pid := range r.all() {
+		// The iterator visits one process's files in a row.
+		if pid != last && !seen[pid] {
+			seen[pid] = true
+			out = append(out, int(pid))
+		}
+		last = pid
+	}
+	return out
+}
+
+// owners returns, for each wanted inode, the distinct PIDs holding it.
+func (r ownerRecords) owners(want map[uint64]struct{}) map[uint64][]int {
+	found := make(map[uint64][]int, len(want))
+	for pid, ino := range r.all() {
+		if _, ok := want[ino]; !ok {
+			continue
+		}
+		ps := found[ino]
+		if !slices.Contains(ps, int(pid)) { // else the same socket on another fd
+			found[ino] = append(ps, int(pid))
+		}
+	}
+	return found
+}

@@ -1,0 +1,234 @@
+package sockets
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"os"
+	"slices"
+	"sync"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// The BPF owner source: the task-file iterator of bpfiter.go, loaded once
+// per process and read once per lookup. It needs CAP_BPF and CAP_PERFMON
+// (root), a kernel with BTF (/sys/kernel/btf/vmlinux) and the iterator
+// (5.8+) and sock_from_file helper (5.11+). Whenever any of that is
+// missing, or the answer fails its self-check, callers walk /proc/*/fd
+// instead, so the result never depends on which source answered.
+//
+// PORTHOLE_NO_BPF=1 in the environment turns this source off.
+
+var bpfIter struct {
+	once sync.Once
+	link int // BPF link of the loaded program; valid when err is nil
+	err  error
+}
+
+// bpfDisabled is set by tests to exercise the /proc walk.
+var bpfDisabled = os.Getenv("PORTHOLE_NO_BPF") != ""
+
+var errBPFOff = errors.New("BPF owner source disabled")
+
+// bpfOwnerLink loads and attaches the iterator program on first use.
+func bpfOwnerLink() (int, error) {
+	if bpfDisabled {
+		return -1, errBPFOff
+	}
+	bpfIter.once.Do(func() {
+		bpfIter.link, bpfIter.err = loadOwnerIter()
+	})
+	return bpfIter.link, bpfIter.err
+}
+
+func loadOwnerIter() (int, error) {
+	if unsafe.Sizeof(uintptr(0)) != 8 {
+		return -1, errors.New("BPF owner source: 64-bit kernels only")
+	}
+	if os.Geteuid() != 0 {
+		return -1, errors.New("BPF owner source: needs root")
+	}
+	layout, err := kernelIterLayout()
+	if err != nil {
+		return -1, err
+	}
+	insns := taskFileProgram(layout, isBigEndian)
+	prog, err := bpfProgLoad(insns, layout.FuncID)
+	if err != nil {
+		return -1, err
+	}
+	defer unix.Close(prog) // the link holds the program
+	var attr [24]byte
+	binary.NativeEndian.PutUint32(attr[0:], uint32(prog))
+	binary.NativeEndian.PutUint32(attr[8:], unix.BPF_TRACE_ITER)
+	link, err := bpfSyscall(unix.BPF_LINK_CREATE, attr[:])
+	if err != nil {
+		return -1, fmt.Errorf("BPF link: %w", err)
+	}
+	unix.CloseOnExec(link)
+	return link, nil
+}
+
+// kernelIterLayout reads the running kernel's BTF. Since Linux 6.16 the
+// file can be mapped; before that it is read (the kernel hands out 4 KiB
+// per read, so that costs a few milliseconds).
+func kernelIterLayout() (iterLayout, error) {
+	const path = "/sys/kernel/btf/vmlinux"
+	f, err := os.Open(path)
+	if err != nil {
+		return iterLayout{}, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return iterLayout{}, err
+	}
+	size := int(st.Size())
+	if size <= 0 || size > 1<<30 {
+		return iterLayout{}, fmt.Errorf("%s: size %d", path, size)
+	}
+	b, err := unix.Mmap(int(f.Fd()), 0, size, unix.PROT_READ, unix.MAP_PRIVATE)
+	if err == nil {
+		defer unix.Munmap(b)
+	} else {
+		b = make([]byte, size)
+		if _, err := f.ReadAt(b, 0); err != nil {
+			return iterLayout{}, fmt.Errorf("%s: %w", path, err)
+		}
+	}
+	t, err := parseBTF(b)
+	if err != nil {
+		return iterLayout{}, fmt.Errorf("%s: %w", path, err)
+	}
+	return iterLayoutFrom(t)
+}
+
+// bpfProgLoad loads the tracing program; on failure it loads it again with
+// the verifier log on, so the error says why.
+func bpfProgLoad(insns []byte, attachBTFID uint32) (int, error) {
+	// Declared to the kernel, which lets GPL-compatible programs use the
+	// seq_write helper. The program is porthole's own few instructions.
+	license := []byte("Dual MIT/GPL\x00")
+	load := func(log []byte) (int, error) {
+		var attr [128]byte
+		ne := binary.NativeEndian
+		ne.PutUint32(attr[0:], unix.BPF_PROG_TYPE_TRACING)
+		ne.PutUint32(attr[4:], uint32(len(insns)/8))
+		ne.PutUint64(attr[8:], uint64(uintptr(unsafe.Pointer(&insns[0]))))
+		ne.PutUint64(attr[16:], uint64(uintptr(unsafe.Pointer(&license[0]))))
+		if len(log) > 0 {
+			ne.PutUint32(attr[24:], 1) // log_level
+			ne.PutUint32(attr[28:], uint32(len(log)))
+			ne.PutUint64(attr[32:], uint64(uintptr(unsafe.Pointer(&log[0]))))
+		}
+		copy(attr[48:64], "porthole_owners")
+		ne.PutUint32(attr[68:], unix.BPF_TRACE_ITER) // expected_attach_type
+		ne.PutUint32(attr[108:], attachBTFID)
+		return bpfSyscall(unix.BPF_PROG_LOAD, attr[:])
+	}
+	fd, err := load(nil)
+	if err == nil {
+		unix.CloseOnExec(fd)
+		return fd, nil
+	}
+	log := make([]byte, 64<<10)
+	if _, err2 := load(log); err2 != nil {
+		if n := bytes.IndexByte(log, 0); n > 0 {
+			log = log[:n]
+		}
+		return -1, fmt.Errorf("BPF program load: %w: %s", err, lastLines(log, 3))
+	}
+	return -1, fmt.Errorf("BPF program load: %w", err)
+}
+
+func bpfSyscall(cmd int, attr []byte) (int, error) {
+	r, _, e := unix.Syscall(unix.SYS_BPF, uintptr(cmd), uintptr(unsafe.Pointer(&attr[0])), uintptr(len(attr)))
+	if e != 0 {
+		return -1, e
+	}
+	return int(r), nil
+}
+
+// bpfOwnerRecords runs the iterator once and returns its records. It fails
+// (and the caller walks /proc) unless a socket this process opens for the
+// purpose is reported as held by this process's own PID: that proves the
+// iterator's PIDs are the ones /proc shows here (it reports the initial
+// namespace's numbers, which differ inside a PID namespace). The probe's
+// own record is left out of the result.
+func bpfOwnerRecords() (ownerRecords, error) {
+	link, err := bpfOwnerLink()
+	if err != nil {
+		return nil, err
+	}
+	// An unbound UDP socket: state CLOSE, so the program reports it, and
+	// in no socket table, so no dump ever lists it.
+	probe, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer unix.Close(probe)
+	var st unix.Stat_t
+	if err := unix.Fstat(probe, &st); err != nil {
+		return nil, err
+	}
+	var attr [8]byte
+	binary.NativeEndian.PutUint32(attr[0:], uint32(link))
+	it, err := bpfSyscall(unix.BPF_ITER_CREATE, attr[:])
+	if err != nil {
+		return nil, fmt.Errorf("BPF iterator: %w", err)
+	}
+	defer unix.Close(it)
+	buf := make([]byte, 0, 64<<10)
+	for again := 0; ; {
+		if cap(buf)-len(buf) < 32<<10 {
+			buf = slices.Grow(buf, cap(buf))
+		}
+		n, err := unix.Read(it, buf[len(buf):cap(buf)])
+		if err == unix.EINTR || (err == unix.EAGAIN && again < 8) {
+			again++
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("BPF iterator read: %w", err)
+		}
+		if n == 0 {
+			break
+		}
+		buf = buf[:len(buf)+n]
+	}
+	recs := ownerRecords(buf)
+	if err := recs.check(); err != nil {
+		return nil, err
+	}
+	recs, ok := recs.without(st.Ino, uint32(os.Getpid()))
+	if !ok {
+		return nil, errors.New("BPF owner source: PIDs do not match this PID namespace")
+	}
+	return recs, nil
+}
+
+// lastLines returns the last n lines of a verifier log, on one line.
+func lastLines(b []byte, n int) string {
+	end := len(b)
+	for end > 0 && (b[end-1] == '\n' || b[end-1] == ' ') {
+		end--
+	}
+	start := end
+	for i := 0; i < n && start > 0; i++ {
+		start--
+		for start > 0 && b[start-1] != '\n' {
+			start--
+		}
+	}
+	out := make([]byte, 0, end-start)
+	for _, c := range b[start:end] {
+		if c == '\n' {
+			c = ';'
+		}
+		out = append(out, c)
+	}
+	return string(out)
+}
