@@ -77,16 +77,20 @@ func iterLayoutFrom(t *btfTypes) (iterLayout, error) {
 
 // BPF instruction fields (include/uapi/linux/bpf.h, bpf_common.h).
 const (
+	bpfLD    = 0x00
 	bpfLDX   = 0x01
+	bpfST    = 0x02
 	bpfSTX   = 0x03
 	bpfJMP   = 0x05
 	bpfALU64 = 0x07
 
-	bpfMEM = 0x60
-	bpfW   = 0x00
-	bpfH   = 0x08
-	bpfB   = 0x10
-	bpfDW  = 0x18
+	bpfIMM    = 0x00
+	bpfMEM    = 0x60
+	bpfATOMIC = 0xc0
+	bpfW      = 0x00
+	bpfH      = 0x08
+	bpfB      = 0x10
+	bpfDW     = 0x18
 
 	bpfK    = 0x00
 	bpfX    = 0x08
@@ -97,9 +101,12 @@ const (
 	bpfCALL = 0x80
 	bpfEXIT = 0x90
 
+	bpfPseudoMapFD = 1 // src of a 64-bit immediate load: imm is a map fd
+
 	// Helper function ids.
-	bpfFuncSeqWrite     = 127
-	bpfFuncSockFromFile = 162
+	bpfFuncMapLookupElem = 1
+	bpfFuncSeqWrite      = 127
+	bpfFuncSockFromFile  = 162
 )
 
 // The iterator context, struct bpf_iter__task_file: four 8-byte slots.
@@ -197,7 +204,12 @@ func taskFileProgram(l iterLayout, big bool) []byte {
 	a.emit(bpfInsn{code: bpfJMP | bpfCALL, imm: bpfFuncSeqWrite}) // seq_write(seq, &rec, 16)
 	a.label("skip")
 	a.emit(bpfInsn{code: bpfALU64 | bpfMOV | bpfK, dst: r0, imm: 0}, bpfInsn{code: bpfJMP | bpfEXIT})
-	prog := a.resolve()
+	return encodeInsns(a.resolve(), big)
+}
+
+// encodeInsns encodes instructions in the kernel's byte order (big-endian
+// when big is set): the register nibbles swap places too.
+func encodeInsns(prog []bpfInsn, big bool) []byte {
 	out := make([]byte, 0, 8*len(prog))
 	for _, in := range prog {
 		if big {
@@ -211,6 +223,33 @@ func taskFileProgram(l iterLayout, big bool) []byte {
 		}
 	}
 	return out
+}
+
+// listenTriggerProgram returns a raw-tracepoint program for the kernel's
+// sock:inet_sock_set_state event (args: sk, oldstate, newstate) that adds
+// one to the u64 in slot 0 of the array map mapFD whenever a socket enters
+// or leaves TCP_LISTEN. Every listener that opens or closes passes through
+// that event, so an unchanged count means an unchanged set of TCP
+// listeners, and the fingerprint can skip dumping them.
+func listenTriggerProgram(mapFD int32, big bool) []byte {
+	const r0, r1, r2, r10 = 0, 1, 2, 10
+	a := &asm{labels: map[string]int{}, jumps: map[int]string{}}
+	a.emit(ldx(bpfDW, r2, r1, 8)) // oldstate
+	a.jump(bpfJEQ, r2, tcpListen, "bump")
+	a.emit(ldx(bpfDW, r2, r1, 16)) // newstate
+	a.jump(bpfJNE, r2, tcpListen, "out")
+	a.label("bump")
+	a.emit(bpfInsn{code: bpfST | bpfMEM | bpfW, dst: r10, off: -4}) // key = 0
+	a.emit(bpfInsn{code: bpfLD | bpfIMM | bpfDW, dst: r1, src: bpfPseudoMapFD, imm: mapFD}, bpfInsn{})
+	a.emit(bpfInsn{code: bpfALU64 | bpfMOV | bpfX, dst: r2, src: r10})
+	a.emit(bpfInsn{code: bpfALU64 | bpfADD | bpfK, dst: r2, imm: -4})
+	a.emit(bpfInsn{code: bpfJMP | bpfCALL, imm: bpfFuncMapLookupElem})
+	a.jump(bpfJEQ, r0, 0, "out")
+	a.emit(bpfInsn{code: bpfALU64 | bpfMOV | bpfK, dst: r1, imm: 1})
+	a.emit(bpfInsn{code: bpfSTX | bpfATOMIC | bpfDW, dst: r0, src: r1, imm: bpfADD}) // lock *(u64 *)r0 += 1
+	a.label("out")
+	a.emit(bpfInsn{code: bpfALU64 | bpfMOV | bpfK, dst: r0, imm: 0}, bpfInsn{code: bpfJMP | bpfEXIT})
+	return encodeInsns(a.resolve(), big)
 }
 
 // ownerRecords is the iterator's output: records in native byte order.

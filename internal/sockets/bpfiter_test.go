@@ -151,3 +151,40 @@ func FuzzOwnerRecords(f *testing.F) {
 		}
 	})
 }
+
+func TestListenTriggerProgramShape(t *testing.T) {
+	const fd = 42
+	prog := decodeProgram(listenTriggerProgram(fd, false), false)
+	if !reflect.DeepEqual(decodeProgram(listenTriggerProgram(fd, true), true), prog) {
+		t.Error("big- and little-endian encodings differ in content")
+	}
+	var mapLoads, atomics int
+	for i, in := range prog {
+		switch {
+		case in.code == bpfLD|bpfIMM|bpfDW:
+			// A 64-bit load of the map fd: two slots, the second empty.
+			if in.src != bpfPseudoMapFD || in.imm != fd || i+1 >= len(prog) || prog[i+1] != (bpfInsn{}) {
+				t.Errorf("insn %d: bad map load %+v", i, in)
+			}
+			mapLoads++
+		case in.code == bpfSTX|bpfATOMIC|bpfDW:
+			atomics++
+		case in.code&0x07 == bpfJMP && in.code != bpfJMP|bpfCALL && in.code != bpfJMP|bpfEXIT:
+			to := i + 1 + int(in.off)
+			if in.off < 0 || to >= len(prog) || (to > 0 && prog[to-1].code == bpfLD|bpfIMM|bpfDW) {
+				t.Errorf("insn %d jumps to %d", i, to)
+			}
+			if in.imm != tcpListen && in.imm != 0 {
+				t.Errorf("insn %d compares with %d", i, in.imm)
+			}
+		case in.code&0x07 == bpfLDX && in.src == 1 && in.off != 8 && in.off != 16:
+			t.Errorf("insn %d reads tracepoint argument at %d", i, in.off)
+		}
+	}
+	if mapLoads != 1 || atomics != 1 {
+		t.Errorf("%d map loads, %d atomic adds", mapLoads, atomics)
+	}
+	if last := prog[len(prog)-1]; last.code != bpfJMP|bpfEXIT {
+		t.Errorf("last insn %+v", last)
+	}
+}

@@ -13,7 +13,20 @@ type fingerprinter struct {
 	buf  []byte
 	req  []byte
 	noV1 bool // the kernel refused the one-walk TCP request
+
+	// The TCP part of the last fingerprint, reused while the listen
+	// trigger's count stays at tcpAt, for at most tcpReuse calls in a
+	// row: then TCP is dumped anyway, so even a listener that somehow
+	// changed without the tracepoint is noticed within that many polls.
+	trig         listenTrigger
+	tcpSum, tcpN uint64
+	tcpAt        uint64
+	tcpOK        bool
+	tcpAge       int
 }
+
+// tcpReuse bounds how many fingerprints in a row reuse the TCP part.
+const tcpReuse = 9
 
 const (
 	// tcpDiagGetSock is the legacy TCPDIAG_GETSOCK request (struct
@@ -33,13 +46,21 @@ var errFingerprint = errors.New("sock_diag fingerprint failed")
 func (f *Fingerprinter) Fingerprint() (uint64, error) {
 	sum, err := f.fingerprint()
 	if err != nil {
-		f.Close() // start from a fresh socket next time
+		f.closeDiag() // start from a fresh socket next time
 	}
 	return sum, err
 }
 
-// Close releases the netlink socket; the next Fingerprint opens another.
+// Close releases the netlink socket and the listen trigger; the next
+// Fingerprint opens them again.
 func (f *Fingerprinter) Close() error {
+	f.trig.close()
+	return f.closeDiag()
+}
+
+// closeDiag releases the netlink socket and forgets the TCP part.
+func (f *Fingerprinter) closeDiag() error {
+	f.tcpOK = false
 	if f.fd == 0 {
 		return nil
 	}
@@ -74,26 +95,17 @@ func (f *Fingerprinter) fingerprint() (uint64, error) {
 		n += c
 		return err
 	}
-	tcpDone := false
-	if !f.noV1 {
-		err := dump(tcpDiagGetSock, 0, ipprotoTCP, 1<<tcpListen)
-		var errno unix.Errno
-		switch {
-		case err == nil:
-			tcpDone = true
-		case errors.As(err, &errno) && netlinkRefused(err):
-			f.noV1 = true // no compat handler: one dump per family
-			sum, n = 0, 0
-		default:
+	// Read the trigger before dumping: a listener that opens during the
+	// dump moves the count past tcpAt, so the next call dumps again.
+	at, trigOK := f.trig.count()
+	if trigOK && f.tcpOK && at == f.tcpAt && f.tcpAge < tcpReuse {
+		sum, n = f.tcpSum, f.tcpN
+		f.tcpAge++
+	} else {
+		if err := f.dumpTCP(dump); err != nil {
 			return 0, err
 		}
-	}
-	if !tcpDone {
-		for _, fam := range [...]uint8{afINET, afINET6} {
-			if err := dump(sockDiagByFamily, fam, ipprotoTCP, 1<<tcpListen); err != nil {
-				return 0, err
-			}
-		}
+		f.tcpSum, f.tcpN, f.tcpAt, f.tcpOK, f.tcpAge = sum, n, at, trigOK, 0
 	}
 	for _, fam := range [...]uint8{afINET, afINET6} {
 		if err := dump(sockDiagByFamily, fam, ipprotoUDP, 1<<tcpClose); err != nil {
@@ -101,6 +113,29 @@ func (f *Fingerprinter) fingerprint() (uint64, error) {
 		}
 	}
 	return sum ^ n*0x9e3779b97f4a7c15, nil
+}
+
+// dumpTCP dumps the TCP listeners with dump: in one walk with the legacy
+// request when the kernel has it, else one per family.
+func (f *Fingerprinter) dumpTCP(dump func(typ uint16, family, proto uint8, states uint32) error) error {
+	if !f.noV1 {
+		err := dump(tcpDiagGetSock, 0, ipprotoTCP, 1<<tcpListen)
+		var errno unix.Errno
+		switch {
+		case err == nil:
+			return nil
+		case errors.As(err, &errno) && netlinkRefused(err):
+			f.noV1 = true // no compat handler: one dump per family
+		default:
+			return err
+		}
+	}
+	for _, fam := range [...]uint8{afINET, afINET6} {
+		if err := dump(sockDiagByFamily, fam, ipprotoTCP, 1<<tcpListen); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // appendFingerprintRequest appends a dump request without a port filter:

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"net"
+	"os"
 	"testing"
 )
 
@@ -154,5 +155,83 @@ func BenchmarkFingerprintPerFamily(b *testing.B) {
 		if _, err := f.Fingerprint(); err != nil {
 			b.Skip(err)
 		}
+	}
+}
+
+// requireTrigger loads a listen trigger or skips (fails under CI as root,
+// where the kernel has the tracepoint).
+func requireTrigger(t *testing.T) *listenTrigger {
+	t.Helper()
+	tr := &listenTrigger{}
+	if _, ok := tr.count(); !ok {
+		if os.Getenv("CI") != "" && os.Geteuid() == 0 {
+			t.Fatal("listen trigger did not load as root")
+		}
+		t.Skip("listen trigger unavailable (needs root and BPF)")
+	}
+	t.Cleanup(tr.close)
+	return tr
+}
+
+// The trigger counts a socket entering LISTEN and leaving it, for both
+// families, and nothing for a UDP socket or a TCP client.
+func TestListenTriggerCounts(t *testing.T) {
+	tr := requireTrigger(t)
+	before, _ := tr.count()
+	for _, network := range []string{"tcp4", "tcp6"} {
+		addr := "127.0.0.1:0"
+		if network == "tcp6" {
+			addr = "[::1]:0"
+		}
+		ln, err := net.Listen(network, addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		up, _ := tr.count()
+		if up <= before {
+			t.Errorf("%s listen: count %d, was %d", network, up, before)
+		}
+		ln.Close()
+		down, _ := tr.count()
+		if down <= up {
+			t.Errorf("%s close: count %d, was %d", network, down, up)
+		}
+		before = down
+	}
+}
+
+// With the trigger loaded, the fingerprint reuses the TCP part while no
+// listener changes, and still changes as soon as one opens or closes.
+func TestFingerprintWithTrigger(t *testing.T) {
+	requireTrigger(t)
+	var f Fingerprinter
+	defer f.Close()
+	a := stableFingerprint(t, &f)
+	if _, ok := f.trig.count(); !ok {
+		t.Fatal("the fingerprinter did not load its trigger")
+	}
+	reused := false
+	for range 50 {
+		if _, err := f.Fingerprint(); err != nil {
+			t.Fatal(err)
+		}
+		if f.tcpAge > 0 {
+			reused = true
+			break
+		}
+	}
+	if !reused {
+		t.Error("50 fingerprints in a row dumped TCP every time")
+	}
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := f.Fingerprint(); b == a {
+		t.Error("fingerprint unchanged after a listener opened")
+	}
+	ln.Close()
+	if c, _ := f.Fingerprint(); c != a {
+		t.Logf("fingerprint after close %x, before %x (other sockets changed meanwhile?)", c, a)
 	}
 }

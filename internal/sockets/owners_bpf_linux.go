@@ -56,7 +56,7 @@ func loadOwnerIter() (int, error) {
 		return -1, err
 	}
 	insns := taskFileProgram(layout, isBigEndian)
-	prog, err := bpfProgLoad(insns, layout.FuncID)
+	prog, err := bpfProgLoad(unix.BPF_PROG_TYPE_TRACING, unix.BPF_TRACE_ITER, insns, layout.FuncID)
 	if err != nil {
 		return -1, err
 	}
@@ -106,16 +106,16 @@ func kernelIterLayout() (iterLayout, error) {
 	return iterLayoutFrom(t)
 }
 
-// bpfProgLoad loads the tracing program; on failure it loads it again with
-// the verifier log on, so the error says why.
-func bpfProgLoad(insns []byte, attachBTFID uint32) (int, error) {
+// bpfProgLoad loads a program; on failure it loads it again with the
+// verifier log on, so the error says why.
+func bpfProgLoad(progType, attachType uint32, insns []byte, attachBTFID uint32) (int, error) {
 	// Declared to the kernel, which lets GPL-compatible programs use the
 	// seq_write helper. The program is porthole's own few instructions.
 	license := []byte("Dual MIT/GPL\x00")
 	load := func(log []byte) (int, error) {
 		var attr [128]byte
 		ne := binary.NativeEndian
-		ne.PutUint32(attr[0:], unix.BPF_PROG_TYPE_TRACING)
+		ne.PutUint32(attr[0:], progType)
 		ne.PutUint32(attr[4:], uint32(len(insns)/8))
 		ne.PutUint64(attr[8:], uint64(uintptr(unsafe.Pointer(&insns[0]))))
 		ne.PutUint64(attr[16:], uint64(uintptr(unsafe.Pointer(&license[0]))))
@@ -124,8 +124,8 @@ func bpfProgLoad(insns []byte, attachBTFID uint32) (int, error) {
 			ne.PutUint32(attr[28:], uint32(len(log)))
 			ne.PutUint64(attr[32:], uint64(uintptr(unsafe.Pointer(&log[0]))))
 		}
-		copy(attr[48:64], "porthole_owners")
-		ne.PutUint32(attr[68:], unix.BPF_TRACE_ITER) // expected_attach_type
+		copy(attr[48:63], "porthole")
+		ne.PutUint32(attr[68:], attachType) // expected_attach_type
 		ne.PutUint32(attr[108:], attachBTFID)
 		return bpfSyscall(unix.BPF_PROG_LOAD, attr[:])
 	}
