@@ -8,8 +8,13 @@ package sockets
 // fingerprints mean the same socket set (up to hash collisions); the value
 // is meaningful only compared with another from the same system.
 //
-// A Fingerprinter keeps its netlink socket and buffer between calls; Close
-// releases them. The zero value is ready to use. It is not safe for
+// As root it also loads a BPF program that counts sockets entering and
+// leaving TCP LISTEN (listen_trigger_linux.go) and reuses the TCP part of
+// the previous fingerprint while that count stands, for at most nine calls
+// in a row; UDP is dumped every time.
+//
+// A Fingerprinter keeps its netlink socket, buffer and counter between
+// calls; Close releases them. The zero value is ready to use. It is not safe for
 // concurrent use. Where there is no sock_diag (not Linux, or netlink
 // refused) Fingerprint returns an error and the caller should compare
 // listings instead.
