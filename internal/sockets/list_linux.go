@@ -22,17 +22,18 @@ type netns struct {
 }
 
 func list(ctx context.Context, q Query) ([]Listener, error) {
-	// The BPF owner source reads every process's listening sockets at
-	// once and does not depend on the dump, so it runs beside it. For a
-	// full listing it also describes those processes right away; a port
-	// query describes only the owners it matches, later.
+	// For a full listing the BPF owner source reads every process's
+	// listening sockets at once, beside the dump (it does not depend on
+	// it), and describes those processes right away. A port query walks
+	// /proc instead and stops at the first owner of each socket: on a host
+	// with many connections that is cheaper than the iterator, which looks
+	// at every socket of every process.
 	var bpf chan bpfResult
-	if !q.NoOwners {
+	if !q.NoOwners && !q.ranged() {
 		bpf = make(chan bpfResult, 1)
 		go func() {
 			var r bpfResult
-			r.recs, r.err = bpfOwnerRecords()
-			if r.err == nil && !q.ranged() {
+			if r.recs, r.err = bpfOwnerRecords(); r.err == nil {
 				r.infos = lookupAll(r.recs.pids())
 			}
 			bpf <- r
@@ -409,8 +410,8 @@ type bpfResult struct {
 }
 
 // attachOwners fills Owners (or OwnerUnknownReason) of every listener,
-// from the BPF owner source's result when it has one, else by walking
-// /proc/*/fd.
+// from the BPF owner source's result when there is one (bpf not nil, and
+// it worked), else by walking /proc/*/fd.
 func attachOwners(ctx context.Context, ls []Listener, firstOnly bool, bpf <-chan bpfResult) error {
 	want := make(map[uint64]struct{}, len(ls))
 	uids := map[uint32]bool{}
@@ -425,7 +426,11 @@ func attachOwners(ctx context.Context, ls []Listener, firstOnly bool, bpf <-chan
 	var found map[uint64][]int
 	var denied int64
 	var infos map[int]process.Info
-	if r := <-bpf; r.err == nil {
+	r := bpfResult{err: errBPFOff}
+	if bpf != nil {
+		r = <-bpf
+	}
+	if r.err == nil {
 		found, infos = r.recs.owners(want), r.infos
 	} else {
 		found, denied = scanOwners(ctx, want, firstOnly, uids)

@@ -55,14 +55,14 @@ func ownerMap(ls []Listener) map[ownerKey][]int {
 }
 
 // The BPF source and the /proc walk give the same owners for every
-// listener on the machine, for a full listing and for a port query, with
+// listener of the helpers, in full listings of TCP, UDP or both, with
 // sockets held by two processes, connected sockets that are not listed,
 // and both address families.
 func TestBPFOwnersAgreeWithWalk(t *testing.T) {
 	requireBPF(t)
 	a := startHelper(t, "tcp4,tcp6,tcp6any,tcpdual,udp4,udp6,udp6any,udpdual,udpconn,tcpconn", "")
 	b := startHelper(t, "20*tcp4,5*udp4", "")
-	for _, q := range []Query{{}, {TCP: true}, {UDP: true}, {Low: a.ports["tcp4"][0], High: a.ports["tcp4"][0]}} {
+	for _, q := range []Query{{}, {TCP: true}, {UDP: true}} {
 		var viaWalk []Listener
 		// Sockets come and go on a shared machine between the two
 		// listings; compare only what both saw, and require ours.
@@ -106,7 +106,7 @@ func TestBPFOwnersAgreeWithWalk(t *testing.T) {
 }
 
 // A socket held by two processes (inherited across exec) has both as
-// owners: from the BPF source always, from the walk in a full listing.
+// owners in a full listing, from either source.
 func TestBPFSharedSocket(t *testing.T) {
 	requireBPF(t)
 	ln, err := net.Listen("tcp4", "127.0.0.1:0")
@@ -141,11 +141,13 @@ func TestBPFSharedSocket(t *testing.T) {
 			t.Errorf("%s: owners %v, want %v", source, got, want)
 		}
 	}
-	check("BPF", Query{TCP: true, Low: port, High: port})
 	check("BPF", Query{TCP: true})
-	// A port query that walks /proc stops at the first owner it finds;
-	// only the full walk reports every holder.
 	withWalk(func() { check("walk", Query{TCP: true}) })
+	// A port query walks /proc and stops at the first owner it finds.
+	ls := findPort(mustList(t, Query{TCP: true, Low: port, High: port}), "tcp", port)
+	if len(ls) != 1 || len(ls[0].Owners) == 0 || !slices.Contains(want, ls[0].Owners[0].PID) {
+		t.Errorf("port query: %+v", ls)
+	}
 }
 
 // BenchmarkKernelIterLayout reads and indexes the running kernel's BTF,

@@ -15,13 +15,14 @@
 //
 // Linux uses NETLINK_SOCK_DIAG (state mask LISTEN for TCP, CLOSE for UDP, an
 // INET_DIAG_REQ_BYTECODE port filter for ranges) and falls back to
-// /proc/net/{tcp,tcp6,udp,udp6} when netlink is refused. Owners come, as
-// root on a kernel with BTF, from a BPF task-file iterator that reports
-// every process's listening sockets in one read (bpfiter.go), run beside
-// the dump; otherwise from one parallel walk of /proc/*/fd that stops as
-// soon as every wanted socket inode has an owner when a port range is
-// queried. Both report every holder of a socket (fork, SO_REUSEPORT) in a
-// full listing; a port query that walks /proc reports the first it finds.
+// /proc/net/{tcp,tcp6,udp,udp6} when netlink is refused. For a full
+// listing, owners come, as root on a kernel with BTF, from a BPF task-file
+// iterator that reports every process's listening sockets in one read
+// (bpfiter.go), run beside the dump; otherwise, and for every port query,
+// from one parallel walk of /proc/*/fd, which for a port range stops as
+// soon as every wanted socket inode has an owner. A full listing reports
+// every holder of a socket (fork, SO_REUSEPORT) from either source; a port
+// query reports the first it finds.
 // macOS reads the net.inet.{tcp,udp}.pcblist_n sysctls and Windows the
 // GetExtendedTcpTable/GetExtendedUdpTable tables; neither runs another
 // program. Other systems get ErrUnsupported.
