@@ -215,6 +215,7 @@ type Entry struct {
 	Description   string     `json:"description"`
 	DescriptionKO string     `json:"description_ko,omitempty"`
 	Legit         string     `json:"legit,omitempty"`
+	Programs      []string   `json:"programs,omitempty"` // executable base names that usually listen there (use entries)
 	Sources       []Source   `json:"sources"`
 	File          string     `json:"file"` // data file the stanza came from
 	Line          int        `json:"line"` // line where the stanza starts
@@ -290,6 +291,11 @@ func (e *Entry) validate(maxYear int) error {
 	}
 	if strings.TrimSpace(e.Description) == "" {
 		return bad("description", "missing")
+	}
+	for _, name := range e.Programs {
+		if name == "" || strings.ContainsAny(name, "/ \t") {
+			return bad("programs", "bad program name %q", name)
+		}
 	}
 	if len(e.Sources) == 0 {
 		return bad("source", "missing: every entry needs at least one source")

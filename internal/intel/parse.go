@@ -179,12 +179,13 @@ const (
 	kDescription
 	kDescriptionKO
 	kLegit
+	kPrograms
 	kSource // the one key that may repeat
 	numKeys
 )
 
 var keyNames = [numKeys]string{"id", "name", "aliases", "kind", "category", "ports", "years",
-	"confidence", "description", "description-ko", "legit", "source"}
+	"confidence", "description", "description-ko", "legit", "programs", "source"}
 
 func lookupKey(s string) (key, bool) {
 	for k, name := range keyNames {
@@ -268,6 +269,14 @@ func (p *parser) flush() error {
 			e.DescriptionKO = v
 		case kLegit:
 			e.Legit = v
+		case kPrograms:
+			for _, name := range strings.Split(v, ";") {
+				name = strings.TrimSpace(name)
+				if name == "" || strings.ContainsAny(name, "/ \t") {
+					return p.errorf(f.line, f.key, "bad program name %q (executable base names separated by ;)", clip(name))
+				}
+				e.Programs = append(e.Programs, name)
+			}
 		case kSource:
 			s, msg := parseSource(v)
 			if msg != "" {
