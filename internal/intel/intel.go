@@ -125,6 +125,9 @@ func (c Confidence) Valid() bool { return c.Rank() > 0 }
 type Source struct {
 	Title string `json:"title"`
 	URL   string `json:"url"`
+	// Kind is derived from URL by data/sources.txt; "" when the table has
+	// no rule for it (CheckSources reports that).
+	Kind SourceKind `json:"kind,omitempty"`
 }
 
 // PortRef is a port or a range of ports on one protocol. Proto is

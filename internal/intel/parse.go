@@ -443,6 +443,7 @@ func parseSource(v string) (Source, string) {
 	if msg := checkURL(s.URL); msg != "" {
 		return Source{}, msg
 	}
+	s.Kind, _, _ = KindOf(s.URL)
 	return s, ""
 }
 

@@ -79,8 +79,8 @@ func TestParseValid(t *testing.T) {
 		DescriptionKO: "한국어 설명",
 		Legit:         "IANA nicetec-nmsvc",
 		Sources: []Source{
-			{"Symantec | W32.Beagle.S@mm", "http://www.symantec.com/x?docid=1"},
-			{"SANS ISC", "https://isc.sans.edu/data/port.html?port=2556"},
+			{Title: "Symantec | W32.Beagle.S@mm", URL: "http://www.symantec.com/x?docid=1", Kind: SrcVendor},
+			{Title: "SANS ISC", URL: "https://isc.sans.edu/data/port.html?port=2556", Kind: SrcPortPage},
 		},
 		File: "x.txt", Line: 3,
 	}
