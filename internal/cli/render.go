@@ -44,8 +44,8 @@ func renderDossier(t *text, d *dossier.Dossier) {
 	if len(d.Threats) == 0 {
 		t.para(2, T("threats.none"))
 	}
-	for _, in := range d.Threats {
-		renderIntel(t, in)
+	for i, lt := range dossier.LegitTexts(t.lang, d.Threats) {
+		renderIntel(t, d.Threats[i], lt)
 	}
 
 	t.blank()
@@ -53,8 +53,8 @@ func renderDossier(t *text, d *dossier.Dossier) {
 	if len(d.Uses) == 0 {
 		t.para(2, T("uses.none"))
 	}
-	for _, in := range d.Uses {
-		renderIntel(t, in)
+	for i, lt := range dossier.LegitTexts(t.lang, d.Uses) {
+		renderIntel(t, d.Uses[i], lt)
 	}
 
 	t.blank()
@@ -85,7 +85,11 @@ func renderDossier(t *text, d *dossier.Dossier) {
 	t.blank()
 	t.heading(T("section.sources"))
 	for _, f := range d.Footnotes {
-		t.hang(2, 7, fmt.Sprintf("%-4s %s", "["+strconv.Itoa(f.N)+"]", f.Title))
+		title := f.Title
+		if f.Kind != "" {
+			title += " (" + T("source.kind."+f.Kind) + ")"
+		}
+		t.hang(2, 7, fmt.Sprintf("%-4s %s", "["+strconv.Itoa(f.N)+"]", title))
 		t.line("       " + t.dim(f.URL))
 	}
 	t.para(2, t.dim("IANA registry "+d.Registry))
@@ -141,7 +145,7 @@ func renderService(t *text, s dossier.Service) {
 	}
 }
 
-func renderIntel(t *text, in dossier.Intel) {
+func renderIntel(t *text, in dossier.Intel, legit dossier.LegitText) {
 	l := t.lang
 	T := func(key string, args ...any) string { return i18n.T(l, key, args...) }
 	proto := in.Protocol
@@ -150,7 +154,7 @@ func renderIntel(t *text, in dossier.Intel) {
 	}
 	facts := []string{T("web.kindname." + in.Kind), proto}
 	if in.Years != "" {
-		facts = append(facts, T("threats.years", in.Years))
+		facts = append(facts, dossier.YearsText(l, in.Years))
 	}
 	facts = append(facts, T("threats.confidence", T("web.conf."+in.Confidence)))
 	t.hang(2, 4, t.threatColor(in.Confidence, t.bold(in.Name))+" — "+strings.Join(facts, ", ")+" "+notes(in.Footnotes))
@@ -162,8 +166,8 @@ func renderIntel(t *text, in dossier.Intel) {
 		desc = in.DescriptionKO
 	}
 	t.para(4, desc)
-	if in.Legit != "" {
-		t.para(4, T("threats.legit", in.Legit))
+	if !legit.Empty() {
+		t.para(4, T("threats.legit", strings.TrimSpace(legit.Registry+" "+legit.Note)))
 	}
 }
 

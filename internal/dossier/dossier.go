@@ -91,9 +91,14 @@ type Intel struct {
 	Confidence    string         `json:"confidence"`
 	Description   string         `json:"description"`
 	DescriptionKO string         `json:"description_ko,omitempty"`
-	Legit         string         `json:"legit,omitempty"`
-	Sources       []intel.Source `json:"sources"`
-	Footnotes     []int          `json:"footnotes"`
+	Legit         string         `json:"legit,omitempty"`    // products and history: never a registry fact
+	LegitKO       string         `json:"legit_ko,omitempty"` // Legit in Korean
+	// Registry is what the IANA registry says about this port on each
+	// protocol the entry covers here; renderers phrase it with
+	// RegistrySentence, so that no registry fact comes from intel text.
+	Registry  []Registration `json:"registry"`
+	Sources   []intel.Source `json:"sources"`
+	Footnotes []int          `json:"footnotes"`
 
 	lastYear int // last year seen; 0 when still seen or unknown
 }
@@ -144,6 +149,18 @@ type Footnote struct {
 	N     int    `json:"n"`
 	Title string `json:"title"`
 	URL   string `json:"url"`
+	// Kind is the intel source's kind (vendor, docs, advisory, news, list,
+	// …; see intel.SourceKind); "" for the registry's own references.
+	Kind string `json:"kind,omitempty"`
+}
+
+// Registration is the registry's answer for one port and protocol.
+type Registration struct {
+	Port     int    `json:"port"`
+	Protocol string `json:"protocol"`
+	Status   string `json:"status"`          // assigned, reserved, unassigned, dynamic
+	Names    []string `json:"names,omitempty"` // the service names of the named rows, in registry order
+	Since    string `json:"since,omitempty"` // the first named row's registration date, when IANA gives one
 }
 
 // Sources are what Build joins. Registry is required; Intel may be nil, and
@@ -197,8 +214,9 @@ func Build(port int, src Sources) *Dossier {
 	{
 		for _, m := range matches {
 			in := intelOf(m)
+			in.Registry = registrations(x, port, m)
 			for _, s := range m.Entry.Sources {
-				in.Footnotes = append(in.Footnotes, notes.add(s.Title, s.URL))
+				in.Footnotes = append(in.Footnotes, notes.addKind(s.Title, s.URL, string(s.Kind)))
 			}
 			if m.Entry.IsThreat() {
 				d.Threats = append(d.Threats, in)
@@ -263,7 +281,7 @@ func intelOf(m intel.Match) Intel {
 	return Intel{
 		ID: e.ID, Name: e.Name, Aliases: aliases, Kind: string(e.Kind), Category: string(e.Category),
 		Protocol: m.Proto.String(), Years: e.Years.String(), Confidence: string(e.Confidence),
-		Description: e.Description, DescriptionKO: e.DescriptionKO, Legit: e.Legit, Sources: e.Sources,
+		Description: e.Description, DescriptionKO: e.DescriptionKO, Legit: e.Legit, LegitKO: e.LegitKO, Sources: e.Sources,
 		lastYear: e.Years.To,
 	}
 }
@@ -299,14 +317,17 @@ func refURL(ref string) string {
 type footnotes struct{ list []Footnote }
 
 // add numbers a source, reusing the number of a URL already listed.
-func (f *footnotes) add(title, u string) int {
+func (f *footnotes) add(title, u string) int { return f.addKind(title, u, "") }
+
+// addKind is add for a source of a known kind.
+func (f *footnotes) addKind(title, u, kind string) int {
 	for _, n := range f.list {
 		if n.URL == u {
 			return n.N
 		}
 	}
 	n := len(f.list) + 1
-	f.list = append(f.list, Footnote{N: n, Title: title, URL: u})
+	f.list = append(f.list, Footnote{N: n, Title: title, URL: u, Kind: kind})
 	return n
 }
 

@@ -161,3 +161,68 @@ func BenchmarkBuild(b *testing.B) {
 		Build(2556, src)
 	}
 }
+
+// TestRegistrySentence renders the registry facts under intel entries from
+// the embedded registry: the names come from its rows, never from intel.
+func TestRegistrySentence(t *testing.T) {
+	x := registry.Embedded()
+	entry := func(refs ...intel.PortRef) intel.Match {
+		return intel.Match{Entry: &intel.Entry{ID: "e", Ports: refs}}
+	}
+	tcp := func(p int) intel.PortRef { return intel.PortRef{Proto: ports.TCP, Low: p, High: p} }
+	anyp := func(p int) intel.PortRef { return intel.PortRef{Proto: ports.ProtoNone, Low: p, High: p} }
+	for _, tc := range []struct {
+		port   int
+		m      intel.Match
+		en, ko string
+	}{
+		{3389, entry(tcp(3389)), "IANA registers 3389/tcp to ms-wbt-server.", "IANA는 3389/tcp를 ms-wbt-server에 등록해 두었습니다."},
+		{2556, entry(anyp(2556)), "IANA registers 2556/tcp and 2556/udp to nicetec-nmsvc.",
+			"IANA는 2556/tcp와 2556/udp를 nicetec-nmsvc에 등록해 두었습니다."},
+		{31337, entry(tcp(31337)), "IANA has registered 31337/tcp to eldim since 2021-05-14.",
+			"IANA는 2021-05-14부터 31337/tcp를 eldim에 등록해 두었습니다."},
+		{4751, entry(tcp(4751)), "IANA has registered 4751/tcp to spocp since 2005-08.", "IANA는 2005-08부터 4751/tcp를 spocp에 등록해 두었습니다."},
+		{12345, entry(intel.PortRef{Proto: ports.TCP, Low: 12340, High: 12350}), "IANA registers 12345/tcp to italk.", "IANA는 12345/tcp를 italk에 등록해 두었습니다."},
+		{25565, entry(tcp(25565)), "IANA has not assigned 25565/tcp.", "IANA는 25565/tcp를 할당하지 않았습니다."},
+		{0, entry(tcp(0)), "IANA reserves 0/tcp.", "IANA는 0/tcp를 예약해 두었습니다."},
+		{54321, entry(anyp(54321)), "IANA never assigns 54321/tcp and 54321/udp: the dynamic range is left to local use.",
+			"IANA는 동적 범위에 있는 54321/tcp와 54321/udp를 할당하지 않습니다."},
+	} {
+		regs := registrations(x, tc.port, tc.m)
+		if got := RegistrySentence(i18n.EN, regs); got != tc.en {
+			t.Errorf("%d en: %q, want %q", tc.port, got, tc.en)
+		}
+		if got := RegistrySentence(i18n.KO, regs); got != tc.ko {
+			t.Errorf("%d ko: %q, want %q", tc.port, got, tc.ko)
+		}
+	}
+}
+
+func TestLegitTextsAndYears(t *testing.T) {
+	regs := []Registration{{Port: 4444, Protocol: "tcp", Status: "assigned", Names: []string{"krb524"}}}
+	list := []Intel{
+		{Registry: regs, Legit: "Metasploit's default.", LegitKO: "Metasploit의 기본값입니다."},
+		{Registry: regs},
+		{Registry: regs[:0], Legit: "note"},
+	}
+	en := LegitTexts(i18n.EN, list)
+	if en[0].Registry != "IANA registers 4444/tcp to krb524." || en[0].Note != "Metasploit's default." || en[0].NoteEn ||
+		en[1].Registry != "" || !en[1].Empty() || en[2].Registry != "" || en[2].Note != "note" {
+		t.Errorf("en: %+v", en)
+	}
+	ko := LegitTexts(i18n.KO, list)
+	if ko[0].Note != "Metasploit의 기본값입니다." || ko[0].NoteEn || ko[2].Note != "note" || !ko[2].NoteEn {
+		t.Errorf("ko: %+v", ko)
+	}
+	for _, tc := range []struct {
+		lang      i18n.Lang
+		in, want string
+	}{
+		{i18n.EN, "2004", "years 2004"}, {i18n.EN, "2019-", "seen since 2019"},
+		{i18n.KO, "2003-2005", "2003-2005년"}, {i18n.KO, "2021-", "2021년부터"},
+	} {
+		if got := YearsText(tc.lang, tc.in); got != tc.want {
+			t.Errorf("YearsText(%s, %q) = %q, want %q", tc.lang, tc.in, got, tc.want)
+		}
+	}
+}

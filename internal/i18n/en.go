@@ -58,7 +58,7 @@ var en = map[string]string{
 	"section.context": "Range context",
 	"section.sources": "Sources",
 
-	"what.rows":        "IANA lists {0} row(s) for this port:",
+	"what.rows":        "IANA lists {0} {0|row|rows} for this port:",
 	"what.norows":      "IANA has no row for this port.",
 	"what.ghost":       "Every IANA row for this port names no assignee, no contact and no reference: the registration exists, but its record is empty.",
 	"what.unauth":      "IANA notes unauthorized use: {0}",
@@ -76,6 +76,7 @@ var en = map[string]string{
 	"threats.none":       "porthole's intel has no threat on record for this port.",
 	"threats.legit":      "Legitimate use: {0}",
 	"threats.years":      "years {0}",
+	"threats.since":      "seen since {0}",
 	"threats.confidence": "confidence {0}",
 	"threats.aliases":    "also known as {0}",
 	"uses.none":          "porthole's intel records no unofficial use of this port.",
@@ -111,7 +112,7 @@ var en = map[string]string{
 	"web.search.button":      "Search",
 	"web.search.title":       "Search",
 	"web.search.titleq":      "Search: {0}",
-	"web.search.count":       "{0} result(s) for “{1}”.",
+	"web.search.count":       "{0} {0|result|results} for “{1}”.",
 	"web.search.none":        "Nothing matches “{0}”. Try a port number, a service name or a threat's name.",
 	"web.search.empty":       "Type a port number, a range such as 6000-6063, a service name or the name of a threat.",
 	"web.search.more":        "{0} more results are not shown; narrow the search.",
@@ -199,7 +200,7 @@ var en = map[string]string{
 
 	"web.local.title": "Listening on this machine",
 	"web.local.link":  "See every socket listening on this machine",
-	"web.local.count": "{0} listening socket(s).",
+	"web.local.count": "{0} listening {0|socket|sockets}.",
 
 	"web.404.title":  "Page not found",
 	"web.404.page":   "There is no page at this address.",
@@ -242,6 +243,27 @@ var en = map[string]string{
 	"web.kindname.unofficial-service": "unofficial service",
 
 	"field.unauth": "unauthorized use reported",
-	"here.error":   "Could not read this machine's sockets: {0}",
-	"kind.p2p":     "a peer-to-peer port",
+
+	// Registry facts under an intel entry, rendered from the registry rows
+	// (dossier.RegistrySentence), never typed into intel text.
+	"registry.assigned":       "IANA registers {0} to {1}.",
+	"registry.assigned.since": "IANA has registered {0} to {1} since {2}.",
+	"registry.reserved":       "IANA reserves {0}.",
+	"registry.unassigned":     "IANA has not assigned {0}.",
+	"registry.dynamic":        "IANA never assigns {0}: the dynamic range is left to local use.",
+	"list.two":                "{0} and {1}",
+
+	// Source kinds in footnotes (intel.SourceKind).
+	"source.kind.vendor":   "vendor analysis",
+	"source.kind.docs":     "official documentation",
+	"source.kind.standard": "standard",
+	"source.kind.advisory": "government or CERT advisory",
+	"source.kind.attack":   "MITRE ATT&CK",
+	"source.kind.research": "research",
+	"source.kind.news":     "news",
+	"source.kind.blog":     "blog or forum",
+	"source.kind.list":     "community list",
+	"source.kind.portpage": "port database page",
+	"here.error":           "Could not read this machine's sockets: {0}",
+	"kind.p2p":             "a peer-to-peer port",
 }

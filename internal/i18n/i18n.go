@@ -41,9 +41,17 @@ func Keys(lang Lang) []string {
 }
 
 // T renders key in lang with args in place of {0}, {1}, …. Integers are
-// formatted with the language's digit grouping. A key missing from lang
-// falls back to English, and a key missing there renders as the key itself
-// in brackets (the catalog test keeps that from shipping).
+// formatted with the language's digit grouping. Two more forms of braces:
+//
+//   - a Korean particle in braces, "{은}", "{를}", "{로}", … (either form of
+//     the pair), becomes the form that fits the text just before it, as
+//     read aloud: "포트 {0}{은}" renders "포트 2556은" and "포트 22는";
+//   - "{0|row|rows}" renders "row" when argument 0 is the integer 1 and
+//     "rows" otherwise, for English plurals.
+//
+// A key missing from lang falls back to English, and a key missing there
+// renders as the key itself in brackets (the catalog test keeps that from
+// shipping).
 func T(lang Lang, key string, args ...any) string {
 	msg, ok := catalogs[lang][key]
 	if !ok {
@@ -51,7 +59,12 @@ func T(lang Lang, key string, args ...any) string {
 			return "[" + key + "]"
 		}
 	}
-	if len(args) == 0 || !strings.Contains(msg, "{") {
+	return render(lang, msg, args)
+}
+
+// render substitutes the braces of msg (see T).
+func render(lang Lang, msg string, args []any) string {
+	if !strings.Contains(msg, "{") {
 		return msg
 	}
 	var b strings.Builder
@@ -66,15 +79,29 @@ func T(lang Lang, key string, args ...any) string {
 			b.WriteString(msg)
 			return b.String()
 		}
-		n, err := strconv.Atoi(msg[i+1 : i+j])
-		if err != nil || n < 0 || n >= len(args) {
-			b.WriteString(msg[:i+j+1])
-			msg = msg[i+j+1:]
+		b.WriteString(msg[:i])
+		inner := msg[i+1 : i+j]
+		msg = msg[i+j+1:]
+		if _, ok := particles[inner]; ok {
+			b.WriteString(ParticleFor(b.String(), inner))
 			continue
 		}
-		b.WriteString(msg[:i])
+		num, forms, plural := strings.Cut(inner, "|")
+		n, err := strconv.Atoi(num)
+		if err != nil || n < 0 || n >= len(args) {
+			b.WriteString("{" + inner + "}")
+			continue
+		}
+		if plural {
+			one, other, _ := strings.Cut(forms, "|")
+			if v, isInt := args[n].(int); isInt && v == 1 {
+				b.WriteString(one)
+			} else {
+				b.WriteString(other)
+			}
+			continue
+		}
 		b.WriteString(Format(lang, args[n]))
-		msg = msg[i+j+1:]
 	}
 }
 
@@ -123,4 +150,17 @@ func Pct(lang Lang, p float64) string {
 		return s + "%"
 	}
 	return s + " %"
+}
+
+// List joins items in lang: "a", "a and b", "a, b and c"; Korean "a와 b",
+// "a, b와 c", with the particle fitted to the item before it.
+func List(lang Lang, items []string) string {
+	switch len(items) {
+	case 0:
+		return ""
+	case 1:
+		return items[0]
+	}
+	head := strings.Join(items[:len(items)-1], ", ")
+	return T(lang, "list.two", head, items[len(items)-1])
 }

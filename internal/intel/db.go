@@ -146,7 +146,7 @@ func (db *DB) Search(text string) []*Entry {
 	for i := range db.entries {
 		e := &db.entries[i]
 		if containsFold(e.ID, q) || containsFold(e.Name, q) || containsFold(e.Description, q) ||
-			containsFold(e.DescriptionKO, q) || containsFold(e.Legit, q) {
+			containsFold(e.DescriptionKO, q) || containsFold(e.Legit, q) || containsFold(e.LegitKO, q) {
 			out = append(out, e)
 			continue
 		}

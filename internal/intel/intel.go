@@ -217,7 +217,8 @@ type Entry struct {
 	Confidence    Confidence `json:"confidence"`
 	Description   string     `json:"description"`
 	DescriptionKO string     `json:"description_ko,omitempty"`
-	Legit         string     `json:"legit,omitempty"`
+	Legit         string     `json:"legit,omitempty"`    // products and history, never a registry fact
+	LegitKO       string     `json:"legit_ko,omitempty"` // Korean rendering of Legit
 	Programs      []string   `json:"programs,omitempty"` // executable base names that usually listen there (use entries)
 	Sources       []Source   `json:"sources"`
 	File          string     `json:"file"` // data file the stanza came from

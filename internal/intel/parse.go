@@ -179,13 +179,14 @@ const (
 	kDescription
 	kDescriptionKO
 	kLegit
+	kLegitKO
 	kPrograms
 	kSource // the one key that may repeat
 	numKeys
 )
 
 var keyNames = [numKeys]string{"id", "name", "aliases", "kind", "category", "ports", "years",
-	"confidence", "description", "description-ko", "legit", "programs", "source"}
+	"confidence", "description", "description-ko", "legit", "legit-ko", "programs", "source"}
 
 func lookupKey(s string) (key, bool) {
 	for k, name := range keyNames {
@@ -269,6 +270,8 @@ func (p *parser) flush() error {
 			e.DescriptionKO = v
 		case kLegit:
 			e.Legit = v
+		case kLegitKO:
+			e.LegitKO = v
 		case kPrograms:
 			for _, name := range strings.Split(v, ";") {
 				name = strings.TrimSpace(name)

@@ -165,7 +165,7 @@ func intelScore(e *intel.Entry, lq string, words []string, numeric bool, spec po
 			return scoreAlias, "alias"
 		}
 	}
-	if allWords(strings.ToLower(e.Description+" "+e.DescriptionKO+" "+e.Legit), words) {
+	if allWords(strings.ToLower(e.Description+" "+e.DescriptionKO+" "+e.Legit+" "+e.LegitKO), words) {
 		return scoreDescription, "description"
 	}
 	return 0, ""

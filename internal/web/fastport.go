@@ -294,14 +294,23 @@ func (s *Site) fastPort(pd *pageData, v *portView) ([]byte, error) {
 				w.s(">")
 				w.e(x.Description)
 				w.s("</p>\n")
-				if x.Legit != "" {
+				if x.Registry != "" || x.Legit != "" {
 					w.s(`<p class="legit">`)
 					w.e(S["web_legit"])
-					w.s(" <span")
-					lang()
-					w.s(">")
-					w.e(x.Legit)
-					w.s("</span></p>")
+					if x.Registry != "" {
+						w.s(" ")
+						w.e(x.Registry)
+					}
+					if x.Legit != "" {
+						w.s(" <span")
+						if x.LegitEn {
+							w.s(` lang="en"`)
+						}
+						w.s(">")
+						w.e(x.Legit)
+						w.s("</span>")
+					}
+					w.s("</p>")
 				}
 				w.s("\n</li>")
 			}
@@ -407,7 +416,13 @@ func (s *Site) fastPort(pd *pageData, v *portView) ([]byte, error) {
 		w.i(f.N)
 		w.s(`"><span lang="en">`)
 		w.e(f.Title)
-		w.s(`</span><br><a href="`)
+		w.s(`</span>`)
+		if f.Kind != "" {
+			w.s(` <span class="small">(`)
+			w.e(i18n.T(l, "source.kind."+f.Kind))
+			w.s(`)</span>`)
+		}
+		w.s(`<br><a href="`)
 		w.u(f.URL)
 		w.s(`" rel="external noopener">`)
 		w.e(f.URL)

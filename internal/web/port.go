@@ -59,7 +59,9 @@ type intelView struct {
 	ID, Name, Facts, Aliases string
 	Description              string
 	DescEn                   bool
+	Registry                 string // generated from the registry, in the page's language
 	Legit                    string
+	LegitEn                  bool
 	Confidence               string
 	Notes                    []int
 }
@@ -194,14 +196,15 @@ func (s *Site) portView(l i18n.Lang, d *dossier.Dossier, local *localResult) *po
 func (s *Site) intelViews(l i18n.Lang, in []dossier.Intel) []intelView {
 	T := func(key string, args ...any) string { return i18n.T(l, key, args...) }
 	var out []intelView
-	for _, e := range in {
+	legit := dossier.LegitTexts(l, in)
+	for i, e := range in {
 		proto := e.Protocol
 		if proto == "" {
 			proto = "tcp/udp"
 		}
 		facts := []string{T("web.kindname." + e.Kind), proto}
 		if e.Years != "" {
-			facts = append(facts, T("threats.years", e.Years))
+			facts = append(facts, dossier.YearsText(l, e.Years))
 		}
 		facts = append(facts, T("threats.confidence", T("web.conf."+e.Confidence)))
 		x := intelView{ID: e.ID, Name: e.Name, Facts: strings.Join(facts, " · "), Confidence: e.Confidence,
@@ -212,9 +215,7 @@ func (s *Site) intelViews(l i18n.Lang, in []dossier.Intel) []intelView {
 		if len(e.Aliases) > 0 {
 			x.Aliases = T("threats.aliases", strings.Join(e.Aliases, "; "))
 		}
-		if e.Legit != "" {
-			x.Legit = e.Legit
-		}
+		x.Registry, x.Legit, x.LegitEn = legit[i].Registry, legit[i].Note, legit[i].NoteEn
 		out = append(out, x)
 	}
 	return out

@@ -130,8 +130,8 @@ func TestNotFound(t *testing.T) {
 		{"/ports/1-65536", "is not a port number"},
 		{"/ports/1-", "is not a port number"},
 		{"/ports/%20", "is not a port number"},
-		{"/ko/ports/65536", "포트 65536은(는) 없습니다"},
-		{"/ko/ports/abc", "포트 번호가 아닙니다"},
+		{"/ko/ports/65536", "포트 65536은 없습니다"},
+		{"/ko/ports/abc", "포트 번호가 아닌 값입니다"},
 	} {
 		t.Run(tc.path, func(t *testing.T) {
 			r := get(t, h, tc.path)
