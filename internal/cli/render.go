@@ -92,7 +92,7 @@ func renderDossier(t *text, d *dossier.Dossier) {
 		t.hang(2, 7, fmt.Sprintf("%-4s %s", "["+strconv.Itoa(f.N)+"]", title))
 		t.line("       " + t.dim(f.URL))
 	}
-	t.para(2, t.dim("IANA registry "+d.Registry))
+	t.para(2, t.dim(T("web.registry", d.Registry)))
 }
 
 // maxNotes bounds a registry row's Assignment Notes in text (some run to
