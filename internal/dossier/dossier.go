@@ -81,18 +81,18 @@ type Service struct {
 
 // Intel is one intel entry as it bears on this port.
 type Intel struct {
-	ID            string         `json:"id"`
-	Name          string         `json:"name"`
-	Aliases       []string       `json:"aliases"`
-	Kind          string         `json:"kind"`
-	Category      string         `json:"category"`
-	Protocol      string         `json:"protocol"` // "" for any protocol
-	Years         string         `json:"years"`
-	Confidence    string         `json:"confidence"`
-	Description   string         `json:"description"`
-	DescriptionKO string         `json:"description_ko,omitempty"`
-	Legit         string         `json:"legit,omitempty"`    // products and history: never a registry fact
-	LegitKO       string         `json:"legit_ko,omitempty"` // Legit in Korean
+	ID            string   `json:"id"`
+	Name          string   `json:"name"`
+	Aliases       []string `json:"aliases"`
+	Kind          string   `json:"kind"`
+	Category      string   `json:"category"`
+	Protocol      string   `json:"protocol"` // "" for any protocol
+	Years         string   `json:"years"`
+	Confidence    string   `json:"confidence"`
+	Description   string   `json:"description"`
+	DescriptionKO string   `json:"description_ko,omitempty"`
+	Legit         string   `json:"legit,omitempty"`    // products and history: never a registry fact
+	LegitKO       string   `json:"legit_ko,omitempty"` // Legit in Korean
 	// Registry is what the IANA registry says about this port on each
 	// protocol the entry covers here; renderers phrase it with
 	// RegistrySentence, so that no registry fact comes from intel text.
@@ -156,11 +156,11 @@ type Footnote struct {
 
 // Registration is the registry's answer for one port and protocol.
 type Registration struct {
-	Port     int    `json:"port"`
-	Protocol string `json:"protocol"`
-	Status   string `json:"status"`          // assigned, reserved, unassigned, dynamic
+	Port     int      `json:"port"`
+	Protocol string   `json:"protocol"`
+	Status   string   `json:"status"`          // assigned, reserved, unassigned, dynamic
 	Names    []string `json:"names,omitempty"` // the service names of the named rows, in registry order
-	Since    string `json:"since,omitempty"` // the first named row's registration date, when IANA gives one
+	Since    string   `json:"since,omitempty"` // the first named row's registration date, when IANA gives one
 }
 
 // Sources are what Build joins. Registry is required; Intel may be nil, and

@@ -215,7 +215,7 @@ func TestLegitTextsAndYears(t *testing.T) {
 		t.Errorf("ko: %+v", ko)
 	}
 	for _, tc := range []struct {
-		lang      i18n.Lang
+		lang     i18n.Lang
 		in, want string
 	}{
 		{i18n.EN, "2004", "years 2004"}, {i18n.EN, "2019-", "seen since 2019"},

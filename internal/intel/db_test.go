@@ -161,7 +161,7 @@ func TestSearch(t *testing.T) {
 		{"minecraft", "minecraft-java"},
 		{"마인크래프트", "minecraft-java"},
 		{"PE_Bagle.Q", "bagle-backdoor-2556"}, // an alias from another vendor
-		{"포트 정보 사이트", "bagle-backdoor-2556"}, // legit-ko
+		{"포트 정보 사이트", "bagle-backdoor-2556"},  // legit-ko
 		{"kubelet", "kubelet"},
 	} {
 		if !has(db.Search(tc.q), tc.id) {
