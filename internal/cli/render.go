@@ -47,6 +47,7 @@ func renderDossier(t *text, d *dossier.Dossier) {
 	for i, lt := range dossier.LegitTexts(t.lang, d.Threats) {
 		renderIntel(t, d.Threats[i], lt)
 	}
+	renderRelevance(t, &d.Relevance)
 
 	t.blank()
 	t.heading(T("section.uses"))
@@ -93,6 +94,32 @@ func renderDossier(t *text, d *dossier.Dossier) {
 		t.line("       " + t.dim(f.URL))
 	}
 	t.para(2, t.dim(T("web.registry", d.Registry)))
+}
+
+// renderRelevance says how much the port's threats weigh: what usually runs
+// there, and whether a listener on it is a signal by itself.
+func renderRelevance(t *text, r *dossier.Relevance) {
+	if r.Signal == "" {
+		return
+	}
+	l := t.lang
+	var names []string
+	for _, o := range r.Expected {
+		if o.Narrow {
+			names = append(names, o.Name)
+		}
+	}
+	switch {
+	case r.Basis == dossier.BasisUseEntry:
+		t.para(2, i18n.T(l, "relevance.common.use", strings.Join(names, "; ")))
+	case r.Basis == dossier.BasisSystemPort:
+		t.para(2, i18n.T(l, "relevance.common.iana"))
+	default:
+		t.para(2, i18n.T(l, "relevance.distinctive"))
+	}
+	if p := r.Programs(); len(p) > 0 {
+		t.para(2, i18n.T(l, "relevance.programs", strings.Join(p, ", ")))
+	}
 }
 
 // maxNotes bounds a registry row's Assignment Notes in text (some run to

@@ -22,20 +22,23 @@ import (
 // contract of `porthole info --json` and /api/v1/ports/{n}: fields may be
 // added, never renamed.
 type Dossier struct {
-	Port       int               `json:"port"`
-	Range      Range             `json:"range"`
-	Title      string            `json:"title"`
-	Verdict    Verdict           `json:"verdict"`
-	Status     map[string]string `json:"status"`
-	Ghost      bool              `json:"ghost"`
-	Services   []Service         `json:"services"`
-	Threats    []Intel           `json:"threats"`
-	Uses       []Intel           `json:"uses"`
-	Check      Check             `json:"check"`
-	Context    Context           `json:"context"`
-	Neighbours Neighbours        `json:"neighbours"`
-	Footnotes  []Footnote        `json:"footnotes"`
-	Registry   string            `json:"registry_version"`
+	Port     int               `json:"port"`
+	Range    Range             `json:"range"`
+	Title    string            `json:"title"`
+	Verdict  Verdict           `json:"verdict"`
+	Status   map[string]string `json:"status"`
+	Ghost    bool              `json:"ghost"`
+	Services []Service         `json:"services"`
+	Threats  []Intel           `json:"threats"`
+	Uses     []Intel           `json:"uses"`
+	// Relevance says what usually listens on the port and how distinctive
+	// its threats are (see RelevanceOf).
+	Relevance  Relevance  `json:"relevance"`
+	Check      Check      `json:"check"`
+	Context    Context    `json:"context"`
+	Neighbours Neighbours `json:"neighbours"`
+	Footnotes  []Footnote `json:"footnotes"`
+	Registry   string     `json:"registry_version"`
 	// Ephemeral is this machine's ephemeral port range, when the caller
 	// knows it.
 	Ephemeral *Ephemeral `json:"ephemeral,omitempty"`
@@ -225,6 +228,7 @@ func Build(port int, src Sources) *Dossier {
 			}
 		}
 	}
+	d.Relevance = RelevanceOf(port, ports.ProtoNone, matches, x)
 	notes.add(i18n.T(i18n.EN, "source.iana", strconv.Itoa(port)), SearchURL(strconv.Itoa(port)))
 	notes.add(i18n.T(i18n.EN, "source.rfc6335"), "https://www.rfc-editor.org/rfc/rfc6335#section-6")
 	d.Footnotes = notes.list

@@ -47,6 +47,13 @@ type ListenerRow struct {
 	ThreatID         string `json:"threat_id,omitempty"`
 	// Use is the name of an unofficial use on record for the port, if any.
 	Use string `json:"use,omitempty"`
+	// Expected names what usually listens on the port (intel use entries),
+	// ExpectedPrograms their executables' base names, and ThreatSignal how
+	// much the port's threat says about a listener ("distinctive",
+	// "common"; "" when no threat is on record). See RelevanceOf.
+	Expected         []string `json:"expected,omitempty"`
+	ExpectedPrograms []string `json:"expected_programs,omitempty"`
+	ThreatSignal     Signal   `json:"threat_signal,omitempty"`
 }
 
 // HostPort is the socket's address and port as people write them:
@@ -69,6 +76,8 @@ func Annotate(ls []sockets.Listener, x *registry.Index, db *intel.DB) []Listener
 	}
 	type ann struct {
 		service, status, threat, confidence, id, use string
+		expected, programs                           []string
+		signal                                       Signal
 	}
 	var covered *portSet
 	if db != nil {
@@ -128,13 +137,22 @@ func Annotate(ls []sockets.Listener, x *registry.Index, db *intel.DB) []Listener
 			var threat *intel.Match
 			// Only a named row makes a port assigned, so other ports have
 			// no service name to look for.
-			a.service, threat, a.use = annotate(l.Port, l.Proto, x, intelDB, st == registry.StatusAssigned)
+			var matches []intel.Match
+			a.service, threat, a.use, matches = annotate(l.Port, l.Proto, x, intelDB, st == registry.StatusAssigned)
 			if threat != nil {
 				a.threat, a.confidence, a.id = threat.Entry.Name, string(threat.Entry.Confidence), threat.Entry.ID
+			}
+			if len(matches) > 0 {
+				rel := RelevanceOf(l.Port, protoOf(l.Proto), matches, x)
+				a.signal, a.programs = rel.Signal, rel.Programs()
+				for _, o := range rel.Expected {
+					a.expected = append(a.expected, o.Name)
+				}
 			}
 			names[k] = a
 		}
 		r.Service, r.Status, r.Use = a.service, a.status, a.use
+		r.Expected, r.ExpectedPrograms, r.ThreatSignal = a.expected, a.programs, a.signal
 		if a.threat != "" {
 			r.Threat, r.ThreatConfidence, r.ThreatID = a.threat, a.confidence, a.id
 		}
@@ -177,9 +195,9 @@ func protoOf(s string) ports.Proto {
 	return p
 }
 
-// annotate returns the IANA name, the strongest threat on record and the
-// first use's name for a port and protocol.
-func annotate(port int, proto string, x *registry.Index, db *intel.DB, named bool) (service string, threat *intel.Match, use string) {
+// annotate returns the IANA name, the strongest threat on record, the
+// first use's name and every intel match for a port and protocol.
+func annotate(port int, proto string, x *registry.Index, db *intel.DB, named bool) (service string, threat *intel.Match, use string, matches []intel.Match) {
 	p := protoOf(proto)
 	if named {
 		for _, r := range x.Port(port) {
@@ -190,9 +208,10 @@ func annotate(port int, proto string, x *registry.Index, db *intel.DB, named boo
 		}
 	}
 	if db == nil {
-		return service, nil, ""
+		return service, nil, "", nil
 	}
-	for _, m := range db.ForPort(port) {
+	matches = db.ForPort(port)
+	for _, m := range matches {
 		if m.Proto != ports.ProtoNone && m.Proto != p {
 			continue
 		}
@@ -204,5 +223,5 @@ func annotate(port int, proto string, x *registry.Index, db *intel.DB, named boo
 			use = m.Entry.Name
 		}
 	}
-	return service, threat, use
+	return service, threat, use, matches
 }
