@@ -22,9 +22,11 @@ import (
 	"strings"
 
 	"github.com/porthole/porthole/internal/dossier"
+	"github.com/porthole/porthole/internal/i18n"
 	"github.com/porthole/porthole/internal/intel"
 	"github.com/porthole/porthole/internal/ports"
 	"github.com/porthole/porthole/internal/registry"
+	"github.com/porthole/porthole/internal/sockets"
 )
 
 // Severity orders findings. The zero value is Info.
@@ -203,8 +205,8 @@ func Run(rows []dossier.ListenerRow, opt Options) *Report {
 	if opt.Baseline != nil {
 		used = make([]bool, len(opt.Baseline.Rules))
 	}
-	threats := map[uint32]*threat{} // intel lookups, once per port and protocol
-	refs := map[int]*RuleRef{}      // one RuleRef per baseline rule used
+	facts := map[uint32]*portFacts{} // intel lookups, once per port and protocol
+	refs := map[int]*RuleRef{}       // one RuleRef per baseline rule used
 	ref := func(i int) *RuleRef {
 		r, ok := refs[i]
 		if !ok {
@@ -216,10 +218,10 @@ func Run(rows []dossier.ListenerRow, opt Options) *Report {
 	for i := range rows {
 		row := &rows[i]
 		k := portKey(row.Proto, row.Port)
-		th, ok := threats[k]
+		pf, ok := facts[k]
 		if !ok {
-			th = threatOf(row, opt.Intel)
-			threats[k] = th
+			pf = factsOf(row, opt.Intel, opt.Registry)
+			facts[k] = pf
 		}
 		m := Match{Rule: -1, Changed: -1}
 		if opt.Baseline != nil {
@@ -234,7 +236,7 @@ func Run(rows []dossier.ListenerRow, opt Options) *Report {
 		if m.Changed >= 0 {
 			used[m.Changed] = true
 		}
-		rep.Findings = judge(rep.Findings, row, th, explained, m, opt)
+		rep.Findings = judge(rep.Findings, row, pf, explained, m, opt)
 	}
 	if opt.Baseline != nil {
 		for i := range opt.Baseline.Rules {
@@ -254,7 +256,7 @@ func Run(rows []dossier.ListenerRow, opt Options) *Report {
 }
 
 // judge appends the findings about one listener.
-func judge(out []Finding, row *dossier.ListenerRow, th *threat, explained *Rule, m Match, opt Options) []Finding {
+func judge(out []Finding, row *dossier.ListenerRow, pf *portFacts, explained *Rule, m Match, opt Options) []Finding {
 	start := len(out)
 	add := func(rule string, sev Severity, reason, advice string) {
 		out = append(out, Finding{Rule: rule, Severity: sev, Listener: row, Reason: reason, Advice: advice})
@@ -275,18 +277,25 @@ func judge(out []Finding, row *dossier.ListenerRow, th *threat, explained *Rule,
 	if isInterpreter(row.Process) || isInterpreter(baseName(row.Exe)) {
 		scriptDir = scriptInWritableDir(row.Cmdline)
 	}
-	suspicious := writable != "" || (row.ExeDeleted && !systemDir(row.Exe)) || isShell(row.Process) || scriptDir != ""
+	odd := writable != "" || (row.ExeDeleted && !systemDir(row.Exe)) || isShell(row.Process) || isNetcat(row.Process) || scriptDir != ""
 
-	if th != nil {
-		describe()
-		sev := severityOfConfidence(th.confidence)
-		reason := fmt.Sprintf("%s is on record as the port of %s%s; %s holds %s",
-			protoPort(row), th.name, th.detail, who, where)
-		if suspicious {
-			sev = Critical
-			reason += ", and the program itself looks wrong (see the other findings)"
+	if th := pf.threat; th != nil {
+		class := classify(row, pf, odd)
+		if sev, ok := KnownBadSeverity(pf.signal, class, th.confidence); ok {
+			describe()
+			reason := fmt.Sprintf("%s is on record as the port of %s%s; %s holds %s",
+				protoPort(row), th.name, th.detail, who, where)
+			switch {
+			case pf.signal == dossier.SignalCommon:
+				reason += "; " + commonWhy(row, pf) + ", so the port alone says little"
+				if odd {
+					reason += " (the program itself looks wrong: see the other findings)"
+				}
+			case class == OwnerOdd:
+				reason += ", and the program itself looks wrong (see the other findings)"
+			}
+			add(RuleKnownBad, sev, reason, fmt.Sprintf("find out what the program is: run `%s` (the port's history) and `%s`; if it is legitimate, add it to the baseline", info, whoCmd))
 		}
-		add(RuleKnownBad, sev, reason, fmt.Sprintf("find out what the program is: run `%s` (the port's history) and `%s`; if it is legitimate, add it to the baseline", info, whoCmd))
 	}
 	if writable != "" {
 		describe()
@@ -326,17 +335,10 @@ func judge(out []Finding, row *dossier.ListenerRow, th *threat, explained *Rule,
 			fmt.Sprintf("%s runs a script from %s, a directory anyone can write to, and holds %s", who, scriptDir, where),
 			fmt.Sprintf("inspect the script and who started it (`%s`)", whoCmd))
 	}
-	if row.PID == nil && row.OwnerUnknownReason != "" && row.OwnerUnknownReason != "owner lookup skipped" {
+	if sev, ok := ownerUnknownSeverity(row); ok {
 		describe()
-		sev := Medium
-		switch {
-		case strings.HasPrefix(row.OwnerUnknownReason, "kernel socket"):
-			sev = Low
-		case strings.Contains(row.OwnerUnknownReason, "run as root"), strings.Contains(row.OwnerUnknownReason, "unreadable"):
-			sev = Low
-		}
 		add(RuleOwnerUnknown, sev,
-			fmt.Sprintf("nobody can be named for %s (%s)", where, row.OwnerUnknownReason),
+			fmt.Sprintf("nobody can be named for %s (%s)", where, dossier.OwnerUnknownText(i18n.EN, row.OwnerUnknown)),
 			fmt.Sprintf("run porthole as root (with --all-netns for containers); `ss -tulpne` and `%s` show the socket's inode and uid", whoCmd))
 	}
 	if svc, ok := sensitivePort(row.Proto, row.Port); ok && isWildcard(row.Address) {
@@ -396,17 +398,46 @@ func judge(out []Finding, row *dossier.ListenerRow, th *threat, explained *Rule,
 	return out
 }
 
+// ownerUnknownSeverity rates a listener whose owner could not be named: low
+// when the reason is ours (not root, unreadable /proc entries) or the
+// socket is the kernel's, medium when a process should have been found and
+// was not; no finding when the owner is known or was not looked up.
+func ownerUnknownSeverity(row *dossier.ListenerRow) (Severity, bool) {
+	if row.PID != nil {
+		return 0, false
+	}
+	switch row.OwnerUnknown {
+	case sockets.OwnerKnown, sockets.OwnerSkipped:
+		return 0, false
+	case sockets.OwnerKernel, sockets.OwnerNotRoot, sockets.OwnerNoAccess:
+		return Low, true
+	}
+	return Medium, true
+}
+
 type threat struct {
 	name, detail string
 	confidence   string
 }
 
-// threatOf returns the strongest intel threat for the row's port and
-// protocol, from the intel DB when given, else from the row's annotation.
-func threatOf(row *dossier.ListenerRow, db *intel.DB) *threat {
+// portFacts is what intel says about one port and protocol: the strongest
+// threat, how distinctive it is, and the usual occupants.
+type portFacts struct {
+	threat   *threat
+	signal   dossier.Signal
+	basis    string
+	expected []string // names of the use entries
+	programs []string // their executables' base names
+}
+
+// factsOf looks up the row's port and protocol in the intel DB when given,
+// else takes the row's annotation (dossier.Annotate).
+func factsOf(row *dossier.ListenerRow, db *intel.DB, x *registry.Index) *portFacts {
+	pf := &portFacts{}
 	if db != nil {
 		p, _ := ports.ParseProto(row.Proto)
-		for _, m := range db.ForPort(row.Port) {
+		matches := db.ForPort(row.Port)
+		for _, m := range matches {
 			e := m.Entry
 			if !e.IsThreat() || (m.Proto != ports.ProtoNone && m.Proto != p) {
 				continue
@@ -416,18 +447,110 @@ func threatOf(row *dossier.ListenerRow, db *intel.DB) *threat {
 				detail += ", " + y
 			}
 			detail += ", " + string(e.Confidence) + " confidence, intel " + e.ID + ")"
-			return &threat{name: e.Name, detail: detail, confidence: string(e.Confidence)}
+			pf.threat = &threat{name: e.Name, detail: detail, confidence: string(e.Confidence)}
+			break
 		}
-		return nil
+		rel := dossier.RelevanceOf(row.Port, p, matches, x)
+		pf.signal, pf.basis, pf.programs = rel.Signal, rel.Basis, rel.Programs()
+		for _, o := range rel.Expected {
+			if o.Narrow {
+				pf.expected = append(pf.expected, o.Name)
+			}
+		}
+		return pf
 	}
+	pf.signal, pf.programs, pf.expected = row.ThreatSignal, row.ExpectedPrograms, row.Expected
 	if row.Threat == "" {
-		return nil
+		return pf
 	}
 	detail := " (" + row.ThreatConfidence + " confidence"
 	if row.ThreatID != "" {
 		detail += ", intel " + row.ThreatID
 	}
-	return &threat{name: row.Threat, detail: detail + ")", confidence: row.ThreatConfidence}
+	pf.threat = &threat{name: row.Threat, detail: detail + ")", confidence: row.ThreatConfidence}
+	return pf
+}
+
+// commonWhy says why a port is common: "tcp/8080 is usually Tomcat" or
+// "IANA assigns the system port tcp/80 to http".
+func commonWhy(row *dossier.ListenerRow, pf *portFacts) string {
+	if pf.basis != dossier.BasisSystemPort && len(pf.expected) > 0 {
+		return "the port is usually " + strings.Join(pf.expected, "; ")
+	}
+	if row.Service != "" {
+		return "IANA assigns the system port " + protoPort(row) + " to " + row.Service
+	}
+	return "the port has a usual occupant on record"
+}
+
+// OwnerClass is how the known-bad-port rule sees a listener's program.
+type OwnerClass int
+
+// The owner classes.
+const (
+	// OwnerElsewhere: a program outside the system directories that does
+	// not look planted (a home directory, /run, /srv), or an owner that
+	// cannot be named.
+	OwnerElsewhere OwnerClass = iota
+	// OwnerSystem: a program in a system directory (see SystemDirs), not
+	// deleted.
+	OwnerSystem
+	// OwnerExpected: OwnerSystem, and its name is one the port's use
+	// entries list as the usual occupant (intel programs:).
+	OwnerExpected
+	// OwnerOdd: a program in a world-writable directory, deleted (outside
+	// the system directories), a shell or netcat, or an interpreter
+	// running a script from a world-writable directory.
+	OwnerOdd
+)
+
+func (c OwnerClass) String() string {
+	switch c {
+	case OwnerSystem:
+		return "system"
+	case OwnerExpected:
+		return "expected"
+	case OwnerOdd:
+		return "odd"
+	}
+	return "elsewhere"
+}
+
+func classify(row *dossier.ListenerRow, pf *portFacts, odd bool) OwnerClass {
+	switch {
+	case odd:
+		return OwnerOdd
+	case row.PID == nil || row.Exe == "" || row.ExeDeleted || !systemDir(row.Exe):
+		return OwnerElsewhere
+	case slices.Contains(pf.programs, baseName(row.Exe)) || (row.Process != "" && slices.Contains(pf.programs, row.Process)):
+		return OwnerExpected
+	}
+	return OwnerSystem
+}
+
+// KnownBadSeverity is the rule table of known-bad-port: the severity of a
+// listener on a port with a threat of confidence on record, given how
+// distinctive the threat is there and how the owner looks; ok is false when
+// there is no finding at all.
+//
+//	port signal   owner                          known-bad-port
+//	any           expected (usual occupant)      none
+//	common        any other                      info (odd owners: own rules)
+//	distinctive   odd                            critical
+//	distinctive   any other (system dir or not)  by confidence: high, medium, low
+//
+// A threat whose signal is unknown ("": rows annotated without intel)
+// counts as distinctive.
+func KnownBadSeverity(sig dossier.Signal, class OwnerClass, confidence string) (Severity, bool) {
+	switch {
+	case class == OwnerExpected:
+		return 0, false
+	case sig == dossier.SignalCommon:
+		return Info, true
+	case class == OwnerOdd:
+		return Critical, true
+	}
+	return severityOfConfidence(confidence), true
 }
 
 func severityOfConfidence(c string) Severity {
@@ -553,9 +676,18 @@ func writableDir(p string) string {
 	return ""
 }
 
-// systemDir reports whether p is under a directory packages install into.
+// SystemDirs are the directories packages and administrators install
+// programs into; only root can write them on a sane system. /usr covers
+// /usr/bin, /usr/sbin, /usr/lib, /usr/libexec and all of /usr/local.
+var SystemDirs = []string{"/usr/", "/bin/", "/sbin/", "/lib/", "/lib64/", "/opt/", "/snap/", "/nix/store/"}
+
+// systemDir reports whether p is under one of SystemDirs (and not in a
+// world-writable directory below one, such as /usr/tmp).
 func systemDir(p string) bool {
-	for _, d := range []string{"/usr/", "/bin/", "/sbin/", "/lib/", "/lib64/", "/opt/", "/snap/", "/nix/store/"} {
+	if writableDir(p) != "" || strings.HasPrefix(p, "/usr/tmp/") {
+		return false
+	}
+	for _, d := range SystemDirs {
 		if strings.HasPrefix(p, d) {
 			return true
 		}

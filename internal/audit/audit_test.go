@@ -9,6 +9,7 @@ import (
 	"github.com/porthole/porthole/internal/dossier"
 	"github.com/porthole/porthole/internal/intel"
 	"github.com/porthole/porthole/internal/registry"
+	"github.com/porthole/porthole/internal/sockets"
 )
 
 func pid(n int) *int { return &n }
@@ -36,8 +37,7 @@ func sampleRows() []dossier.ListenerRow {
 	deleted := row("tcp", "127.0.0.1", 4444, "/var/tmp/.cache/agent")
 	deleted.ExeDeleted = true
 	unknown := dossier.ListenerRow{Proto: "tcp", Family: 4, Address: "0.0.0.0", Port: 2024, UID: 0, Cmdline: []string{},
-		OwnerUnknownReason: "owner not visible: no process in this PID namespace holds the socket (kernel socket or another PID namespace)",
-		NetNS:              4026531840, HostNetNS: true}
+		OwnerUnknown: sockets.OwnerNotFound, NetNS: 4026531840, HostNetNS: true}
 	ns := row("tcp", "127.0.0.1", 31337, "/usr/bin/ctf")
 	ns.HostNetNS, ns.NetNS = false, 4026532500
 	dual := row("tcp", "::", 8080, "/usr/bin/app")
@@ -92,8 +92,8 @@ func TestRules(t *testing.T) {
 			"", []string{"known-bad-port high"}},
 		{"udp 2556 is not the bagle port", func() dossier.ListenerRow { return row("udp", "0.0.0.0", 2556, "/usr/bin/x") },
 			"", nil},
-		{"low-confidence threat", func() dossier.ListenerRow { return row("tcp", "127.0.0.1", 8888, "/usr/bin/jupyter") },
-			"", []string{"known-bad-port low"}},
+		{"low-confidence threat on a port with a usual occupant", func() dossier.ListenerRow { return row("tcp", "127.0.0.1", 8888, "/usr/bin/jupyter") },
+			"", []string{"known-bad-port info"}},
 		{"baselined threat port is info", func() dossier.ListenerRow { return row("tcp", "127.0.0.1", 6667, "/usr/sbin/ircd") },
 			"tcp 6667 exe=/usr/sbin/ircd", []string{"known-bad-port info"}},
 		{"a port-only line does not vouch for a threat port's owner", func() dossier.ListenerRow { return row("tcp", "127.0.0.1", 6667, "/usr/sbin/ircd") },
@@ -102,7 +102,7 @@ func TestRules(t *testing.T) {
 			r := row("tcp", "127.0.0.1", 7000, "/usr/sbin/daemon")
 			r.ExeDeleted = true
 			return r
-		}, "", []string{"deleted-exe medium", "known-bad-port low"}},
+		}, "", []string{"deleted-exe medium", "known-bad-port info"}},
 		{"deleted tmp exe", func() dossier.ListenerRow {
 			r := row("tcp", "127.0.0.1", 7001, "/dev/shm/x")
 			r.ExeDeleted = true
@@ -135,14 +135,14 @@ func TestRules(t *testing.T) {
 		}, "", []string{"privileged-port-non-root low"}},
 		{"owner unknown", func() dossier.ListenerRow {
 			return dossier.ListenerRow{Proto: "tcp", Family: 4, Address: "0.0.0.0", Port: 7006, UID: 0, HostNetNS: true,
-				OwnerUnknownReason: "owner not visible: no process in this PID namespace holds the socket (kernel socket or another PID namespace)"}
+				OwnerUnknown: sockets.OwnerNotFound}
 		}, "", []string{"owner-unknown medium"}},
 		{"owner unknown when not root", func() dossier.ListenerRow {
 			return dossier.ListenerRow{Proto: "tcp", Family: 4, Address: "0.0.0.0", Port: 7007, UID: 0, HostNetNS: true,
-				OwnerUnknownReason: "owner not visible: run as root to see other users' processes"}
+				OwnerUnknown: sockets.OwnerNotRoot}
 		}, "", []string{"owner-unknown low"}},
 		{"owner lookup skipped", func() dossier.ListenerRow {
-			return dossier.ListenerRow{Proto: "tcp", Family: 4, Address: "0.0.0.0", Port: 7008, HostNetNS: true, OwnerUnknownReason: "owner lookup skipped"}
+			return dossier.ListenerRow{Proto: "tcp", Family: 4, Address: "0.0.0.0", Port: 7008, HostNetNS: true, OwnerUnknown: sockets.OwnerSkipped}
 		}, "", nil},
 		{"unexpected public", func() dossier.ListenerRow { return row("tcp", "0.0.0.0", 7009, "/usr/bin/x") },
 			"tcp 22", []string{"unexpected-listener medium"}},

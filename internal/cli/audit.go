@@ -130,7 +130,7 @@ func auditMain(ctx context.Context, env *Env, o auditOpts) error {
 	if err != nil {
 		return &exitError{auditIO, listError(err).Error()}
 	}
-	if w := sockets.OwnerWarning(ls); w != "" {
+	if w := dossier.OwnerWarning(ls); w != "" {
 		fmt.Fprintln(env.Stderr, "porthole: warning:", w)
 	}
 	rows := dossier.Annotate(ls, k.reg, k.intel)

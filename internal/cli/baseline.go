@@ -32,7 +32,7 @@ func runBaseline(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return listError(err)
 	}
-	if w := sockets.OwnerWarning(ls); w != "" {
+	if w := dossier.OwnerWarning(ls); w != "" {
 		fmt.Fprintln(env.Stderr, "porthole: warning:", w)
 	}
 	rows := dossier.Annotate(ls, k.reg, k.intel)

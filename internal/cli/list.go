@@ -34,7 +34,7 @@ func runList(ctx context.Context, env *Env, args []string) error {
 		return listError(err)
 	}
 	rows := dossier.Annotate(ls, k.reg, k.intel)
-	if w := sockets.OwnerWarning(ls); w != "" {
+	if w := dossier.OwnerWarning(ls); w != "" {
 		fmt.Fprintln(env.Stderr, "porthole: warning:", w)
 	}
 	if *asJSON {

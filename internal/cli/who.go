@@ -75,7 +75,7 @@ func runWho(ctx context.Context, env *Env, args []string) error {
 		}
 	}
 	rows := dossier.Annotate(ls, k.reg, k.intel)
-	if w := sockets.OwnerWarning(ls); w != "" {
+	if w := dossier.OwnerWarning(ls); w != "" {
 		fmt.Fprintln(env.Stderr, "porthole: warning:", w)
 	}
 	if *asJSON {

@@ -4,6 +4,7 @@ import (
 	"net/netip"
 	"strconv"
 
+	"github.com/porthole/porthole/internal/i18n"
 	"github.com/porthole/porthole/internal/intel"
 	"github.com/porthole/porthole/internal/ports"
 	"github.com/porthole/porthole/internal/registry"
@@ -13,29 +14,30 @@ import (
 // ListenerRow is one live listener as `porthole who` and `porthole list`
 // print it, `--json` emits it, the audit judges it and the web page shows
 // it: the socket, its owner, and what the registry and intel say about the
-// port. PID is null (never 0) when no owner is visible, and
-// OwnerUnknownReason says why.
+// port. PID is null (never 0) when no owner is visible; OwnerUnknown says
+// why as a stable code and OwnerUnknownReason in English words.
 type ListenerRow struct {
-	Proto              string   `json:"proto"`
-	Family             int      `json:"family"`
-	Address            string   `json:"address"`
-	Port               int      `json:"port"`
-	PID                *int     `json:"pid"`
-	PIDs               []int    `json:"pids,omitempty"` // every process holding the socket, when several do
-	OwnerUnknownReason string   `json:"owner_unknown_reason"`
-	Process            string   `json:"process"`
-	UID                int      `json:"uid"` // the socket's owner uid; -1 when unknown
-	User               string   `json:"user"`
-	Exe                string   `json:"exe"`
-	ExeDeleted         bool     `json:"exe_deleted"`
-	Cmdline            []string `json:"cmdline"`
-	NetNS              uint64   `json:"netns"`
-	HostNetNS          bool     `json:"host_netns"`
-	Container          string   `json:"container"`
-	Unit               string   `json:"unit"`
-	DualStack          bool     `json:"dual_stack"`
-	Loopback           bool     `json:"loopback"`
-	Inode              uint64   `json:"inode,omitempty"`
+	Proto              string               `json:"proto"`
+	Family             int                  `json:"family"`
+	Address            string               `json:"address"`
+	Port               int                  `json:"port"`
+	PID                *int                 `json:"pid"`
+	PIDs               []int                `json:"pids,omitempty"` // every process holding the socket, when several do
+	OwnerUnknown       sockets.OwnerUnknown `json:"owner_unknown,omitempty"`
+	OwnerUnknownReason string               `json:"owner_unknown_reason"`
+	Process            string               `json:"process"`
+	UID                int                  `json:"uid"` // the socket's owner uid; -1 when unknown
+	User               string               `json:"user"`
+	Exe                string               `json:"exe"`
+	ExeDeleted         bool                 `json:"exe_deleted"`
+	Cmdline            []string             `json:"cmdline"`
+	NetNS              uint64               `json:"netns"`
+	HostNetNS          bool                 `json:"host_netns"`
+	Container          string               `json:"container"`
+	Unit               string               `json:"unit"`
+	DualStack          bool                 `json:"dual_stack"`
+	Loopback           bool                 `json:"loopback"`
+	Inode              uint64               `json:"inode,omitempty"`
 	// Service is the IANA name for the port and protocol ("" if none);
 	// Status is the registry's status for them.
 	Service string `json:"service"`
@@ -54,6 +56,19 @@ type ListenerRow struct {
 	Expected         []string `json:"expected,omitempty"`
 	ExpectedPrograms []string `json:"expected_programs,omitempty"`
 	ThreatSignal     Signal   `json:"threat_signal,omitempty"`
+}
+
+// OwnerUnknownText phrases why a listener has no owner in lang.
+func OwnerUnknownText(lang i18n.Lang, c sockets.OwnerUnknown) string {
+	if c == sockets.OwnerKnown {
+		return i18n.T(lang, "owner.unknown")
+	}
+	return i18n.T(lang, "owner.unknown."+c.String())
+}
+
+// OwnerWarning is sockets.OwnerWarning in English.
+func OwnerWarning(ls []sockets.Listener) string {
+	return sockets.OwnerWarning(ls, func(c sockets.OwnerUnknown) string { return OwnerUnknownText(i18n.EN, c) })
 }
 
 // HostPort is the socket's address and port as people write them:
@@ -95,7 +110,7 @@ func Annotate(ls []sockets.Listener, x *registry.Index, db *intel.DB) []Listener
 		}
 		*r = ListenerRow{
 			Proto: l.Proto, Family: l.Family, Address: lastAddrS, Port: l.Port,
-			OwnerUnknownReason: l.OwnerUnknownReason, UID: l.UID, NetNS: l.NetNS, HostNetNS: l.HostNetNS,
+			OwnerUnknown: l.OwnerUnknown, UID: l.UID, NetNS: l.NetNS, HostNetNS: l.HostNetNS,
 			DualStack: l.DualStack, Loopback: l.Addr.IsLoopback(), Inode: l.Inode, Cmdline: []string{},
 		}
 		if len(l.Owners) > 0 {
@@ -116,7 +131,9 @@ func Annotate(ls []sockets.Listener, x *registry.Index, db *intel.DB) []Listener
 					r.PIDs[j] = l.Owners[j].PID
 				}
 			}
-			r.OwnerUnknownReason = ""
+			r.OwnerUnknown = sockets.OwnerKnown
+		} else {
+			r.OwnerUnknownReason = OwnerUnknownText(i18n.EN, l.OwnerUnknown)
 		}
 		k := key{l.Port, l.Proto}
 		a, ok := names[k]

@@ -99,6 +99,16 @@ var en = map[string]string{
 	"here.none": "Nothing listens on tcp or udp {0} here.",
 	"here.off":  "Not checked. Run `porthole who {0}` to see what listens on it here.",
 
+	// Why a listener has no owner (sockets.OwnerUnknown codes).
+	"owner.unknown":             "owner unknown",
+	"owner.unknown.skipped":     "owner lookup skipped",
+	"owner.unknown.not-root":    "owner not visible: run as root to see other users' processes",
+	"owner.unknown.no-access":   "owner not visible: /proc/PID/fd of some processes is unreadable (needs root, and CAP_SYS_PTRACE in a container)",
+	"owner.unknown.not-found":   "owner not visible: no process in this PID namespace holds the socket (kernel socket or another PID namespace)",
+	"owner.unknown.no-pid":      "the system reports no owning process",
+	"owner.unknown.kernel":      "kernel socket: no process holds it",
+	"owner.unknown.other-netns": "owner not visible: the socket's namespace is not readable",
+
 	"neighbours.prev": "previous",
 	"neighbours.next": "next",
 	"neighbours.same": "Other ports of {0}",

@@ -99,6 +99,16 @@ var ko = map[string]string{
 	"here.none": "이 컴퓨터에서 tcp나 udp {0} 포트로 수신 대기 중인 것이 없습니다.",
 	"here.off":  "확인하지 않았습니다. `porthole who {0}`{을} 실행하면 이 컴퓨터에서 무엇이 수신 대기 중인지 볼 수 있습니다.",
 
+	// 리스너의 소유 프로세스를 알 수 없는 이유 (sockets.OwnerUnknown 코드).
+	"owner.unknown":             "소유 프로세스를 알 수 없음",
+	"owner.unknown.skipped":     "소유 프로세스 조회를 건너뜀",
+	"owner.unknown.not-root":    "소유 프로세스가 보이지 않음: 다른 사용자의 프로세스를 보려면 root로 실행하세요",
+	"owner.unknown.no-access":   "소유 프로세스가 보이지 않음: 일부 프로세스의 /proc/PID/fd를 읽을 수 없음 (root 권한, 컨테이너에서는 CAP_SYS_PTRACE도 필요)",
+	"owner.unknown.not-found":   "소유 프로세스가 보이지 않음: 이 PID 네임스페이스의 어떤 프로세스도 소켓을 갖고 있지 않음 (커널 소켓이거나 다른 PID 네임스페이스)",
+	"owner.unknown.no-pid":      "시스템이 소유 프로세스를 보고하지 않음",
+	"owner.unknown.kernel":      "커널 소켓: 어떤 프로세스도 갖고 있지 않음",
+	"owner.unknown.other-netns": "소유 프로세스가 보이지 않음: 소켓의 네임스페이스를 읽을 수 없음",
+
 	"neighbours.prev": "이전",
 	"neighbours.next": "다음",
 	"neighbours.same": "{0}의 다른 포트",

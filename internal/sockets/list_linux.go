@@ -64,7 +64,7 @@ func list(ctx context.Context, q Query) ([]Listener, error) {
 	}
 	if q.NoOwners {
 		for i := range out {
-			out[i].OwnerUnknownReason = ReasonSkipped
+			out[i].OwnerUnknown = OwnerSkipped
 		}
 		return out, nil
 	}
@@ -409,7 +409,7 @@ type bpfResult struct {
 	err   error
 }
 
-// attachOwners fills Owners (or OwnerUnknownReason) of every listener,
+// attachOwners fills Owners (or OwnerUnknown) of every listener,
 // from the BPF owner source's result when there is one (bpf not nil, and
 // it worked), else by walking /proc/*/fd.
 func attachOwners(ctx context.Context, ls []Listener, firstOnly bool, bpf <-chan bpfResult) error {
@@ -445,11 +445,11 @@ func attachOwners(ctx context.Context, ls []Listener, firstOnly bool, bpf <-chan
 		}
 		infos = lookupAll(all) // a PID that exited since the scan drops out
 	}
-	reason := ReasonNotFound
+	reason := OwnerNotFound
 	if denied > 0 {
-		reason = ReasonNoAccess
+		reason = OwnerNoAccess
 		if os.Geteuid() != 0 {
-			reason = ReasonNotRoot
+			reason = OwnerNotRoot
 		}
 	}
 	// Most sockets have one owner, and a process usually holds many of
@@ -475,9 +475,9 @@ func attachOwners(ctx context.Context, ls []Listener, firstOnly bool, bpf <-chan
 			}
 		}
 		if len(ls[i].Owners) == 0 {
-			ls[i].OwnerUnknownReason = reason
+			ls[i].OwnerUnknown = reason
 			if ls[i].Inode == 0 {
-				ls[i].OwnerUnknownReason = ReasonKernel
+				ls[i].OwnerUnknown = OwnerKernel
 			}
 		} else if len(ls[i].Owners) > 1 {
 			sortInfos(ls[i].Owners)

@@ -87,7 +87,7 @@ func TestListKinds(t *testing.T) {
 				t.Errorf("got family %d addr %s dual %v, want %d %s %v", l.Family, l.Addr, l.DualStack, tc.family, tc.addr, tc.dual)
 			}
 			if !hasOwner(l, h.pid) {
-				t.Errorf("owners %+v do not include helper pid %d (reason %q)", l.Owners, h.pid, l.OwnerUnknownReason)
+				t.Errorf("owners %+v do not include helper pid %d (reason %q)", l.Owners, h.pid, l.OwnerUnknown)
 			}
 			if l.NetNS != self || !l.HostNetNS {
 				t.Errorf("netns %d host %v, want %d true", l.NetNS, l.HostNetNS, self)
@@ -130,7 +130,7 @@ func TestListPortQuery(t *testing.T) {
 		t.Fatal("udp query with NoOwners: nothing")
 	}
 	for _, l := range ls {
-		if l.Port != udp || l.Proto != "udp" || len(l.Owners) != 0 || l.OwnerUnknownReason != ReasonSkipped {
+		if l.Port != udp || l.Proto != "udp" || len(l.Owners) != 0 || l.OwnerUnknown != OwnerSkipped {
 			t.Fatalf("udp query with NoOwners: %+v", l)
 		}
 	}

@@ -48,7 +48,7 @@ func lookupAll(pids []int) map[int]process.Info {
 func attachPIDs(ls []Listener, pids [][]int, noOwners bool) {
 	if noOwners {
 		for i := range ls {
-			ls[i].OwnerUnknownReason = ReasonSkipped
+			ls[i].OwnerUnknown = OwnerSkipped
 		}
 		return
 	}
@@ -66,7 +66,7 @@ func attachPIDs(ls []Listener, pids [][]int, noOwners bool) {
 			ls[i].Owners = append(ls[i].Owners, info)
 		}
 		if len(ls[i].Owners) == 0 {
-			ls[i].OwnerUnknownReason = ReasonNoPID
+			ls[i].OwnerUnknown = OwnerNoPID
 		} else if len(ls[i].Owners) > 1 {
 			sortInfos(ls[i].Owners)
 		}

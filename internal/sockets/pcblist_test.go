@@ -279,7 +279,7 @@ func TestMIBListenerAndAttach(t *testing.T) {
 		t.Fatalf("%+v %v", ls, pids)
 	}
 	attachPIDs(ls, pids, false)
-	if len(ls[0].Owners) != 1 || ls[0].Owners[0].PID != os.Getpid() || ls[1].OwnerUnknownReason != ReasonNoPID {
+	if len(ls[0].Owners) != 1 || ls[0].Owners[0].PID != os.Getpid() || ls[1].OwnerUnknown != OwnerNoPID {
 		t.Errorf("%+v", ls)
 	}
 	if runtime.GOOS == "linux" && ls[0].Owners[0].Name == "" {

@@ -159,12 +159,36 @@ func TestParsePortRange(t *testing.T) {
 }
 
 func TestOwnerWarning(t *testing.T) {
-	if s := OwnerWarning([]Listener{{OwnerUnknownReason: ReasonSkipped}}); s != "" {
+	code := OwnerUnknown.String
+	if s := OwnerWarning([]Listener{{OwnerUnknown: OwnerSkipped}}, code); s != "" {
 		t.Errorf("skipped lookups warned: %q", s)
 	}
-	s := OwnerWarning([]Listener{{OwnerUnknownReason: ReasonNotRoot}, {OwnerUnknownReason: ReasonNotRoot}, {OwnerUnknownReason: ReasonKernel}, {Owners: []process.Info{{PID: 1}}}})
-	if !strings.Contains(s, "3 of 4") || !strings.Contains(s, ReasonNotRoot+" (2)") || strings.Count(s, "\n") != 0 {
+	s := OwnerWarning([]Listener{{OwnerUnknown: OwnerNotRoot}, {OwnerUnknown: OwnerNotRoot}, {OwnerUnknown: OwnerKernel}, {Owners: []process.Info{{PID: 1}}}}, code)
+	if !strings.Contains(s, "3 of 4") || !strings.Contains(s, "not-root (2)") || strings.Count(s, "\n") != 0 {
 		t.Errorf("%q", s)
+	}
+}
+
+// The codes are stable strings that read back.
+func TestOwnerUnknownCodes(t *testing.T) {
+	seen := map[string]bool{}
+	for c := OwnerKnown; c < ownerUnknownEnd; c++ {
+		b, err := c.MarshalText()
+		if err != nil || seen[string(b)] {
+			t.Fatalf("%d: %q %v (duplicate %v)", c, b, err, seen[string(b)])
+		}
+		seen[string(b)] = true
+		var back OwnerUnknown
+		if err := back.UnmarshalText(b); err != nil || back != c {
+			t.Errorf("%q read back as %d, %v", b, back, err)
+		}
+	}
+	if OwnerNotFound.String() != "not-found" || OwnerKernel.String() != "kernel" {
+		t.Error("codes changed: they are a JSON contract")
+	}
+	var c OwnerUnknown
+	if err := c.UnmarshalText([]byte("kernel socket")); err == nil {
+		t.Error("English text accepted as a code")
 	}
 }
 

@@ -8,8 +8,9 @@
 //     port range (filtered in the kernel on Linux), every network namespace
 //     (AllNetNS) and whether owners are looked up at all (NoOwners).
 //   - Each Listener carries its owners (process.Info). When none could be
-//     found, OwnerUnknownReason says why; OwnerWarning folds those reasons into
-//     the one warning line a command prints.
+//     found, OwnerUnknown says why (a code; the words are in internal/i18n);
+//     OwnerWarning folds those reasons into the one warning line a command
+//     prints.
 //   - EphemeralRange reports the local port range the OS picks from, and
 //     PortFree tells whether a port can be bound right now.
 //
@@ -59,7 +60,7 @@ type Query struct {
 	// a process (or a /run/netns name) holds. On other systems it is ignored.
 	AllNetNS bool
 	// NoOwners skips the process lookup; Owners stays empty and
-	// OwnerUnknownReason is ReasonSkipped.
+	// OwnerUnknown is OwnerSkipped.
 	NoOwners bool
 }
 
@@ -99,38 +100,69 @@ type Listener struct {
 	// (IPV6_V6ONLY off). It is a single row: there is no IPv4 twin.
 	DualStack bool
 	// Owners are the processes holding the socket, by PID. It may be empty;
-	// then OwnerUnknownReason says why.
-	Owners             []process.Info
-	OwnerUnknownReason string
+	// then OwnerUnknown says why.
+	Owners       []process.Info
+	OwnerUnknown OwnerUnknown
 }
 
-// Reasons for a missing owner. The text is meant for users.
+// OwnerUnknown says why a listener has no owner. It is a code: the words
+// live in the i18n catalogs (key "owner.unknown." + String()), and JSON
+// carries String(), which never changes.
+type OwnerUnknown uint8
+
+// The reasons for a missing owner. The zero value means none: the owner is
+// known, or nobody looked yet.
 const (
-	ReasonSkipped    = "owner lookup skipped"
-	ReasonNotRoot    = "owner not visible: run as root to see other users' processes"
-	ReasonNoAccess   = "owner not visible: /proc/PID/fd of some processes is unreadable (needs root, and CAP_SYS_PTRACE in a container)"
-	ReasonNotFound   = "owner not visible: no process in this PID namespace holds the socket (kernel socket or another PID namespace)"
-	ReasonNoPID      = "the system reports no owning process"
-	ReasonKernel     = "kernel socket: no process holds it"
-	ReasonOtherNetNS = "owner not visible: the socket's namespace is not readable"
+	OwnerKnown      OwnerUnknown = iota
+	OwnerSkipped                 // "skipped": the caller asked for no owner lookup
+	OwnerNotRoot                 // "not-root": other users' /proc/PID/fd are unreadable without root
+	OwnerNoAccess                // "no-access": some /proc/PID/fd are unreadable even as root (a container without CAP_SYS_PTRACE)
+	OwnerNotFound                // "not-found": no process in this PID namespace holds the socket
+	OwnerNoPID                   // "no-pid": the system reports no owning process (macOS, Windows)
+	OwnerKernel                  // "kernel": a kernel socket with no inode, which no process holds
+	OwnerOtherNetNS              // "other-netns": the socket's namespace is not readable
+	ownerUnknownEnd
 )
+
+var ownerUnknownCodes = [...]string{"", "skipped", "not-root", "no-access", "not-found", "no-pid", "kernel", "other-netns"}
+
+// String is the stable code: "", "skipped", "not-root", "no-access",
+// "not-found", "no-pid", "kernel" or "other-netns".
+func (c OwnerUnknown) String() string {
+	if c < ownerUnknownEnd {
+		return ownerUnknownCodes[c]
+	}
+	return "unknown"
+}
+
+// MarshalText writes the code.
+func (c OwnerUnknown) MarshalText() ([]byte, error) { return []byte(c.String()), nil }
+
+// UnmarshalText reads a code written by MarshalText.
+func (c *OwnerUnknown) UnmarshalText(b []byte) error {
+	for i, s := range ownerUnknownCodes {
+		if s == string(b) {
+			*c = OwnerUnknown(i)
+			return nil
+		}
+	}
+	return fmt.Errorf("unknown owner-unknown code %q", b)
+}
 
 // OwnerWarning returns one line summarising the listeners without an owner,
 // or "" when every listener has one (or the lookup was skipped on purpose).
-// Commands print it once instead of a warning per socket.
-func OwnerWarning(ls []Listener) string {
+// Commands print it once instead of a warning per socket; text phrases each
+// reason (the i18n catalog's words).
+func OwnerWarning(ls []Listener, text func(OwnerUnknown) string) string {
 	counts := map[string]int{}
 	var order []string
 	n := 0
 	for _, l := range ls {
-		if len(l.Owners) > 0 || l.OwnerUnknownReason == ReasonSkipped {
+		if len(l.Owners) > 0 || l.OwnerUnknown == OwnerSkipped {
 			continue
 		}
 		n++
-		r := l.OwnerUnknownReason
-		if r == "" {
-			r = "owner unknown"
-		}
+		r := text(l.OwnerUnknown)
 		if counts[r] == 0 {
 			order = append(order, r)
 		}

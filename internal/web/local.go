@@ -22,10 +22,11 @@ const maxLocalEntries = 4096
 
 // localRow is one listener as the page shows it.
 type localRow struct {
-	Proto, Addr, Port      string
-	PID, Process, User     string
-	Exe, Reason, Container string
-	ExeDeleted             bool
+	Proto, Addr, Port  string
+	PID, Process, User string
+	Exe, Container     string
+	Reason             string // catalog key (owner_unknown_not_root) when there is no owner
+	ExeDeleted         bool
 }
 
 // localResult is what listens on a port range, with a fingerprint of the
@@ -64,7 +65,15 @@ func (c *localCache) get(ctx context.Context, low, high int) *localResult {
 		r.Err = err.Error()
 	}
 	for _, l := range ls {
-		row := localRow{Proto: l.Proto, Addr: l.Addr.String(), Port: strconv.Itoa(l.Port), Reason: l.OwnerUnknownReason}
+		row := localRow{Proto: l.Proto, Addr: l.Addr.String(), Port: strconv.Itoa(l.Port)}
+		if len(l.Owners) == 0 {
+			// The catalog key of the reason, as the template's string
+			// map spells it; the page shows it in its own language.
+			row.Reason = "owner_unknown"
+			if l.OwnerUnknown != sockets.OwnerKnown {
+				row.Reason += "_" + strings.ReplaceAll(l.OwnerUnknown.String(), "-", "_")
+			}
+		}
 		if len(l.Owners) > 0 {
 			var pids, names []string
 			for _, o := range l.Owners {

@@ -236,7 +236,7 @@ func fakeListeners(_ context.Context, low, high int) ([]sockets.Listener, error)
 	all := []sockets.Listener{
 		{Proto: "tcp", Family: 4, Addr: netip.MustParseAddr("127.0.0.1"), Port: 2556, UID: 1000,
 			Owners: []process.Info{{PID: 4242, Name: "bagle-test", Exe: "/tmp/bagle-test", ExeDeleted: true, User: "alice"}}},
-		{Proto: "udp", Family: 6, Addr: netip.MustParseAddr("::"), Port: 5353, UID: -1, OwnerUnknownReason: sockets.ReasonNotRoot},
+		{Proto: "udp", Family: 6, Addr: netip.MustParseAddr("::"), Port: 5353, UID: -1, OwnerUnknown: sockets.OwnerNotRoot},
 	}
 	var out []sockets.Listener
 	for _, l := range all {

@@ -64,9 +64,9 @@ func main() {
 		if !l.HostNetNS {
 			host = " other-netns"
 		}
-		fmt.Fprintf(w, "%s %s:%d uid=%d ino=%d netns=%d%s%s pid=%s %s %s\n", l.Proto, l.Addr, l.Port, l.UID, l.Inode, l.NetNS, host, ds, pid, name, l.OwnerUnknownReason)
+		fmt.Fprintf(w, "%s %s:%d uid=%d ino=%d netns=%d%s%s pid=%s %s %s\n", l.Proto, l.Addr, l.Port, l.UID, l.Inode, l.NetNS, host, ds, pid, name, l.OwnerUnknown)
 	}
-	if msg := sockets.OwnerWarning(ls); msg != "" {
+	if msg := sockets.OwnerWarning(ls, sockets.OwnerUnknown.String); msg != "" {
 		fmt.Fprintln(os.Stderr, "warning:", msg)
 	}
 }
