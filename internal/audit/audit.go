@@ -107,6 +107,54 @@ var RuleIDs = []string{
 	RuleOwnerChanged, RuleMissing, RuleOwnerUnknown, RuleExposedService, RulePrivileged,
 }
 
+// Word is the finding's reason in one word, for the flag column of list
+// and who: the threat's kind for known-bad-port ("worm", "backdoor",
+// "c2"), else a short name of the rule ("tmp-exe", "deleted-exe").
+func (f *Finding) Word() string {
+	switch f.Rule {
+	case RuleKnownBad:
+		if f.kind != "" {
+			return f.kind
+		}
+		return "threat-port"
+	case RuleExeWritableDir:
+		return "tmp-exe"
+	case RuleDeletedExe:
+		return "deleted-exe"
+	case RuleShell:
+		if f.Listener != nil && isNetcat(f.Listener.Process) {
+			return "netcat"
+		}
+		return "shell"
+	case RuleOwnerUnknown:
+		return "no-owner"
+	case RuleExposedService:
+		return "exposed"
+	case RulePrivileged:
+		return "priv-port"
+	case RuleUnexpected:
+		return "unexpected"
+	case RuleOwnerChanged:
+		return "owner-changed"
+	}
+	return f.Rule
+}
+
+// Flags runs the rules without a baseline over rows annotated by
+// dossier.Annotate (no intel lookups of its own) and sets each row's Flag
+// and FlagSeverity to its most severe finding at low or above, so that
+// list and who flag exactly what audit would.
+func Flags(rows []dossier.ListenerRow) {
+	rep := Run(rows, Options{})
+	for i := range rep.Findings {
+		f := &rep.Findings[i] // sorted by severity, highest first
+		if f.Severity < Low || f.Listener == nil || f.Listener.Flag != "" {
+			continue
+		}
+		f.Listener.Flag, f.Listener.FlagSeverity = f.Word(), f.Severity.String()
+	}
+}
+
 // RuleRef names the baseline rule a finding or an explained listener refers
 // to.
 type RuleRef struct {
@@ -136,6 +184,8 @@ type Finding struct {
 	// Baseline is the rule involved: the one that explains the listener
 	// (severity lowered), expects another owner, or has no listener.
 	Baseline *RuleRef `json:"baseline_rule,omitempty"`
+
+	kind string // known-bad-port: the threat's intel kind
 }
 
 // Explained is a listener a baseline rule accounts for.
@@ -295,6 +345,7 @@ func judge(out []Finding, row *dossier.ListenerRow, pf *portFacts, explained *Ru
 				reason += ", and the program itself looks wrong (see the other findings)"
 			}
 			add(RuleKnownBad, sev, reason, fmt.Sprintf("find out what the program is: run `%s` (the port's history) and `%s`; if it is legitimate, add it to the baseline", info, whoCmd))
+			out[len(out)-1].kind = th.kind
 		}
 	}
 	if writable != "" {
@@ -418,6 +469,7 @@ func ownerUnknownSeverity(row *dossier.ListenerRow) (Severity, bool) {
 type threat struct {
 	name, detail string
 	confidence   string
+	kind         string
 }
 
 // portFacts is what intel says about one port and protocol: the strongest
@@ -447,7 +499,7 @@ func factsOf(row *dossier.ListenerRow, db *intel.DB, x *registry.Index) *portFac
 				detail += ", " + y
 			}
 			detail += ", " + string(e.Confidence) + " confidence, intel " + e.ID + ")"
-			pf.threat = &threat{name: e.Name, detail: detail, confidence: string(e.Confidence)}
+			pf.threat = &threat{name: e.Name, detail: detail, confidence: string(e.Confidence), kind: string(e.Kind)}
 			break
 		}
 		rel := dossier.RelevanceOf(row.Port, p, matches, x)
@@ -467,7 +519,7 @@ func factsOf(row *dossier.ListenerRow, db *intel.DB, x *registry.Index) *portFac
 	if row.ThreatID != "" {
 		detail += ", intel " + row.ThreatID
 	}
-	pf.threat = &threat{name: row.Threat, detail: detail + ")", confidence: row.ThreatConfidence}
+	pf.threat = &threat{name: row.Threat, detail: detail + ")", confidence: row.ThreatConfidence, kind: row.ThreatKind}
 	return pf
 }
 
@@ -597,7 +649,11 @@ func describeListener(row *dossier.ListenerRow) string {
 		s += " (IPv4 and IPv6)"
 	}
 	if !row.HostNetNS && row.NetNS != 0 {
-		s += " in netns " + strconv.FormatUint(row.NetNS, 10)
+		if row.NetNSName != "" {
+			s += " in netns " + row.NetNSName + " (" + strconv.FormatUint(row.NetNS, 10) + ")"
+		} else {
+			s += " in netns " + strconv.FormatUint(row.NetNS, 10)
+		}
 	}
 	if row.Container != "" {
 		s += " (container " + shortID(row.Container) + ")"

@@ -213,8 +213,9 @@ func BenchmarkLookup100k(b *testing.B) {
 
 func TestWriteRoundTrip(t *testing.T) {
 	rows := sampleRows()
+	reg, db := knowledge(t)
 	var buf bytes.Buffer
-	if err := Write(&buf, rows, WriteOptions{Host: "box", Now: time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC), EphemeralLow: 32768, EphemeralHigh: 60999}); err != nil {
+	if err := Write(&buf, rows, WriteOptions{Host: "box", Now: time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC), EphemeralLow: 32768, EphemeralHigh: 60999, Registry: reg, Intel: db}); err != nil {
 		t.Fatal(err)
 	}
 	b, warns, err := Parse("w.conf", buf.Bytes())
@@ -223,18 +224,31 @@ func TestWriteRoundTrip(t *testing.T) {
 	}
 	rep := Run(rows, Options{Baseline: b, EphemeralLow: 32768, EphemeralHigh: 60999})
 	review := 0
+	reasons := ReviewReasons(rows, Options{Registry: reg, Intel: db})
+	reviewed := map[*dossier.ListenerRow]bool{}
 	for i := range rows {
-		if reviewReason(&rows[i]) != "" {
+		if reasons[i] != "" {
 			review++
+			reviewed[&rows[i]] = true
 		}
 	}
-	if review == 0 || !strings.Contains(buf.String(), "# REVIEW: the program runs from /tmp") {
-		t.Errorf("no line written for review:\n%s", buf.String())
+	for _, want := range []string{
+		"# REVIEW: porthole audit finds known-bad-port critical (worm), exe-in-writable-dir high (tmp-exe)",
+		"# REVIEW: owner unknown (owner not visible: no process in this PID namespace",
+		"\n#tcp 2556 exe=/tmp/x1/bagle",
+	} {
+		if !strings.Contains(buf.String(), want) {
+			t.Errorf("no %q in:\n%s", want, buf.String())
+		}
 	}
 	for _, f := range rep.Findings {
 		if f.Rule == RuleMissing || f.Rule == RuleOwnerChanged ||
-			(f.Rule == RuleUnexpected && reviewReason(f.Listener) == "") {
+			(f.Rule == RuleUnexpected && !reviewed[f.Listener]) {
 			t.Errorf("written baseline leaves %s: %s", f.Rule, f.Reason)
+		}
+		// What is written for review stays reported at its severity.
+		if reviewed[f.Listener] && f.Severity >= High && f.Baseline != nil {
+			t.Errorf("a line to review explains %s: %s", f.Rule, f.Reason)
 		}
 	}
 	if len(rep.Explained) != len(rows)-review {

@@ -13,6 +13,9 @@ import (
 	"time"
 
 	"github.com/porthole/porthole/internal/dossier"
+	"github.com/porthole/porthole/internal/i18n"
+	"github.com/porthole/porthole/internal/intel"
+	"github.com/porthole/porthole/internal/registry"
 )
 
 // ErrTooLarge is returned by Load for a file over MaxBaselineSize.
@@ -67,6 +70,10 @@ type WriteOptions struct {
 	Host                        string
 	Now                         time.Time
 	EphemeralLow, EphemeralHigh int
+	// Registry and Intel, when set, judge the rows for review (see
+	// ReviewReasons); without them the rows' own annotation is used.
+	Registry *registry.Index
+	Intel    *intel.DB
 }
 
 // Write writes rows as a commented baseline that Parse reads back and that
@@ -102,6 +109,7 @@ func Write(w io.Writer, rows []dossier.ListenerRow, opt WriteOptions) error {
 	}
 	var lines []line
 	index := map[string]int{}
+	reviews := ReviewReasons(rows, Options{Registry: opt.Registry, Intel: opt.Intel})
 	for i := range rows {
 		row := &rows[i]
 		r, comment := ruleFor(row, opt)
@@ -112,10 +120,13 @@ func Write(w io.Writer, rows []dossier.ListenerRow, opt WriteOptions) error {
 		}
 		if j, ok := index[key]; ok {
 			lines[j].fams |= fam
+			if lines[j].review == "" {
+				lines[j].review = reviews[i]
+			}
 			continue
 		}
 		index[key] = len(lines)
-		lines = append(lines, line{r, comment, fam, reviewReason(row)})
+		lines = append(lines, line{r, comment, fam, reviews[i]})
 	}
 	for i := range lines {
 		if lines[i].fams == 3 {
@@ -186,7 +197,7 @@ func ruleFor(row *dossier.ListenerRow, opt WriteOptions) (Rule, string) {
 		r.User = row.User
 	}
 	if row.PID == nil {
-		notes = append(notes, "owner unknown when written: "+row.OwnerUnknownReason)
+		notes = append(notes, "owner unknown when written: "+dossier.OwnerUnknownText(i18n.EN, row.OwnerUnknown))
 	}
 	addr, err := netip.ParseAddr(row.Address)
 	switch {
@@ -212,22 +223,41 @@ func ruleFor(row *dossier.ListenerRow, opt WriteOptions) (Rule, string) {
 	return r, strings.Join(notes, "; ")
 }
 
-// reviewReason says why a listener should not go into a baseline unread:
-// its program lives in a world-writable directory, was deleted, is a shell,
-// or its port has a threat on record with medium or high confidence.
-func reviewReason(row *dossier.ListenerRow) string {
-	var why []string
-	if d := writableDir(row.Exe); d != "" {
-		why = append(why, "the program runs from "+d+", which anyone can write to")
+// ReviewReasons says, for each row, why its baseline line must be written
+// disabled ("" when it need not): the findings porthole audit reports about
+// it at high or critical without a baseline (rule, severity and the reason
+// in one word), and an owner nobody could name. A baseline written from a
+// compromised host must not bless what is wrong with it.
+func ReviewReasons(rows []dossier.ListenerRow, opt Options) []string {
+	out := make([]string, len(rows))
+	index := make(map[*dossier.ListenerRow]int, len(rows))
+	for i := range rows {
+		index[&rows[i]] = i
 	}
-	if row.ExeDeleted {
-		why = append(why, "the program's executable was deleted")
+	// Run judges the rows in place: findings point at them.
+	opt.Baseline = nil
+	rep := Run(rows, opt)
+	found := make([][]string, len(rows))
+	for i := range rep.Findings {
+		f := &rep.Findings[i]
+		if f.Severity < High || f.Listener == nil {
+			continue
+		}
+		j, ok := index[f.Listener]
+		if !ok {
+			continue
+		}
+		found[j] = append(found[j], fmt.Sprintf("%s %s (%s)", f.Rule, f.Severity, f.Word()))
 	}
-	if isShell(row.Process) || isNetcat(row.Process) {
-		why = append(why, "a shell or netcat holds the socket")
+	for i := range rows {
+		var why []string
+		if len(found[i]) > 0 {
+			why = append(why, "porthole audit finds "+strings.Join(found[i], ", "))
+		}
+		if rows[i].PID == nil {
+			why = append(why, "owner unknown ("+dossier.OwnerUnknownText(i18n.EN, rows[i].OwnerUnknown)+")")
+		}
+		out[i] = strings.Join(why, "; ")
 	}
-	if row.Threat != "" && (row.ThreatConfidence == "high" || row.ThreatConfidence == "medium") {
-		why = append(why, "intel lists the port for "+row.Threat)
-	}
-	return strings.Join(why, "; ")
+	return out
 }

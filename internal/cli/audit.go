@@ -39,6 +39,26 @@ privileged ports held by non-root users; with --baseline, listeners the
 baseline does not explain, ports now held by another program, and baseline
 lines with no listener. PORT... limits the audit to those ports.
 
+known-bad-port weighs the owner against the port (see 'porthole info PORT'):
+a port is common when intel records a usual occupant (a use entry about at
+most 64 ports, at least as confident as the port's threats) or it is a
+system port IANA assigns to a named service; else a threat there is
+distinctive. An owner is odd when it runs from /tmp, /var/tmp, /dev/shm
+(any world-writable directory), was deleted (outside system directories),
+is a shell or netcat, or runs a script from such a directory; it is
+expected when it lives in a system directory (/usr, /bin, /sbin, /lib,
+/lib64, /opt, /snap, /nix/store), was not deleted, and its name is one the
+port's use entries list (programs:).
+  port          owner                      known-bad-port
+  any           expected                   none
+  common        any other                  info; an odd owner is reported by
+                                           its own rules (exe-in-writable-dir,
+                                           deleted-exe: high; shell-listener)
+  distinctive   odd                        critical
+  distinctive   any other                  the threat's confidence: high,
+                                           medium or low
+Info findings are shown with -v only.
+
 Exit status (bits add up):
   0   no finding at or above --fail-on, no drift
   1   findings at or above --fail-on
@@ -61,7 +81,7 @@ func runAudit(ctx context.Context, env *Env, args []string) error {
 	failOn := fs.String("fail-on", "low", "lowest `SEVERITY` that sets exit bit 1: info, low, medium, high or critical")
 	allNS := fs.Bool("all-netns", false, "also audit every other network namespace (containers)")
 	var verbose bool
-	fs.BoolVar(&verbose, "v", false, "also list the listeners the baseline explains, with the rule that matched")
+	fs.BoolVar(&verbose, "v", false, "also show info findings and the listeners the baseline explains, with the rule that matched")
 	fs.BoolVar(&verbose, "verbose", false, "same as -v")
 	rest, err := parseFlags(fs, args)
 	if err != nil {
@@ -134,6 +154,7 @@ func auditMain(ctx context.Context, env *Env, o auditOpts) error {
 		fmt.Fprintln(env.Stderr, "porthole: warning:", w)
 	}
 	rows := dossier.Annotate(ls, k.reg, k.intel)
+	nameNetNS(rows)
 	opt := audit.Options{Registry: k.reg, Intel: k.intel, Baseline: bl, Scopes: scopes, AllNetNS: o.allNS}
 	if lo, hi, err := env.Ephemeral(); err == nil {
 		opt.EphemeralLow, opt.EphemeralHigh = lo, hi
@@ -257,7 +278,12 @@ func renderAudit(t *text, rep *audit.Report, bl *audit.Baseline, o auditOpts) {
 		t.hang(0, 2, t.dim("no baseline: unexpected listeners are not judged; write one with 'porthole baseline -o FILE'"))
 	}
 	t.hang(0, 2, t.dim("exit bit 1 on findings of severity "+o.failOn.String()+" or higher"))
+	hidden := 0
 	for _, s := range audit.Severities {
+		if s == audit.Info && !o.verbose {
+			hidden = countSeverity(rep, s)
+			continue
+		}
 		first := true
 		for _, f := range rep.Findings {
 			if f.Severity != s {
@@ -271,9 +297,13 @@ func renderAudit(t *text, rep *audit.Report, bl *audit.Baseline, o auditOpts) {
 			renderFinding(t, f)
 		}
 	}
-	if len(rep.Findings) == 0 {
+	if len(rep.Findings) == hidden {
 		t.blank()
 		t.line("No findings.")
+	}
+	if hidden > 0 {
+		t.blank()
+		t.hang(0, 2, t.dim(plural(hidden, "info finding")+" not shown (context, not signals: a threat's port held by its usual kind of program, or what the baseline explains); -v shows them"))
 	}
 	if o.verbose && len(rep.Explained) > 0 {
 		t.blank()
@@ -308,9 +338,24 @@ func listenerLabel(r *dossier.ListenerRow) string {
 		s += " (v4+v6)"
 	}
 	if !r.HostNetNS && r.NetNS != 0 {
-		s += " netns " + strconv.FormatUint(r.NetNS, 10)
+		if r.NetNSName != "" {
+			s += " netns " + r.NetNSName
+		} else {
+			s += " netns " + strconv.FormatUint(r.NetNS, 10)
+		}
 	}
 	return s
+}
+
+// nameNetNS names the rows' other network namespaces ("ip netns" names),
+// reading /run/netns only when some row is in another namespace.
+func nameNetNS(rows []dossier.ListenerRow) {
+	for i := range rows {
+		if !rows[i].HostNetNS && rows[i].NetNS != 0 {
+			dossier.NameNetNS(rows, sockets.NetNSNames())
+			return
+		}
+	}
 }
 
 func severityColor(t *text, s audit.Severity, str string) string {

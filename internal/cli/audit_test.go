@@ -44,7 +44,7 @@ func audRows(t *testing.T) []dossier.ListenerRow {
 	sshd := mk("tcp", "0.0.0.0", 22, "/usr/sbin/sshd", "root", 0)
 	changed := mk("tcp", "127.0.0.1", 8080, "/home/u/bin/devd", "u", 1000)
 	hidden := mk("tcp", "0.0.0.0", 2024, "/x", "root", 0)
-	hidden.Owners, hidden.OwnerUnknownReason = nil, sockets.ReasonNotFound
+	hidden.Owners, hidden.OwnerUnknown = nil, sockets.OwnerNotFound
 	redis := mk("tcp", "0.0.0.0", 6379, "/usr/bin/redis-server", "redis", 0)
 	dual := mk("tcp", "::", 4, "/usr/local/bin/thing", "root", 0)
 	dual.DualStack = true

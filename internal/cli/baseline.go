@@ -37,7 +37,7 @@ func runBaseline(ctx context.Context, env *Env, args []string) error {
 	}
 	rows := dossier.Annotate(ls, k.reg, k.intel)
 	host, _ := os.Hostname()
-	opt := audit.WriteOptions{Host: host, Now: env.Now()}
+	opt := audit.WriteOptions{Host: host, Now: env.Now(), Registry: k.reg, Intel: k.intel}
 	if lo, hi, err := env.Ephemeral(); err == nil {
 		opt.EphemeralLow, opt.EphemeralHigh = lo, hi
 	}

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"unicode/utf8"
 
+	"github.com/porthole/porthole/internal/audit"
 	"github.com/porthole/porthole/internal/dossier"
 	"github.com/porthole/porthole/internal/sockets"
 )
@@ -34,6 +35,7 @@ func runList(ctx context.Context, env *Env, args []string) error {
 		return listError(err)
 	}
 	rows := dossier.Annotate(ls, k.reg, k.intel)
+	audit.Flags(rows)
 	if w := dossier.OwnerWarning(ls); w != "" {
 		fmt.Fprintln(env.Stderr, "porthole: warning:", w)
 	}
@@ -118,13 +120,13 @@ func renderListTable(t *text, rows []dossier.ListenerRow, showNS bool) {
 		b = append(pad(b, truncate(r.Process, 15), 15), ' ')
 		b = append(pad(b, truncate(r.User, 10), 10), ' ')
 		b = append(b, r.Service...)
-		if r.Threat != "" {
+		if r.Flag != "" {
 			if r.Service != "" {
 				b = append(b, ' ')
 			}
-			b = append(b, t.threatColor(r.ThreatConfidence, "!"+r.Threat)...)
+			b = append(b, flagColor(t, r.FlagSeverity, "!"+r.Flag)...)
 		}
-		if r.ExeDeleted {
+		if r.ExeDeleted && r.Flag != "deleted-exe" {
 			b = append(b, " (exe deleted)"...)
 		}
 		for len(b) > 0 && b[len(b)-1] == ' ' {
@@ -133,8 +135,20 @@ func renderListTable(t *text, rows []dossier.ListenerRow, showNS bool) {
 		t.writeBytes(append(b, '\n'))
 	}
 	if len(rows) > 0 {
-		t.line(t.dim(fmt.Sprintf("%d listeners; * = IPv6 socket that also accepts IPv4", len(rows))))
+		t.line(t.dim(fmt.Sprintf("%d listeners; * = IPv6 socket that also accepts IPv4; !word = what 'porthole audit' reports (low or above)", len(rows))))
 	}
+}
+
+// flagColor marks a flag by the severity of its finding: red for high and
+// critical, yellow for medium, plain for low.
+func flagColor(t *text, severity, s string) string {
+	switch severity {
+	case "critical", "high":
+		return t.sgr("31", s)
+	case "medium":
+		return t.sgr("33", s)
+	}
+	return s
 }
 
 // pad appends s and spaces up to w code points, as fmt's %-ws does.

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/porthole/porthole/internal/audit"
 	"github.com/porthole/porthole/internal/dossier"
 	"github.com/porthole/porthole/internal/ports"
 	"github.com/porthole/porthole/internal/sockets"
@@ -75,6 +76,7 @@ func runWho(ctx context.Context, env *Env, args []string) error {
 		}
 	}
 	rows := dossier.Annotate(ls, k.reg, k.intel)
+	audit.Flags(rows)
 	if w := dossier.OwnerWarning(ls); w != "" {
 		fmt.Fprintln(env.Stderr, "porthole: warning:", w)
 	}
@@ -173,15 +175,21 @@ func renderListener(t *text, r dossier.ListenerRow) {
 		t.hang(5, 7, t.dim(f))
 	}
 	var notes []string
+	if r.Flag != "" {
+		notes = append(notes, flagColor(t, r.FlagSeverity, "!"+r.Flag+" ("+r.FlagSeverity+")"))
+	}
 	if r.Service != "" {
 		notes = append(notes, "IANA "+r.Service)
 	} else {
 		notes = append(notes, "IANA "+r.Status)
 	}
 	if r.Threat != "" {
-		notes = append(notes, t.threatColor(r.ThreatConfidence, "threat: "+r.Threat+" ("+r.ThreatConfidence+" confidence)"))
+		// History, not a verdict: the flag above is the verdict.
+		notes = append(notes, "threat on record: "+r.Threat+" ("+r.ThreatConfidence+" confidence)")
 	}
-	if r.Use != "" {
+	if len(r.Expected) > 0 {
+		notes = append(notes, "usually: "+strings.Join(r.Expected, "; "))
+	} else if r.Use != "" {
 		notes = append(notes, "known use: "+r.Use)
 	}
 	t.hang(5, 7, strings.Join(notes, " · "))

@@ -32,6 +32,7 @@ type ListenerRow struct {
 	ExeDeleted         bool                 `json:"exe_deleted"`
 	Cmdline            []string             `json:"cmdline"`
 	NetNS              uint64               `json:"netns"`
+	NetNSName          string               `json:"netns_name,omitempty"` // "ip netns" name of NetNS, when it has one (see NameNetNS)
 	HostNetNS          bool                 `json:"host_netns"`
 	Container          string               `json:"container"`
 	Unit               string               `json:"unit"`
@@ -47,6 +48,7 @@ type ListenerRow struct {
 	Threat           string `json:"threat"`
 	ThreatConfidence string `json:"threat_confidence,omitempty"`
 	ThreatID         string `json:"threat_id,omitempty"`
+	ThreatKind       string `json:"threat_kind,omitempty"` // intel kind: worm, backdoor, c2, …
 	// Use is the name of an unofficial use on record for the port, if any.
 	Use string `json:"use,omitempty"`
 	// Expected names what usually listens on the port (intel use entries),
@@ -56,6 +58,21 @@ type ListenerRow struct {
 	Expected         []string `json:"expected,omitempty"`
 	ExpectedPrograms []string `json:"expected_programs,omitempty"`
 	ThreatSignal     Signal   `json:"threat_signal,omitempty"`
+	// Flag is the one-word reason of the most severe finding porthole
+	// audit would report about this listener at low or above, without a
+	// baseline ("worm", "tmp-exe"; "" for none). list and who set it.
+	Flag         string `json:"flag,omitempty"`
+	FlagSeverity string `json:"flag_severity,omitempty"`
+}
+
+// NameNetNS sets NetNSName of the rows in another network namespace that
+// names (sockets.NetNSNames) knows.
+func NameNetNS(rows []ListenerRow, names map[uint64]string) {
+	for i := range rows {
+		if r := &rows[i]; !r.HostNetNS && r.NetNS != 0 {
+			r.NetNSName = names[r.NetNS]
+		}
+	}
 }
 
 // OwnerUnknownText phrases why a listener has no owner in lang.
@@ -90,9 +107,9 @@ func Annotate(ls []sockets.Listener, x *registry.Index, db *intel.DB) []Listener
 		proto string
 	}
 	type ann struct {
-		service, status, threat, confidence, id, use string
-		expected, programs                           []string
-		signal                                       Signal
+		service, status, threat, confidence, id, kind, use string
+		expected, programs                                 []string
+		signal                                             Signal
 	}
 	var covered *portSet
 	if db != nil {
@@ -157,7 +174,7 @@ func Annotate(ls []sockets.Listener, x *registry.Index, db *intel.DB) []Listener
 			var matches []intel.Match
 			a.service, threat, a.use, matches = annotate(l.Port, l.Proto, x, intelDB, st == registry.StatusAssigned)
 			if threat != nil {
-				a.threat, a.confidence, a.id = threat.Entry.Name, string(threat.Entry.Confidence), threat.Entry.ID
+				a.threat, a.confidence, a.id, a.kind = threat.Entry.Name, string(threat.Entry.Confidence), threat.Entry.ID, string(threat.Entry.Kind)
 			}
 			if len(matches) > 0 {
 				rel := RelevanceOf(l.Port, protoOf(l.Proto), matches, x)
@@ -171,7 +188,7 @@ func Annotate(ls []sockets.Listener, x *registry.Index, db *intel.DB) []Listener
 		r.Service, r.Status, r.Use = a.service, a.status, a.use
 		r.Expected, r.ExpectedPrograms, r.ThreatSignal = a.expected, a.programs, a.signal
 		if a.threat != "" {
-			r.Threat, r.ThreatConfidence, r.ThreatID = a.threat, a.confidence, a.id
+			r.Threat, r.ThreatConfidence, r.ThreatID, r.ThreatKind = a.threat, a.confidence, a.id, a.kind
 		}
 	}
 	return rows
