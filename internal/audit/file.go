@@ -217,7 +217,8 @@ func ruleFor(row *dossier.ListenerRow, opt WriteOptions) (Rule, string) {
 			r.Container = row.Container
 		}
 	}
-	if row.Threat != "" {
+	if row.Threat != "" && row.ThreatSignal != dossier.SignalCommon {
+		// A threat on a port with a usual occupant is history, not news.
 		notes = append(notes, "intel: "+row.Threat)
 	}
 	return r, strings.Join(notes, "; ")
