@@ -329,7 +329,8 @@ func judge(out []Finding, row *dossier.ListenerRow, pf *portFacts, explained *Ru
 	}
 	odd := writable != "" || (row.ExeDeleted && !systemDir(row.Exe)) || isShell(row.Process) || isNetcat(row.Process) || scriptDir != ""
 
-	if th := pf.threat; th != nil {
+	if pf != nil && pf.threat != nil {
+		th := pf.threat
 		class := classify(row, pf, odd)
 		if sev, ok := KnownBadSeverity(pf.signal, class, th.confidence); ok {
 			describe()
@@ -483,12 +484,13 @@ type portFacts struct {
 }
 
 // factsOf looks up the row's port and protocol in the intel DB when given,
-// else takes the row's annotation (dossier.Annotate).
+// else takes the row's annotation (dossier.Annotate). It returns nil when
+// intel says nothing that bears on a listener there.
 func factsOf(row *dossier.ListenerRow, db *intel.DB, x *registry.Index) *portFacts {
-	pf := &portFacts{}
 	if db != nil {
 		p, _ := ports.ParseProto(row.Proto)
 		matches := db.ForPort(row.Port)
+		var th *threat
 		for _, m := range matches {
 			e := m.Entry
 			if !e.IsThreat() || (m.Proto != ports.ProtoNone && m.Proto != p) {
@@ -499,11 +501,14 @@ func factsOf(row *dossier.ListenerRow, db *intel.DB, x *registry.Index) *portFac
 				detail += ", " + y
 			}
 			detail += ", " + string(e.Confidence) + " confidence, intel " + e.ID + ")"
-			pf.threat = &threat{name: e.Name, detail: detail, confidence: string(e.Confidence), kind: string(e.Kind)}
+			th = &threat{name: e.Name, detail: detail, confidence: string(e.Confidence), kind: string(e.Kind)}
 			break
 		}
+		if th == nil {
+			return nil // only known-bad-port uses the facts, and only with a threat
+		}
 		rel := dossier.RelevanceOf(row.Port, p, matches, x)
-		pf.signal, pf.basis, pf.programs = rel.Signal, rel.Basis, rel.Programs()
+		pf := &portFacts{threat: th, signal: rel.Signal, basis: rel.Basis, programs: rel.Programs()}
 		for _, o := range rel.Expected {
 			if o.Narrow {
 				pf.expected = append(pf.expected, o.Name)
@@ -511,16 +516,17 @@ func factsOf(row *dossier.ListenerRow, db *intel.DB, x *registry.Index) *portFac
 		}
 		return pf
 	}
-	pf.signal, pf.programs, pf.expected = row.ThreatSignal, row.ExpectedPrograms, row.Expected
 	if row.Threat == "" {
-		return pf
+		return nil
 	}
 	detail := " (" + row.ThreatConfidence + " confidence"
 	if row.ThreatID != "" {
 		detail += ", intel " + row.ThreatID
 	}
-	pf.threat = &threat{name: row.Threat, detail: detail + ")", confidence: row.ThreatConfidence, kind: row.ThreatKind}
-	return pf
+	return &portFacts{
+		threat: &threat{name: row.Threat, detail: detail + ")", confidence: row.ThreatConfidence, kind: row.ThreatKind},
+		signal: row.ThreatSignal, programs: row.ExpectedPrograms, expected: row.Expected,
+	}
 }
 
 // commonWhy says why a port is common: "tcp/8080 is usually Tomcat" or
