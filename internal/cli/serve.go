@@ -120,8 +120,9 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 		return err
 	case <-ctx.Done():
 	}
-	// SIGTERM or interrupt: finish the requests in flight, then return.
-	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	// SIGTERM or interrupt: finish the requests in flight, then return,
+	// well within Run's StopGrace.
+	sctx, cancel := context.WithTimeout(context.Background(), StopGrace/2)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {
 		return fmt.Errorf("shutting down: %w", err)
