@@ -22,7 +22,7 @@ func runBaseline(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	if len(rest) > 0 {
-		return usagef("baseline takes no arguments (got %q)", rest[0])
+		return usagef("baseline takes no arguments (got %s)", quoteArg(rest[0]))
 	}
 	k, err := loadKnowledge(env)
 	if err != nil {

@@ -32,7 +32,7 @@ func runFeedback(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	if len(rest) > 0 {
-		return usagef("feedback export takes no arguments (got %q)", rest[0])
+		return usagef("feedback export takes no arguments (got %s)", quoteArg(rest[0]))
 	}
 	if *asJSON && *asCSV {
 		return usagef("--json and --csv exclude each other")

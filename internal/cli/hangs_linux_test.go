@@ -184,3 +184,5 @@ func TestServeStopsOnInterrupt(t *testing.T) {
 		t.Errorf("exit %d after SIGINT; stderr:\n%s", st.ExitCode(), stderr.String())
 	}
 }
+
+func mkfifoIfPossible(p string) error { return syscall.Mkfifo(p, 0o600) }

@@ -7,7 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
+	"net/netip"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -47,14 +47,14 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	if len(rest) > 0 {
-		return usagef("serve takes no arguments, got %q", rest[0])
+		return usagef("serve takes no arguments, got %s", quoteArg(rest[0]))
 	}
 	if o.rateLimit < 0 {
 		return usagef("--rate-limit %d: must be 0 (no limit) or more", o.rateLimit)
 	}
 	host, _, err := net.SplitHostPort(o.addr)
 	if err != nil {
-		return usagef("--addr %q: %v", o.addr, err)
+		return usagef("--addr %s: %v", quoteArg(o.addr), err)
 	}
 	local := isLoopbackHost(host)
 	if o.showLocal && !local {
@@ -63,12 +63,14 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	}
 	var adminToken string
 	if o.adminTokenFile != "" {
-		b, err := os.ReadFile(o.adminTokenFile)
-		if err != nil {
-			return fmt.Errorf("reading the admin token: %w", err)
+		if adminToken, err = webguard.ReadTokenFile(o.adminTokenFile); err != nil {
+			return usagef("--admin-token-file: %v", err)
 		}
-		if adminToken = strings.TrimSpace(string(b)); adminToken == "" {
-			return usagef("--admin-token-file %s is empty", o.adminTokenFile)
+	}
+	var baseHost string
+	if o.baseURL != "" {
+		if baseHost = webguard.HostOf(o.baseURL); baseHost == "" || !strings.HasPrefix(o.baseURL, "http://") && !strings.HasPrefix(o.baseURL, "https://") {
+			return usagef("--base-url %s: want an absolute http:// or https:// URL such as https://ports.example", quoteArg(o.baseURL))
 		}
 	}
 	if env.Getenv("GOGC") == "" && env.Getenv("GOMEMLIMIT") == "" {
@@ -101,13 +103,20 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	}
 	opt.Feedback = fb
 	site := web.New(opt)
+	h := site.Handler()
+	if local {
+		// DNS rebinding: a foreign page whose name now resolves to this
+		// address must not read this machine's listeners.
+		h = webguard.CheckHost(h, allowedHosts(host, baseHost)...)
+	}
 	// The sitemap files are large, so writes get more time than webguard's
 	// default.
-	srv := webguard.NewServer(o.addr, webguard.Wrap(site.Handler(), log), webguard.Timeouts{Write: 60 * time.Second}, log)
+	srv := webguard.NewServer(o.addr, webguard.Wrap(h, log), webguard.Timeouts{Write: 60 * time.Second}, log)
 	ln, err := net.Listen("tcp", o.addr)
 	if err != nil {
 		return err
 	}
+	ln = webguard.Listener(ln)
 	mode := "without"
 	if local {
 		mode = "with"
@@ -132,6 +141,30 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	}
 	fmt.Fprintln(env.Stderr, "porthole: stopped")
 	return nil
+}
+
+// allowedHosts are the Host header values a site with the local section
+// answers: this machine's loopback names, the --base-url host, the --addr
+// host, and, when --addr is a wildcard (with --show-local), the addresses
+// of this machine's interfaces. An IP literal cannot be rebound to another
+// address, so accepting those adds no rebinding risk.
+func allowedHosts(addrHost, baseHost string) []string {
+	out := append([]string(nil), webguard.LoopbackHosts...)
+	if baseHost != "" {
+		out = append(out, baseHost)
+	}
+	if addrHost == "" || addrHost == "0.0.0.0" || addrHost == "::" {
+		if addrs, err := net.InterfaceAddrs(); err == nil {
+			for _, a := range addrs {
+				if p, err := netip.ParsePrefix(a.String()); err == nil {
+					out = append(out, p.Addr().String())
+				}
+			}
+		}
+	} else {
+		out = append(out, addrHost)
+	}
+	return out
 }
 
 // isLoopbackHost reports whether host names only this machine.

@@ -40,7 +40,7 @@ Stops on SIGINT or SIGTERM.`)
 		return err
 	}
 	if len(rest) > 0 {
-		return usagef("watch takes no arguments (got %q)", rest[0])
+		return usagef("watch takes no arguments (got %s)", quoteArg(rest[0]))
 	}
 	if *interval < minWatchInterval {
 		return usagef("--interval %v is too short; the minimum is %v", *interval, minWatchInterval)

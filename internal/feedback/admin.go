@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/porthole/porthole/internal/store"
+	"github.com/porthole/porthole/internal/webguard"
 )
 
 // The admin page uses no inline script or style, so it works under the site's strict Content-Security-Policy.
@@ -46,9 +47,11 @@ var adminPage = template.Must(template.New("admin").Funcs(template.FuncMap{
 
 func (h *Handler) admin(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
-	if !h.authorized(r) {
-		w.Header().Set("WWW-Authenticate", `Bearer realm="porthole admin"`)
-		writeTextError(w, http.StatusUnauthorized, "authorization required")
+	if res, wait := h.adminAuth.Authenticate(r, webguard.ClientAddr(r, h.opts.TrustProxy)); res != webguard.Granted {
+		if res == webguard.Throttled {
+			h.log.Warn("admin login throttled", "client", h.clients.key(r, h.opts.TrustProxy).String())
+		}
+		webguard.Refuse(w, res, wait, "porthole admin")
 		return
 	}
 	q := r.URL.Query()
