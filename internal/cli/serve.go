@@ -54,7 +54,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	}
 	host, _, err := net.SplitHostPort(o.addr)
 	if err != nil {
-		return usagef("--addr %s: %v", quoteArg(o.addr), err)
+		return usagef("--addr %s: want HOST:PORT, as in %s", quoteArg(o.addr), defaultServeAddr)
 	}
 	local := isLoopbackHost(host)
 	if o.showLocal && !local {

@@ -145,3 +145,15 @@ func TestServeAdminTokenFileRules(t *testing.T) {
 		t.Errorf("50 wrong tokens: %v, want 10 × 401 and 40 × 429", codes)
 	}
 }
+
+// A huge bad argument gives a one-line message that quotes only its start.
+func TestLongArgumentCutInErrors(t *testing.T) {
+	long := strings.Repeat("9", 100000)
+	for _, args := range [][]string{{long}, {"info", long}, {"who", "tcp/" + long}, {"unknown-" + long},
+		{"stats", long}, {"serve", "--addr", long}} {
+		r := run(t, "", args...)
+		if r.code != ExitUsage || len(r.stderr) > 400 || !strings.Contains(r.stderr, `…`) {
+			t.Errorf("%.20s…: exit %d, %d bytes of stderr: %.300q", strings.Join(args, " "), r.code, len(r.stderr), r.stderr)
+		}
+	}
+}

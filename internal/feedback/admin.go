@@ -15,6 +15,7 @@ import (
 // Every value goes through html/template's contextual escaping; user text is never converted to template.HTML.
 var adminPage = template.Must(template.New("admin").Funcs(template.FuncMap{
 	"time": func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05Z") },
+	"show": DisplayComment,
 }).Parse(`<!doctype html>
 <html lang="en">
 <head><meta charset="utf-8"><meta name="robots" content="noindex"><title>Feedback · porthole admin</title></head>
@@ -36,7 +37,7 @@ var adminPage = template.Must(template.New("admin").Funcs(template.FuncMap{
 <thead><tr><th>ID</th><th>Time (UTC)</th><th>Port</th><th>Lang</th><th>Rating</th><th>Comment</th></tr></thead>
 <tbody>
 {{- range .Items}}
-<tr><td>{{.ID}}</td><td>{{time .Created}}</td><td>{{.Port}}</td><td>{{.Lang}}</td><td>{{.Rating}}</td><td>{{.Comment}}</td></tr>
+<tr><td>{{.ID}}</td><td>{{time .Created}}</td><td>{{.Port}}</td><td>{{.Lang}}</td><td>{{.Rating}}</td><td>{{show .Comment}}</td></tr>
 {{- end}}
 </tbody>
 </table>

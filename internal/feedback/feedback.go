@@ -44,12 +44,14 @@ const (
 	SummaryPath = "/api/v1/feedback/summary"
 )
 
-// Size limits of a request body. A form post percent-encodes every non-ASCII byte as three characters, so its
-// limit is three times the JSON one: otherwise a Korean comment (three UTF-8 bytes, nine encoded characters per
-// syllable) would be refused at about 450 characters instead of the promised 1,000.
+// Size limits of a request body, in bytes before decoding; the comment's own limit, 1,000 characters, is checked
+// after decoding (Validate). The byte limits are generous so that the character limit is the one people meet: a
+// character can take 12 bytes on the wire, as a JSON surrogate pair (\ud83d\ude00) or as a percent-encoded
+// four-byte UTF-8 sequence in a form (%F0%9F%98%80), and a Korean syllable 6 (\ud55c) or 9 (%ED%95%9C). 1,000 such
+// characters and the other fields fit in 16 KiB.
 const (
-	MaxJSONBody = 4 << 10
-	MaxFormBody = 3 * MaxJSONBody
+	MaxJSONBody = 16 << 10
+	MaxFormBody = 16 << 10
 )
 
 // DefaultMaxClients bounds the rate limiter's memory.

@@ -255,7 +255,7 @@ func TestRefused(t *testing.T) {
 		{"honeypot with a bad rating", formPost("port=1&lang=en&rating=x&website=x"), 400},
 		{"bad percent escape", formPost(okForm + "&comment=%zz"), 400},
 		// Size.
-		{"JSON body over 4 KiB", jsonPost(`{"port":1,"lang":"en","rating":"helpful","comment":"` + strings.Repeat(" ", feedback.MaxJSONBody) + `"}`), 413},
+		{"JSON body over the limit", jsonPost(`{"port":1,"lang":"en","rating":"helpful","comment":"` + strings.Repeat(" ", feedback.MaxJSONBody) + `"}`), 413},
 		{"form body over limit", formPost(okForm + "&comment=" + strings.Repeat("a", feedback.MaxFormBody)), 413},
 		// Method and media type.
 		{"GET", req{method: "GET", path: feedback.APIPath}, 405},

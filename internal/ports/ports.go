@@ -276,6 +276,9 @@ func parseNumber(s string) (int, string) {
 		}
 	}
 	if len(s) > 5 {
+		if len(s) > MaxQuotedToken {
+			s = s[:MaxQuotedToken] + "…" // digits only: a byte is a character
+		}
 		return 0, fmt.Sprintf("%s is larger than 65535, the highest port", s)
 	}
 	n, _ := strconv.Atoi(s)
