@@ -33,15 +33,15 @@ type serveOptions struct {
 }
 
 func runServe(ctx context.Context, env *Env, args []string) error {
-	fs := newFlags(env, "serve", "[flags]", "Serve the port reference site and its JSON API. On a loopback address every port page also shows what listens on that port here.")
+	fs := newFlags(env, "serve", "[flags]", "Serve the port reference site and its JSON API. On a loopback address every port page also shows what listens on that port here, and then only requests for localhost, 127.0.0.1, [::1], the --addr host or the --base-url host are answered (others get 421), so a rebound DNS name cannot read this machine's data.")
 	var o serveOptions
 	fs.StringVar(&o.addr, "addr", defaultServeAddr, "listen on `HOST:PORT`")
 	fs.StringVar(&o.db, "db", "", "feedback store `DSN`: a SQLite path or a postgres:// URL (default: porthole/feedback.db in the user data directory)")
 	fs.IntVar(&o.rateLimit, "rate-limit", 10, "feedback posts per minute per client (0: no limit)")
 	fs.BoolVar(&o.trustProxy, "trust-proxy", false, "take the client address from X-Forwarded-For (only behind a reverse proxy)")
-	fs.BoolVar(&o.showLocal, "show-local", false, "show this machine's listeners even when not listening on loopback")
-	fs.StringVar(&o.adminTokenFile, "admin-token-file", "", "enable /admin/feedback for the bearer token in `FILE`")
-	fs.StringVar(&o.baseURL, "base-url", "", "absolute `URL` of the site for the sitemap (default: from each request)")
+	fs.BoolVar(&o.showLocal, "show-local", false, "show this machine's listeners even when not listening on loopback (the Host check applies then too)")
+	fs.StringVar(&o.adminTokenFile, "admin-token-file", "", "enable /admin/feedback for the bearer token in `FILE` (mode 0600, at least 32 bytes; failed tries are throttled)")
+	fs.StringVar(&o.baseURL, "base-url", "", "absolute `URL` of the site, for robots.txt and the sitemap (default: root-relative URLs, no Sitemap line); its host is also accepted by the Host check")
 	rest, err := parseFlags(fs, args)
 	if err != nil {
 		return err
