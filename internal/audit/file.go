@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -16,28 +15,23 @@ import (
 	"github.com/porthole/porthole/internal/i18n"
 	"github.com/porthole/porthole/internal/intel"
 	"github.com/porthole/porthole/internal/registry"
+	"github.com/porthole/porthole/internal/safefile"
 )
 
 // ErrTooLarge is returned by Load for a file over MaxBaselineSize.
 var ErrTooLarge = errors.New("baseline file too large")
 
 // Load reads and parses the baseline file at path. It refuses files over
-// MaxBaselineSize without reading them whole.
+// MaxBaselineSize without reading them whole, and anything but a regular
+// file (a FIFO, a device, a directory) without blocking on it
+// (safefile.ErrNotRegular).
 func Load(path string) (*Baseline, []Warning, error) {
-	f, err := os.Open(path)
+	data, err := safefile.ReadFile(path, MaxBaselineSize)
+	if errors.Is(err, safefile.ErrTooLarge) {
+		return nil, nil, fmt.Errorf("%s: %w (the limit is %d MiB)", path, ErrTooLarge, MaxBaselineSize>>20)
+	}
 	if err != nil {
 		return nil, nil, err
-	}
-	defer f.Close()
-	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() && fi.Size() > MaxBaselineSize {
-		return nil, nil, fmt.Errorf("%s: %w (%d bytes; the limit is %d MiB)", path, ErrTooLarge, fi.Size(), MaxBaselineSize>>20)
-	}
-	data, err := io.ReadAll(io.LimitReader(f, MaxBaselineSize+1))
-	if err != nil {
-		return nil, nil, fmt.Errorf("reading %s: %w", path, err)
-	}
-	if len(data) > MaxBaselineSize {
-		return nil, nil, fmt.Errorf("%s: %w (the limit is %d MiB)", path, ErrTooLarge, MaxBaselineSize>>20)
 	}
 	return Parse(path, data)
 }

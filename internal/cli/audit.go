@@ -17,6 +17,7 @@ import (
 	"github.com/porthole/porthole/internal/audit"
 	"github.com/porthole/porthole/internal/dossier"
 	"github.com/porthole/porthole/internal/ports"
+	"github.com/porthole/porthole/internal/safefile"
 	"github.com/porthole/porthole/internal/sockets"
 )
 
@@ -28,7 +29,7 @@ const (
 	auditMissing  = 2  // baseline entries with no listener
 	auditChanged  = 4  // baseline ports held by another program
 	auditUsage    = 64 // bad arguments or PORT
-	auditBadBase  = 65 // the baseline file is malformed or too large
+	auditBadBase  = 65 // the baseline file is malformed, too large, or not a regular file
 	auditIO       = 74 // reading the baseline or the sockets failed
 )
 
@@ -64,7 +65,8 @@ Exit status (bits add up):
   1   findings at or above --fail-on
   2   baseline entries with no listener (lines marked optional never count)
   4   a baseline port is now held by another program
-  64  bad arguments or PORT      65  malformed or oversized baseline file
+  64  bad arguments or PORT
+  65  the baseline file is malformed, oversized, or not a regular file
   74  I/O error: the baseline or the sockets could not be read`
 
 type auditOpts struct {
@@ -128,7 +130,7 @@ func auditMain(ctx context.Context, env *Env, o auditOpts) error {
 		bl, warns, err = audit.Load(o.baseline)
 		var pe *audit.ParseError
 		switch {
-		case errors.As(err, &pe), errors.Is(err, audit.ErrTooLarge):
+		case errors.As(err, &pe), errors.Is(err, audit.ErrTooLarge), errors.Is(err, safefile.ErrNotRegular):
 			return &exitError{auditBadBase, "bad baseline: " + err.Error()}
 		case err != nil:
 			return &exitError{auditIO, "reading baseline: " + err.Error()}

@@ -3,7 +3,6 @@ package cli
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -11,7 +10,6 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"os/signal"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -639,7 +637,7 @@ func TestAuditScenarioIntelPortBaselined(t *testing.T) {
 }
 
 // audWatchMainEnv makes the re-executed test binary behave like
-// cmd/porthole (signal.NotifyContext around Main) for the arguments after
+// cmd/porthole (Run: signals cancel Main's context) for the arguments after
 // "--", so that the watch test can send it a real SIGTERM.
 const audWatchMainEnv = "PORTHOLE_AUDIT_WATCH_MAIN"
 
@@ -654,10 +652,7 @@ func init() {
 			break
 		}
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := Main(ctx, args, &Env{})
-	stop()
-	os.Exit(code)
+	os.Exit(Run(args))
 }
 
 // syncBuffer is a bytes.Buffer safe for a writer and a reader goroutine.

@@ -22,7 +22,7 @@ func runBaseline(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	if len(rest) > 0 {
-		return usagef("baseline takes no arguments (got %q)", rest[0])
+		return usagef("baseline takes no arguments (got %s)", quoteArg(rest[0]))
 	}
 	k, err := loadKnowledge(env)
 	if err != nil {
@@ -59,16 +59,17 @@ func runBaseline(ctx context.Context, env *Env, args []string) error {
 		_, err := env.Stdout.Write(buf.Bytes())
 		return err
 	}
-	if err := writeFileAtomic(*out, buf.Bytes()); err != nil {
+	if err := writeFileAtomic(*out, buf.Bytes(), 0o644); err != nil {
 		return err
 	}
 	fmt.Fprintf(env.Stderr, "porthole: wrote %d listeners to %s\n", len(rows), *out)
 	return nil
 }
 
-// writeFileAtomic replaces path with b through a temporary file in the same
-// directory, so a reader never sees half a baseline.
-func writeFileAtomic(path string, b []byte) error {
+// writeFileAtomic replaces path with b, of the given mode, through a
+// temporary file in the same directory, so a reader never sees half a file.
+// The temporary file is created 0600 and widened only after it is complete.
+func writeFileAtomic(path string, b []byte, mode os.FileMode) error {
 	dir := filepath.Dir(path)
 	f, err := os.CreateTemp(dir, ".porthole-baseline-*")
 	if err != nil {
@@ -83,7 +84,7 @@ func writeFileAtomic(path string, b []byte) error {
 		werr = err
 	}
 	if werr == nil {
-		werr = os.Chmod(tmp, 0o644)
+		werr = os.Chmod(tmp, mode)
 	}
 	if werr == nil {
 		werr = os.Rename(tmp, path)

@@ -186,7 +186,7 @@ func dispatch(ctx context.Context, env *Env, args []string) error {
 			return runInfo(ctx, env, args)
 		}
 	}
-	return usagef("unknown command %q", name)
+	return usagef("unknown command %s", quoteArg(name))
 }
 
 // looksLikePort is true for arguments that were meant as a port, so that

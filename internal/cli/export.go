@@ -31,7 +31,7 @@ func runExport(ctx context.Context, env *Env, args []string) error {
 	for _, s := range strings.Split(*langs, ",") {
 		l := i18n.Lang(strings.TrimSpace(s))
 		if !i18n.Supported(l) {
-			return usagef("--lang: unknown language %q; use en, ko or en,ko", s)
+			return usagef("--lang: unknown language %s; use en, ko or en,ko", quoteArg(s))
 		}
 		ls = append(ls, l)
 	}
@@ -42,7 +42,7 @@ func runExport(ctx context.Context, env *Env, args []string) error {
 			return err
 		}
 		if spec.IsService() {
-			return usagef("--range %q: give port numbers, as in 2500-2600", *portRange)
+			return usagef("--range %s: give port numbers, as in 2500-2600", quoteArg(*portRange))
 		}
 		opt.Ports = func(p int) bool { return p >= spec.Low && p <= spec.High }
 	}

@@ -22,17 +22,17 @@ func runFeedback(ctx context.Context, env *Env, args []string) error {
 		return usagef("feedback needs a subcommand: porthole feedback export [--db DSN] [--json|--csv]")
 	}
 	fl := newFlags(env, "feedback export", "[--db DSN] [--json|--csv] [-o FILE]",
-		"Export every answer of the \"Was this page helpful?\" widget, oldest first. Comments are written as stored; CSV cells that a spreadsheet would run as a formula are prefixed with a quote.")
+		"Export every answer of the \"Was this page helpful?\" widget, oldest first. JSON keeps comments exactly (bidi controls escaped as \\u202e); CSV quotes every field, shows bidi controls as [U+202E] and carriage returns as line breaks, and puts a quote before anything a spreadsheet in any locale could run as a formula.")
 	dsn := fl.String("db", "", "feedback store `DSN`: a SQLite path or a postgres:// URL (default: the one porthole serve uses)")
 	asJSON := fl.Bool("json", false, "write a JSON array (the default)")
 	asCSV := fl.Bool("csv", false, "write CSV with a header row")
-	out := fl.String("o", "", "write to `FILE` instead of standard output (replaced only when the export is complete)")
+	out := fl.String("o", "", "write to `FILE` instead of standard output (mode 0600, like the database; replaced only when the export is complete)")
 	rest, err := parseFlags(fl, args[1:])
 	if err != nil {
 		return err
 	}
 	if len(rest) > 0 {
-		return usagef("feedback export takes no arguments (got %q)", rest[0])
+		return usagef("feedback export takes no arguments (got %s)", quoteArg(rest[0]))
 	}
 	if *asJSON && *asCSV {
 		return usagef("--json and --csv exclude each other")
@@ -69,5 +69,6 @@ func runFeedback(ctx context.Context, env *Env, args []string) error {
 	if err := feedback.Export(ctx, st, &buf, format); err != nil {
 		return err
 	}
-	return writeFileAtomic(*out, buf.Bytes())
+	// Comments are user data: the file is as private as the database (0600).
+	return writeFileAtomic(*out, buf.Bytes(), 0o600)
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -62,6 +63,26 @@ func TestFeedbackExport(t *testing.T) {
 	}
 	if !strings.Contains(string(b), "'=HYPERLINK") || strings.Contains(string(b), ",=HYPERLINK") {
 		t.Errorf("formula cell not neutralised:\n%s", b)
+	}
+	// The export holds the users' comments: as private as the database.
+	for _, p := range []string{out, db} {
+		fi, err := os.Stat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if runtime.GOOS != "windows" && fi.Mode().Perm() != 0o600 {
+			t.Errorf("%s has mode %04o, want 0600", filepath.Base(p), fi.Mode().Perm())
+		}
+	}
+	// Replacing a file that was readable by everyone makes it private too.
+	if err := os.Chmod(out, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if r := run(t, "", "feedback", "export", "--db", db, "-o", out); r.code != 0 {
+		t.Fatalf("export -o again: %d %s", r.code, r.stderr)
+	}
+	if fi, err := os.Stat(out); err != nil || runtime.GOOS != "windows" && fi.Mode().Perm() != 0o600 {
+		t.Errorf("re-exported file: %v, %v", fi.Mode(), err)
 	}
 
 	for _, tc := range []struct {

@@ -25,7 +25,7 @@ func runInfo(ctx context.Context, env *Env, args []string) error {
 	}
 	l := i18n.Lang(*lang)
 	if !i18n.Supported(l) {
-		return usagef("unknown language %q; use en or ko", *lang)
+		return usagef("unknown language %s; use en or ko", quoteArg(*lang))
 	}
 	specs := make([]ports.Spec, 0, len(args))
 	for _, a := range args {

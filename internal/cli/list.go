@@ -9,6 +9,7 @@ import (
 
 	"github.com/porthole/porthole/internal/audit"
 	"github.com/porthole/porthole/internal/dossier"
+	"github.com/porthole/porthole/internal/ports"
 	"github.com/porthole/porthole/internal/sockets"
 )
 
@@ -23,7 +24,11 @@ func runList(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	if len(rest) > 0 {
-		return usagef("list takes no PORT (got %q); use 'porthole who %s'", rest[0], rest[0])
+		hint := rest[0]
+		if len(hint) > ports.MaxQuotedToken {
+			hint = "PORT"
+		}
+		return usagef("list takes no PORT (got %s); use 'porthole who %s'", quoteArg(rest[0]), hint)
 	}
 	k, err := loadKnowledge(env)
 	if err != nil {

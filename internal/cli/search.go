@@ -66,7 +66,7 @@ func runSearch(_ context.Context, env *Env, args []string) error {
 		}
 	}
 	if total == 0 {
-		return &notFound{fmt.Sprintf("nothing matches %q", q)}
+		return &notFound{fmt.Sprintf("nothing matches %s", quoteArg(q))}
 	}
 	return nil
 }

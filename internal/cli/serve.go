@@ -7,7 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
+	"net/netip"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -33,28 +33,28 @@ type serveOptions struct {
 }
 
 func runServe(ctx context.Context, env *Env, args []string) error {
-	fs := newFlags(env, "serve", "[flags]", "Serve the port reference site and its JSON API. On a loopback address every port page also shows what listens on that port here.")
+	fs := newFlags(env, "serve", "[flags]", "Serve the port reference site and its JSON API. On a loopback address every port page also shows what listens on that port here, and then only requests for localhost, 127.0.0.1, [::1], the --addr host or the --base-url host are answered (others get 421), so a rebound DNS name cannot read this machine's data.")
 	var o serveOptions
 	fs.StringVar(&o.addr, "addr", defaultServeAddr, "listen on `HOST:PORT`")
 	fs.StringVar(&o.db, "db", "", "feedback store `DSN`: a SQLite path or a postgres:// URL (default: porthole/feedback.db in the user data directory)")
 	fs.IntVar(&o.rateLimit, "rate-limit", 10, "feedback posts per minute per client (0: no limit)")
 	fs.BoolVar(&o.trustProxy, "trust-proxy", false, "take the client address from X-Forwarded-For (only behind a reverse proxy)")
-	fs.BoolVar(&o.showLocal, "show-local", false, "show this machine's listeners even when not listening on loopback")
-	fs.StringVar(&o.adminTokenFile, "admin-token-file", "", "enable /admin/feedback for the bearer token in `FILE`")
-	fs.StringVar(&o.baseURL, "base-url", "", "absolute `URL` of the site for the sitemap (default: from each request)")
+	fs.BoolVar(&o.showLocal, "show-local", false, "show this machine's listeners even when not listening on loopback (the Host check applies then too)")
+	fs.StringVar(&o.adminTokenFile, "admin-token-file", "", "enable /admin/feedback for the bearer token in `FILE` (mode 0600, at least 32 bytes; failed tries are throttled)")
+	fs.StringVar(&o.baseURL, "base-url", "", "absolute `URL` of the site, for robots.txt and the sitemap (default: root-relative URLs, no Sitemap line); its host is also accepted by the Host check")
 	rest, err := parseFlags(fs, args)
 	if err != nil {
 		return err
 	}
 	if len(rest) > 0 {
-		return usagef("serve takes no arguments, got %q", rest[0])
+		return usagef("serve takes no arguments, got %s", quoteArg(rest[0]))
 	}
 	if o.rateLimit < 0 {
 		return usagef("--rate-limit %d: must be 0 (no limit) or more", o.rateLimit)
 	}
 	host, _, err := net.SplitHostPort(o.addr)
 	if err != nil {
-		return usagef("--addr %q: %v", o.addr, err)
+		return usagef("--addr %s: want HOST:PORT, as in %s", quoteArg(o.addr), defaultServeAddr)
 	}
 	local := isLoopbackHost(host)
 	if o.showLocal && !local {
@@ -63,12 +63,14 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	}
 	var adminToken string
 	if o.adminTokenFile != "" {
-		b, err := os.ReadFile(o.adminTokenFile)
-		if err != nil {
-			return fmt.Errorf("reading the admin token: %w", err)
+		if adminToken, err = webguard.ReadTokenFile(o.adminTokenFile); err != nil {
+			return usagef("--admin-token-file: %v", err)
 		}
-		if adminToken = strings.TrimSpace(string(b)); adminToken == "" {
-			return usagef("--admin-token-file %s is empty", o.adminTokenFile)
+	}
+	var baseHost string
+	if o.baseURL != "" {
+		if baseHost = webguard.HostOf(o.baseURL); baseHost == "" || !strings.HasPrefix(o.baseURL, "http://") && !strings.HasPrefix(o.baseURL, "https://") {
+			return usagef("--base-url %s: want an absolute http:// or https:// URL such as https://ports.example", quoteArg(o.baseURL))
 		}
 	}
 	if env.Getenv("GOGC") == "" && env.Getenv("GOMEMLIMIT") == "" {
@@ -101,13 +103,20 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	}
 	opt.Feedback = fb
 	site := web.New(opt)
+	h := site.Handler()
+	if local {
+		// DNS rebinding: a foreign page whose name now resolves to this
+		// address must not read this machine's listeners.
+		h = webguard.CheckHost(h, allowedHosts(host, baseHost)...)
+	}
 	// The sitemap files are large, so writes get more time than webguard's
 	// default.
-	srv := webguard.NewServer(o.addr, webguard.Wrap(site.Handler(), log), webguard.Timeouts{Write: 60 * time.Second}, log)
+	srv := webguard.NewServer(o.addr, webguard.Wrap(h, log), webguard.Timeouts{Write: 60 * time.Second}, log)
 	ln, err := net.Listen("tcp", o.addr)
 	if err != nil {
 		return err
 	}
+	ln = webguard.Listener(ln)
 	mode := "without"
 	if local {
 		mode = "with"
@@ -120,8 +129,9 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 		return err
 	case <-ctx.Done():
 	}
-	// SIGTERM or interrupt: finish the requests in flight, then return.
-	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	// SIGTERM or interrupt: finish the requests in flight, then return,
+	// well within Run's StopGrace.
+	sctx, cancel := context.WithTimeout(context.Background(), StopGrace/2)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {
 		return fmt.Errorf("shutting down: %w", err)
@@ -131,6 +141,30 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	}
 	fmt.Fprintln(env.Stderr, "porthole: stopped")
 	return nil
+}
+
+// allowedHosts are the Host header values a site with the local section
+// answers: this machine's loopback names, the --base-url host, the --addr
+// host, and, when --addr is a wildcard (with --show-local), the addresses
+// of this machine's interfaces. An IP literal cannot be rebound to another
+// address, so accepting those adds no rebinding risk.
+func allowedHosts(addrHost, baseHost string) []string {
+	out := append([]string(nil), webguard.LoopbackHosts...)
+	if baseHost != "" {
+		out = append(out, baseHost)
+	}
+	if addrHost == "" || addrHost == "0.0.0.0" || addrHost == "::" {
+		if addrs, err := net.InterfaceAddrs(); err == nil {
+			for _, a := range addrs {
+				if p, err := netip.ParsePrefix(a.String()); err == nil {
+					out = append(out, p.Addr().String())
+				}
+			}
+		}
+	} else {
+		out = append(out, addrHost)
+	}
+	return out
 }
 
 // isLoopbackHost reports whether host names only this machine.

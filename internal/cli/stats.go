@@ -35,7 +35,7 @@ func runStats(_ context.Context, env *Env, args []string) error {
 		return err
 	}
 	if len(rest) > 0 {
-		return usagef("stats takes no arguments (got %q)", rest[0])
+		return usagef("stats takes no arguments (got %s)", quoteArg(rest[0]))
 	}
 	k, err := loadKnowledge(env)
 	if err != nil {

@@ -29,7 +29,7 @@ func runSuggest(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	if len(rest) > 0 {
-		return usagef("suggest takes no arguments (got %q)", rest[0])
+		return usagef("suggest takes no arguments (got %s)", quoteArg(rest[0]))
 	}
 	if *count < 1 || *count > 100 {
 		return usagef("--count %d: give 1 to 100", *count)
@@ -132,10 +132,10 @@ func suggestRange(s string) (int, int, error) {
 	}
 	spec, err := ports.ParseSpec(s)
 	if err != nil || spec.IsService() || spec.Proto != ports.ProtoNone || !strings.Contains(s, "-") {
-		return 0, 0, usagef("--range %q: use registered, dynamic, or LOW-HIGH such as 20000-30000", s)
+		return 0, 0, usagef("--range %s: use registered, dynamic, or LOW-HIGH such as 20000-30000", quoteArg(s))
 	}
 	if spec.Low < 1024 {
-		return 0, 0, usagef("--range %q: start at 1024 or above", s)
+		return 0, 0, usagef("--range %s: start at 1024 or above", quoteArg(s))
 	}
 	return spec.Low, spec.High, nil
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/porthole/porthole/internal/i18n"
+	"github.com/porthole/porthole/internal/ports"
 )
 
 // width is the text width: readable in an 80-column terminal.
@@ -221,3 +222,7 @@ func writeJSONArray[T any](w io.Writer, items []T) error {
 	bw.WriteString("]\n")
 	return bw.Flush()
 }
+
+// quoteArg quotes a user's argument for an error message, cut to a sane
+// length (ports.MaxQuotedToken characters and an ellipsis).
+func quoteArg(s string) string { return ports.QuoteToken(s) }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/porthole/porthole/internal/audit"
 	"github.com/porthole/porthole/internal/dossier"
+	"github.com/porthole/porthole/internal/safefile"
 	"github.com/porthole/porthole/internal/watch"
 )
 
@@ -39,7 +40,7 @@ Stops on SIGINT or SIGTERM.`)
 		return err
 	}
 	if len(rest) > 0 {
-		return usagef("watch takes no arguments (got %q)", rest[0])
+		return usagef("watch takes no arguments (got %s)", quoteArg(rest[0]))
 	}
 	if *interval < minWatchInterval {
 		return usagef("--interval %v is too short; the minimum is %v", *interval, minWatchInterval)
@@ -64,6 +65,10 @@ Stops on SIGINT or SIGTERM.`)
 	if *base != "" {
 		var warns []audit.Warning
 		bl, warns, err = audit.Load(*base)
+		var pe *audit.ParseError
+		if errors.As(err, &pe) || errors.Is(err, audit.ErrTooLarge) || errors.Is(err, safefile.ErrNotRegular) {
+			return usagef("bad baseline: %v", err)
+		}
 		if err != nil {
 			return fmt.Errorf("baseline: %w", err)
 		}

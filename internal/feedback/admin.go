@@ -8,12 +8,14 @@ import (
 	"time"
 
 	"github.com/porthole/porthole/internal/store"
+	"github.com/porthole/porthole/internal/webguard"
 )
 
 // The admin page uses no inline script or style, so it works under the site's strict Content-Security-Policy.
 // Every value goes through html/template's contextual escaping; user text is never converted to template.HTML.
 var adminPage = template.Must(template.New("admin").Funcs(template.FuncMap{
 	"time": func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05Z") },
+	"show": DisplayComment,
 }).Parse(`<!doctype html>
 <html lang="en">
 <head><meta charset="utf-8"><meta name="robots" content="noindex"><title>Feedback · porthole admin</title></head>
@@ -35,7 +37,7 @@ var adminPage = template.Must(template.New("admin").Funcs(template.FuncMap{
 <thead><tr><th>ID</th><th>Time (UTC)</th><th>Port</th><th>Lang</th><th>Rating</th><th>Comment</th></tr></thead>
 <tbody>
 {{- range .Items}}
-<tr><td>{{.ID}}</td><td>{{time .Created}}</td><td>{{.Port}}</td><td>{{.Lang}}</td><td>{{.Rating}}</td><td>{{.Comment}}</td></tr>
+<tr><td>{{.ID}}</td><td>{{time .Created}}</td><td>{{.Port}}</td><td>{{.Lang}}</td><td>{{.Rating}}</td><td>{{show .Comment}}</td></tr>
 {{- end}}
 </tbody>
 </table>
@@ -46,9 +48,11 @@ var adminPage = template.Must(template.New("admin").Funcs(template.FuncMap{
 
 func (h *Handler) admin(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
-	if !h.authorized(r) {
-		w.Header().Set("WWW-Authenticate", `Bearer realm="porthole admin"`)
-		writeTextError(w, http.StatusUnauthorized, "authorization required")
+	if res, wait := h.adminAuth.Authenticate(r, webguard.ClientAddr(r, h.opts.TrustProxy)); res != webguard.Granted {
+		if res == webguard.Throttled {
+			h.log.Warn("admin login throttled", "client", h.clients.key(r, h.opts.TrustProxy).String())
+		}
+		webguard.Refuse(w, res, wait, "porthole admin")
 		return
 	}
 	q := r.URL.Query()

@@ -3,11 +3,11 @@ package feedback
 import (
 	"bufio"
 	"context"
-	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/porthole/porthole/internal/store"
@@ -35,8 +35,10 @@ func toExport(f store.Feedback) exportRecord {
 }
 
 // Export writes every answer in ascending ID order to w, as "json" (one JSON array; <, > and & escaped as \u003c
-// and so on, so a comment cannot become markup if the file is ever shown in a page) or "csv" (a header row, then
-// one row per answer; cells that a spreadsheet would run as a formula are prefixed with a quote).
+// and so on, so a comment cannot become markup if the file is ever shown in a page, and bidi controls as \u202e
+// and so on, so that it cannot reorder what an editor shows; the decoded text is exactly the stored text) or "csv"
+// (a header row, then one row per answer, every field quoted; comments as DisplayComment shows them, and a quote
+// before anything a spreadsheet in any locale could run as a formula: see csvField).
 func Export(ctx context.Context, st store.Store, w io.Writer, format string) error {
 	switch format {
 	case FormatJSON:
@@ -49,14 +51,20 @@ func Export(ctx context.Context, st store.Store, w io.Writer, format string) err
 
 func exportJSON(ctx context.Context, st store.Store, w io.Writer) error {
 	bw := bufio.NewWriter(w)
-	enc := json.NewEncoder(bw) // escapes HTML by default
+	var rec strings.Builder
+	enc := json.NewEncoder(&rec) // escapes HTML by default
 	sep := "[\n"
 	err := st.Export(ctx, func(f store.Feedback) error {
 		if _, err := bw.WriteString(sep); err != nil {
 			return err
 		}
 		sep = ","
-		return enc.Encode(toExport(f))
+		rec.Reset()
+		if err := enc.Encode(toExport(f)); err != nil {
+			return err
+		}
+		_, err := bw.WriteString(jsonBidi.Replace(rec.String()))
+		return err
 	})
 	if err != nil {
 		return err
@@ -69,32 +77,29 @@ func exportJSON(ctx context.Context, st store.Store, w io.Writer) error {
 }
 
 func exportCSV(ctx context.Context, st store.Store, w io.Writer) error {
-	cw := csv.NewWriter(w)
-	if err := cw.Write([]string{"id", "port", "lang", "rating", "comment", "created"}); err != nil {
+	bw := bufio.NewWriter(w)
+	var line strings.Builder
+	writeRow := func(fields ...string) error {
+		line.Reset()
+		for i, f := range fields {
+			if i > 0 {
+				line.WriteByte(',')
+			}
+			csvField(&line, f)
+		}
+		line.WriteByte('\n')
+		_, err := bw.WriteString(line.String())
+		return err
+	}
+	if err := writeRow("id", "port", "lang", "rating", "comment", "created"); err != nil {
 		return err
 	}
 	err := st.Export(ctx, func(f store.Feedback) error {
 		e := toExport(f)
-		return cw.Write([]string{strconv.FormatInt(e.ID, 10), strconv.Itoa(e.Port), csvCell(e.Lang),
-			csvCell(e.Rating), csvCell(e.Comment), e.Created})
+		return writeRow(strconv.FormatInt(e.ID, 10), strconv.Itoa(e.Port), e.Lang, e.Rating, DisplayComment(e.Comment), e.Created)
 	})
 	if err != nil {
 		return err
 	}
-	cw.Flush()
-	return cw.Error()
-}
-
-// csvCell defuses formula injection: a spreadsheet runs a cell that starts with =, +, - or @ (and, in some, a tab
-// or carriage return before one of them) as a formula, so such cells get a leading apostrophe, which spreadsheets
-// show as "text follows". The stored comment is unchanged; only the export is.
-func csvCell(s string) string {
-	if s == "" {
-		return s
-	}
-	switch s[0] {
-	case '=', '+', '-', '@', '\t', '\r':
-		return "'" + s
-	}
-	return s
+	return bw.Flush()
 }

@@ -26,6 +26,13 @@ func TestExport(t *testing.T) {
 		"'); DROP TABLE feedback;--",
 		"한국어 😃",
 		"",
+		"ok;=cmd|' /C calc'!A0",
+		"\r=1+1",
+		"fine\r\n@SUM(1)",
+		"\uff1d1+1",
+		"a\u202egnp.exe",
+		"lone\rcr",
+		"  -1, \"+2\"\t;\"=3",
 	}
 	ctx := context.Background()
 	for i, c := range comments {
@@ -50,8 +57,9 @@ func TestExport(t *testing.T) {
 			t.Errorf("header %q", got)
 		}
 		want := []string{"plain", "'=HYPERLINK(\"http://evil.example\",\"click\")", "'+1+2", "'-2+3", "'@SUM(A1:A9)",
-			"'\t=1+1", "<script>alert(1)</script>", "multi\nline, with \"quotes\"", "'); DROP TABLE feedback;--",
-			"한국어 😃", ""}
+			"'\t'=1+1", "<script>alert(1)</script>", "multi\nline, with \"quotes\"", "'); DROP TABLE feedback;'--",
+			"한국어 😃", "", "ok;'=cmd|' /C calc'!A0", "\n'=1+1", "fine\n'@SUM(1)", "'\uff1d1+1", "a[U+202E]gnp.exe",
+			"lone\ncr", "  '-1, \"'+2\"\t;\"'=3"}
 		for i, row := range rows[1:] {
 			if row[4] != want[i] {
 				t.Errorf("row %d comment %q, want %q", i+1, row[4], want[i])
@@ -61,8 +69,26 @@ func TestExport(t *testing.T) {
 					t.Errorf("row %d cell %d starts a formula: %q", i+1, j, cell)
 				}
 			}
+			if strings.ContainsRune(row[4], '\r') || strings.ContainsRune(row[4], '\u202e') {
+				t.Errorf("row %d comment holds a raw CR or bidi override: %q", i+1, row[4])
+			}
 			if row[5] != "2026-03-18T09:30:00Z" {
 				t.Errorf("created %q", row[5])
+			}
+		}
+	})
+	// A spreadsheet that splits on another separator, or breaks lines inside quotes, starts a cell after any of
+	// , ; TAB CR LF regardless of quotes: no such cell may start a formula either.
+	t.Run("csv in any locale", func(t *testing.T) {
+		var buf bytes.Buffer
+		if err := feedback.Export(ctx, e.st, &buf, "csv"); err != nil {
+			t.Fatal(err)
+		}
+		cells := strings.FieldsFunc(buf.String(), func(r rune) bool { return strings.ContainsRune(",;\t\r\n", r) })
+		for _, c := range cells {
+			c = strings.TrimLeft(c, ` "`)
+			if c != "" && strings.ContainsAny(c[:1], "=+-@") || strings.HasPrefix(c, "\uff1d") {
+				t.Errorf("a cell would start a formula: %q", c)
 			}
 		}
 	})
@@ -73,6 +99,9 @@ func TestExport(t *testing.T) {
 		}
 		if strings.Contains(buf.String(), "<script>") {
 			t.Error("JSON export holds raw markup")
+		}
+		if strings.ContainsAny(buf.String(), "\r\u202e") || !strings.Contains(buf.String(), `a\u202egnp.exe`) {
+			t.Error("JSON export holds a raw CR or bidi override, or does not escape it as \\u202e")
 		}
 		var got []struct {
 			ID      int64  `json:"id"`
@@ -99,7 +128,7 @@ func TestExport(t *testing.T) {
 			if err := feedback.Export(ctx, empty.st, &buf, f); err != nil {
 				t.Fatal(err)
 			}
-			want := map[string]string{"json": "[]\n", "csv": "id,port,lang,rating,comment,created\n"}[f]
+			want := map[string]string{"json": "[]\n", "csv": `"id","port","lang","rating","comment","created"` + "\n"}[f]
 			if buf.String() != want {
 				t.Errorf("%s export of an empty store = %q, want %q", f, buf.String(), want)
 			}

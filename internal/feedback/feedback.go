@@ -18,8 +18,6 @@ package feedback
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -34,6 +32,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/porthole/porthole/internal/store"
+	"github.com/porthole/porthole/internal/webguard"
 )
 
 // Paths of the routes the handler serves.
@@ -45,12 +44,14 @@ const (
 	SummaryPath = "/api/v1/feedback/summary"
 )
 
-// Size limits of a request body. A form post percent-encodes every non-ASCII byte as three characters, so its
-// limit is three times the JSON one: otherwise a Korean comment (three UTF-8 bytes, nine encoded characters per
-// syllable) would be refused at about 450 characters instead of the promised 1,000.
+// Size limits of a request body, in bytes before decoding; the comment's own limit, 1,000 characters, is checked
+// after decoding (Validate). The byte limits are generous so that the character limit is the one people meet: a
+// character can take 12 bytes on the wire, as a JSON surrogate pair (\ud83d\ude00) or as a percent-encoded
+// four-byte UTF-8 sequence in a form (%F0%9F%98%80), and a Korean syllable 6 (\ud55c) or 9 (%ED%95%9C). 1,000 such
+// characters and the other fields fit in 16 KiB.
 const (
-	MaxJSONBody = 4 << 10
-	MaxFormBody = 3 * MaxJSONBody
+	MaxJSONBody = 16 << 10
+	MaxFormBody = 16 << 10
 )
 
 // DefaultMaxClients bounds the rate limiter's memory.
@@ -65,7 +66,10 @@ type Options struct {
 	// TrustProxy makes the last X-Forwarded-For address the client's address. Set it only behind a reverse
 	// proxy that appends that header; otherwise any client could pick its own rate-limit bucket.
 	TrustProxy bool
-	// AdminToken enables GET /admin/feedback for requests with "Authorization: Bearer <AdminToken>".
+	// AdminToken enables GET /admin/feedback for requests with "Authorization: Bearer <AdminToken>". It must be
+	// at least webguard.MinTokenBytes (32) long. Failed attempts are throttled per client and over all clients
+	// (webguard.Throttle with its defaults: 10 a minute per client, 100 a minute in all); a throttled client
+	// gets 429 with Retry-After.
 	AdminToken string
 	// PageURL returns the path of a port's page, where a form post redirects; nil means DefaultPageURL.
 	PageURL func(port int, lang string) string
@@ -87,14 +91,14 @@ func DefaultPageURL(port int, lang string) string {
 
 // Handler serves the feedback routes.
 type Handler struct {
-	st      store.Store
-	now     func() time.Time
-	log     *slog.Logger
-	opts    Options
-	limit   *limiter
-	clients *clientHasher
-	token   [32]byte // SHA-256 of the admin token, so the comparison takes the same time whatever its length
-	next    http.Handler
+	st        store.Store
+	now       func() time.Time
+	log       *slog.Logger
+	opts      Options
+	limit     *limiter
+	clients   *clientHasher
+	adminAuth *webguard.BearerAuth
+	next      http.Handler
 }
 
 // New returns the feedback handler. now is the clock that stamps answers; log receives one record per answer.
@@ -107,7 +111,8 @@ func New(st store.Store, now func() time.Time, log *slog.Logger, opts Options) *
 	return h
 }
 
-// NewChecked is New, returning an error for a malformed trusted origin (such as one given on the command line).
+// NewChecked is New, returning an error for a malformed trusted origin (such as one given on the command line) or
+// an admin token shorter than webguard.MinTokenBytes.
 func NewChecked(st store.Store, now func() time.Time, log *slog.Logger, opts Options) (*Handler, error) {
 	if opts.PageURL == nil {
 		opts.PageURL = DefaultPageURL
@@ -127,7 +132,11 @@ func NewChecked(st store.Store, now func() time.Time, log *slog.Logger, opts Opt
 	mux.HandleFunc("POST "+FormPath, h.postForm)
 	mux.HandleFunc("GET "+SummaryPath, h.getSummary)
 	if opts.AdminToken != "" {
-		h.token = sha256.Sum256([]byte(opts.AdminToken))
+		auth, err := webguard.NewBearerAuth(opts.AdminToken, webguard.NewThrottle(webguard.ThrottleOptions{Now: now}))
+		if err != nil {
+			return nil, fmt.Errorf("feedback: admin token: %w", err)
+		}
+		h.adminAuth = auth
 		mux.HandleFunc("GET "+AdminPath, h.admin)
 	}
 	// Anonymous posts carry no cookie to steal, but a foreign page could still make visitors' browsers vote;
@@ -454,15 +463,4 @@ func max64(a, b int64) int64 {
 		return a
 	}
 	return b
-}
-
-// authorized compares the bearer token in constant time (over SHA-256 digests, so the length leaks nothing).
-func (h *Handler) authorized(r *http.Request) bool {
-	auth := r.Header.Get("Authorization")
-	const prefix = "Bearer "
-	if len(auth) <= len(prefix) || !strings.EqualFold(auth[:len(prefix)], prefix) {
-		return false
-	}
-	got := sha256.Sum256([]byte(auth[len(prefix):]))
-	return subtle.ConstantTimeCompare(got[:], h.token[:]) == 1
 }

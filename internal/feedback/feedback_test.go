@@ -255,7 +255,7 @@ func TestRefused(t *testing.T) {
 		{"honeypot with a bad rating", formPost("port=1&lang=en&rating=x&website=x"), 400},
 		{"bad percent escape", formPost(okForm + "&comment=%zz"), 400},
 		// Size.
-		{"JSON body over 4 KiB", jsonPost(`{"port":1,"lang":"en","rating":"helpful","comment":"` + strings.Repeat(" ", feedback.MaxJSONBody) + `"}`), 413},
+		{"JSON body over the limit", jsonPost(`{"port":1,"lang":"en","rating":"helpful","comment":"` + strings.Repeat(" ", feedback.MaxJSONBody) + `"}`), 413},
 		{"form body over limit", formPost(okForm + "&comment=" + strings.Repeat("a", feedback.MaxFormBody)), 413},
 		// Method and media type.
 		{"GET", req{method: "GET", path: feedback.APIPath}, 405},
@@ -516,7 +516,7 @@ func TestLogsCannotBeForgedAndHoldNoAddresses(t *testing.T) {
 }
 
 func TestAdmin(t *testing.T) {
-	const token = "s3cret-token-for-tests"
+	const token = "s3cret-token-for-tests-0123456789abcdef"
 	e := newEnv(t, feedback.Options{AdminToken: token})
 	payloads := []string{
 		`<script>alert(1)</script>`,
@@ -635,8 +635,11 @@ func TestSummarize(t *testing.T) {
 	}
 }
 
+// tok32 is an admin token of the shortest accepted length.
+const tok32 = "0123456789abcdef0123456789abcdef"
+
 func TestRegister(t *testing.T) {
-	e := newEnv(t, feedback.Options{AdminToken: "tok"})
+	e := newEnv(t, feedback.Options{AdminToken: tok32})
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /ports/{port}", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(299) })
 	e.h.Register(mux)
@@ -646,7 +649,7 @@ func TestRegister(t *testing.T) {
 	}{
 		{jsonPost(`{"port":2556,"lang":"en","rating":"helpful"}`), 201},
 		{formPost("port=2556&lang=en&rating=helpful"), 303},
-		{withHeader(req{method: "GET", path: feedback.AdminPath}, "Authorization", "Bearer tok"), 200},
+		{withHeader(req{method: "GET", path: feedback.AdminPath}, "Authorization", "Bearer "+tok32), 200},
 		{req{method: "GET", path: feedback.APIPath}, 405},
 		{req{method: "GET", path: "/ports/2556"}, 299},
 	}

@@ -30,7 +30,7 @@ func FuzzHandler(f *testing.F) {
 	for _, s := range seeds {
 		f.Add(s.method, s.path, s.ctype, s.body, s.origin)
 	}
-	e := newEnv(f, feedback.Options{AdminToken: "t"})
+	e := newEnv(f, feedback.Options{AdminToken: tok32})
 	f.Fuzz(func(t *testing.T, method, path, ctype, body, origin string) {
 		// Requests the server itself would never parse are not the handler's concern.
 		if !validMethod(method) || !strings.HasPrefix(path, "/") {
@@ -45,7 +45,7 @@ func FuzzHandler(f *testing.F) {
 		if origin != "" {
 			r.Header.Set("Origin", origin)
 		}
-		r.Header.Set("Authorization", "Bearer t")
+		r.Header.Set("Authorization", "Bearer "+tok32)
 		w := httptest.NewRecorder()
 		e.h.ServeHTTP(w, r)
 		if w.Code >= 500 {

@@ -148,7 +148,26 @@ type SpecError struct {
 }
 
 func (e *SpecError) Error() string {
-	return fmt.Sprintf("bad port %q: %s", e.Token, e.Reason)
+	return fmt.Sprintf("bad port %s: %s", QuoteToken(e.Token), e.Reason)
+}
+
+// MaxQuotedToken is how many characters of a bad token an error message
+// quotes; the rest is cut and marked with an ellipsis, so that a megabyte
+// argument gives a one-line message.
+const MaxQuotedToken = 40
+
+// QuoteToken quotes s for an error message, Go-style (control characters
+// and invalid UTF-8 escaped), cut on a character boundary to
+// MaxQuotedToken characters plus "…".
+func QuoteToken(s string) string {
+	n := 0
+	for i := range s {
+		if n == MaxQuotedToken {
+			return strconv.Quote(s[:i]) + "…"
+		}
+		n++
+	}
+	return strconv.Quote(s)
 }
 
 // ErrBadSpec is matched by every *SpecError through errors.Is.
@@ -179,7 +198,7 @@ func ParseSpec(arg string) (Spec, error) {
 		} else if p, known := ParseProto(tail); known && tail != "" {
 			spec.Proto, s = p, head
 		} else if isDigitsOrSigned(tail) {
-			return bad(fmt.Sprintf("unknown protocol %q; use tcp, udp, sctp or dccp", head))
+			return bad(fmt.Sprintf("unknown protocol %s; use tcp, udp, sctp or dccp", QuoteToken(head)))
 		}
 		// Neither side is a protocol: a legacy service name with a slash
 		// ("914c/g"; "cl/1" reads as protocol and port, and is refused).
@@ -200,7 +219,7 @@ func ParseSpec(arg string) (Spec, error) {
 	}
 	for _, c := range s {
 		if !serviceRune(c) {
-			return bad(fmt.Sprintf("%q is neither a port number nor a service name", s))
+			return bad(fmt.Sprintf("%s is neither a port number nor a service name", QuoteToken(s)))
 		}
 	}
 	spec.Service = s
@@ -253,10 +272,13 @@ func parseNumber(s string) (int, string) {
 	}
 	for i := 0; i < len(s); i++ {
 		if s[i] < '0' || s[i] > '9' {
-			return 0, fmt.Sprintf("%q is not a port number", s)
+			return 0, fmt.Sprintf("%s is not a port number", QuoteToken(s))
 		}
 	}
 	if len(s) > 5 {
+		if len(s) > MaxQuotedToken {
+			s = s[:MaxQuotedToken] + "…" // digits only: a byte is a character
+		}
 		return 0, fmt.Sprintf("%s is larger than 65535, the highest port", s)
 	}
 	n, _ := strconv.Atoi(s)

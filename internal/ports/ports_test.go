@@ -137,3 +137,24 @@ func FuzzParseSpec(f *testing.F) {
 		}
 	})
 }
+
+// A bad token is quoted whole when short and cut to MaxQuotedToken
+// characters (never inside one) with an ellipsis when long.
+func TestSpecErrorCutsLongTokens(t *testing.T) {
+	long := strings.Repeat("한", 10000)
+	_, err := ParseSpec(long)
+	if err == nil {
+		t.Fatal("accepted")
+	}
+	msg := err.Error()
+	want := `bad port "` + strings.Repeat("한", MaxQuotedToken) + `"…`
+	if !strings.HasPrefix(msg, want) || len(msg) > 400 {
+		t.Errorf("message (%d bytes) %.200q, want it to start %q and stay short", len(msg), msg, want)
+	}
+	if _, err := ParseSpec("tcp/99999"); err == nil || !strings.Contains(err.Error(), `"tcp/99999"`) {
+		t.Errorf("short token not quoted whole: %v", err)
+	}
+	if got := QuoteToken("\x1b[31mred\xff"); got != `"\x1b[31mred\xff"` {
+		t.Errorf("QuoteToken escapes %q", got)
+	}
+}

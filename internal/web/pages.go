@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/porthole/porthole/internal/dossier"
 	"github.com/porthole/porthole/internal/i18n"
@@ -339,11 +340,26 @@ func hitName(l i18n.Lang, name string) string {
 	return name
 }
 
-func (s *Site) serveSearch(w http.ResponseWriter, r *http.Request, l i18n.Lang) {
-	q := strings.TrimSpace(r.URL.Query().Get("q"))
-	if len(q) > 200 {
-		q = q[:200]
+// maxQuery bounds a search query, in bytes.
+const maxQuery = 200
+
+// cleanQuery is the search page's query: invalid UTF-8 replaced by U+FFFD
+// (it is shown back on the page), surrounding space trimmed, and cut to
+// maxQuery bytes on a character boundary.
+func cleanQuery(q string) string {
+	q = strings.TrimSpace(strings.ToValidUTF8(q, "\uFFFD"))
+	if len(q) <= maxQuery {
+		return q
 	}
+	cut := maxQuery
+	for cut > 0 && !utf8.RuneStart(q[cut]) {
+		cut--
+	}
+	return strings.TrimSpace(q[:cut])
+}
+
+func (s *Site) serveSearch(w http.ResponseWriter, r *http.Request, l i18n.Lang) {
+	q := cleanQuery(r.URL.Query().Get("q"))
 	// A port number is a page of its own.
 	if spec, err := ports.ParseSpec(q); err == nil && !spec.IsService() && spec.Low == spec.High {
 		http.Redirect(w, r, s.portHref(l, spec.Low), http.StatusFound)
@@ -591,8 +607,12 @@ func (s *Site) serveAPISearch(w http.ResponseWriter, r *http.Request) {
 		apiError(w, http.StatusBadRequest, "missing q")
 		return
 	}
-	if len(q) > 200 {
+	if len(q) > maxQuery {
 		apiError(w, http.StatusBadRequest, "q is longer than 200 bytes")
+		return
+	}
+	if !utf8.ValidString(q) {
+		apiError(w, http.StatusBadRequest, "q is not valid UTF-8")
 		return
 	}
 	n := 50

@@ -14,24 +14,26 @@ import (
 // sitemapPorts ports per language, under one sitemap index.
 const sitemapPorts = 32768
 
-func (s *Site) baseURL(r *http.Request) string {
-	if s.opt.BaseURL != "" || r == nil {
-		return s.opt.BaseURL
-	}
-	scheme := "http"
-	if r.TLS != nil {
-		scheme = "https"
-	}
-	return scheme + "://" + r.Host
-}
+// baseURL is the site's absolute URL from --base-url, or "" for
+// root-relative URLs. It is never derived from the request's Host header:
+// a forged Host would otherwise be written into robots.txt and the sitemap
+// (and into any cache in front of the site).
+func (s *Site) baseURL(*http.Request) string { return s.opt.BaseURL }
 
 func (s *Site) serveRobots(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	_, _ = w.Write([]byte(robots(s.baseURL(r))))
 }
 
+// robots is robots.txt. The Sitemap line needs an absolute URL, so without
+// a base URL it is left out (the sitemap is still at /sitemap.xml, with
+// root-relative URLs).
 func robots(base string) string {
-	return "User-agent: *\nAllow: /\nDisallow: /search\nDisallow: /ko/search\nDisallow: /api/\n\nSitemap: " + base + "/sitemap.xml\n"
+	out := "User-agent: *\nAllow: /\nDisallow: /search\nDisallow: /ko/search\nDisallow: /api/\n"
+	if base != "" {
+		out += "\nSitemap: " + base + "/sitemap.xml\n"
+	}
+	return out
 }
 
 // sitemapNames are the files the sitemap index lists.

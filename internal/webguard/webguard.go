@@ -45,6 +45,14 @@ func Wrap(next http.Handler, log *slog.Logger) http.Handler {
 		if r.TLS != nil {
 			h.Set("Strict-Transport-Security", HSTS)
 		}
+		if r.Method == http.MethodOptions && r.RequestURI == "*" {
+			// "OPTIONS *" asks the server, not a resource, what it supports (NewServer routes it here instead of
+			// to net/http's own answer, which lacks these headers).
+			h.Set("Allow", "GET, HEAD, POST, OPTIONS")
+			h.Set("Content-Length", "0")
+			w.WriteHeader(http.StatusOK)
+			return
+		}
 		gw := &guardWriter{ResponseWriter: w}
 		defer func() {
 			v := recover()
@@ -145,7 +153,8 @@ var DefaultTimeouts = Timeouts{ReadHeader: 5 * time.Second, Read: 10 * time.Seco
 const MaxHeaderBytes = 16 << 10
 
 // NewServer returns an http.Server for addr serving h, with every timeout set (zero fields of t take the
-// default) and net/http's own error log routed to log.
+// default), "OPTIONS *" passed to h, and net/http's own error log routed to log. Serve it on Listener(ln) so
+// that the error answers net/http writes by itself carry the security headers too.
 func NewServer(addr string, h http.Handler, t Timeouts, log *slog.Logger) *http.Server {
 	d := DefaultTimeouts
 	pick := func(v, def time.Duration) time.Duration {
@@ -162,6 +171,8 @@ func NewServer(addr string, h http.Handler, t Timeouts, log *slog.Logger) *http.
 		WriteTimeout:      pick(t.Write, d.Write),
 		IdleTimeout:       pick(t.Idle, d.Idle),
 		MaxHeaderBytes:    MaxHeaderBytes,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		// "OPTIONS *" goes to the handler (Wrap answers it with the security headers).
+		DisableGeneralOptionsHandler: true,
+		ErrorLog:                     slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 }

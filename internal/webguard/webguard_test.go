@@ -84,7 +84,7 @@ func TestHeadersOnEveryResponse(t *testing.T) {
 		{"created", "POST", "/api/v1/feedback", "application/json", ok, nil, 201},
 		{"bad request", "POST", "/api/v1/feedback", "application/json", `{"x":1}`, nil, 400},
 		{"wrong media type", "POST", "/feedback", "text/plain", "x", nil, 415},
-		{"too large", "POST", "/api/v1/feedback", "application/json", strings.Repeat(" ", 5000), nil, 413},
+		{"too large", "POST", "/api/v1/feedback", "application/json", strings.Repeat(" ", 20000), nil, 413},
 		{"rate limited", "POST", "/api/v1/feedback", "application/json", ok, nil, 429},
 		{"method not allowed", "GET", "/api/v1/feedback", "", "", nil, 405},
 		{"cross-origin", "POST", "/feedback", "application/x-www-form-urlencoded", "port=1", map[string]string{"Sec-Fetch-Site": "cross-site"}, 403},
