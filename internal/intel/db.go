@@ -21,6 +21,10 @@ var (
 	rmmTunnels string
 	//go:embed data/uses.txt
 	uses string
+	//go:embed data/services-more.txt
+	servicesMore string
+	//go:embed data/udp-common.txt
+	udpCommon string
 	//go:embed data/NOTICE-mthcht.txt
 	noticeMthcht string
 )
@@ -40,6 +44,8 @@ var files = [...]struct {
 	{"data/threats-modern.txt", &threatsModern},
 	{"data/rmm-tunnels.txt", &rmmTunnels},
 	{"data/uses.txt", &uses},
+	{"data/services-more.txt", &servicesMore},
+	{"data/udp-common.txt", &udpCommon},
 }
 
 // DB is a parsed, validated set of entries. It is read-only and safe for
