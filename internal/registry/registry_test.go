@@ -230,7 +230,9 @@ func TestStatusAndGhost(t *testing.T) {
 }
 
 // TestStats pins the figures that port-data research computed independently
-// from the same CSV (shared/prior-art/port-data.md, section 3).
+// from the same CSV (shared/prior-art/port-data.md, section 3), plus the 190
+// ports of the 16 protocol-less named rows, which count for tcp and udp
+// (ProtoApplies).
 func TestStats(t *testing.T) {
 	x := Embedded()
 	st := x.Stats()
@@ -242,7 +244,7 @@ func TestStats(t *testing.T) {
 	}
 	want := []ProtoCounts{
 		{TCP: 682, UDP: 678, SCTP: 9, DCCP: 3, Any: 686},
-		{TCP: 5270, UDP: 4879, SCTP: 79, DCCP: 6, Any: 5656},
+		{TCP: 5270 + 190, UDP: 4879 + 190, SCTP: 79, DCCP: 6, Any: 5656},
 		{},
 	}
 	for i, r := range st.Ranges {
@@ -252,6 +254,108 @@ func TestStats(t *testing.T) {
 	}
 	if p := st.ByProtocol; p.TCP != 6586 || p.UDP != 6346 || p.SCTP != 93 || p.DCCP != 11 || p.Any != 1464 {
 		t.Errorf("rows by protocol = %+v", p)
+	}
+}
+
+// TestStatsAddUpAndAgree recounts every port of every range for every
+// protocol from the parsed CSV, by the rule written out again here, and
+// checks (1) assigned + reserved + unassigned = size for every range and
+// protocol, (2) the stored statistics equal the recount, and (3) StatusOf
+// (what info, the site and the API show) gives the recounted status for
+// every port and protocol: a port counted assigned for tcp in stats is
+// assigned for tcp in info.
+func TestStatsAddUpAndAgree(t *testing.T) {
+	rows := mustParse(t, readCSV(t))
+	x := Embedded()
+	st := x.Stats()
+	const any = ports.ProtoNone
+	type key struct {
+		port  int
+		proto ports.Proto
+	}
+	named, reserved := map[key]bool{}, map[key]bool{}
+	legacy := 0
+	for _, r := range rows {
+		if !r.HasPort() {
+			continue
+		}
+		protos := []ports.Proto{r.Proto}
+		if r.Proto == ports.ProtoNone {
+			protos = []ports.Proto{ports.TCP, ports.UDP} // a legacy row: tcp and udp only
+			if r.Name != "" {
+				legacy++
+			}
+		}
+		for p := r.Low; p <= r.High; p++ {
+			for _, pr := range protos {
+				if r.Name != "" {
+					named[key{p, pr}] = true
+				} else if strings.HasPrefix(strings.ToLower(strings.TrimLeft(r.Description, "( ")), "reserved") {
+					reserved[key{p, pr}] = true
+				}
+			}
+		}
+	}
+	if legacy != 16 {
+		t.Errorf("%d protocol-less named rows, want the 16 of issue #10", legacy)
+	}
+	for ri, rg := range ports.Ranges {
+		var a, r, u ProtoCounts
+		for p := rg.Low; p <= rg.High; p++ {
+			best := StatusUnassigned
+			for _, pr := range ports.Protos {
+				want := StatusUnassigned
+				switch {
+				case named[key{p, pr}]:
+					want = StatusAssigned
+				case reserved[key{p, pr}]:
+					want = StatusReserved
+				case ports.Dynamic.Contains(p):
+					want = StatusDynamic
+				}
+				if got := x.StatusOf(p, pr); got != want {
+					t.Fatalf("StatusOf(%d, %s) = %s, recount says %s", p, pr, got, want)
+				}
+				switch want {
+				case StatusAssigned:
+					a.add(pr)
+					best = want
+				case StatusReserved:
+					r.add(pr)
+					if best != StatusAssigned {
+						best = want
+					}
+				default:
+					u.add(pr)
+				}
+			}
+			switch best {
+			case StatusAssigned:
+				a.add(any)
+			case StatusReserved:
+				r.add(any)
+			default:
+				u.add(any)
+			}
+		}
+		got := st.Ranges[ri]
+		if got.Assigned != a || got.Reserved != r || got.Unassigned != u {
+			t.Errorf("%s: stats %+v %+v %+v, recount %+v %+v %+v", rg.Name,
+				got.Assigned, got.Reserved, got.Unassigned, a, r, u)
+		}
+		for _, pr := range append(ports.Protos[:], any) {
+			if sum := got.Assigned.Get(pr) + got.Reserved.Get(pr) + got.Unassigned.Get(pr); sum != rg.Size() {
+				t.Errorf("%s/%q: assigned + reserved + unassigned = %d, size %d", rg.Name, pr, sum, rg.Size())
+			}
+		}
+	}
+	// The rule in brief: vrml-multi-use (4200-4299, no protocol) is a tcp
+	// and udp registration, and says nothing of sctp or dccp.
+	for pr, want := range map[ports.Proto]Status{ports.TCP: StatusAssigned, ports.UDP: StatusAssigned,
+		ports.SCTP: StatusUnassigned, ports.DCCP: StatusUnassigned} {
+		if got := x.StatusOf(4250, pr); got != want {
+			t.Errorf("4250/%s = %s, want %s", pr, got, want)
+		}
 	}
 }
 
