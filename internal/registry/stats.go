@@ -71,12 +71,12 @@ type RangeStats struct {
 
 // Stats holds the registry's figures, computed from the data.
 type Stats struct {
-	Version    string       `json:"registry_version"`
-	Rows       int          `json:"rows"`
-	NameOnly   int          `json:"rows_without_port"`
+	Version  string `json:"registry_version"`
+	Rows     int    `json:"rows"`
+	NameOnly int    `json:"rows_without_port"`
 	// Legacy counts named rows with a port and no protocol: legacy TCP/UDP
 	// registrations, which count for tcp and udp only (see ProtoApplies).
-	Legacy int `json:"named_rows_without_protocol"`
+	Legacy     int          `json:"named_rows_without_protocol"`
 	RangeRows  int          `json:"rows_with_port_range"`
 	Ranges     []RangeStats `json:"ranges"`
 	ByProtocol ProtoCounts  `json:"rows_by_protocol"`
