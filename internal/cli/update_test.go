@@ -374,3 +374,39 @@ func TestUpdateBadArguments(t *testing.T) {
 		t.Errorf("--help: exit %d\n%s", r.code, r.stdout)
 	}
 }
+
+// TestDamagedCacheInfo is the issue's case: five bytes changed after the
+// magic of the cached registry made `info 80` say "unassigned" silently.
+// Now info answers from the built-in registry, exactly as without a cache,
+// with one warning naming the file.
+func TestDamagedCacheInfo(t *testing.T) {
+	dir, run := updEnv(t)
+	clean := run("info", "--json", "80")
+	if clean.code != ExitOK || clean.stderr != "" {
+		t.Fatalf("without a cache: exit %d, stderr %q", clean.code, clean.stderr)
+	}
+	blob, err := registry.Compile(mustParseCSV(t, embeddedCSV(t)), "2026-03-01", "a test copy")
+	if err != nil {
+		t.Fatal(err)
+	}
+	copy(blob[7+4:], "\x00\x00\x00\x00\x00")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, registry.CacheFile)
+	if err := os.WriteFile(path, blob, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	registry.ResetDefault()
+	for _, args := range [][]string{{"info", "--json", "80"}, {"stats"}} {
+		registry.ResetDefault()
+		r := run(args...)
+		if r.code != ExitOK || strings.Count(r.stderr, "\n") != 1 ||
+			!strings.HasPrefix(r.stderr, "porthole: warning: "+path+": compiled registry is damaged: checksum mismatch") {
+			t.Fatalf("%q: exit %d, stderr %q", args, r.code, r.stderr)
+		}
+		if args[0] == "info" && r.stdout != clean.stdout {
+			t.Errorf("info 80 with a damaged cache differs from the built-in answer:\n%s", r.stdout)
+		}
+	}
+}

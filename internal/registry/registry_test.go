@@ -3,6 +3,7 @@ package registry
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"reflect"
 	"strings"
@@ -359,14 +360,6 @@ func TestStatsAddUpAndAgree(t *testing.T) {
 	}
 }
 
-func TestOpenRejectsDamage(t *testing.T) {
-	for _, blob := range []string{"", magic, embedded[:len(embedded)/2], "XXXXXX\n" + embedded[7:]} {
-		if _, err := Open(blob); err == nil {
-			t.Errorf("Open accepted a damaged blob of %d bytes", len(blob))
-		}
-	}
-}
-
 func FuzzParse(f *testing.F) {
 	f.Add([]byte(header + "a,1,tcp,d,,,,,,,,\n"))
 	f.Add([]byte(header + "x11,6000-6063,,\"multi\nline\",,,2004-01,2004-01-02,,,,\r\n"))
@@ -441,5 +434,52 @@ func BenchmarkStats(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		x.Stats()
+	}
+}
+
+// TestCaps feeds the hostile CSVs: 400 lines of wideN,0-65535 made a
+// 106 MB blob. Parse refuses at the first line past a cap, naming it.
+func TestCaps(t *testing.T) {
+	var wide strings.Builder
+	wide.WriteString(header)
+	for i := range 400 {
+		fmt.Fprintf(&wide, "wide%d,0-65535,tcp,x,,,,,,,,\r\n", i)
+	}
+	var many strings.Builder // rows within the width cap, too many in all
+	many.WriteString(header)
+	for i := range 200 {
+		fmt.Fprintf(&many, "many%d,%d-%d,udp,x,,,,,,,,\r\n", i, 1000, 1000+MaxWidth-1)
+	}
+	for _, tc := range []struct {
+		name, csv string
+		line      int
+		want      string
+	}{
+		{"a row wider than the cap", wide.String(), 2, "spans 65536 ports, more than the cap of 8192"},
+		{"too many port numbers in all", many.String(), 2 + MaxPostings/MaxWidth, "more than the cap of 1000000"},
+	} {
+		_, err := Parse(strings.NewReader(tc.csv))
+		var pe *ParseError
+		if !errors.As(err, &pe) || pe.Line != tc.line || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v, want line %d: …%s", tc.name, err, tc.line, tc.want)
+		}
+	}
+	// Rows that did not come through Parse meet the same caps in Compile.
+	rows := []Row{{Name: "a", Proto: ports.TCP, Low: 0, High: ports.Max}}
+	if _, err := Compile(rows, "2026-01-01", "test"); err == nil || !strings.Contains(err.Error(), "cap") {
+		t.Errorf("Compile of a 65536-port row: %v", err)
+	}
+	// The real registry is far inside every cap.
+	real := mustParse(t, readCSV(t))
+	covered, widest := 0, 0
+	for _, r := range real {
+		if r.HasPort() {
+			covered += r.High - r.Low + 1
+			widest = max(widest, r.High-r.Low+1)
+		}
+	}
+	if len(real)*10 > MaxRows || widest*8 > MaxWidth || covered*10 > MaxPostings || len(embedded)*20 > MaxBlob {
+		t.Errorf("caps too close to the real registry: %d rows, widest %d, %d postings, %d bytes",
+			len(real), widest, covered, len(embedded))
 	}
 }
