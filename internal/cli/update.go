@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/porthole/porthole/internal/i18n"
+	"github.com/porthole/porthole/internal/process"
 	"github.com/porthole/porthole/internal/registry"
 )
 
@@ -102,11 +103,11 @@ func renderUpdate(t *text, out *updateOut, repaired bool) error {
 	n := func(v int) string { return i18n.Num(i18n.EN, v) }
 	ch := &out.Changes
 	if ch.None() {
-		t.line(fmt.Sprintf("registry %s: already up to date (%s rows)", ch.To, n(ch.RowsAfter)))
+		t.line(fmt.Sprintf("registry %s: already up to date (%s rows)", process.Escape(ch.To), n(ch.RowsAfter)))
 	} else {
-		versions := ch.From + " → " + ch.To
+		versions := process.Escape(ch.From) + " → " + process.Escape(ch.To)
 		if ch.From == ch.To {
-			versions = ch.To
+			versions = process.Escape(ch.To)
 		}
 		t.line(fmt.Sprintf("registry %s: %s added, %s removed, %s changed", versions, n(ch.Added), n(ch.Removed), n(ch.Changed)))
 		short := ch.Trim(updateList)
@@ -129,7 +130,7 @@ func renderUpdate(t *text, out *updateOut, repaired bool) error {
 			for _, c := range short.ChangedRows {
 				t.line("  ~ " + rowLine(c.RowRef))
 				for _, f := range c.Fields {
-					t.line(fmt.Sprintf("      %s: %s → %s", f.Field, quoteShort(f.Old), quoteShort(f.New)))
+					t.line(fmt.Sprintf("      %s: %s → %s", process.Escape(f.Field), quoteShort(f.Old), quoteShort(f.New)))
 				}
 			}
 			more(t, ch.Changed-len(short.ChangedRows))
@@ -138,9 +139,9 @@ func renderUpdate(t *text, out *updateOut, repaired bool) error {
 	}
 	switch {
 	case out.Installed && repaired && ch.None():
-		t.line(fmt.Sprintf("replaced the damaged %s (%s rows, from %s)", out.Path, n(ch.RowsAfter), ch.ToSource))
+		t.line(fmt.Sprintf("replaced the damaged %s (%s rows, from %s)", out.Path, n(ch.RowsAfter), process.Escape(ch.ToSource)))
 	case out.Installed:
-		t.line(fmt.Sprintf("installed %s (%s rows, from %s)", out.Path, n(ch.RowsAfter), ch.ToSource))
+		t.line(fmt.Sprintf("installed %s (%s rows, from %s)", out.Path, n(ch.RowsAfter), process.Escape(ch.ToSource)))
 	case out.DryRun:
 		t.line("dry run: nothing installed")
 	default:
@@ -170,18 +171,19 @@ func rowLine(r registry.RowRef) string {
 	if name == "" {
 		name = "(" + r.Kind + ")"
 	}
-	head := fmt.Sprintf("%-11s %-4s %-20s ", port, proto, truncate(name, 20))
-	return head + truncate(firstLine(r.Description), width-4-displayWidth(head))
+	head := fmt.Sprintf("%-11s %-4s %-20s ", process.Escape(port), process.Escape(proto), truncate(process.Escape(name), 20))
+	return head + truncate(process.Escape(firstLine(r.Description)), width-4-displayWidth(head))
 }
 
-// quoteShort quotes a field value, cut to its first line and 32 columns.
+// quoteShort quotes a field value, cut to its first line and 32 columns,
+// its control characters escaped.
 func quoteShort(s string) string {
 	first := firstLine(s)
 	cut := truncate(first, 32)
 	if cut != s && !strings.HasSuffix(cut, "…") {
 		cut += "…"
 	}
-	return fmt.Sprintf("%q", cut)
+	return `"` + process.Escape(cut) + `"`
 }
 
 // isTerminal reports whether w is a terminal.
