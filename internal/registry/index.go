@@ -331,12 +331,18 @@ func open(blob string, c check) (*Index, error) {
 // checkTables walks every record and index entry: after it, no lookup can
 // read outside the blob, and each port's rows are rows that cover it.
 func (x *Index) checkTables(hdrLen int) string {
+	b := x.b
+	// span[i] is row i's ports as low<<16 | high, or noSpan for a row with
+	// no port: the postings walk below reads them from here.
+	const noSpan = ^uint32(0)
+	span := make([]uint32, x.n)
 	for i := 0; i < x.n; i++ {
-		at := int(x.u32(x.rowOff + 4*i))
+		at := int(le32(b, x.rowOff+4*i))
 		if at < hdrLen || at+6 > x.rowOff {
 			return fmt.Sprintf("row %d: offset %d out of bounds", i, at)
 		}
-		proto, flags, low, high := x.head(i)
+		proto, flags := ports.Proto(b[at]), b[at+1]
+		low, high := int(b[at+2])|int(b[at+3])<<8, int(b[at+4])|int(b[at+5])<<8
 		switch {
 		case proto > ports.DCCP:
 			return fmt.Sprintf("row %d: protocol %d", i, proto)
@@ -345,17 +351,26 @@ func (x *Index) checkTables(hdrLen int) string {
 		case low > high, high-low+1 > MaxWidth:
 			return fmt.Sprintf("row %d: range %d-%d", i, low, high)
 		}
-		r, ok := x.row(i)
-		if !ok {
-			return fmt.Sprintf("row %d: record does not decode", i)
+		span[i] = uint32(low)<<16 | uint32(high)
+		if flags&flagNoPort != 0 {
+			span[i] = noSpan
 		}
-		if (r.Name != "") != (Kind(flags&kindMask) == Assigned) {
-			return fmt.Sprintf("row %d: kind does not match its name", i)
+		// The ten strings must decode (Row would stop at a bad one).
+		p := at + 6
+		for f := 0; f < 10; f++ {
+			s, next, ok := x.str(p)
+			if !ok {
+				return fmt.Sprintf("row %d: record does not decode", i)
+			}
+			if f == 0 && (s != "") != (Kind(flags&kindMask) == Assigned) {
+				return fmt.Sprintf("row %d: kind does not match its name", i)
+			}
+			p = next
 		}
 	}
-	prev := 0
+	prev := uint32(0)
 	for p := 0; p <= ports.Max+1; p++ {
-		k := int(x.u32(x.portIdx + 4*p))
+		k := le32(b, x.portIdx+4*p)
 		if k < prev || (p == 0 && k != 0) {
 			return fmt.Sprintf("port index at %d is not ascending", p)
 		}
@@ -365,13 +380,12 @@ func (x *Index) checkTables(hdrLen int) string {
 		first, last := x.rowsAt(p)
 		prevRow := -1
 		for k := first; k < last; k++ {
-			i := int(x.u32(x.postings + 4*k))
+			i := int(le32(b, x.postings+4*k))
 			if i >= x.n || i <= prevRow {
 				return fmt.Sprintf("port %d: posting %d names row %d", p, k, i)
 			}
 			prevRow = i
-			_, flags, low, high := x.head(i)
-			if flags&flagNoPort != 0 || p < low || p > high {
+			if sp := span[i]; sp == noSpan || uint32(p) < sp>>16 || uint32(p) > sp&0xffff {
 				return fmt.Sprintf("port %d: posting %d names row %d, which does not cover it", p, k, i)
 			}
 		}
