@@ -629,7 +629,7 @@ func ianaSays(row *dossier.ListenerRow, x *registry.Index) string {
 		status = string(x.StatusOf(row.Port, p))
 		if service == "" {
 			for _, r := range x.Port(row.Port) {
-				if r.Name != "" && (r.Proto == p || r.Proto == ports.ProtoNone) {
+				if r.Name != "" && r.ForProto(p) {
 					service = r.Name
 					break
 				}

@@ -7,6 +7,7 @@ import (
 	"github.com/porthole/porthole/internal/dossier"
 	"github.com/porthole/porthole/internal/i18n"
 	"github.com/porthole/porthole/internal/ports"
+	"github.com/porthole/porthole/internal/process"
 )
 
 // maxTableRows bounds the text table of a range; JSON has no bound.
@@ -115,6 +116,6 @@ func renderTable(t *text, label string, ps []int, src dossier.Sources) {
 		for _, u := range d.Uses {
 			flags += u.Name + " "
 		}
-		t.line(fmt.Sprintf("%-6d %-11s %-11s %-18s %s", p, d.Status["tcp"], d.Status["udp"], name, flags))
+		t.line(fmt.Sprintf("%-6d %-11s %-11s %-18s %s", p, d.Status["tcp"], d.Status["udp"], process.Escape(name), flags))
 	}
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/porthole/porthole/internal/dossier"
 	"github.com/porthole/porthole/internal/i18n"
+	"github.com/porthole/porthole/internal/process"
 )
 
 // renderDossier prints a dossier as the model page's sections, in t's
@@ -14,7 +15,7 @@ import (
 func renderDossier(t *text, d *dossier.Dossier) {
 	l := t.lang
 	T := func(key string, args ...any) string { return i18n.T(l, key, args...) }
-	t.hang(0, 2, t.bold(dossier.Title(d, l)))
+	t.hang(0, 2, t.bold(process.Escape(dossier.Title(d, l))))
 
 	t.blank()
 	t.heading(T("section.what"))
@@ -93,7 +94,7 @@ func renderDossier(t *text, d *dossier.Dossier) {
 		t.hang(2, 7, fmt.Sprintf("%-4s %s", "["+strconv.Itoa(f.N)+"]", title))
 		t.line("       " + t.dim(f.URL))
 	}
-	t.para(2, t.dim(T("web.registry", d.Registry)))
+	t.para(2, t.dim(T("web.registry", process.Escape(d.Registry))))
 }
 
 // renderRelevance says how much the port's threats weigh: what usually runs
@@ -126,8 +127,15 @@ func renderRelevance(t *text, r *dossier.Relevance) {
 // twenty lines); --json carries them whole.
 const maxNotes = 220
 
+// renderService prints one registry row. Every column is registry data, so
+// control characters in it (a hostile CSV's escape sequences) are escaped
+// with process.Escape, as process names and command lines are.
 func renderService(t *text, s dossier.Service) {
 	l := t.lang
+	for _, f := range []*string{&s.Name, &s.Port, &s.Protocol, &s.Assignee, &s.Contact,
+		&s.Reference, &s.Registered, &s.Modified, &s.ServiceCode, &s.UnauthorizedUse} {
+		*f = process.Escape(*f)
+	}
 	T := func(key string, args ...any) string { return i18n.T(l, key, args...) }
 	name := s.Name
 	if name == "" {
@@ -137,7 +145,7 @@ func renderService(t *text, s dossier.Service) {
 	if proto == "" {
 		proto = "—"
 	}
-	head := fmt.Sprintf("%s  %s/%s  %s", t.bold(name), s.Port, proto, firstLine(s.Description))
+	head := fmt.Sprintf("%s  %s/%s  %s", t.bold(name), s.Port, proto, process.Escape(firstLine(s.Description)))
 	t.hang(4, 6, head)
 	if s.Name == "" {
 		return
@@ -168,7 +176,7 @@ func renderService(t *text, s dossier.Service) {
 		t.hang(6, 6, T("what.unauth", s.UnauthorizedUse))
 	}
 	if s.Notes != "" {
-		t.hang(6, 6, t.dim(T("field.notes")+": "+truncate(strings.Join(strings.Fields(s.Notes), " "), maxNotes)))
+		t.hang(6, 6, t.dim(T("field.notes")+": "+truncate(process.Escape(strings.Join(strings.Fields(s.Notes), " ")), maxNotes)))
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/porthole/porthole/internal/process"
 	"github.com/porthole/porthole/internal/search"
 )
 
@@ -46,6 +47,9 @@ func runSearch(_ context.Context, env *Env, args []string) error {
 	} else {
 		t := newText(env, "en")
 		for _, h := range hits {
+			// Names and descriptions are registry (or intel) data: escape
+			// control characters, as process data are.
+			h.Name, h.Description = process.Escape(h.Name), process.Escape(firstLine(h.Description))
 			ps := h.Ports
 			if ps == "-" {
 				ps = "(no port)"

@@ -76,7 +76,7 @@ func (k *knowledge) resolve(spec ports.Spec) ([]int, error) {
 	seen := map[int]bool{}
 	var out []int
 	for _, r := range k.reg.Name(spec.Service) {
-		if !r.HasPort() || (spec.Proto != ports.ProtoNone && r.Proto != spec.Proto && r.Proto != ports.ProtoNone) {
+		if !r.HasPort() || (spec.Proto != ports.ProtoNone && !r.ForProto(spec.Proto)) {
 			continue
 		}
 		for p := r.Low; p <= r.High; p++ {

@@ -7,6 +7,7 @@ import (
 	"github.com/porthole/porthole/internal/i18n"
 	"github.com/porthole/porthole/internal/intel"
 	"github.com/porthole/porthole/internal/ports"
+	"github.com/porthole/porthole/internal/process"
 	"github.com/porthole/porthole/internal/registry"
 )
 
@@ -48,7 +49,9 @@ func runStats(_ context.Context, env *Env, args []string) error {
 	t := newText(env, i18n.EN)
 	n := func(v int) string { return i18n.Num(i18n.EN, v) }
 	t.heading(fmt.Sprintf("IANA registry %s: %s rows (%s with a port range, %s names without a port)",
-		out.Version, n(out.Rows), n(out.RangeRows), n(out.NameOnly)))
+		process.Escape(out.Version), n(out.Rows), n(out.RangeRows), n(out.NameOnly)))
+	t.para(0, fmt.Sprintf("Counted per port number and protocol by the status `info` shows, so that assigned + reserved + unassigned is the range size in every column. The %s named rows with no protocol are legacy TCP/UDP registrations: they count for tcp and udp, not sctp or dccp. The any column counts a number as assigned if it is assigned for some protocol, else reserved if reserved for some.",
+		n(out.Legacy)))
 	for _, r := range out.Ranges {
 		t.blank()
 		t.heading(fmt.Sprintf("%s %d–%d (%s numbers)", i18n.T(i18n.EN, "range."+r.Name), r.Low, r.High, n(r.Size)))

@@ -2,8 +2,10 @@ package cli
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -11,6 +13,7 @@ import (
 	"time"
 
 	"github.com/porthole/porthole/internal/i18n"
+	"github.com/porthole/porthole/internal/process"
 	"github.com/porthole/porthole/internal/registry"
 )
 
@@ -20,30 +23,64 @@ const updateList = 20
 // updateOut is `porthole update --json`: the changes plus what was done.
 type updateOut struct {
 	registry.Changes
-	URL       string `json:"url"`
+	URL       string `json:"url,omitempty"`  // the download's address
+	File      string `json:"file,omitempty"` // or the file read (--file)
 	Bytes     int    `json:"bytes"`
 	DryRun    bool   `json:"dry_run"`
+	Forced    bool   `json:"forced"`
 	Installed bool   `json:"installed"`
 	Path      string `json:"path"` // where the registry is (or would be) installed
+	// Notes are what the text prints after the changes: a forced install,
+	// a replaced future-dated registry, a built-in registry that stays in
+	// use.
+	Notes []string `json:"notes"`
+}
+
+// resetOut is `porthole update --reset --json`.
+type resetOut struct {
+	Reset    bool     `json:"reset"`
+	Removed  []string `json:"removed"`
+	Dir      string   `json:"dir"`
+	Registry string   `json:"registry_version"` // the registry now in use
 }
 
 func runUpdate(ctx context.Context, env *Env, args []string) error {
-	fs := newFlags(env, "update", "[--url URL]", "Download IANA's port registry (CSV), check it, and swap it in atomically in the cache directory; print what was added, removed and changed. On any failure the registry in use stays as it was.")
-	src := fs.String("url", registry.OfficialURL, "where to download the registry CSV from")
+	fs := newFlags(env, "update", "[--url URL | --file PATH | --reset] [--force] [--dry-run]",
+		"Download IANA's port registry (CSV), or read it from a file, check it exactly as a download, and swap it in atomically in the cache directory; print what was added, removed and changed. On any failure the registry in use stays as it was. A registry dated in the future is refused; one older than (or the same as) the registry in use is refused unless --force. --reset removes the cached copy (the two files update wrote, by name) to go back to the built-in registry.")
+	src := fs.String("url", registry.OfficialURL, "where to download the registry CSV from (https; plain http draws a warning)")
+	file := fs.String("file", "", "read the registry CSV from this local file instead of downloading it (for hosts without Internet access)")
 	asJSON := fs.Bool("json", false, "print the changes as JSON")
-	idle := fs.Duration("timeout", registry.DefaultIdleTimeout, "give up when the server sends nothing for this long")
+	timeout := fs.Duration("timeout", registry.DefaultTimeout, "give up when the whole download (connecting, response head and body) takes longer than this; a connection silent for 30s (or this, if shorter) fails sooner")
 	dryRun := fs.Bool("dry-run", false, "download, check and compare, but install nothing")
+	force := fs.Bool("force", false, "install even when the new registry is older than, or the same as, the one in use")
+	reset := fs.Bool("reset", false, "remove the cached registry and go back to the built-in one")
 	rest, err := parseFlags(fs, args)
 	if err != nil {
 		return err
 	}
 	if len(rest) > 0 {
-		return usagef("update takes no arguments (got %q); use --url URL for another source", rest[0])
+		return usagef("update takes no arguments (got %q); use --url URL or --file PATH for another source", rest[0])
 	}
-	if *idle <= 0 {
-		return usagef("--timeout %s: must be more than zero", *idle)
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if *reset {
+		for _, other := range []string{"url", "file", "force", "dry-run", "timeout"} {
+			if set[other] {
+				return usagef("--reset removes the cached registry; it does not combine with --%s", other)
+			}
+		}
 	}
-	if u, err := url.Parse(*src); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+	if set["url"] && set["file"] {
+		return usagef("--url and --file both name a source; give one")
+	}
+	if set["file"] && *file == "" {
+		return usagef("--file needs a PATH")
+	}
+	if *timeout <= 0 {
+		return usagef("--timeout %s: must be more than zero", *timeout)
+	}
+	u, err := url.Parse(*src)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return usagef("--url %q: want an http:// or https:// address", *src)
 	}
 
@@ -51,46 +88,91 @@ func runUpdate(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("finding the cache directory: %w", err)
 	}
+	if *reset {
+		return runReset(env, dir, *asJSON)
+	}
+	if *file == "" && plainHTTP(u) {
+		fmt.Fprintf(env.Stderr, "porthole: warning: --url %s is plain http: anyone on the path can change the registry in transit; prefer https\n", *src)
+	}
 	cur, curErr := registry.Load()
 	if curErr != nil {
 		fmt.Fprintln(env.Stderr, "porthole: warning:", curErr)
 	}
 
-	opt := registry.FetchOptions{IdleTimeout: *idle}
-	var bar *progressBar
-	if !*asJSON && isTerminal(env.Stderr) {
-		bar = &progressBar{w: env.Stderr}
-		opt.Progress = bar.update
+	var rows []registry.Row
+	var data []byte
+	var source, from string
+	if *file != "" {
+		from = *file
+		rows, data, err = registry.ReadCSV(*file, 0)
+		abs, aerr := filepath.Abs(*file)
+		if aerr != nil {
+			abs = *file
+		}
+		source = registry.FileSource(abs, env.Now())
+	} else {
+		from = *src
+		opt := registry.FetchOptions{Timeout: *timeout, IdleTimeout: min(registry.DefaultIdleTimeout, *timeout)}
+		var bar *progressBar
+		if !*asJSON && isTerminal(env.Stderr) {
+			bar = &progressBar{w: env.Stderr}
+			opt.Progress = bar.update
+		}
+		rows, data, err = registry.Fetch(ctx, *src, opt)
+		bar.finish()
+		if err == nil && !*asJSON && bar == nil {
+			fmt.Fprintf(env.Stderr, "downloaded %s bytes\n", i18n.Num(i18n.EN, len(data)))
+		}
+		source = registry.FetchedSource(*src, env.Now())
 	}
-	rows, data, err := registry.Fetch(ctx, *src, opt)
-	bar.finish()
 	if err != nil {
 		return fmt.Errorf("update failed, registry unchanged: %w", err)
 	}
-	if !*asJSON && bar == nil {
-		fmt.Fprintf(env.Stderr, "downloaded %s bytes\n", i18n.Num(i18n.EN, len(data)))
+	if err := registry.CheckDates(rows, env.Now()); err != nil {
+		return fmt.Errorf("update failed, registry unchanged: %s: %w", from, err)
 	}
 	if err := registry.Plausible(rows, cur); err != nil {
-		return fmt.Errorf("update failed, registry unchanged: %s: %w", *src, err)
+		return fmt.Errorf("update failed, registry unchanged: %s: %w", from, err)
 	}
-	blob, next, err := registry.Prepare(rows, registry.FetchedSource(*src, env.Now()))
+	blob, next, err := registry.Prepare(rows, source)
 	if err != nil {
 		return fmt.Errorf("update failed, registry unchanged: %w", err)
 	}
-	if next.Version() < cur.Version() {
-		return fmt.Errorf("update failed, registry unchanged: %s holds the registry of %s, older than the %s one in use",
-			*src, next.Version(), cur.Version())
+	var notes []string
+	curFuture := registry.Future(cur.Version(), env.Now())
+	switch {
+	case curFuture:
+		// A registry dated in the future (installed before porthole
+		// refused such dates) would refuse every real update as older.
+		notes = append(notes, fmt.Sprintf("the registry in use is dated %s, in the future, so it is not trusted to be newer", cur.Version()))
+	case next.Version() < cur.Version() && !*force:
+		return fmt.Errorf("update failed, registry unchanged: %s holds the registry of %s, older than the %s one in use (--force installs it anyway; --reset goes back to the built-in registry)",
+			from, next.Version(), cur.Version())
+	case next.Version() < cur.Version():
+		notes = append(notes, fmt.Sprintf("--force: installing the registry of %s over the newer %s one", next.Version(), cur.Version()))
 	}
 
 	ch := registry.Diff(cur, next)
-	out := updateOut{Changes: ch, URL: *src, Bytes: len(data), DryRun: *dryRun, Path: filepath.Join(dir, registry.CacheFile)}
-	// Identical rows need no install, unless the cached copy is damaged
-	// and this one can replace it.
-	if !*dryRun && (!ch.None() || curErr != nil) {
+	out := updateOut{Changes: ch, Bytes: len(data), DryRun: *dryRun, Forced: *force, Path: filepath.Join(dir, registry.CacheFile)}
+	if *file != "" {
+		out.File = *file
+	} else {
+		out.URL = *src
+	}
+	// Identical rows need no install, unless the cached copy is damaged or
+	// future-dated and this one can replace it, or --force asks for it.
+	if !*dryRun && (!ch.None() || curErr != nil || curFuture || *force) {
 		if err := registry.Install(dir, blob, data); err != nil {
 			return fmt.Errorf("update failed: %w", err)
 		}
 		out.Installed = true
+		if emb := registry.Embedded(); next.Version() < emb.Version() {
+			notes = append(notes, fmt.Sprintf("the built-in registry (%s) is newer than this one, so porthole goes on using the built-in one", emb.Version()))
+		}
+	}
+	out.Notes = notes
+	if out.Notes == nil {
+		out.Notes = []string{}
 	}
 	if *asJSON {
 		return writeJSON(env.Stdout, out)
@@ -98,15 +180,53 @@ func runUpdate(ctx context.Context, env *Env, args []string) error {
 	return renderUpdate(newText(env, i18n.EN), &out, curErr != nil)
 }
 
+// plainHTTP reports whether u is plain http to a host other than loopback
+// (a local mirror has no path for anyone to tamper on).
+func plainHTTP(u *url.URL) bool {
+	if u.Scheme != "http" {
+		return false
+	}
+	h := u.Hostname()
+	if ip, err := netip.ParseAddr(h); err == nil {
+		return !ip.Unmap().IsLoopback()
+	}
+	return !strings.EqualFold(h, "localhost")
+}
+
+// runReset is `porthole update --reset`.
+func runReset(env *Env, dir string, asJSON bool) error {
+	removed, err := registry.Reset(dir)
+	if err != nil {
+		return fmt.Errorf("update --reset: %w", err)
+	}
+	emb := registry.Embedded()
+	out := resetOut{Reset: true, Removed: removed, Dir: dir, Registry: emb.Version()}
+	if out.Removed == nil {
+		out.Removed = []string{}
+	}
+	if asJSON {
+		return writeJSON(env.Stdout, out)
+	}
+	t := newText(env, i18n.EN)
+	if len(removed) == 0 {
+		t.line(fmt.Sprintf("no cached registry in %s; nothing removed", dir))
+	}
+	for _, p := range removed {
+		t.line("removed " + p)
+	}
+	t.line(fmt.Sprintf("the built-in registry (%s, %s rows) is in use", emb.Version(), i18n.Num(i18n.EN, emb.Len())))
+	return t.err
+}
+
 func renderUpdate(t *text, out *updateOut, repaired bool) error {
 	n := func(v int) string { return i18n.Num(i18n.EN, v) }
 	ch := &out.Changes
 	if ch.None() {
-		t.line(fmt.Sprintf("registry %s: already up to date (%s rows)", ch.To, n(ch.RowsAfter)))
+		t.line(fmt.Sprintf("registry %s: already up to date (%s rows)", process.Escape(ch.To), n(ch.RowsAfter)))
 	} else {
-		versions := ch.From + " → " + ch.To
+		versions := process.Escape(ch.From) + " → " + process.Escape(ch.To)
 		if ch.From == ch.To {
-			versions = ch.To
+			versions = process.Escape(ch.To)
 		}
 		t.line(fmt.Sprintf("registry %s: %s added, %s removed, %s changed", versions, n(ch.Added), n(ch.Removed), n(ch.Changed)))
 		short := ch.Trim(updateList)
@@ -129,18 +249,21 @@ func renderUpdate(t *text, out *updateOut, repaired bool) error {
 			for _, c := range short.ChangedRows {
 				t.line("  ~ " + rowLine(c.RowRef))
 				for _, f := range c.Fields {
-					t.line(fmt.Sprintf("      %s: %s → %s", f.Field, quoteShort(f.Old), quoteShort(f.New)))
+					t.line(fmt.Sprintf("      %s: %s → %s", process.Escape(f.Field), quoteShort(f.Old), quoteShort(f.New)))
 				}
 			}
 			more(t, ch.Changed-len(short.ChangedRows))
 		}
 		t.blank()
 	}
+	for _, n := range out.Notes {
+		t.line("note: " + n)
+	}
 	switch {
 	case out.Installed && repaired && ch.None():
-		t.line(fmt.Sprintf("replaced the damaged %s (%s rows, from %s)", out.Path, n(ch.RowsAfter), ch.ToSource))
+		t.line(fmt.Sprintf("replaced the damaged %s (%s rows, from %s)", out.Path, n(ch.RowsAfter), process.Escape(ch.ToSource)))
 	case out.Installed:
-		t.line(fmt.Sprintf("installed %s (%s rows, from %s)", out.Path, n(ch.RowsAfter), ch.ToSource))
+		t.line(fmt.Sprintf("installed %s (%s rows, from %s)", out.Path, n(ch.RowsAfter), process.Escape(ch.ToSource)))
 	case out.DryRun:
 		t.line("dry run: nothing installed")
 	default:
@@ -170,18 +293,19 @@ func rowLine(r registry.RowRef) string {
 	if name == "" {
 		name = "(" + r.Kind + ")"
 	}
-	head := fmt.Sprintf("%-11s %-4s %-20s ", port, proto, truncate(name, 20))
-	return head + truncate(firstLine(r.Description), width-4-displayWidth(head))
+	head := fmt.Sprintf("%-11s %-4s %-20s ", process.Escape(port), process.Escape(proto), truncate(process.Escape(name), 20))
+	return head + truncate(process.Escape(firstLine(r.Description)), width-4-displayWidth(head))
 }
 
-// quoteShort quotes a field value, cut to its first line and 32 columns.
+// quoteShort quotes a field value, cut to its first line and 32 columns,
+// its control characters escaped.
 func quoteShort(s string) string {
 	first := firstLine(s)
 	cut := truncate(first, 32)
 	if cut != s && !strings.HasSuffix(cut, "…") {
 		cut += "…"
 	}
-	return fmt.Sprintf("%q", cut)
+	return `"` + process.Escape(cut) + `"`
 }
 
 // isTerminal reports whether w is a terminal.

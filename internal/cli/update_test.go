@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -234,7 +235,7 @@ func TestUpdateFailuresKeepRegistry(t *testing.T) {
 		{"500", func(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, "oops", http.StatusInternalServerError)
 		}, "500 Internal Server Error"},
-		{"stalled connection", nil, "stalled"},
+		{"stalled connection", nil, "took longer than 300ms"},
 		{"too small", withCSV(lines(300), -1), "not the whole registry"},
 		{"far fewer rows than installed", withCSV(mostRows, -1), "fewer than 90%"},
 		{"wrong header", withCSV(bytes.Replace(good, []byte("Transport Protocol"), []byte("Protocol"), 1), -1), "line 1"},
@@ -269,9 +270,9 @@ func TestUpdateFailuresKeepRegistry(t *testing.T) {
 			}
 			args := []string{"update", "--url", srv.URL + "/assignments/ports.csv"}
 			if tt.h == nil {
-				// Only the stalled server meets the idle timeout; the
-				// others keep the default, so a slow machine cannot turn
-				// their failure into a stall.
+				// Only the stalled server meets the deadline; the others
+				// keep the default, so a slow machine cannot turn their
+				// failure into a timeout.
 				args = append(args, "--timeout", "300ms")
 			}
 			r := run(args...)
@@ -315,24 +316,210 @@ func mustParseCSV(t *testing.T, b []byte) []registry.Row {
 	return rows
 }
 
-func TestUpdateRefusesOlder(t *testing.T) {
-	dir, run := updEnv(t)
-	csv := embeddedCSV(t)
-	rows := mustParseCSV(t, csv)
-	blob, err := registry.Compile(rows, "2099-01-01", "a newer copy")
+// installCopy installs the embedded CSV's rows in the cache dated version.
+func installCopy(t *testing.T, dir, version string) []byte {
+	t.Helper()
+	blob, err := registry.Compile(mustParseCSV(t, embeddedCSV(t)), version, "a copy dated "+version)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := registry.Install(dir, blob, nil); err != nil {
 		t.Fatal(err)
 	}
-	srv := serveCSV(t, csv)
+	return blob
+}
+
+func TestUpdateRefusesOlderUnlessForced(t *testing.T) {
+	dir, run := updEnv(t)
+	blob := installCopy(t, dir, "2026-03-05")
+	srv := serveCSV(t, embeddedCSV(t)) // 2026-02-25
 	r := run("update", "--url", srv.URL)
-	if r.code != ExitFailure || !strings.Contains(r.stderr, "older than the 2099-01-01 one in use") {
+	if r.code != ExitFailure || !strings.Contains(r.stderr, "older than the 2026-03-05 one in use (--force installs it anyway; --reset goes back to the built-in registry)") {
 		t.Fatalf("exit %d, stderr %s", r.code, r.stderr)
 	}
 	if got, _ := os.ReadFile(filepath.Join(dir, registry.CacheFile)); !bytes.Equal(got, blob) {
 		t.Fatal("registry.bin changed")
+	}
+	r = run("update", "--force", "--url", srv.URL)
+	if r.code != ExitOK || !strings.Contains(r.stdout, "note: --force: installing the registry of 2026-02-25 over the newer 2026-03-05 one") ||
+		!strings.Contains(r.stdout, "installed "+filepath.Join(dir, registry.CacheFile)) {
+		t.Fatalf("--force: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	registry.ResetDefault()
+	if x, err := registry.Default(); err != nil || x.Version() != "2026-02-25" || !strings.HasPrefix(x.Source(), srv.URL) {
+		t.Fatalf("Default after --force: %s %q %v", x.Version(), x.Source(), err)
+	}
+	// The same registry again: nothing to install, unless forced.
+	if r := run("update", "--url", srv.URL); r.code != ExitOK || !strings.Contains(r.stdout, "nothing to install") {
+		t.Fatalf("same again: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if r := run("update", "--force", "--url", srv.URL); r.code != ExitOK || !strings.Contains(r.stdout, "installed") {
+		t.Fatalf("same again, forced: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}
+
+// TestUpdateFutureDates is issue #12's pin: a CSV dated 2099 made every later
+// update "older". Such a CSV is now refused; a cache pinned by an earlier
+// porthole is replaced by the next real update, with a note.
+func TestUpdateFutureDates(t *testing.T) {
+	dir, run := updEnv(t)
+	future := strings.Replace(string(embeddedCSV(t)), "nicetec-nmsvc,2556,tcp,nicetec-nmsvc,,,,,,,,\n",
+		"nicetec-nmsvc,2556,tcp,nicetec-nmsvc,,,,2099-01-01,,,,\n", 1)
+	srv := serveCSV(t, []byte(future))
+	r := run("update", "--url", srv.URL)
+	if r.code != ExitFailure || !strings.Contains(r.stderr, "row nicetec-nmsvc 2556/tcp has Modification Date 2099-01-01, after today (2026-03-10)") ||
+		!strings.Contains(r.stderr, "registry unchanged") {
+		t.Fatalf("exit %d, stderr %s", r.code, r.stderr)
+	}
+	if _, err := os.Stat(filepath.Join(dir, registry.CacheFile)); err == nil {
+		t.Fatal("installed a future-dated registry")
+	}
+	// --force does not let a future date in either.
+	if r := run("update", "--force", "--url", srv.URL); r.code != ExitFailure {
+		t.Fatalf("--force: exit %d", r.code)
+	}
+	installCopy(t, dir, "2099-01-01") // as an earlier porthole would have
+	good := serveCSV(t, changedCSV(t))
+	r = run("update", "--url", good.URL)
+	if r.code != ExitOK || !strings.Contains(r.stdout, "note: the registry in use is dated 2099-01-01, in the future") ||
+		!strings.Contains(r.stdout, "installed") {
+		t.Fatalf("unpinning: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	registry.ResetDefault()
+	if x, _ := registry.Default(); x.Version() != "2026-03-10" {
+		t.Fatalf("in use: %s", x.Version())
+	}
+}
+
+// TestUpdateFile reads the registry from real files, checked exactly like
+// a download.
+func TestUpdateFile(t *testing.T) {
+	dir, run := updEnv(t)
+	tmp := t.TempDir()
+	path := filepath.Join(tmp, "ports.csv")
+	if err := os.WriteFile(path, changedCSV(t), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := run("update", "--file", path)
+	if r.code != ExitOK || r.stderr != "" || !strings.Contains(r.stdout, "1 added, 1 removed, 1 changed") ||
+		!strings.Contains(r.stdout, "from file "+path+", read 2026-03-10 09:30 UTC") {
+		t.Fatalf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if got, _ := os.ReadFile(filepath.Join(dir, registry.CacheCSV)); !bytes.Equal(got, changedCSV(t)) {
+		t.Error("the CSV kept in the cache is not the file's")
+	}
+	r = run("update", "--json", "--dry-run", "--file", path)
+	var out map[string]any
+	if err := json.Unmarshal([]byte(r.stdout), &out); err != nil || out["file"] != path || out["url"] != nil || out["installed"] != false {
+		t.Fatalf("--json: %v %v", out, err)
+	}
+	bad := []struct{ name, content, want string }{
+		{"page.csv", "<!DOCTYPE html><html>nope</html>\n", "is an HTML page"},
+		{"short.csv", string(embeddedCSV(t)[:500000]), "not a sound registry CSV"},
+		{"wide.csv", string(embeddedCSV(t)) + "wide,0-65535,tcp,x,,,,,,,,\n", "spans 65536 ports, more than the cap"},
+	}
+	for _, b := range bad {
+		p := filepath.Join(tmp, b.name)
+		if err := os.WriteFile(p, []byte(b.content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if r := run("update", "--file", p); r.code != ExitFailure || !strings.Contains(r.stderr, b.want) || !strings.Contains(r.stderr, p) {
+			t.Errorf("%s: exit %d, stderr %s", b.name, r.code, r.stderr)
+		}
+	}
+	if r := run("update", "--file", tmp); r.code != ExitFailure || !strings.Contains(r.stderr, "not a regular file") {
+		t.Errorf("a directory: exit %d, stderr %s", r.code, r.stderr)
+	}
+}
+
+// TestUpdateReset removes the two files update wrote, by name, and nothing
+// else in the cache directory.
+func TestUpdateReset(t *testing.T) {
+	dir, run := updEnv(t)
+	if r := run("update", "--reset"); r.code != ExitOK || !strings.Contains(r.stdout, "nothing removed") ||
+		!strings.Contains(r.stdout, "the built-in registry (2026-02-25, 14,500 rows) is in use") {
+		t.Fatalf("empty: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	srv := serveCSV(t, changedCSV(t))
+	if r := run("update", "--url", srv.URL); r.code != ExitOK {
+		t.Fatalf("update: %s", r.stderr)
+	}
+	mine := filepath.Join(dir, "my-notes.txt")
+	if err := os.WriteFile(mine, []byte("keep"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := run("update", "--reset", "--json")
+	var out struct {
+		Reset    bool
+		Removed  []string
+		Registry string `json:"registry_version"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &out); err != nil || r.code != ExitOK || !out.Reset || out.Registry != "2026-02-25" ||
+		len(out.Removed) != 2 || out.Removed[0] != filepath.Join(dir, registry.CacheFile) || out.Removed[1] != filepath.Join(dir, registry.CacheCSV) {
+		t.Fatalf("exit %d, %+v %v\n%s", r.code, out, err, r.stderr)
+	}
+	if _, err := os.Stat(mine); err != nil {
+		t.Errorf("--reset removed another file: %v", err)
+	}
+	registry.ResetDefault()
+	if x, err := registry.Default(); err != nil || x.Source() != registry.EmbeddedSource {
+		t.Fatalf("after reset: %q %v", x.Source(), err)
+	}
+	for _, args := range [][]string{{"update", "--reset", "--force"}, {"update", "--reset", "--url", srv.URL},
+		{"update", "--reset", "--file", mine}, {"update", "--reset", "--dry-run"}} {
+		if r := run(args...); r.code != ExitUsage {
+			t.Errorf("%q: exit %d", args, r.code)
+		}
+	}
+}
+
+func TestPlainHTTPWarning(t *testing.T) {
+	for raw, want := range map[string]bool{
+		"http://www.iana.org/x.csv": true, "http://192.0.2.7/x.csv": true, "http://[2001:db8::1]:8080/x": true,
+		"https://www.iana.org/x.csv": false, "http://127.0.0.1:8080/x": false, "http://localhost/x": false,
+		"http://[::1]/x": false, "http://[::ffff:127.0.0.1]/x": false,
+	} {
+		u, err := url.Parse(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := plainHTTP(u); got != want {
+			t.Errorf("plainHTTP(%s) = %v", raw, got)
+		}
+	}
+}
+
+// TestRegistryEscapes: a CSV whose fields carry terminal escape sequences
+// (clear the screen, set the title, a C1 CSI) is installed, and nothing of
+// them reaches the terminal raw from update, info, search or stats.
+func TestRegistryEscapes(t *testing.T) {
+	_, run := updEnv(t)
+	evil := strings.Replace(string(changedCSV(t)),
+		"porthole-test,4480,tcp,Porthole test service,[Test_Person],[Test_Person],2026-03-10,,[RFC9999],,,\n",
+		"porthole-test\x1b[2J,4480,tcp,\"Evil \x1b]0;pwned\x07 service\u009b31m\",[Test\x1b[5m_Person],[Test_Person],2026-03-10,,[RFC9999],,,\"note \x1b[8m hidden\"\n", 1)
+	if evil == string(changedCSV(t)) {
+		t.Fatal("the row to poison is missing")
+	}
+	srv := serveCSV(t, []byte(evil))
+	outputs := []updRun{run("update", "--url", srv.URL)}
+	registry.ResetDefault()
+	outputs = append(outputs, run("info", "4480"), run("info", "4470-4490"), run("search", "porthole-test"), run("search", "Evil"), run("stats"))
+	for i, r := range outputs {
+		if r.code != ExitOK {
+			t.Fatalf("command %d: exit %d\n%s%s", i, r.code, r.stdout, r.stderr)
+		}
+		for _, bad := range []string{"\x1b", "\x07", "\u009b"} {
+			if strings.Contains(r.stdout+r.stderr, bad) {
+				t.Errorf("command %d prints %q raw:\n%s", i, bad, r.stdout)
+			}
+		}
+	}
+	if !strings.Contains(outputs[1].stdout, `porthole-test\x1b[2J`) || !strings.Contains(outputs[1].stdout, `Evil \x1b]0;pwned\x07 service\u009b31m`) {
+		t.Errorf("info does not show the escaped text:\n%s", outputs[1].stdout)
+	}
+	// JSON keeps the data as it is; the encoder escapes it.
+	if r := run("info", "--json", "4480"); !strings.Contains(r.stdout, `porthole-test\u001b[2J`) {
+		t.Errorf("info --json:\n%s", r.stdout)
 	}
 }
 
@@ -372,5 +559,41 @@ func TestUpdateBadArguments(t *testing.T) {
 	}
 	if r := run("update", "--help"); r.code != ExitOK || !strings.Contains(r.stdout, "-dry-run") {
 		t.Errorf("--help: exit %d\n%s", r.code, r.stdout)
+	}
+}
+
+// TestDamagedCacheInfo is the issue's case: five bytes changed after the
+// magic of the cached registry made `info 80` say "unassigned" silently.
+// Now info answers from the built-in registry, exactly as without a cache,
+// with one warning naming the file.
+func TestDamagedCacheInfo(t *testing.T) {
+	dir, run := updEnv(t)
+	clean := run("info", "--json", "80")
+	if clean.code != ExitOK || clean.stderr != "" {
+		t.Fatalf("without a cache: exit %d, stderr %q", clean.code, clean.stderr)
+	}
+	blob, err := registry.Compile(mustParseCSV(t, embeddedCSV(t)), "2026-03-01", "a test copy")
+	if err != nil {
+		t.Fatal(err)
+	}
+	copy(blob[7+4:], "\x00\x00\x00\x00\x00")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, registry.CacheFile)
+	if err := os.WriteFile(path, blob, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	registry.ResetDefault()
+	for _, args := range [][]string{{"info", "--json", "80"}, {"stats"}} {
+		registry.ResetDefault()
+		r := run(args...)
+		if r.code != ExitOK || strings.Count(r.stderr, "\n") != 1 ||
+			!strings.HasPrefix(r.stderr, "porthole: warning: "+path+": compiled registry is damaged: checksum mismatch") {
+			t.Fatalf("%q: exit %d, stderr %q", args, r.code, r.stderr)
+		}
+		if args[0] == "info" && r.stdout != clean.stdout {
+			t.Errorf("info 80 with a damaged cache differs from the built-in answer:\n%s", r.stdout)
+		}
 	}
 }

@@ -235,7 +235,7 @@ func annotate(port int, proto string, x *registry.Index, db *intel.DB, named boo
 	p := protoOf(proto)
 	if named {
 		for _, r := range x.Port(port) {
-			if r.Name != "" && (r.Proto == p || r.Proto == ports.ProtoNone) {
+			if r.Name != "" && r.ForProto(p) {
 				service = r.Name
 				break
 			}

@@ -15,6 +15,8 @@ package registry
 import (
 	_ "embed"
 	"errors"
+	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -61,7 +63,7 @@ func Default() (*Index, error) {
 
 // Embedded returns the registry compiled into the binary.
 func Embedded() *Index {
-	x, err := open(embedded, false)
+	x, err := open(embedded, checkFrame)
 	if err != nil {
 		// The embedded blob is checked by the package tests; a damaged one
 		// is a build fault, not a user error.
@@ -75,20 +77,51 @@ func loadDefault() (*Index, error) {
 	if err != nil {
 		return Embedded(), nil
 	}
-	b, err := os.ReadFile(filepath.Join(dir, CacheFile))
+	path := filepath.Join(dir, CacheFile)
+	b, err := readCache(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return Embedded(), nil
 	}
+	if err == nil {
+		var x *Index
+		if x, err = Open(string(b)); err == nil {
+			emb := Embedded()
+			if x.Version() >= emb.Version() {
+				return x, nil
+			}
+			// An older cached copy (say, from before a porthole upgrade)
+			// gives way to the embedded one silently: nothing is wrong.
+			return emb, nil
+		}
+	}
+	return Embedded(), fmt.Errorf("%s: %w; using the built-in registry (run `porthole update` to refresh, or `porthole update --reset` to remove it)", path, err)
+}
+
+// readCache reads a cached compiled registry: a regular file of at most
+// MaxBlob bytes. It is opened without blocking (a FIFO put in its place
+// must not hang every command) and checked again once open.
+func readCache(path string) ([]byte, error) {
+	f, err := openNoBlock(path)
 	if err != nil {
-		return Embedded(), err
+		return nil, err
 	}
-	x, err := Open(string(b))
+	defer f.Close()
+	fi, err := f.Stat()
 	if err != nil {
-		return Embedded(), errors.New(filepath.Join(dir, CacheFile) + ": " + err.Error() + "; using the built-in registry (run `porthole update` to refresh)")
+		return nil, err
 	}
-	emb := Embedded()
-	if x.Version() < emb.Version() {
-		return emb, nil
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("not a regular file (%s)", fi.Mode().Type())
 	}
-	return x, nil
+	if fi.Size() > MaxBlob {
+		return nil, fmt.Errorf("%d bytes, more than the cap of %d for a compiled registry", fi.Size(), MaxBlob)
+	}
+	b, err := io.ReadAll(io.LimitReader(f, MaxBlob+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(b) > MaxBlob {
+		return nil, fmt.Errorf("more than the cap of %d bytes for a compiled registry", MaxBlob)
+	}
+	return b, nil
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -22,6 +23,9 @@ const OfficialURL = "https://www.iana.org/assignments/service-names-port-numbers
 const (
 	DefaultMaxBytes    = 32 << 20
 	DefaultIdleTimeout = 30 * time.Second
+	// DefaultTimeout bounds a whole download, headers and body: IANA's
+	// 1.1 MB takes seconds even on a slow link.
+	DefaultTimeout = 2 * time.Minute
 	// MinRows is the fewest rows a registry may have (IANA's has about
 	// 14,500).
 	MinRows = 10000
@@ -34,9 +38,12 @@ const (
 // FetchOptions tunes Fetch. The zero value is usable.
 type FetchOptions struct {
 	// Client does the request; nil uses a client with the default
-	// transport (which honours HTTPS_PROXY) and no overall timeout: the
-	// idle timeout bounds a stalled download instead.
+	// transport (which honours HTTPS_PROXY). Timeout and IdleTimeout
+	// bound the download whatever the client's own settings.
 	Client *http.Client
+	// Timeout bounds the whole download: connecting, the response headers
+	// and the whole body. 0 means DefaultTimeout.
+	Timeout time.Duration
 	// IdleTimeout is how long the connection may go without sending a
 	// byte (while waiting for the response, and between reads of the
 	// body) before the download fails. 0 means DefaultIdleTimeout.
@@ -48,8 +55,12 @@ type FetchOptions struct {
 	Progress func(done, total int64)
 }
 
-// errStalled is the cause of a download cancelled by the idle timer.
-var errStalled = errors.New("stalled")
+// errStalled is the cause of a download cancelled by the idle timer,
+// errTooLong of one that passed its overall deadline.
+var (
+	errStalled = errors.New("stalled")
+	errTooLong = errors.New("past the deadline")
+)
 
 // Fetch downloads the registry's CSV from url, checks that it is the whole
 // file and is the registry (status, an HTML page in its place, size,
@@ -70,14 +81,29 @@ func Fetch(ctx context.Context, url string, opt FetchOptions) ([]Row, []byte, er
 		limit = DefaultMaxBytes
 	}
 
+	whole := opt.Timeout
+	if whole <= 0 {
+		whole = DefaultTimeout
+	}
+
+	ctx, stop := context.WithTimeoutCause(ctx, whole, errTooLong)
+	defer stop()
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	timer := time.AfterFunc(idle, func() { cancel(errStalled) })
+	// The idle timer matters only when it is shorter than the deadline.
+	timer := time.AfterFunc(idle, func() {
+		if idle < whole {
+			cancel(errStalled)
+		}
+	})
 	defer timer.Stop()
-	// failed words a transport error, naming a stall as one.
+	// failed words a transport error, naming a stall or the deadline.
 	failed := func(what string, err error) error {
-		if errors.Is(context.Cause(ctx), errStalled) {
+		switch cause := context.Cause(ctx); {
+		case errors.Is(cause, errStalled):
 			return fmt.Errorf("%s: the server sent nothing for %s; giving up (the connection stalled)", url, idle)
+		case errors.Is(cause, errTooLong):
+			return fmt.Errorf("%s: the download took longer than %s; giving up (raise --timeout for a slow link)", url, whole)
 		}
 		return fmt.Errorf("%s: %s: %w", url, what, err)
 	}
@@ -139,20 +165,118 @@ func Fetch(ctx context.Context, url string, opt FetchOptions) ([]Row, []byte, er
 	if looksLikeHTML(data) {
 		return nil, nil, fmt.Errorf("%s: the server sent an HTML page, not the registry CSV", url)
 	}
+	rows, err := Check(data, url)
+	if err != nil {
+		return nil, nil, err
+	}
+	return rows, data, nil
+}
+
+// Check validates the bytes of a registry CSV, downloaded or read from a
+// file (name says which, for the errors): not an HTML page, every record
+// sound (Parse, with its caps), the registry's anchor rows (Sane), and a
+// final line break.
+func Check(data []byte, name string) ([]Row, error) {
+	if looksLikeHTML(data) {
+		return nil, fmt.Errorf("%s is an HTML page, not the registry CSV", name)
+	}
 	rows, err := Parse(bytes.NewReader(data))
 	if err != nil {
-		return nil, nil, fmt.Errorf("%s is not a sound registry CSV: %w", url, err)
+		return nil, fmt.Errorf("%s is not a sound registry CSV: %w", name, err)
 	}
 	if err := Sane(rows); err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", url, err)
+		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	if len(data) > 0 && data[len(data)-1] != '\n' {
 		// Every record, the last included, ends with a line break in
 		// IANA's file; a missing one means the body stopped at a record
 		// boundary by chance.
-		return nil, nil, fmt.Errorf("%s: the file does not end with a line break; it was probably cut short", url)
+		return nil, fmt.Errorf("%s: the file does not end with a line break; it was probably cut short", name)
+	}
+	return rows, nil
+}
+
+// ReadCSV reads a registry CSV from a local file (`porthole update --file`)
+// and checks it exactly as Fetch checks a download. The file must be a
+// regular file of at most maxBytes (0: DefaultMaxBytes); it is opened
+// without blocking, so a FIFO cannot hang the update.
+func ReadCSV(path string, maxBytes int64) ([]Row, []byte, error) {
+	if maxBytes <= 0 {
+		maxBytes = DefaultMaxBytes
+	}
+	f, err := openNoBlock(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, nil, fmt.Errorf("%s: not a regular file (%s); give the registry CSV itself", path, fi.Mode().Type())
+	}
+	if fi.Size() > maxBytes {
+		return nil, nil, fmt.Errorf("%s: %d bytes, more than the limit of %d for the registry CSV", path, fi.Size(), maxBytes)
+	}
+	data, err := io.ReadAll(io.LimitReader(f, maxBytes+1))
+	if err != nil {
+		return nil, nil, fmt.Errorf("reading %s: %w", path, err)
+	}
+	if int64(len(data)) > maxBytes {
+		return nil, nil, fmt.Errorf("%s: more than the limit of %d bytes for the registry CSV", path, maxBytes)
+	}
+	rows, err := Check(data, path)
+	if err != nil {
+		return nil, nil, err
 	}
 	return rows, data, nil
+}
+
+// FutureSlack is how far past the clock a registry date may lie: IANA
+// dates a change in its own time zone, and clocks drift.
+const FutureSlack = 48 * time.Hour
+
+// Future reports whether a registry date (YYYY-MM-DD or YYYY-MM) lies after
+// now + FutureSlack, which no real registry can. A month counts from its
+// first day. An unreadable date is not future.
+func Future(date string, now time.Time) bool {
+	layout := "2006-01-02"
+	if len(date) == 7 {
+		layout = "2006-01"
+	}
+	t, err := time.Parse(layout, date)
+	return err == nil && t.After(now.Add(FutureSlack))
+}
+
+// CheckDates refuses rows dated in the future (see Future): a registry
+// dated 2099 would otherwise be "newer" than every real one and pin the
+// cache, each later update refused as older.
+func CheckDates(rows []Row, now time.Time) error {
+	for i := range rows {
+		r := &rows[i]
+		for _, d := range []struct{ col, v string }{{Header[6], r.Registered}, {Header[7], r.Modified}} {
+			if d.v != "" && Future(d.v, now) {
+				what := r.Name
+				if what == "" {
+					what = "(" + r.Kind().String() + ")"
+				}
+				port := "no port"
+				if r.HasPort() {
+					port = strconv.Itoa(r.Low)
+					if r.High != r.Low {
+						port += "-" + strconv.Itoa(r.High)
+					}
+				}
+				if r.Proto != ports.ProtoNone {
+					port += "/" + r.Proto.String()
+				}
+				return fmt.Errorf("row %s %s has %s %s, after today (%s); a registry cannot be dated in the future, so refusing it",
+					what, port, d.col, d.v, now.UTC().Format("2006-01-02"))
+			}
+		}
+	}
+	return nil
 }
 
 func isHTMLType(ct string) bool {
@@ -229,6 +353,11 @@ func Plausible(rows []Row, current *Index) error {
 			len(rows), MinShare, current.Len())
 	}
 	return nil
+}
+
+// FileSource is the Source recorded for a registry read from a file at t.
+func FileSource(path string, t time.Time) string {
+	return fmt.Sprintf("file %s, read %s", path, t.UTC().Format("2006-01-02 15:04 UTC"))
 }
 
 // FetchedSource is the Source recorded for a registry downloaded from url

@@ -106,7 +106,8 @@ func (e *ParseError) Error() string {
 // Parse reads IANA's CSV export. It accepts CRLF and LF record ends and
 // quoted fields with line breaks, checks the header, and keeps every row:
 // bare service names, ranges, empty protocols, Reserved and Unassigned rows.
-// The first malformed record stops the parse with a *ParseError.
+// The first malformed record stops the parse with a *ParseError, as does the
+// first record past a cap (MaxRows, MaxWidth, MaxPostings).
 func Parse(r io.Reader) ([]Row, error) {
 	cr := csv.NewReader(r)
 	cr.FieldsPerRecord = -1 // checked below, with a better message
@@ -130,6 +131,7 @@ func Parse(r io.Reader) ([]Row, error) {
 		}
 	}
 	rows := make([]Row, 0, 16384)
+	covered := 0 // port numbers covered so far, counted per row
 	for {
 		rec, err := cr.Read()
 		if err == io.EOF {
@@ -145,6 +147,19 @@ func Parse(r io.Reader) ([]Row, error) {
 		row, err := parseRecord(rec, line)
 		if err != nil {
 			return nil, err
+		}
+		if len(rows) == MaxRows {
+			return nil, &ParseError{Line: line, Msg: fmt.Sprintf("more than %d rows, the cap (IANA's registry has about 14,500)", MaxRows)}
+		}
+		if row.HasPort() {
+			w := row.High - row.Low + 1
+			if w > MaxWidth {
+				return nil, &ParseError{Line: line, Column: Header[1], Msg: fmt.Sprintf("range %d-%d spans %d ports, more than the cap of %d for one row", row.Low, row.High, w, MaxWidth)}
+			}
+			covered += w
+			if covered > MaxPostings {
+				return nil, &ParseError{Line: line, Column: Header[1], Msg: fmt.Sprintf("the rows up to here cover %d port numbers in all, more than the cap of %d (IANA's registry covers about 56,000)", covered, MaxPostings)}
+			}
 		}
 		rows = append(rows, row)
 	}

@@ -3,6 +3,7 @@ package registry
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"reflect"
 	"strings"
@@ -230,7 +231,9 @@ func TestStatusAndGhost(t *testing.T) {
 }
 
 // TestStats pins the figures that port-data research computed independently
-// from the same CSV (shared/prior-art/port-data.md, section 3).
+// from the same CSV (shared/prior-art/port-data.md, section 3), plus the 190
+// ports of the 16 protocol-less named rows, which count for tcp and udp
+// (ProtoApplies).
 func TestStats(t *testing.T) {
 	x := Embedded()
 	st := x.Stats()
@@ -242,7 +245,7 @@ func TestStats(t *testing.T) {
 	}
 	want := []ProtoCounts{
 		{TCP: 682, UDP: 678, SCTP: 9, DCCP: 3, Any: 686},
-		{TCP: 5270, UDP: 4879, SCTP: 79, DCCP: 6, Any: 5656},
+		{TCP: 5270 + 190, UDP: 4879 + 190, SCTP: 79, DCCP: 6, Any: 5656},
 		{},
 	}
 	for i, r := range st.Ranges {
@@ -255,10 +258,104 @@ func TestStats(t *testing.T) {
 	}
 }
 
-func TestOpenRejectsDamage(t *testing.T) {
-	for _, blob := range []string{"", magic, embedded[:len(embedded)/2], "XXXXXX\n" + embedded[7:]} {
-		if _, err := Open(blob); err == nil {
-			t.Errorf("Open accepted a damaged blob of %d bytes", len(blob))
+// TestStatsAddUpAndAgree recounts every port of every range for every
+// protocol from the parsed CSV, by the rule written out again here, and
+// checks (1) assigned + reserved + unassigned = size for every range and
+// protocol, (2) the stored statistics equal the recount, and (3) StatusOf
+// (what info, the site and the API show) gives the recounted status for
+// every port and protocol: a port counted assigned for tcp in stats is
+// assigned for tcp in info.
+func TestStatsAddUpAndAgree(t *testing.T) {
+	rows := mustParse(t, readCSV(t))
+	x := Embedded()
+	st := x.Stats()
+	const any = ports.ProtoNone
+	type key struct {
+		port  int
+		proto ports.Proto
+	}
+	named, reserved := map[key]bool{}, map[key]bool{}
+	legacy := 0
+	for _, r := range rows {
+		if !r.HasPort() {
+			continue
+		}
+		protos := []ports.Proto{r.Proto}
+		if r.Proto == ports.ProtoNone {
+			protos = []ports.Proto{ports.TCP, ports.UDP} // a legacy row: tcp and udp only
+			if r.Name != "" {
+				legacy++
+			}
+		}
+		for p := r.Low; p <= r.High; p++ {
+			for _, pr := range protos {
+				if r.Name != "" {
+					named[key{p, pr}] = true
+				} else if strings.HasPrefix(strings.ToLower(strings.TrimLeft(r.Description, "( ")), "reserved") {
+					reserved[key{p, pr}] = true
+				}
+			}
+		}
+	}
+	if legacy != 16 {
+		t.Errorf("%d protocol-less named rows, want the 16 of issue #10", legacy)
+	}
+	for ri, rg := range ports.Ranges {
+		var a, r, u ProtoCounts
+		for p := rg.Low; p <= rg.High; p++ {
+			best := StatusUnassigned
+			for _, pr := range ports.Protos {
+				want := StatusUnassigned
+				switch {
+				case named[key{p, pr}]:
+					want = StatusAssigned
+				case reserved[key{p, pr}]:
+					want = StatusReserved
+				case ports.Dynamic.Contains(p):
+					want = StatusDynamic
+				}
+				if got := x.StatusOf(p, pr); got != want {
+					t.Fatalf("StatusOf(%d, %s) = %s, recount says %s", p, pr, got, want)
+				}
+				switch want {
+				case StatusAssigned:
+					a.add(pr)
+					best = want
+				case StatusReserved:
+					r.add(pr)
+					if best != StatusAssigned {
+						best = want
+					}
+				default:
+					u.add(pr)
+				}
+			}
+			switch best {
+			case StatusAssigned:
+				a.add(any)
+			case StatusReserved:
+				r.add(any)
+			default:
+				u.add(any)
+			}
+		}
+		got := st.Ranges[ri]
+		if got.Assigned != a || got.Reserved != r || got.Unassigned != u {
+			t.Errorf("%s: stats %+v %+v %+v, recount %+v %+v %+v", rg.Name,
+				got.Assigned, got.Reserved, got.Unassigned, a, r, u)
+		}
+		for _, pr := range append(ports.Protos[:], any) {
+			if sum := got.Assigned.Get(pr) + got.Reserved.Get(pr) + got.Unassigned.Get(pr); sum != rg.Size() {
+				t.Errorf("%s/%q: assigned + reserved + unassigned = %d, size %d", rg.Name, pr, sum, rg.Size())
+			}
+		}
+	}
+	// The rule in brief: vrml-multi-use (4200-4299, no protocol) is a tcp
+	// and udp registration, and says nothing of sctp or dccp.
+	for pr, want := range map[ports.Proto]Status{ports.TCP: StatusAssigned, ports.UDP: StatusAssigned,
+		ports.SCTP: StatusUnassigned, ports.DCCP: StatusUnassigned} {
+		if got := x.StatusOf(4250, pr); got != want {
+			t.Errorf("4250/%s = %s, want %s", pr, got, want)
 		}
 	}
 }
@@ -337,5 +434,52 @@ func BenchmarkStats(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		x.Stats()
+	}
+}
+
+// TestCaps feeds the issue's hostile CSVs: 400 lines of wideN,0-65535 made a
+// 106 MB blob. Parse refuses at the first line past a cap, naming it.
+func TestCaps(t *testing.T) {
+	var wide strings.Builder
+	wide.WriteString(header)
+	for i := range 400 {
+		fmt.Fprintf(&wide, "wide%d,0-65535,tcp,x,,,,,,,,\r\n", i)
+	}
+	var many strings.Builder // rows within the width cap, too many in all
+	many.WriteString(header)
+	for i := range 200 {
+		fmt.Fprintf(&many, "many%d,%d-%d,udp,x,,,,,,,,\r\n", i, 1000, 1000+MaxWidth-1)
+	}
+	for _, tc := range []struct {
+		name, csv string
+		line      int
+		want      string
+	}{
+		{"a row wider than the cap", wide.String(), 2, "spans 65536 ports, more than the cap of 8192"},
+		{"too many port numbers in all", many.String(), 2 + MaxPostings/MaxWidth, "more than the cap of 1000000"},
+	} {
+		_, err := Parse(strings.NewReader(tc.csv))
+		var pe *ParseError
+		if !errors.As(err, &pe) || pe.Line != tc.line || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v, want line %d: …%s", tc.name, err, tc.line, tc.want)
+		}
+	}
+	// Rows that did not come through Parse meet the same caps in Compile.
+	rows := []Row{{Name: "a", Proto: ports.TCP, Low: 0, High: ports.Max}}
+	if _, err := Compile(rows, "2026-01-01", "test"); err == nil || !strings.Contains(err.Error(), "cap") {
+		t.Errorf("Compile of a 65536-port row: %v", err)
+	}
+	// The real registry is far inside every cap.
+	real := mustParse(t, readCSV(t))
+	covered, widest := 0, 0
+	for _, r := range real {
+		if r.HasPort() {
+			covered += r.High - r.Low + 1
+			widest = max(widest, r.High-r.Low+1)
+		}
+	}
+	if len(real)*10 > MaxRows || widest*8 > MaxWidth || covered*10 > MaxPostings || len(embedded)*20 > MaxBlob {
+		t.Errorf("caps too close to the real registry: %d rows, widest %d, %d postings, %d bytes",
+			len(real), widest, covered, len(embedded))
 	}
 }

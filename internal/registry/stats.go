@@ -52,13 +52,15 @@ type RangeStats struct {
 	Low  int    `json:"low"`
 	High int    `json:"high"`
 	Size int    `json:"size"`
-	// Assigned counts port numbers with at least one named service for the
-	// protocol itself (a row with no protocol counts only under Any).
-	Assigned ProtoCounts `json:"assigned"`
-	// Reserved and Unassigned count port numbers whose status, as StatusOf
-	// computes it, is reserved or unassigned for the protocol; Any is for
-	// ports where no protocol is assigned and the answer holds for tcp and
-	// udp alike.
+	// Assigned, Reserved and Unassigned count port numbers by their status
+	// for each protocol, exactly as StatusOf computes it (a row with no
+	// protocol speaks for tcp and udp only; see ProtoApplies). Unassigned
+	// includes the dynamic range, which IANA never assigns. So for every
+	// protocol, Assigned + Reserved + Unassigned = Size. Any is the status
+	// for some protocol: assigned when the port is assigned for at least
+	// one protocol, else reserved when it is reserved for at least one,
+	// else unassigned.
+	Assigned   ProtoCounts `json:"assigned"`
 	Reserved   ProtoCounts `json:"reserved"`
 	Unassigned ProtoCounts `json:"unassigned"`
 	// Ghosts counts ghost registrations (see Index.Ghost).
@@ -69,9 +71,12 @@ type RangeStats struct {
 
 // Stats holds the registry's figures, computed from the data.
 type Stats struct {
-	Version    string       `json:"registry_version"`
-	Rows       int          `json:"rows"`
-	NameOnly   int          `json:"rows_without_port"`
+	Version  string `json:"registry_version"`
+	Rows     int    `json:"rows"`
+	NameOnly int    `json:"rows_without_port"`
+	// Legacy counts named rows with a port and no protocol: legacy TCP/UDP
+	// registrations, which count for tcp and udp only (see ProtoApplies).
+	Legacy     int          `json:"named_rows_without_protocol"`
 	RangeRows  int          `json:"rows_with_port_range"`
 	Ranges     []RangeStats `json:"ranges"`
 	ByProtocol ProtoCounts  `json:"rows_by_protocol"`
@@ -80,7 +85,7 @@ type Stats struct {
 // The statistics section: the top-level counts, then per range its
 // assigned, reserved and unassigned ProtoCounts, ghosts, and rows by kind.
 const (
-	statsTop   = 3 + 5
+	statsTop   = 4 + 5
 	statsRange = 3*5 + 1 + 4
 	statsSize  = 4 * (statsTop + 3*statsRange)
 )
@@ -94,7 +99,7 @@ func countsOf(v []int) ProtoCounts {
 }
 
 func appendStats(b []byte, st Stats) []byte {
-	v := []int{st.Rows, st.NameOnly, st.RangeRows}
+	v := []int{st.Rows, st.NameOnly, st.RangeRows, st.Legacy}
 	bp := st.ByProtocol.list()
 	v = append(v, bp[:]...)
 	for _, r := range st.Ranges {
@@ -119,7 +124,7 @@ func (x *Index) Stats() Stats {
 	for i := range v {
 		v[i] = int(x.u32(x.stats + 4*i))
 	}
-	st := Stats{Version: x.version, Rows: v[0], NameOnly: v[1], RangeRows: v[2], ByProtocol: countsOf(v[3:8])}
+	st := Stats{Version: x.version, Rows: v[0], NameOnly: v[1], RangeRows: v[2], Legacy: v[3], ByProtocol: countsOf(v[4:9])}
 	for ri, r := range ports.Ranges {
 		w := v[statsTop+ri*statsRange:]
 		rs := RangeStats{Name: r.Name, Low: r.Low, High: r.High, Size: r.Size(),
@@ -133,11 +138,10 @@ func (x *Index) Stats() Stats {
 	return st
 }
 
-// computeStats walks every row once and every port once.
+// computeStats walks every row once and every port once, counting each
+// port's status by StatusOf itself, so that stats and info cannot disagree.
 func (x *Index) computeStats() Stats {
 	st := Stats{Version: x.version, Rows: x.n}
-	// named[p] has bit (1<<proto) set when a named row for proto covers p.
-	var named [ports.Max + 1]uint8
 	var rowsByRange [3]map[string]int
 	for i := range rowsByRange {
 		rowsByRange[i] = map[string]int{}
@@ -146,7 +150,7 @@ func (x *Index) computeStats() Stats {
 		}
 	}
 	for i := 0; i < x.n; i++ {
-		proto, flags, low, high := x.head(i)
+		proto, flags, low, _ := x.head(i)
 		st.ByProtocol.add(proto)
 		if flags&flagNoPort != 0 {
 			st.NameOnly++
@@ -155,52 +159,42 @@ func (x *Index) computeStats() Stats {
 		if flags&flagRange != 0 {
 			st.RangeRows++
 		}
-		kind := Kind(flags & kindMask)
-		rowsByRange[rangeNo(low)][kind.String()]++
-		if kind == Assigned {
-			for p := low; p <= high; p++ {
-				named[p] |= 1 << proto
-			}
+		if proto == ports.ProtoNone && Kind(flags&kindMask) == Assigned {
+			st.Legacy++
 		}
+		rowsByRange[rangeNo(low)][Kind(flags&kindMask).String()]++
 	}
 	for ri, r := range ports.Ranges {
 		rs := RangeStats{Name: r.Name, Low: r.Low, High: r.High, Size: r.Size(), Rows: rowsByRange[ri]}
 		for p := r.Low; p <= r.High; p++ {
-			m := named[p]
-			if m != 0 {
-				rs.Assigned.Any++
-			}
-			for _, proto := range ports.Protos {
-				if m&(1<<proto) != 0 {
-					rs.Assigned.add(proto)
-				}
-			}
 			if x.Ghost(p) {
 				rs.Ghosts++
 			}
-			allUnassigned, allReserved := true, true
+			best := StatusUnassigned
 			for _, proto := range ports.Protos {
-				switch x.StatusOf(p, proto) {
-				case StatusReserved:
-					rs.Reserved.add(proto)
-					allUnassigned = false
-				case StatusUnassigned:
-					rs.Unassigned.add(proto)
-					allReserved = false
-				default:
-					allUnassigned, allReserved = false, false
+				s := x.StatusOf(p, proto)
+				rs.count(s, proto)
+				if s == StatusAssigned || (s == StatusReserved && best != StatusAssigned) {
+					best = s
 				}
 			}
-			if allUnassigned {
-				rs.Unassigned.Any++
-			}
-			if allReserved {
-				rs.Reserved.Any++
-			}
+			rs.count(best, ports.ProtoNone)
 		}
 		st.Ranges = append(st.Ranges, rs)
 	}
 	return st
+}
+
+// count adds one port of status s for proto (ports.ProtoNone: Any).
+func (rs *RangeStats) count(s Status, proto ports.Proto) {
+	switch s {
+	case StatusAssigned:
+		rs.Assigned.add(proto)
+	case StatusReserved:
+		rs.Reserved.add(proto)
+	default: // unassigned, dynamic
+		rs.Unassigned.add(proto)
+	}
 }
 
 func rangeNo(port int) int {

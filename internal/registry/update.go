@@ -3,6 +3,7 @@ package registry
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -135,4 +136,37 @@ func syncDir(dir string) error {
 		return nil // some file systems cannot sync a directory
 	}
 	return err
+}
+
+// Reset returns to the embedded registry by removing, from dir, the two
+// files Install writes (CacheFile, then CacheCSV), by name. It removes
+// nothing else: no other file, no directory, not dir itself. A name that
+// holds something other than a regular file (a directory, a symlink) was
+// not written by porthole and is left alone, with an error saying so. It
+// returns the paths it removed.
+func Reset(dir string) (removed []string, err error) {
+	defer ResetDefault()
+	for _, name := range []string{CacheFile, CacheCSV} {
+		path := filepath.Join(dir, name)
+		fi, err := os.Lstat(path)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return removed, err
+		}
+		if !fi.Mode().IsRegular() {
+			return removed, fmt.Errorf("%s is not a regular file (%s), so porthole did not write it; leaving it alone", path, fi.Mode().Type())
+		}
+		if err := os.Remove(path); err != nil {
+			return removed, err
+		}
+		removed = append(removed, path)
+	}
+	if len(removed) > 0 {
+		if err := syncDir(dir); err != nil {
+			return removed, fmt.Errorf("removed, but syncing %s failed: %w", dir, err)
+		}
+	}
+	return removed, nil
 }

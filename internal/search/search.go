@@ -69,7 +69,7 @@ func Find(x *registry.Index, db *intel.DB, q string) []Hit {
 		switch {
 		case numeric:
 			if r.HasPort() && r.Low <= spec.High && r.High >= spec.Low &&
-				(spec.Proto == ports.ProtoNone || r.Proto == spec.Proto || r.Proto == ports.ProtoNone) {
+				(spec.Proto == ports.ProtoNone || r.ForProto(spec.Proto)) {
 				score, match = scorePort, "port"
 			}
 		case ln == lq:
