@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it: installs what the tests need when it is missing (iproute2 for the ss oracle
-# and network namespaces, Chromium for the browser test, PostgreSQL for the store suite), then runs the static
-# checks, the cross-builds, the race-enabled tests, every benchmark once and a short run of every fuzz target.
+# and network namespaces, Chromium for the browser test, PostgreSQL for the store suite, promtool from the prometheus
+# package for watch's metrics), then runs the static checks, the cross-builds, the race-enabled tests, every
+# benchmark once and a short run of every fuzz target.
 #
 #   bash scripts/test.sh            # everything
 #   bash scripts/test.sh -short     # skip benchmarks and fuzzing (quick local loop)
@@ -23,6 +24,7 @@ command -v ip >/dev/null || missing+=(iproute2)
 command -v unshare >/dev/null || missing+=(util-linux)
 command -v chromium >/dev/null || missing+=(chromium)
 command -v gcc >/dev/null || missing+=(gcc)
+command -v promtool >/dev/null || missing+=(prometheus) # promtool checks watch's /metrics output
 if [ ${#missing[@]} -gt 0 ]; then
 	if [ "$(id -u)" = 0 ]; then
 		echo "installing: ${missing[*]}"

@@ -804,19 +804,29 @@ func scriptInWritableDir(cmdline []string) string {
 }
 
 // sensitivePorts are database, cache, queue and remote-admin ports that
-// should not face every interface.
-var sensitivePorts = map[int]string{
-	23: "telnet", 111: "rpcbind", 135: "Windows RPC", 445: "SMB", 873: "rsync", 1433: "SQL Server",
-	1521: "Oracle", 2049: "NFS", 2375: "Docker API (plain)", 2379: "etcd", 3306: "MySQL", 3389: "RDP",
-	4369: "Erlang epmd", 5432: "PostgreSQL", 5900: "VNC", 5984: "CouchDB", 6379: "Redis",
-	8086: "InfluxDB", 8500: "Consul", 9042: "Cassandra", 9200: "Elasticsearch", 10250: "kubelet",
-	11211: "memcached", 15672: "RabbitMQ management", 25672: "RabbitMQ distribution",
-	27017: "MongoDB", 28017: "MongoDB HTTP",
+// should not face every interface. An array of constants is static data:
+// nothing is built when porthole starts.
+var sensitivePorts = [...]struct {
+	port int
+	name string
+}{
+	{23, "telnet"}, {111, "rpcbind"}, {135, "Windows RPC"}, {445, "SMB"}, {873, "rsync"}, {1433, "SQL Server"},
+	{1521, "Oracle"}, {2049, "NFS"}, {2375, "Docker API (plain)"}, {2379, "etcd"}, {3306, "MySQL"}, {3389, "RDP"},
+	{4369, "Erlang epmd"}, {5432, "PostgreSQL"}, {5900, "VNC"}, {5984, "CouchDB"}, {6379, "Redis"},
+	{8086, "InfluxDB"}, {8500, "Consul"}, {9042, "Cassandra"}, {9200, "Elasticsearch"}, {10250, "kubelet"},
+	{11211, "memcached"}, {15672, "RabbitMQ management"}, {25672, "RabbitMQ distribution"},
+	{27017, "MongoDB"}, {28017, "MongoDB HTTP"},
 }
 
 func sensitivePort(proto string, port int) (string, bool) {
-	s, ok := sensitivePorts[port]
-	if !ok {
+	s := ""
+	for _, sp := range sensitivePorts {
+		if sp.port == port {
+			s = sp.name
+			break
+		}
+	}
+	if s == "" {
 		return "", false
 	}
 	if proto == "udp" && port != 111 && port != 2049 && port != 11211 {

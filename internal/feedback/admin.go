@@ -5,6 +5,7 @@ import (
 	"html/template"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/porthole/porthole/internal/store"
@@ -13,10 +14,24 @@ import (
 
 // The admin page uses no inline script or style, so it works under the site's strict Content-Security-Policy.
 // Every value goes through html/template's contextual escaping; user text is never converted to template.HTML.
-var adminPage = template.Must(template.New("admin").Funcs(template.FuncMap{
-	"time": func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05Z") },
-	"show": DisplayComment,
-}).Parse(`<!doctype html>
+// The template is parsed on the first request for the page, not when porthole starts.
+var adminPage struct {
+	once sync.Once
+	t    *template.Template
+}
+
+func adminTemplate() *template.Template {
+	adminPage.once.Do(func() {
+		funcs := template.FuncMap{
+			"time": func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05Z") },
+			"show": DisplayComment,
+		}
+		adminPage.t = template.Must(template.New("admin").Funcs(funcs).Parse(adminHTML))
+	})
+	return adminPage.t
+}
+
+const adminHTML = `<!doctype html>
 <html lang="en">
 <head><meta charset="utf-8"><meta name="robots" content="noindex"><title>Feedback · porthole admin</title></head>
 <body>
@@ -44,7 +59,7 @@ var adminPage = template.Must(template.New("admin").Funcs(template.FuncMap{
 {{if .Next}}<p><a href="?{{.Next}}">Older answers</a></p>{{end}}
 </body>
 </html>
-`))
+`
 
 func (h *Handler) admin(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
@@ -96,7 +111,7 @@ func (h *Handler) admin(w http.ResponseWriter, r *http.Request) {
 		data.Next = next.Encode()
 	}
 	var buf bytes.Buffer
-	if err := adminPage.Execute(&buf, data); err != nil {
+	if err := adminTemplate().Execute(&buf, data); err != nil {
 		h.fail(w, r, err, writeTextError)
 		return
 	}

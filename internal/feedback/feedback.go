@@ -392,7 +392,14 @@ func parsePort(s string) (int, error) {
 	return n, nil
 }
 
-var formFields = map[string]bool{"port": true, "lang": true, "rating": true, "comment": true, "website": true}
+// formField reports whether k is one of the form's fields.
+func formField(k string) bool {
+	switch k {
+	case "port", "lang", "rating", "comment", "website":
+		return true
+	}
+	return false
+}
 
 // parseForm reads a urlencoded body in which every field appears at most once (a repeated field is HTTP parameter
 // pollution: different layers might read different copies) and no unknown field appears.
@@ -403,7 +410,7 @@ func parseForm(body []byte) (Input, error) {
 		return in, bad("malformed form")
 	}
 	for k, v := range vals {
-		if !formFields[k] {
+		if !formField(k) {
 			return in, bad("unknown field")
 		}
 		if len(v) != 1 {

@@ -2,13 +2,16 @@
 // porthole renders from the dossier (titles, section prose, interface
 // strings), and locale-aware number formatting. A catalog is a map from a
 // key to a format string with numbered arguments: "{0}", "{1}", …. Adding a
-// language is adding a catalog file and listing it in Langs.
+// language is adding a catalog file, listing it in Langs and in catalog. The
+// catalogs are built on first use, not at start-up.
 package i18n
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // Lang is a language tag: "en" or "ko".
@@ -23,18 +26,42 @@ const (
 // Langs lists the supported languages, the default first.
 var Langs = []Lang{EN, KO}
 
-var catalogs = map[Lang]map[string]string{
-	EN: en,
-	KO: ko,
+// lazyCatalog is a catalog built on first use, so that a command that renders
+// no sentence (or only English ones) does not build the maps at start-up.
+type lazyCatalog struct {
+	once  sync.Once
+	build func() map[string]string
+	m     map[string]string
+}
+
+func (c *lazyCatalog) get() map[string]string {
+	c.once.Do(func() { c.m = c.build() })
+	return c.m
+}
+
+var (
+	catalogEN = lazyCatalog{build: enCatalog}
+	catalogKO = lazyCatalog{build: koCatalog}
+)
+
+// catalog returns lang's catalog, or nil for an unsupported language.
+func catalog(lang Lang) map[string]string {
+	switch lang {
+	case EN:
+		return catalogEN.get()
+	case KO:
+		return catalogKO.get()
+	}
+	return nil
 }
 
 // Supported reports whether lang has a catalog.
-func Supported(lang Lang) bool { _, ok := catalogs[lang]; return ok }
+func Supported(lang Lang) bool { return slices.Contains(Langs, lang) }
 
 // Keys returns every key of lang's catalog (for the completeness test).
 func Keys(lang Lang) []string {
 	var keys []string
-	for k := range catalogs[lang] {
+	for k := range catalog(lang) {
 		keys = append(keys, k)
 	}
 	return keys
@@ -53,9 +80,9 @@ func Keys(lang Lang) []string {
 // renders as the key itself in brackets (the catalog test keeps that from
 // shipping).
 func T(lang Lang, key string, args ...any) string {
-	msg, ok := catalogs[lang][key]
+	msg, ok := catalog(lang)[key]
 	if !ok {
-		if msg, ok = en[key]; !ok {
+		if msg, ok = catalog(EN)[key]; !ok {
 			return "[" + key + "]"
 		}
 	}
@@ -82,7 +109,7 @@ func render(lang Lang, msg string, args []any) string {
 		b.WriteString(msg[:i])
 		inner := msg[i+1 : i+j]
 		msg = msg[i+j+1:]
-		if _, ok := particles[inner]; ok {
+		if _, ok := particlePair(inner); ok {
 			b.WriteString(ParticleFor(b.String(), inner))
 			continue
 		}

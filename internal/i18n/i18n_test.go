@@ -18,7 +18,7 @@ func TestCatalogsComplete(t *testing.T) {
 	for _, l := range Langs {
 		keys := Keys(l)
 		for _, k := range ref {
-			msg, ok := catalogs[l][k]
+			msg, ok := catalog(l)[k]
 			if !ok {
 				t.Errorf("%s: missing key %q", l, k)
 				continue
@@ -26,7 +26,7 @@ func TestCatalogsComplete(t *testing.T) {
 			if strings.TrimSpace(msg) == "" {
 				t.Errorf("%s: key %q is empty", l, k)
 			}
-			want := placeholder.FindAllString(en[k], -1)
+			want := placeholder.FindAllString(catalog(EN)[k], -1)
 			got := placeholder.FindAllString(msg, -1)
 			slices.Sort(want)
 			slices.Sort(got)
@@ -35,7 +35,7 @@ func TestCatalogsComplete(t *testing.T) {
 			}
 		}
 		for _, k := range keys {
-			if _, ok := en[k]; !ok {
+			if _, ok := catalog(EN)[k]; !ok {
 				t.Errorf("%s: key %q is not in the English catalog", l, k)
 			}
 		}
@@ -48,8 +48,8 @@ func TestCatalogsComplete(t *testing.T) {
 func TestKoreanIsTranslated(t *testing.T) {
 	hangul := regexp.MustCompile(`\p{Hangul}`)
 	letters := regexp.MustCompile(`[A-Za-z]{3,}`)
-	for k, msg := range ko {
-		if msg == en[k] {
+	for k, msg := range catalog(KO) {
+		if msg == catalog(EN)[k] {
 			continue // proper names and formats shared by both languages
 		}
 		if letters.MatchString(placeholder.ReplaceAllString(msg, "")) && !hangul.MatchString(msg) &&

@@ -3,6 +3,7 @@ package i18n
 import (
 	"regexp"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 )
@@ -16,15 +17,21 @@ import (
 // abbreviation in its English pronunciation (tcp "티시피": tcp를; ssh
 // "에스에스에이치": ssh를; "server" 서버: server는).
 
-// particles maps each form to its pair: after a consonant, after a vowel.
-var particles = map[string][2]string{
-	"은": {"은", "는"}, "는": {"은", "는"},
-	"이": {"이", "가"}, "가": {"이", "가"},
-	"을": {"을", "를"}, "를": {"을", "를"},
-	"과": {"과", "와"}, "와": {"과", "와"},
-	"으로": {"으로", "로"}, "로": {"으로", "로"},
-	"이나": {"이나", "나"}, "나": {"이나", "나"},
-	"이다": {"이다", "다"}, "다": {"이다", "다"},
+// particles are the pairs: the form after a consonant, the form after a
+// vowel. (An array of constants is static data; a map would be built at
+// every start of every command.)
+var particles = [...][2]string{
+	{"은", "는"}, {"이", "가"}, {"을", "를"}, {"과", "와"}, {"으로", "로"}, {"이나", "나"}, {"이다", "다"},
+}
+
+// particlePair returns the pair that particle (either form) belongs to.
+func particlePair(particle string) ([2]string, bool) {
+	for _, p := range particles {
+		if p[0] == particle || p[1] == particle {
+			return p, true
+		}
+	}
+	return [2]string{}, false
 }
 
 // ending is how a word ends when read aloud.
@@ -46,7 +53,7 @@ func Particle(word, particle string) string {
 
 // ParticleFor returns just the form of particle that fits word.
 func ParticleFor(word, particle string) string {
-	pair, ok := particles[particle]
+	pair, ok := particlePair(particle)
 	if !ok {
 		return particle
 	}
@@ -200,18 +207,26 @@ func isAbbrev(w string) bool {
 
 func isVowel(c byte) bool { return strings.IndexByte("aeiouy", c) >= 0 }
 
-var (
-	bothForms   = regexp.MustCompile(`\((은|는|이|가|을|를|과|와|으)\)`)
-	danglingYr  = regexp.MustCompile(`[0-9][-–]년`)
-	latinLetter = regexp.MustCompile(`[A-Za-z]{2,}`)
-	hangulRune  = regexp.MustCompile(`\p{Hangul}`)
-)
+// koreanChecks are KoreanProblem's patterns, compiled on its first call
+// rather than at every start of every command.
+var koreanChecks struct {
+	once                                           sync.Once
+	bothForms, danglingYr, latinLetter, hangulRune *regexp.Regexp
+}
 
 // KoreanProblem says what is wrong with a Korean paragraph, "" when
 // nothing is: a particle written in both forms ("은(는)", "(으)로"), a
 // year with a dangling hyphen ("2021-년"), or Latin words with no Hangul at
 // all (an untranslated paragraph).
 func KoreanProblem(s string) string {
+	c := &koreanChecks
+	c.once.Do(func() {
+		c.bothForms = regexp.MustCompile(`\((은|는|이|가|을|를|과|와|으)\)`)
+		c.danglingYr = regexp.MustCompile(`[0-9][-–]년`)
+		c.latinLetter = regexp.MustCompile(`[A-Za-z]{2,}`)
+		c.hangulRune = regexp.MustCompile(`\p{Hangul}`)
+	})
+	bothForms, danglingYr, latinLetter, hangulRune := c.bothForms, c.danglingYr, c.latinLetter, c.hangulRune
 	switch {
 	case bothForms.MatchString(s):
 		return "particle written in both forms " + bothForms.FindString(s)

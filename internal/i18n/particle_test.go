@@ -115,9 +115,9 @@ func TestRenderBraces(t *testing.T) {
 func TestCatalogKorean(t *testing.T) {
 	brace := regexp.MustCompile(`\{([^}]*)\}`)
 	for _, l := range Langs {
-		for k, msg := range catalogs[l] {
+		for k, msg := range catalog(l) {
 			if l == KO {
-				if why := KoreanProblem(msg); why != "" && msg != en[k] {
+				if why := KoreanProblem(msg); why != "" && msg != catalog(EN)[k] {
 					t.Errorf("%s: %q: %s: %q", l, k, why, msg)
 				}
 			}
@@ -126,7 +126,7 @@ func TestCatalogKorean(t *testing.T) {
 			}
 			for _, m := range brace.FindAllStringSubmatch(msg, -1) {
 				inner := m[1]
-				if _, ok := particles[inner]; ok {
+				if _, ok := particlePair(inner); ok {
 					continue
 				}
 				if regexp.MustCompile(`^[0-9]+(\|[^|]*\|[^|]*)?$`).MatchString(inner) {
@@ -143,14 +143,16 @@ func TestCatalogKorean(t *testing.T) {
 // brace survives.
 func TestKoreanParticlesRendered(t *testing.T) {
 	args := []any{"2556", "22", "ms-wbt-server", "2021-05-14", "x", "y"}
-	for k, msg := range ko {
+	for k, msg := range catalog(KO) {
 		if !strings.Contains(msg, "{") {
 			continue
 		}
 		got := T(KO, k, args...)
-		for p := range particles {
-			if strings.Contains(got, "{"+p+"}") {
-				t.Errorf("%q left a particle brace: %q", k, got)
+		for _, pair := range particles {
+			for _, p := range pair {
+				if strings.Contains(got, "{"+p+"}") {
+					t.Errorf("%q left a particle brace: %q", k, got)
+				}
 			}
 		}
 	}

@@ -57,7 +57,7 @@ func (t *listenTrigger) close() {
 }
 
 func loadListenTrigger() (mapFD, tpFD int, err error) {
-	if bpfDisabled {
+	if bpfDisabled() {
 		return -1, -1, errBPFOff
 	}
 	if os.Geteuid() != 0 {

@@ -28,14 +28,18 @@ var bpfIter struct {
 	err  error
 }
 
-// bpfDisabled is set by tests to exercise the /proc walk.
-var bpfDisabled = os.Getenv("PORTHOLE_NO_BPF") != ""
+// bpfForcedOff is set by tests to exercise the /proc walk.
+var bpfForcedOff bool
+
+// bpfDisabled reports whether the BPF sources are off: by a test, or by the
+// user with PORTHOLE_NO_BPF (read when needed, not at start-up).
+func bpfDisabled() bool { return bpfForcedOff || os.Getenv("PORTHOLE_NO_BPF") != "" }
 
 var errBPFOff = errors.New("BPF owner source disabled")
 
 // bpfOwnerLink loads and attaches the iterator program on first use.
 func bpfOwnerLink() (int, error) {
-	if bpfDisabled {
+	if bpfDisabled() {
 		return -1, errBPFOff
 	}
 	bpfIter.once.Do(func() {

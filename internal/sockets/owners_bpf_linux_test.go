@@ -27,9 +27,9 @@ func requireBPF(t *testing.T) {
 
 // withWalk runs fn with the BPF owner source off.
 func withWalk(fn func()) {
-	old := bpfDisabled
-	bpfDisabled = true
-	defer func() { bpfDisabled = old }()
+	old := bpfForcedOff
+	bpfForcedOff = true
+	defer func() { bpfForcedOff = old }()
 	fn()
 }
 

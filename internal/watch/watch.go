@@ -126,7 +126,7 @@ func (w *Watcher) Poll(ctx context.Context) ([]Event, error) {
 	if w.primed && rows != nil && sameRows(rows, w.last) {
 		// Nothing changed since the last scan: no events, same state.
 		if w.Metrics != nil {
-			w.Metrics.lastScan.Set(float64(now.Unix()))
+			w.Metrics.setLastScan(now)
 		}
 		return nil, nil
 	}

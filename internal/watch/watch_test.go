@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"net/netip"
 	"os"
+	"os/exec"
 	"runtime"
 	"strings"
 	"testing"
@@ -273,6 +274,10 @@ func TestMetrics(t *testing.T) {
 			t.Errorf("metrics lack %q", want)
 		}
 	}
+	if resp.Header.Get("Content-Type") != "text/plain; version=0.0.4; charset=utf-8" {
+		t.Errorf("Content-Type %q", resp.Header.Get("Content-Type"))
+	}
+	promtoolCheck(t, body)
 	// Bounded cardinality: no port or pid labels anywhere.
 	for _, line := range strings.Split(body, "\n") {
 		if strings.HasPrefix(line, "porthole_") && (strings.Contains(line, "port=") || strings.Contains(line, "pid=")) {
@@ -324,5 +329,25 @@ func BenchmarkPoll10k(b *testing.B) {
 		if _, err := w.Poll(context.Background()); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// promtoolCheck runs `promtool check metrics` over a scrape and fails on any
+// complaint, lint warnings included. Without promtool it skips, or fails when
+// CI is set (scripts/test.sh installs the Debian package prometheus).
+func promtoolCheck(t *testing.T, text string) {
+	t.Helper()
+	path, err := exec.LookPath("promtool")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("promtool is missing (Debian package prometheus); scripts/test.sh installs it")
+		}
+		t.Skip("promtool is missing (Debian package prometheus)")
+	}
+	cmd := exec.Command(path, "check", "metrics")
+	cmd.Stdin = strings.NewReader(text)
+	out, err := cmd.CombinedOutput()
+	if err != nil || len(strings.TrimSpace(string(out))) != 0 {
+		t.Errorf("promtool check metrics: %v\n%s", err, out)
 	}
 }

@@ -17,12 +17,23 @@ import (
 // TestFastPortMatchesTemplate holds the two to identical output.
 
 // htmlEsc escapes text and attribute values with html/template's table.
-var htmlEsc = strings.NewReplacer("\x00", "\uFFFD", `"`, "&#34;", "&", "&amp;", "'", "&#39;", "+", "&#43;", "<", "&lt;", ">", "&gt;")
+// It is made on first use (a package-level replacer is built at every start).
+func htmlEsc() *strings.Replacer {
+	htmlEscOnce.Do(func() {
+		htmlEscaper = strings.NewReplacer("\x00", "\uFFFD", `"`, "&#34;", "&", "&amp;", "'", "&#39;", "+", "&#43;", "<", "&lt;", ">", "&gt;")
+	})
+	return htmlEscaper
+}
+
+var (
+	htmlEscOnce sync.Once
+	htmlEscaper *strings.Replacer
+)
 
 type hw struct{ *bytes.Buffer }
 
 func (w hw) s(v string) { w.WriteString(v) }
-func (w hw) e(v string) { _, _ = htmlEsc.WriteString(w.Buffer, v) }
+func (w hw) e(v string) { _, _ = htmlEsc().WriteString(w.Buffer, v) }
 func (w hw) i(n int)    { w.WriteString(strconv.Itoa(n)) }
 
 // u writes a URL into an attribute as html/template does: characters
@@ -59,7 +70,7 @@ const (
 
 var (
 	chromeMu sync.Mutex
-	chromes  = map[string][2]*chrome{}
+	chromes  map[string][2]*chrome // made on first use
 )
 
 // portChrome renders the layout once per language and site mode with
@@ -79,6 +90,9 @@ func (s *Site) portChrome(l i18n.Lang) ([2]*chrome, error) {
 	}
 	head, tail, _ := strings.Cut(string(b), markBody)
 	c := [2]*chrome{splitChrome(head), splitChrome(tail)}
+	if chromes == nil {
+		chromes = map[string][2]*chrome{}
+	}
 	chromes[key] = c
 	return c, nil
 }

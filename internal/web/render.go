@@ -21,13 +21,16 @@ type templates struct {
 	pages map[string]*template.Template
 }
 
-var funcs = template.FuncMap{
-	"t":     func(l i18n.Lang, key string, args ...any) string { return i18n.T(l, key, args...) },
-	"num":   func(l i18n.Lang, n int) string { return i18n.Num(l, n) },
-	"pct":   func(l i18n.Lang, p float64) string { return i18n.Pct(l, p) },
-	"asset": assetURL,
-	"itoa":  strconv.Itoa,
-	"args":  func(l i18n.Lang, v any) tmplArgs { return tmplArgs{L: l, V: v, P: prefix(l), S: catalog(l)} },
+// funcs are the templates' functions, made when the templates are parsed.
+func funcs() template.FuncMap {
+	return template.FuncMap{
+		"t":     func(l i18n.Lang, key string, args ...any) string { return i18n.T(l, key, args...) },
+		"num":   func(l i18n.Lang, n int) string { return i18n.Num(l, n) },
+		"pct":   func(l i18n.Lang, p float64) string { return i18n.Pct(l, p) },
+		"asset": assetURL,
+		"itoa":  strconv.Itoa,
+		"args":  func(l i18n.Lang, v any) tmplArgs { return tmplArgs{L: l, V: v, P: prefix(l), S: catalog(l)} },
+	}
 }
 
 // catalogs hold every catalog string of each language under a key that a
@@ -69,7 +72,7 @@ type tmplArgs struct {
 // parseTemplates parses the layout with each page once; rendering never
 // parses.
 func parseTemplates() *templates {
-	base := template.Must(template.New("layout").Funcs(funcs).Option("missingkey=error").ParseFS(templateFS, "templates/layout.html"))
+	base := template.Must(template.New("layout").Funcs(funcs()).Option("missingkey=error").ParseFS(templateFS, "templates/layout.html"))
 	t := &templates{pages: map[string]*template.Template{}}
 	for _, name := range pageNames {
 		c := template.Must(base.Clone())

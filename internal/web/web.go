@@ -247,18 +247,14 @@ func writeBody(w http.ResponseWriter, r *http.Request, status int, ctype, cacheC
 	}
 }
 
-// headerValues are the constant header values, allocated once.
-var headerValues = map[string][]string{}
-
-func init() {
-	for _, v := range []string{htmlType, jsonType, pageCC, localCacheControl, "no-cache"} {
-		headerValues[v] = []string{v}
-	}
-}
+// headerValues are the constant header values, allocated once (static data, no start-up work).
+var headerValues = [...][]string{{htmlType}, {jsonType}, {pageCC}, {localCacheControl}, {"no-cache"}}
 
 func headerValue(v string) []string {
-	if hv, ok := headerValues[v]; ok {
-		return hv
+	for _, hv := range headerValues {
+		if hv[0] == v {
+			return hv
+		}
 	}
 	return []string{v}
 }

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"net"
 	"slices"
+	"strings"
+	"sync"
 )
 
 // Listener wraps a plain-HTTP listener so that the error responses net/http writes by itself, before any
@@ -28,26 +30,24 @@ func (l *guardListener) Accept() (net.Conn, error) {
 
 type guardConn struct{ net.Conn }
 
-// rawHeaders is the header block added to net/http's own error responses, each line starting with CRLF.
-var rawHeaders = func() []byte {
-	keys := make([]string, 0, len(Headers))
-	for k := range Headers {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
+// rawHeaders is the header block added to net/http's own error responses, each line starting with CRLF. It is
+// built on first use, not when porthole starts.
+var rawHeaders = sync.OnceValue(func() []byte {
+	pairs := slices.Clone(Headers)
+	slices.SortFunc(pairs, func(a, b struct{ Name, Value string }) int { return strings.Compare(a.Name, b.Name) })
 	var b bytes.Buffer
-	for _, k := range keys {
-		b.WriteString("\r\n" + k + ": " + Headers[k])
+	for _, p := range pairs {
+		b.WriteString("\r\n" + p.Name + ": " + p.Value)
 	}
 	b.WriteString("\r\nCache-Control: no-store")
 	return b.Bytes()
-}()
+})
 
 func (c *guardConn) Write(b []byte) (int, error) {
 	if i := rawErrorHead(b); i >= 0 {
-		out := make([]byte, 0, len(b)+len(rawHeaders))
+		out := make([]byte, 0, len(b)+len(rawHeaders()))
 		out = append(out, b[:i]...)
-		out = append(out, rawHeaders...)
+		out = append(out, rawHeaders()...)
 		out = append(out, b[i:]...)
 		if _, err := c.Conn.Write(out); err != nil {
 			return 0, err

@@ -17,15 +17,17 @@ import (
 const ContentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
 	"object-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 
-// Headers are set on every response before the wrapped handler runs.
-var Headers = map[string]string{
-	"Content-Security-Policy":      ContentSecurityPolicy,
-	"X-Content-Type-Options":       "nosniff",
-	"Referrer-Policy":              "no-referrer",
-	"X-Frame-Options":              "DENY",
-	"Cross-Origin-Opener-Policy":   "same-origin",
-	"Cross-Origin-Resource-Policy": "same-origin",
-	"Permissions-Policy":           "camera=(), microphone=(), geolocation=(), interest-cohort=()",
+// Headers are set on every response before the wrapped handler runs. (A
+// slice of constant pairs is static data; a map would be built at start-up
+// by every porthole command.)
+var Headers = []struct{ Name, Value string }{
+	{"Content-Security-Policy", ContentSecurityPolicy},
+	{"X-Content-Type-Options", "nosniff"},
+	{"Referrer-Policy", "no-referrer"},
+	{"X-Frame-Options", "DENY"},
+	{"Cross-Origin-Opener-Policy", "same-origin"},
+	{"Cross-Origin-Resource-Policy", "same-origin"},
+	{"Permissions-Policy", "camera=(), microphone=(), geolocation=(), interest-cohort=()"},
 }
 
 // HSTS is sent on responses to requests that arrived over TLS.
@@ -39,8 +41,8 @@ var headersToDrop = []string{"Server", "X-Powered-By", "X-AspNet-Version"}
 func Wrap(next http.Handler, log *slog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
-		for k, v := range Headers {
-			h.Set(k, v)
+		for _, p := range Headers {
+			h.Set(p.Name, p.Value)
 		}
 		if r.TLS != nil {
 			h.Set("Strict-Transport-Security", HSTS)
@@ -103,8 +105,8 @@ func (g *guardWriter) WriteHeader(code int) {
 			h.Del(k)
 		}
 		// Whatever a handler set, the policy headers stay as the site's.
-		for k, v := range Headers {
-			h.Set(k, v)
+		for _, p := range Headers {
+			h.Set(p.Name, p.Value)
 		}
 		if code >= 200 {
 			g.wrote = true
