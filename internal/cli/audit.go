@@ -193,7 +193,7 @@ func auditListeners(ctx context.Context, scopes []audit.Scope, allNS bool) ([]so
 	}
 	seen := map[id]bool{}
 	for _, s := range scopes {
-		q := sockets.Query{TCP: s.Proto != ports.UDP, UDP: s.Proto != ports.TCP, Low: s.Low, High: s.High, AllNetNS: allNS}
+		q := sockets.Query{TCP: s.Proto != ports.UDP, UDP: s.Proto != ports.TCP, Ports: sockets.Ports(s.Low, s.High), AllNetNS: allNS}
 		got, err := sockets.List(ctx, q)
 		if err != nil {
 			return nil, err

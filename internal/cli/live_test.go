@@ -209,9 +209,9 @@ func startHelper(t *testing.T) (*exec.Cmd, int) {
 func TestWhoKill(t *testing.T) {
 	needLinux(t)
 	cmd, port := startHelper(t)
-	// Declining keeps the process.
+	// Declining keeps the process, and the port is still held: exit 3.
 	r := run(t, "n\n", "who", "--kill", strconv.Itoa(port))
-	if r.code != 0 || !strings.Contains(r.stderr, "skipped") {
+	if r.code != ExitFailure || !strings.Contains(r.stderr, "declined") {
 		t.Fatalf("declined kill: exit %d, stderr %q", r.code, r.stderr)
 	}
 	if err := cmd.Process.Signal(zeroSignal); err != nil {

@@ -2,12 +2,18 @@ package cli
 
 import "os"
 
-// terminate ends a process; Windows has no SIGTERM, so this is
-// TerminateProcess.
-func terminate(pid int) error {
+// Windows has no SIGTERM: both kinds of ending are TerminateProcess, and
+// --force changes nothing there.
+const (
+	softSignalName = "TerminateProcess"
+	hardSignalName = "TerminateProcess"
+)
+
+// terminate ends a process.
+func terminate(pid int, _ bool) error {
 	p, err := os.FindProcess(pid)
 	if err != nil {
-		return err
+		return nil // gone already
 	}
 	return p.Kill()
 }

@@ -1,14 +1,14 @@
 package cli
 
 import (
-	"bufio"
 	"context"
 	"errors"
+	"flag"
 	"fmt"
-	"os"
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/porthole/porthole/internal/audit"
 	"github.com/porthole/porthole/internal/dossier"
@@ -17,11 +17,15 @@ import (
 )
 
 func runWho(ctx context.Context, env *Env, args []string) error {
-	fs := newFlags(env, "who", "PORT...", "Show who listens on PORT here: every TCP listener and unconnected UDP socket, its owner process, user, executable and container, the port's IANA name and any threat on record. Exit 0 when something listens, 1 when nothing does.")
+	fs := newFlags(env, "who", "PORT... [--kill [--yes] [--wait D] [--force]]", `Show who listens on PORT here: every TCP listener and unconnected UDP socket, its owner process, user, executable and container, the port's IANA name and any threat on record. Exit 0 when something listens, 1 when nothing does.
+
+With --kill it names every process holding the sockets (a pre-forked server's parent and children all hold one), asks once whether to end them all (or --yes; without a terminal and without --yes it refuses), sends them SIGTERM, and waits up to --wait for the port to be free. With --force, holders still there after --wait get SIGKILL. It never signals a process it did not find holding the socket, nor pid 0, pid 1 or itself. Exit 0 only when the port is free afterwards; 3 when it is still held (declined, a holder it may not signal, or a holder that outlived the signals: the message names it); 2 without a terminal and without --yes.`)
 	asJSON := fs.Bool("json", false, "print a JSON array of listeners")
 	allNS := fs.Bool("all-netns", false, "also look in every other network namespace")
-	kill := fs.Bool("kill", false, "ask to end the owning processes (SIGTERM)")
+	kill := fs.Bool("kill", false, "end every process holding the sockets (SIGTERM), after asking once")
 	yes := fs.Bool("yes", false, "with --kill: do not ask")
+	wait := fs.Duration("wait", 5*time.Second, "with --kill: how long to wait for the port to be free (a Go duration)")
+	force := fs.Bool("force", false, "with --kill: send SIGKILL to the holders still there after --wait")
 	args, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -29,8 +33,16 @@ func runWho(ctx context.Context, env *Env, args []string) error {
 	if len(args) == 0 {
 		return usagef("who needs a PORT (2556, tcp/2556, udp/53, 6000-6063, http)")
 	}
-	if *yes && !*kill {
-		return usagef("--yes goes with --kill")
+	for _, f := range []struct {
+		set  bool
+		name string
+	}{{*yes, "--yes"}, {*force, "--force"}, {flagSet(fs, "wait"), "--wait"}} {
+		if f.set && !*kill {
+			return usagef("%s goes with --kill", f.name)
+		}
+	}
+	if *wait < 0 || *wait > 10*time.Minute {
+		return usagef("--wait %v: give a duration from 0s to 10m", *wait)
 	}
 	if *kill && *asJSON {
 		return usagef("--kill cannot be combined with --json")
@@ -50,8 +62,7 @@ func runWho(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	var ls []sockets.Listener
-	seen := map[uint64]bool{}
+	var qs []sockets.Query
 	var label []string
 	for _, s := range specs {
 		ps, err := k.resolve(s)
@@ -60,20 +71,14 @@ func runWho(ctx context.Context, env *Env, args []string) error {
 		}
 		label = append(label, s.String())
 		for _, r := range spans(ps) {
-			q := sockets.Query{TCP: s.Proto != ports.UDP, UDP: s.Proto != ports.TCP, Low: r[0], High: r[1], AllNetNS: *allNS}
-			got, err := sockets.List(ctx, q)
-			if err != nil {
-				return listError(err)
-			}
-			for _, l := range got {
-				id := l.Inode
-				if id != 0 && seen[id] {
-					continue
-				}
-				seen[id] = id != 0
-				ls = append(ls, l)
-			}
+			// --kill needs every holder of a socket, not the first found.
+			qs = append(qs, sockets.Query{TCP: s.Proto != ports.UDP, UDP: s.Proto != ports.TCP,
+				Ports: sockets.Ports(r[0], r[1]), AllNetNS: *allNS, AllOwners: *kill})
 		}
+	}
+	ls, err := listAll(ctx, qs, false)
+	if err != nil {
+		return err
 	}
 	rows := dossier.Annotate(ls, k.reg, k.intel)
 	audit.Flags(rows)
@@ -100,13 +105,43 @@ func runWho(ctx context.Context, env *Env, args []string) error {
 			return err
 		}
 	}
+	what := whatLabel(specs, label)
 	if len(rows) == 0 {
-		return &notFound{fmt.Sprintf("nothing listens on %s here", whatLabel(specs, label))}
+		return &notFound{fmt.Sprintf("nothing listens on %s here", what)}
 	}
 	if *kill {
-		return killOwners(env, rows, *yes)
+		return killHolders(ctx, env, ls, qs, what, killOptions{yes: *yes, force: *force, wait: *wait})
 	}
 	return nil
+}
+
+// flagSet reports whether the flag name was given on the command line.
+func flagSet(fs *cmdFlags, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
+}
+
+// listAll runs the port queries and returns each socket once.
+func listAll(ctx context.Context, qs []sockets.Query, noOwners bool) ([]sockets.Listener, error) {
+	var ls []sockets.Listener
+	seen := map[uint64]bool{}
+	for _, q := range qs {
+		q.NoOwners = noOwners
+		got, err := sockets.List(ctx, q)
+		if err != nil {
+			return nil, listError(err)
+		}
+		for _, l := range got {
+			id := l.Inode
+			if id != 0 && seen[id] {
+				continue
+			}
+			seen[id] = id != 0
+			ls = append(ls, l)
+		}
+	}
+	return ls, nil
 }
 
 // whatLabel phrases the query for the "nothing listens" line: "tcp or udp
@@ -223,45 +258,3 @@ func shortID(id string) string {
 	return id
 }
 
-// killOwners ends the processes that own rows, after asking (unless yes).
-// It signals only PIDs it just saw holding the socket.
-func killOwners(env *Env, rows []dossier.ListenerRow, yes bool) error {
-	pids := map[int]string{}
-	var order []int
-	for _, r := range rows {
-		all := r.PIDs
-		if len(all) == 0 && r.PID != nil {
-			all = []int{*r.PID}
-		}
-		for _, p := range all {
-			if _, ok := pids[p]; !ok && p != os.Getpid() {
-				pids[p] = r.Process
-				order = append(order, p)
-			}
-		}
-	}
-	if len(order) == 0 {
-		return fmt.Errorf("no owning process is visible, so there is nothing to end")
-	}
-	in := bufio.NewReader(env.Stdin)
-	var failed []string
-	for _, p := range order {
-		if !yes {
-			fmt.Fprintf(env.Stderr, "End pid %d (%s) with SIGTERM? [y/N] ", p, pids[p])
-			ans, _ := in.ReadString('\n')
-			if a := strings.ToLower(strings.TrimSpace(ans)); a != "y" && a != "yes" {
-				fmt.Fprintln(env.Stderr, "skipped")
-				continue
-			}
-		}
-		if err := terminate(p); err != nil {
-			failed = append(failed, fmt.Sprintf("pid %d: %v", p, err))
-			continue
-		}
-		fmt.Fprintf(env.Stdout, "sent SIGTERM to pid %d (%s)\n", p, pids[p])
-	}
-	if len(failed) > 0 {
-		return errors.New(strings.Join(failed, "; "))
-	}
-	return nil
-}

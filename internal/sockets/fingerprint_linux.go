@@ -142,7 +142,7 @@ func (f *Fingerprinter) dumpTCP(dump func(typ uint16, family, proto uint8, state
 // SOCK_DIAG_BY_FAMILY (inet_diag_req_v2) or TCPDIAG_GETSOCK (inet_diag_req).
 func appendFingerprintRequest(b []byte, typ uint16, seq uint32, family, proto uint8, states uint32) []byte {
 	if typ == sockDiagByFamily {
-		return appendDiagRequest(b, seq, family, proto, states, 0, 0)
+		return appendDiagRequest(b, seq, family, proto, states, 0, 65535)
 	}
 	total := nlmsgHdrLen + diagReqV1Len
 	start := len(b)

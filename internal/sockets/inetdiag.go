@@ -80,11 +80,12 @@ func (s *diagSocket) Unconnected() bool {
 
 // appendDiagRequest appends a SOCK_DIAG_BY_FAMILY dump request for one family
 // and protocol, restricted to the sockets whose state bit is set in states.
-// If low/high is a real range (not 0,0 or 0,65535) it adds a bytecode program
-// that keeps only local ports in [low, high], run by the kernel.
+// Unless low..high covers every port (0, 65535) it adds a bytecode program
+// that keeps only local ports in [low, high], run by the kernel; 0, 0 keeps
+// port 0 only.
 func appendDiagRequest(b []byte, seq uint32, family, proto uint8, states uint32, low, high int) []byte {
 	var bc []byte
-	if (low != 0 || high != 0) && !(low <= 0 && high >= 65535) {
+	if !(low <= 0 && high >= 65535) {
 		bc = portRangeBytecode(uint16(low), uint16(high))
 	}
 	total := nlmsgHdrLen + diagReqLen

@@ -51,7 +51,7 @@ func nlmsg(seq uint32, typ, flags uint16, body []byte) []byte {
 
 func TestDiagRequest(t *testing.T) {
 	ne := binary.NativeEndian
-	req := appendDiagRequest(nil, 7, afINET6, ipprotoTCP, 1<<tcpListen, 0, 0)
+	req := appendDiagRequest(nil, 7, afINET6, ipprotoTCP, 1<<tcpListen, 0, 65535)
 	if len(req) != nlmsgHdrLen+diagReqLen || ne.Uint32(req) != uint32(len(req)) {
 		t.Fatalf("len %d, header says %d", len(req), ne.Uint32(req))
 	}
@@ -60,6 +60,11 @@ func TestDiagRequest(t *testing.T) {
 	}
 	if req[16] != afINET6 || req[17] != ipprotoTCP || ne.Uint32(req[20:]) != 1<<tcpListen {
 		t.Errorf("body % x", req[16:24])
+	}
+	// Port 0 alone is filtered like any other port, not a wildcard.
+	if r := appendDiagRequest(nil, 1, afINET, ipprotoTCP, 1<<tcpListen, 0, 0); len(r) != nlmsgHdrLen+diagReqLen+4+16 ||
+		runBytecode(t, r[nlmsgHdrLen+diagReqLen+4:], 80) || !runBytecode(t, r[nlmsgHdrLen+diagReqLen+4:], 0) {
+		t.Errorf("0-0 request does not keep port 0 only")
 	}
 	// The full range needs no filter.
 	if r := appendDiagRequest(nil, 1, afINET, ipprotoUDP, 1<<tcpClose, 0, 65535); len(r) != nlmsgHdrLen+diagReqLen {
@@ -177,7 +182,7 @@ func FuzzDiagRequest(f *testing.F) {
 	f.Add(uint16(80), uint16(80))
 	f.Add(uint16(1), uint16(65535))
 	f.Fuzz(func(t *testing.T, lo, hi uint16) {
-		if lo > hi || (lo == 0 && hi == 0) {
+		if lo > hi {
 			return
 		}
 		r := appendDiagRequest(nil, 1, afINET, ipprotoTCP, 1<<tcpListen, int(lo), int(hi))

@@ -68,7 +68,7 @@ func list(ctx context.Context, q Query) ([]Listener, error) {
 		}
 		return out, nil
 	}
-	if err := attachOwners(ctx, out, q.ranged(), bpf); err != nil {
+	if err := attachOwners(ctx, out, q.ranged() && !q.AllOwners, bpf); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -270,9 +270,9 @@ func dumpTable(fd int, seq uint32, t table, q Query, buf []byte, c *collector) e
 	if t.proto == "udp" {
 		proto, states = ipprotoUDP, 1<<tcpClose
 	}
-	var lo, hi int
-	if q.ranged() {
-		lo, hi = q.Low, q.High
+	lo, hi := 0, 65535
+	if r := q.Ports; r != nil {
+		lo, hi = r.Low, r.High
 	}
 	req := appendDiagRequest(nil, seq, family, proto, states, lo, hi)
 	mark := len(c.out)

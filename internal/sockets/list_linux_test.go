@@ -113,19 +113,19 @@ func TestListKinds(t *testing.T) {
 func TestListPortQuery(t *testing.T) {
 	h := startHelper(t, "tcp4,tcp4,udp4", "")
 	port := h.ports["tcp4"][1]
-	ls := ownedBy(mustList(t, Query{TCP: true, Low: port, High: port}), h.pid)
+	ls := ownedBy(mustList(t, Query{TCP: true, Ports: Ports(port, port)}), h.pid)
 	if len(ls) != 1 || ls[0].Port != port || ls[0].Proto != "tcp" {
 		t.Fatalf("port query %d: %+v", port, ls)
 	}
 	// A range covering both TCP ports and nothing else of ours.
 	lo, hi := min(h.ports["tcp4"][0], h.ports["tcp4"][1]), max(h.ports["tcp4"][0], h.ports["tcp4"][1])
-	for _, l := range mustList(t, Query{TCP: true, Low: lo, High: hi}) {
+	for _, l := range mustList(t, Query{TCP: true, Ports: Ports(lo, hi)}) {
 		if l.Port < lo || l.Port > hi || l.Proto != "tcp" {
 			t.Errorf("range %d-%d returned %s/%d", lo, hi, l.Proto, l.Port)
 		}
 	}
 	udp := h.ports["udp4"][0]
-	ls = mustList(t, Query{UDP: true, Low: udp, High: udp, NoOwners: true})
+	ls = mustList(t, Query{UDP: true, Ports: Ports(udp, udp), NoOwners: true})
 	if len(ls) == 0 {
 		t.Fatal("udp query with NoOwners: nothing")
 	}
@@ -134,8 +134,12 @@ func TestListPortQuery(t *testing.T) {
 			t.Fatalf("udp query with NoOwners: %+v", l)
 		}
 	}
-	if _, err := List(context.Background(), Query{Low: 10, High: 5}); err == nil {
+	if _, err := List(context.Background(), Query{Ports: Ports(10, 5)}); err == nil {
 		t.Error("inverted range: no error")
+	}
+	// Port 0 is a port, not a wildcard: no listener holds it.
+	if ls := mustList(t, Query{Ports: Ports(0, 0)}); len(ls) != 0 {
+		t.Errorf("port 0 query returned %d listeners, first %s/%d", len(ls), ls[0].Proto, ls[0].Port)
 	}
 }
 
@@ -279,12 +283,12 @@ func TestOtherNetNS(t *testing.T) {
 	// the namespace is ours and dies with the helper.
 	h := startHelper(t, "tcp4any,udp4any", "", "unshare", "-n")
 	port := h.ports["tcp4any"][0]
-	for _, l := range mustList(t, Query{Low: port, High: port}) {
+	for _, l := range mustList(t, Query{Ports: Ports(port, port)}) {
 		if hasOwner(l, h.pid) {
 			t.Fatalf("listener of another netns visible without AllNetNS: %+v", l)
 		}
 	}
-	ls := mustList(t, Query{Low: port, High: port, AllNetNS: true})
+	ls := mustList(t, Query{Ports: Ports(port, port), AllNetNS: true})
 	var l *Listener
 	for i := range ls {
 		if hasOwner(ls[i], h.pid) {
@@ -321,7 +325,7 @@ func TestDeletedExecutable(t *testing.T) {
 		t.Fatal(err)
 	}
 	port := h.ports["tcp4"][0]
-	ls := ownedBy(mustList(t, Query{TCP: true, Low: port, High: port}), h.pid)
+	ls := ownedBy(mustList(t, Query{TCP: true, Ports: Ports(port, port)}), h.pid)
 	if len(ls) != 1 || len(ls[0].Owners) != 1 {
 		t.Fatalf("%+v", ls)
 	}
@@ -424,7 +428,7 @@ func TestManyListeners(t *testing.T) {
 	// A single-port query finds the owner of one in the middle.
 	mid := hs[procs/2]
 	p := mid.ports["tcp4"][per/2]
-	got := ownedBy(mustList(t, Query{TCP: true, Low: p, High: p}), mid.pid)
+	got := ownedBy(mustList(t, Query{TCP: true, Ports: Ports(p, p)}), mid.pid)
 	if len(got) != 1 {
 		t.Fatalf("port %d: %+v", p, got)
 	}
@@ -474,7 +478,7 @@ func BenchmarkListPort(b *testing.B) {
 	p := h.ports["tcp4"][10]
 	b.ReportAllocs()
 	for b.Loop() {
-		ls, err := List(context.Background(), Query{TCP: true, Low: p, High: p})
+		ls, err := List(context.Background(), Query{TCP: true, Ports: Ports(p, p)})
 		if err != nil || len(ls) == 0 {
 			b.Fatal(err, ls)
 		}

@@ -144,7 +144,7 @@ func TestBPFSharedSocket(t *testing.T) {
 	check("BPF", Query{TCP: true})
 	withWalk(func() { check("walk", Query{TCP: true}) })
 	// A port query walks /proc and stops at the first owner it finds.
-	ls := findPort(mustList(t, Query{TCP: true, Low: port, High: port}), "tcp", port)
+	ls := findPort(mustList(t, Query{TCP: true, Ports: Ports(port, port)}), "tcp", port)
 	if len(ls) != 1 || len(ls[0].Owners) == 0 || !slices.Contains(want, ls[0].Owners[0].PID) {
 		t.Errorf("port query: %+v", ls)
 	}

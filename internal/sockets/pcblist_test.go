@@ -261,7 +261,7 @@ func FuzzParseMIBTable(f *testing.F) {
 }
 
 func TestMIBListenerAndAttach(t *testing.T) {
-	q, _ := Query{Low: 100, High: 200}.normalize()
+	q, _ := Query{Ports: Ports(100, 200)}.normalize()
 	rows := []mibRow{
 		{Local: netip.IPv4Unspecified(), Port: 135, State: mibTCPStateListen, PID: uint32(os.Getpid())},
 		{Local: netip.IPv4Unspecified(), Port: 136, State: 5, PID: 1},

@@ -51,35 +51,48 @@ import (
 var ErrUnsupported = errors.New("listing sockets is not supported on this operating system")
 
 // Query selects which listeners List returns. The zero Query (neither TCP nor
-// UDP) means both.
+// UDP, no Ports) means every listener.
 type Query struct {
 	TCP, UDP bool
-	// Low and High bound the local port, inclusive. 0, 0 means every port.
-	Low, High int
+	// Ports bounds the local port, inclusive; nil means every port. No
+	// number is a wildcard: {0, 0} selects port 0 only, which no listener
+	// holds.
+	Ports *PortRange
 	// AllNetNS also lists the sockets of every other network namespace that
 	// a process (or a /run/netns name) holds. On other systems it is ignored.
 	AllNetNS bool
 	// NoOwners skips the process lookup; Owners stays empty and
 	// OwnerUnknown is OwnerSkipped.
 	NoOwners bool
+	// AllOwners makes a port query (Ports set) find every process holding
+	// each socket, as a full listing always does, instead of stopping at
+	// the first: a pre-forked server's parent and children all hold one
+	// listening socket, and ending only one of them frees nothing.
+	AllOwners bool
 }
 
-func (q Query) ranged() bool { return !(q.Low == 0 && q.High == 0) }
+// PortRange is an inclusive span of port numbers.
+type PortRange struct{ Low, High int }
+
+// Ports returns the range low..high, for Query.Ports.
+func Ports(low, high int) *PortRange { return &PortRange{low, high} }
+
+func (q Query) ranged() bool { return q.Ports != nil }
 
 func (q Query) normalize() (Query, error) {
 	if !q.TCP && !q.UDP {
 		q.TCP, q.UDP = true, true
 	}
-	if q.ranged() {
-		if q.Low < 0 || q.High > 65535 || q.Low > q.High {
-			return q, fmt.Errorf("invalid port range %d-%d", q.Low, q.High)
+	if r := q.Ports; r != nil {
+		if r.Low < 0 || r.High > 65535 || r.Low > r.High {
+			return q, fmt.Errorf("invalid port range %d-%d", r.Low, r.High)
 		}
 	}
 	return q, nil
 }
 
 func (q Query) wantPort(p int) bool {
-	return !q.ranged() || (p >= q.Low && p <= q.High)
+	return q.Ports == nil || (p >= q.Ports.Low && p <= q.Ports.High)
 }
 
 // Listener is one listening TCP socket or unconnected UDP socket.

@@ -485,7 +485,7 @@ func (s *Site) serveLocal(w http.ResponseWriter, r *http.Request, l i18n.Lang) {
 		s.notFound(w, r, l, "")
 		return
 	}
-	res := s.local.get(r.Context(), 0, 0)
+	res := s.local.get(r.Context(), AllPorts, AllPorts)
 	v := &localPage{Rows: res.Rows, Summary: i18n.T(l, "web.local.count", len(res.Rows))}
 	if res.Err != "" {
 		v.Err = i18n.T(l, "here.error", res.Err)

@@ -36,6 +36,10 @@ import (
 	"github.com/porthole/porthole/internal/sockets"
 )
 
+// AllPorts, as the low end of a range passed to Options.Listeners, asks for
+// the listeners on every port (the /local page).
+const AllPorts = -1
+
 // Options configure a Site. Registry is required.
 type Options struct {
 	Registry *registry.Index
@@ -49,7 +53,8 @@ type Options struct {
 	// Local adds the "On this machine" section to port pages and the /local
 	// listing. Only for a site that this machine's owner alone can reach.
 	Local bool
-	// Listeners lists what listens on ports low..high here; nil uses
+	// Listeners lists what listens on ports low..high here, or on every
+	// port when low is AllPorts (port 0 means port 0); nil uses
 	// sockets.List. Only used with Local.
 	Listeners func(ctx context.Context, low, high int) ([]sockets.Listener, error)
 	// Static renders pages for a static export: no search or feedback forms
@@ -105,7 +110,11 @@ func New(opt Options) *Site {
 		ls := opt.Listeners
 		if ls == nil {
 			ls = func(ctx context.Context, low, high int) ([]sockets.Listener, error) {
-				return sockets.List(ctx, sockets.Query{Low: low, High: high})
+				q := sockets.Query{}
+				if low != AllPorts {
+					q.Ports = sockets.Ports(low, high)
+				}
+				return sockets.List(ctx, q)
 			}
 		}
 		s.local = newLocalCache(ls, s.now)

@@ -5,12 +5,14 @@ import (
 	"encoding/json"
 	"flag"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -240,7 +242,7 @@ func fakeListeners(_ context.Context, low, high int) ([]sockets.Listener, error)
 	}
 	var out []sockets.Listener
 	for _, l := range all {
-		if low == 0 && high == 0 || l.Port >= low && l.Port <= high {
+		if low == AllPorts || l.Port >= low && l.Port <= high {
 			out = append(out, l)
 		}
 	}
@@ -385,4 +387,28 @@ func TestSearchKorean(t *testing.T) {
 		t.Errorf("a Korean search lists an unnamed reserved row untranslated (status %d)", r.status)
 	}
 	checkPage(t, r.body)
+}
+
+// TestLocalPortZero: the page of port 0 lists what holds port 0 (nothing
+// can), not every listener, with the real socket lister.
+func TestLocalPortZero(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("the real socket lister is tested on Linux, have %s", runtime.GOOS)
+		}
+		t.Skipf("the real socket lister is tested on Linux, have %s", runtime.GOOS)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	mine := ">" + itoa(l.Addr().(*net.TCPAddr).Port) + "<" // the port, as a table cell shows it
+	h := testSite(t, Options{Local: true}).Handler()
+	if r := get(t, h, "/local"); !strings.Contains(r.body, mine) {
+		t.Fatalf("/local lacks our listener %s", mine)
+	}
+	if r := get(t, h, "/ports/0"); strings.Contains(r.body, mine) || !strings.Contains(r.body, "Nothing listens on tcp or udp 0 here.") {
+		t.Errorf("the port 0 page lists other ports' listeners")
+	}
 }

@@ -29,7 +29,7 @@ func main() {
 			fmt.Fprintln(os.Stderr, "probe: bad port:", flag.Arg(0))
 			os.Exit(2)
 		}
-		q.Low, q.High, q.UDP = p, p, false
+		q.Ports, q.UDP = sockets.Ports(p, p), false
 	}
 	if *cpuprofile != "" {
 		f, err := os.Create(*cpuprofile)

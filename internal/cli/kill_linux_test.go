@@ -1,0 +1,273 @@
+package cli
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestHelperPrefork is not a test: run as a child process with
+// PORTHOLE_HELPER_PREFORK=N it listens on loopback and starts N children
+// that inherit the listening socket (as a pre-forking server does), prints
+// "PORT PID..." (itself first), and waits. With PORTHOLE_HELPER_NOTERM set
+// every process ignores SIGTERM.
+func TestHelperPrefork(t *testing.T) {
+	n := os.Getenv("PORTHOLE_HELPER_PREFORK")
+	if n == "" {
+		t.Skip("helper process only")
+	}
+	if os.Getenv("PORTHOLE_HELPER_NOTERM") != "" {
+		signal.Ignore(syscall.SIGTERM)
+	}
+	if n == "child" {
+		// fd 3 is the listener; holding it is all a child does.
+		f := os.NewFile(3, "listener")
+		if _, err := net.FileListener(f); err != nil {
+			os.Exit(3)
+		}
+		fmt.Println("ready")
+		time.Sleep(2 * time.Minute)
+		os.Exit(0)
+	}
+	children, _ := strconv.Atoi(n)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		os.Exit(3)
+	}
+	f, err := l.(*net.TCPListener).File()
+	if err != nil {
+		os.Exit(3)
+	}
+	line := []string{strconv.Itoa(l.Addr().(*net.TCPAddr).Port), strconv.Itoa(os.Getpid())}
+	for range children {
+		c := exec.Command(os.Args[0], "-test.run=^TestHelperPrefork$")
+		c.Env = append(os.Environ(), "PORTHOLE_HELPER_PREFORK=child")
+		c.ExtraFiles = []*os.File{f}
+		out, err := c.StdoutPipe()
+		if err != nil {
+			os.Exit(3)
+		}
+		if err := c.Start(); err != nil {
+			os.Exit(3)
+		}
+		if s, err := bufio.NewReader(out).ReadString('\n'); err != nil || strings.TrimSpace(s) != "ready" {
+			os.Exit(3)
+		}
+		line = append(line, strconv.Itoa(c.Process.Pid))
+	}
+	fmt.Println(strings.Join(line, " "))
+	time.Sleep(2 * time.Minute)
+	os.Exit(0)
+}
+
+// startPrefork starts a pre-forked helper with children children in its own
+// process group, which the cleanup ends. It returns the port and the PIDs
+// holding it, the parent first.
+func startPrefork(t *testing.T, children int, ignoreTerm bool) (port int, pids []int) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperPrefork$")
+	cmd.Env = append(os.Environ(), "PORTHOLE_HELPER_PREFORK="+strconv.Itoa(children))
+	if ignoreTerm {
+		cmd.Env = append(cmd.Env, "PORTHOLE_HELPER_NOTERM=1")
+	}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	pgid := cmd.Process.Pid
+	t.Cleanup(func() {
+		// Only what this test started: the helper (Go knows whether it
+		// was reaped) and the PIDs it reported, while they are still in
+		// its process group.
+		cmd.Process.Kill()
+		for _, p := range pids {
+			if g, err := syscall.Getpgid(p); err == nil && g == pgid {
+				syscall.Kill(p, syscall.SIGKILL)
+			}
+		}
+	})
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil {
+		t.Fatalf("prefork helper: %v", err)
+	}
+	f := strings.Fields(line)
+	if len(f) != children+2 {
+		t.Fatalf("prefork helper printed %q", line)
+	}
+	port, _ = strconv.Atoi(f[0])
+	for _, s := range f[1:] {
+		p, _ := strconv.Atoi(s)
+		pids = append(pids, p)
+	}
+	// The parent is our child: reap it when it ends, so that it does not
+	// linger as a zombie.
+	go cmd.Wait()
+	return port, pids
+}
+
+func alive(pid int) bool {
+	if syscall.Kill(pid, 0) != nil {
+		return false
+	}
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return false
+	}
+	// A zombie has ended; only its exit status is left.
+	i := bytes.LastIndexByte(b, ')')
+	return i < 0 || i+2 >= len(b) || b[i+2] != 'Z'
+}
+
+// waitGone waits (bounded) for pids to end: a child of ours may still be
+// exiting after the port was freed.
+func waitGone(t *testing.T, pids []int) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for _, p := range pids {
+		for alive(p) {
+			if time.Now().After(deadline) {
+				t.Fatalf("pid %d still runs", p)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+}
+
+func TestWhoKillPrefork(t *testing.T) {
+	needLinux(t)
+	port, pids := startPrefork(t, 2, false)
+	r := run(t, "", "who", "--kill", "--yes", strconv.Itoa(port))
+	if r.code != 0 {
+		t.Fatalf("who --kill --yes: exit %d\nstdout %s\nstderr %s", r.code, r.stdout, r.stderr)
+	}
+	if !strings.Contains(r.stdout, "3 processes hold tcp or udp "+strconv.Itoa(port)) {
+		t.Errorf("holders not named:\n%s", r.stdout)
+	}
+	for _, p := range pids {
+		if !strings.Contains(r.stdout, "sent SIGTERM to pid "+strconv.Itoa(p)+" ") {
+			t.Errorf("pid %d not signalled:\n%s", p, r.stdout)
+		}
+	}
+	if !strings.Contains(r.stdout, "is free") {
+		t.Errorf("no word that the port is free:\n%s", r.stdout)
+	}
+	if w := run(t, "", "who", strconv.Itoa(port)); w.code != ExitNotFound {
+		t.Errorf("after --kill the port is still held:\n%s", w.stdout)
+	}
+	waitGone(t, pids)
+}
+
+func TestWhoKillStubbornNeedsForce(t *testing.T) {
+	needLinux(t)
+	port, pids := startPrefork(t, 2, true)
+	r := run(t, "", "who", "--kill", "--yes", "--wait", "300ms", strconv.Itoa(port))
+	if r.code != ExitFailure || !strings.Contains(r.stderr, "still held") || !strings.Contains(r.stderr, "--force") {
+		t.Fatalf("SIGTERM ignored: exit %d, stderr %q", r.code, r.stderr)
+	}
+	for _, p := range pids {
+		if !alive(p) {
+			t.Fatalf("pid %d ended though it ignores SIGTERM", p)
+		}
+		if !strings.Contains(r.stderr, "pid "+strconv.Itoa(p)+" ") {
+			t.Errorf("the report does not name pid %d: %s", p, r.stderr)
+		}
+	}
+	r = run(t, "", "who", "--kill", "--yes", "--force", "--wait", "300ms", strconv.Itoa(port))
+	if r.code != 0 {
+		t.Fatalf("--force: exit %d\nstdout %s\nstderr %s", r.code, r.stdout, r.stderr)
+	}
+	for _, p := range pids {
+		if !strings.Contains(r.stdout, "sent SIGKILL to pid "+strconv.Itoa(p)+" ") {
+			t.Errorf("pid %d not sent SIGKILL:\n%s", p, r.stdout)
+		}
+	}
+	waitGone(t, pids)
+}
+
+func TestWhoKillAsksOnce(t *testing.T) {
+	needLinux(t)
+	port, pids := startPrefork(t, 2, false)
+	r := run(t, "n\n", "who", "--kill", strconv.Itoa(port))
+	if r.code != ExitFailure || strings.Count(r.stderr, "[y/N]") != 1 || !strings.Contains(r.stderr, "declined") {
+		t.Fatalf("declined: exit %d, stderr %q", r.code, r.stderr)
+	}
+	// Standard input that is not a terminal, and no --yes: refused.
+	null, err := os.Open(os.DevNull)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer null.Close()
+	r = runIn(t, null, "who", "--kill", strconv.Itoa(port))
+	if r.code != ExitUsage || !strings.Contains(r.stderr, "--yes") {
+		t.Fatalf("no terminal: exit %d, stderr %q", r.code, r.stderr)
+	}
+	for _, p := range pids {
+		if !alive(p) {
+			t.Fatalf("pid %d ended without a yes", p)
+		}
+	}
+	r = run(t, "y\n", "who", "--kill", strconv.Itoa(port))
+	if r.code != 0 || strings.Count(r.stderr, "[y/N]") != 1 {
+		t.Fatalf("accepted: exit %d, stderr %q", r.code, r.stderr)
+	}
+	waitGone(t, pids)
+}
+
+// TestPortZeroIsNotAWildcard: port 0 matches port 0 only, which no listener
+// holds; it used to match every listener.
+func TestPortZeroIsNotAWildcard(t *testing.T) {
+	needLinux(t)
+	port, pids := startPrefork(t, 0, false)
+	r := run(t, "", "who", "--json", "0")
+	if r.code != ExitNotFound || strings.TrimSpace(r.stdout) != "[]" {
+		t.Errorf("who 0: exit %d, %s", r.code, r.stdout)
+	}
+	r = run(t, "", "who", "--kill", "--yes", "0")
+	if r.code != ExitNotFound || strings.Contains(r.stdout, "sent") {
+		t.Errorf("who 0 --kill --yes: exit %d, stdout %q", r.code, r.stdout)
+	}
+	if !alive(pids[0]) {
+		t.Fatal("who 0 --kill --yes ended a listener on another port")
+	}
+	r = run(t, "", "audit", "--json", "0")
+	var rep struct{ Listeners int }
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil || rep.Listeners != 0 {
+		t.Errorf("audit 0: %v, %d listeners (exit %d)", err, rep.Listeners, r.code)
+	}
+	// The helper's own port still answers, so the queries did look.
+	if r := run(t, "", "who", strconv.Itoa(port)); r.code != 0 {
+		t.Errorf("who %d: exit %d", port, r.code)
+	}
+}
+
+// runIn is run with a real file as standard input.
+func runIn(t *testing.T, stdin io.Reader, args ...string) result {
+	t.Helper()
+	var out, errb bytes.Buffer
+	off := false
+	env := &Env{
+		Stdin: stdin, Stdout: &out, Stderr: &errb,
+		Getenv:    func(string) string { return "" },
+		Now:       func() time.Time { return testNow },
+		Color:     &off,
+		Ephemeral: func() (int, int, error) { return 32768, 60999, nil },
+	}
+	code := Main(context.Background(), args, env)
+	return result{out.String(), errb.String(), code}
+}
