@@ -257,4 +257,3 @@ func shortID(id string) string {
 	}
 	return id
 }
-
