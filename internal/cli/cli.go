@@ -167,8 +167,14 @@ func dispatch(ctx context.Context, env *Env, args []string) error {
 	name := args[0]
 	switch name {
 	case "help", "-h", "-help", "--help":
-		if len(args) > 1 {
-			return dispatch(ctx, env, []string{args[1], "--help"})
+		// "help help", "--help --help": asking for help on help is the
+		// overview. Skipping them all ends every help path.
+		rest := args[1:]
+		for len(rest) > 0 && isHelpWord(rest[0]) {
+			rest = rest[1:]
+		}
+		if len(rest) > 0 {
+			return dispatch(ctx, env, []string{rest[0], "--help"})
 		}
 		printUsage(env.Stdout)
 		return nil
@@ -187,6 +193,14 @@ func dispatch(ctx context.Context, env *Env, args []string) error {
 		}
 	}
 	return usagef("unknown command %s", quoteArg(name))
+}
+
+func isHelpWord(s string) bool {
+	switch s {
+	case "help", "-h", "-help", "--help":
+		return true
+	}
+	return false
 }
 
 // looksLikePort is true for arguments that were meant as a port, so that
