@@ -36,7 +36,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	fs := newFlags(env, "serve", "[flags]", "Serve the port reference site and its JSON API. On a loopback address every port page also shows what listens on that port here, and then only requests for localhost, 127.0.0.1, [::1], the --addr host or the --base-url host are answered (others get 421), so a rebound DNS name cannot read this machine's data.")
 	var o serveOptions
 	fs.StringVar(&o.addr, "addr", defaultServeAddr, "listen on `HOST:PORT`")
-	fs.StringVar(&o.db, "db", "", "feedback store `DSN`: a SQLite path or a postgres:// URL (default: porthole/feedback.db in the user data directory)")
+	fs.StringVar(&o.db, "db", "", "feedback store `DSN`: a SQLite path in an existing directory, or a postgres:// URL (default: porthole/feedback.db in the user data directory, which serve creates); opened once the address is bound")
 	fs.IntVar(&o.rateLimit, "rate-limit", 10, "feedback posts per minute per client (0: no limit)")
 	fs.BoolVar(&o.trustProxy, "trust-proxy", false, "take the client address from X-Forwarded-For (only behind a reverse proxy)")
 	fs.BoolVar(&o.showLocal, "show-local", false, "show this machine's listeners even when not listening on loopback (the Host check applies then too)")
@@ -91,6 +91,13 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	if lo, hi, err := env.Ephemeral(); err == nil {
 		opt.EphemeralLow, opt.EphemeralHigh = lo, hi
 	}
+	// Bind first: a server that cannot start creates no database.
+	ln, err := net.Listen("tcp", o.addr)
+	if err != nil {
+		return err
+	}
+	defer ln.Close()
+	ln = webguard.Listener(ln)
 	st, err := store.Open(ctx, o.db)
 	if err != nil {
 		return fmt.Errorf("opening the feedback store: %w", err)
@@ -112,11 +119,6 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	// The sitemap files are large, so writes get more time than webguard's
 	// default.
 	srv := webguard.NewServer(o.addr, webguard.Wrap(h, log), webguard.Timeouts{Write: 60 * time.Second}, log)
-	ln, err := net.Listen("tcp", o.addr)
-	if err != nil {
-		return err
-	}
-	ln = webguard.Listener(ln)
 	mode := "without"
 	if local {
 		mode = "with"

@@ -5,8 +5,10 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -150,5 +152,42 @@ func TestIsLoopbackHost(t *testing.T) {
 		if got := isLoopbackHost(host); got != want {
 			t.Errorf("isLoopbackHost(%q) = %v, want %v", host, got, want)
 		}
+	}
+}
+
+// TestServeCreatesNothingOnFailure: --db in a missing directory creates no
+// directory, and a failed bind creates no database.
+func TestServeCreatesNothingOnFailure(t *testing.T) {
+	root := t.TempDir()
+	// Bounded: a serve that does start (as it used to here) is stopped,
+	// and the test fails on its exit status.
+	serve := func(args ...string) result {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		var out, errb bytes.Buffer
+		env := &Env{Stdout: &out, Stderr: &errb, Getenv: func(string) string { return "" },
+			Now: func() time.Time { return testNow }, Ephemeral: func() (int, int, error) { return 32768, 60999, nil }}
+		code := Main(ctx, append([]string{"serve"}, args...), env)
+		return result{out.String(), errb.String(), code}
+	}
+	r := serve("--addr", "127.0.0.1:0", "--db", filepath.Join(root, "missing", "dir", "x.db"))
+	if r.code != ExitFailure || !strings.Contains(r.stderr, "does not exist") {
+		t.Errorf("--db in a missing directory: exit %d, stderr %q", r.code, r.stderr)
+	}
+	if _, err := os.Stat(filepath.Join(root, "missing")); !os.IsNotExist(err) {
+		t.Errorf("serve created %s/missing (%v)", root, err)
+	}
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	db := filepath.Join(root, "x.db")
+	r = serve("--addr", busy.Addr().String(), "--db", db)
+	if r.code != ExitFailure || !strings.Contains(r.stderr, "address already in use") {
+		t.Errorf("busy address: exit %d, stderr %q", r.code, r.stderr)
+	}
+	if _, err := os.Stat(db); !os.IsNotExist(err) {
+		t.Errorf("a serve that could not bind created %s (%v)", db, err)
 	}
 }

@@ -13,7 +13,8 @@ import (
 )
 
 // Open opens the store named by dsn: a postgres:// or postgresql:// URL opens PostgreSQL; anything else is the path
-// of a SQLite file (created if missing); "" means DefaultPath.
+// of a SQLite file (created if missing, in a directory that must exist); "" means DefaultPath, whose porthole
+// directory (mode 0700) is the only directory Open ever creates.
 func Open(ctx context.Context, dsn string) (Store, error) {
 	if IsPostgres(dsn) {
 		return openPostgres(ctx, dsn)
@@ -22,6 +23,9 @@ func Open(ctx context.Context, dsn string) (Store, error) {
 		p, err := DefaultPath()
 		if err != nil {
 			return nil, err
+		}
+		if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
+			return nil, fmt.Errorf("creating the data directory (use --db): %w", err)
 		}
 		dsn = p
 	}

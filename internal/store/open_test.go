@@ -65,6 +65,10 @@ func TestOpenDefaultPathHonoursXDG(t *testing.T) {
 	if _, err := os.Stat(want); err != nil {
 		t.Fatal(err)
 	}
+	// The default directory is the one Open creates, for its owner only.
+	if fi, err := os.Stat(filepath.Dir(want)); err != nil || fi.Mode().Perm() != 0o700 {
+		t.Errorf("data directory: %v, %v; want mode 0700", fi, err)
+	}
 	t.Setenv("XDG_DATA_HOME", "relative/ignored")
 	t.Setenv("HOME", dir)
 	if got, _ := store.DefaultPath(); got != filepath.Join(dir, ".local", "share", "porthole", "feedback.db") {

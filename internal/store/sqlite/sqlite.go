@@ -15,6 +15,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -64,8 +65,9 @@ type Option func(*Store)
 // WithClock sets the clock used for records added with a zero Created time.
 func WithClock(now func() time.Time) Option { return func(s *Store) { s.now = now } }
 
-// Open opens (creating if needed) the database at path and applies pending migrations. A new directory gets mode
-// 0700 and a new file 0600, since comments are user data.
+// Open opens (creating if needed) the database file at path and applies pending migrations. The directory must
+// exist: Open creates no directories (the caller creates the default one, mode 0700). A new file gets mode 0600,
+// since comments are user data.
 func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	if path == "" {
 		return nil, errors.New("sqlite: empty database path")
@@ -74,10 +76,13 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		// The store opens the file twice (a writer and a reader pool); two in-memory databases would not be one.
 		return nil, errors.New("sqlite: in-memory databases are not supported; use a file (in tests, under t.TempDir())")
 	}
-	if dir := filepath.Dir(path); dir != "" {
-		if err := os.MkdirAll(dir, 0o700); err != nil {
-			return nil, fmt.Errorf("sqlite: creating %s: %w", dir, err)
-		}
+	switch fi, err := os.Stat(filepath.Dir(path)); {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, fmt.Errorf("sqlite: directory %s does not exist; create it first, or give a path in an existing directory", filepath.Dir(path))
+	case err != nil:
+		return nil, fmt.Errorf("sqlite: %w", err)
+	case !fi.IsDir():
+		return nil, fmt.Errorf("sqlite: %s is not a directory", filepath.Dir(path))
 	}
 	// Create the file readable by its owner only; SQLite gives its -wal and -shm files the same mode.
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
