@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -15,7 +16,9 @@ import (
 )
 
 func runExport(ctx context.Context, env *Env, args []string) error {
-	fs := newFlags(env, "export", "DIR [flags]", "Write the reference site as static files into DIR: a page for every port in each language, the home, stats and range pages, the sitemap and the assets. DIR is replaced only when the export is complete.")
+	fs := newFlags(env, "export", "DIR [flags]", `Write the reference site as static files into DIR: a page for every port in each language, the home, stats and range pages, the sitemap, the assets, and a .porthole-export marker listing the files written.
+
+A new DIR is written beside it and renamed into place when complete. An empty DIR (such as .) or a previous export (it has the marker) is updated in place, file by file: files of the previous export that the new one lacks are removed, and files that export did not write are left alone. Anything else is refused with exit status 2 and nothing is written: a file, a symbolic link, or a directory that is not empty and has no marker.`)
 	langs := fs.String("lang", "en,ko", "comma-separated `languages` to export")
 	portRange := fs.String("range", "", "export only the port pages of `LOW-HIGH` (other pages are always written)")
 	baseURL := fs.String("base-url", "http://127.0.0.1:8025", "absolute `URL` the site will be served from, for the sitemap")
@@ -35,7 +38,7 @@ func runExport(ctx context.Context, env *Env, args []string) error {
 		}
 		ls = append(ls, l)
 	}
-	opt := web.ExportOptions{Langs: ls}
+	opt := web.ExportOptions{Langs: ls, Version: Version}
 	if *portRange != "" {
 		spec, err := ports.ParseSpec(*portRange)
 		if err != nil {
@@ -62,12 +65,22 @@ func runExport(ctx context.Context, env *Env, args []string) error {
 	if bar != nil {
 		bar.finish()
 	}
+	if errors.Is(err, web.ErrExportRefused) {
+		return &exitError{code: ExitUsage, msg: err.Error()}
+	}
 	if err != nil {
 		return fmt.Errorf("export: %w", err)
 	}
 	el := res.Written.Seconds()
-	_, err = fmt.Fprintf(env.Stdout, "wrote %s pages (%s files) to %s in %.1fs (%s pages/s; %.1fs in all)\n", i18n.Num(i18n.EN, res.Pages),
-		i18n.Num(i18n.EN, res.Files), rest[0], el, i18n.Num(i18n.EN, int(float64(res.Pages)/el)), time.Since(start).Seconds())
+	how := ""
+	if res.InPlace {
+		how = ", in place"
+		if res.Removed > 0 {
+			how += fmt.Sprintf(", removing %s files of the previous export", i18n.Num(i18n.EN, res.Removed))
+		}
+	}
+	_, err = fmt.Fprintf(env.Stdout, "wrote %s pages (%s files) to %s%s in %.1fs (%s pages/s; %.1fs in all)\n", i18n.Num(i18n.EN, res.Pages),
+		i18n.Num(i18n.EN, res.Files), rest[0], how, el, i18n.Num(i18n.EN, int(float64(res.Pages)/el)), time.Since(start).Seconds())
 	return err
 }
 

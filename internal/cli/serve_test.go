@@ -144,6 +144,46 @@ func TestExportCommand(t *testing.T) {
 	}
 }
 
+// TestExportNeverDeletes is the reproduction: export into a
+// directory holding a file of the user's, onto a file, and into ".".
+func TestExportNeverDeletes(t *testing.T) {
+	root := t.TempDir()
+	d := filepath.Join(root, "d")
+	if err := os.Mkdir(d, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	notes := filepath.Join(d, "notes.txt")
+	file := filepath.Join(root, "file")
+	for _, p := range []string{notes, file} {
+		if err := os.WriteFile(p, []byte("x\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, target := range []string{d, file} {
+		r := run(t, "", "export", target, "--lang", "en", "--range", "1-1")
+		if r.code != ExitUsage || !strings.Contains(r.stderr, "nothing was written") || !strings.Contains(r.stderr, "give a new") {
+			t.Errorf("export %s: exit %d, stderr %q", target, r.code, r.stderr)
+		}
+	}
+	for _, p := range []string{notes, file} {
+		if b, err := os.ReadFile(p); err != nil || string(b) != "x\n" {
+			t.Errorf("%s: %q, %v; want it untouched", p, b, err)
+		}
+	}
+	empty := filepath.Join(root, "empty")
+	if err := os.Mkdir(empty, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(empty)
+	r := run(t, "", "export", ".", "--lang", "en", "--range", "1-1")
+	if r.code != 0 || !strings.Contains(r.stdout, "in place") {
+		t.Fatalf("export .: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+	if _, err := os.Stat(filepath.Join(empty, ".porthole-export")); err != nil {
+		t.Errorf("no marker: %v", err)
+	}
+}
+
 func TestIsLoopbackHost(t *testing.T) {
 	for host, want := range map[string]bool{
 		"127.0.0.1": true, "127.8.9.1": true, "::1": true, "localhost": true, "LOCALHOST": true,
