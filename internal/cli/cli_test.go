@@ -94,27 +94,29 @@ func itoa(n int) string { b, _ := json.Marshal(n); return string(b) }
 
 var goldenPorts = []string{"0", "22", "80", "443", "2556", "6000", "49151", "49152", "65535"}
 
+// TestInfoGolden renders with --offline: what listens here differs from
+// machine to machine (live_test.go tests the "On this machine" section).
 func TestInfoGolden(t *testing.T) {
 	for _, p := range goldenPorts {
 		t.Run(p, func(t *testing.T) {
-			r := run(t, "", "info", p)
+			r := run(t, "", "info", "--offline", p)
 			if r.code != 0 || r.stderr != "" {
 				t.Fatalf("info %s: code %d, stderr %q", p, r.code, r.stderr)
 			}
 			golden(t, "info/"+p+".txt", r.stdout)
-			r = run(t, "", "info", "--json", p)
+			r = run(t, "", "info", "--offline", "--json", p)
 			if r.code != 0 {
 				t.Fatalf("info --json %s: code %d, stderr %q", p, r.code, r.stderr)
 			}
 			golden(t, "info/"+p+".json", r.stdout)
 		})
 	}
-	r := run(t, "", "info", "--lang", "ko", "2556")
+	r := run(t, "", "info", "--offline", "--lang", "ko", "2556")
 	if r.code != 0 {
 		t.Fatalf("info --lang ko: %d %s", r.code, r.stderr)
 	}
 	golden(t, "info/2556.ko.txt", r.stdout)
-	r = run(t, "", "info", "6000-6010")
+	r = run(t, "", "info", "--offline", "6000-6010")
 	golden(t, "info/6000-6010.txt", r.stdout)
 }
 

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"strconv"
 
 	"github.com/porthole/porthole/internal/dossier"
 	"github.com/porthole/porthole/internal/i18n"
@@ -14,9 +15,10 @@ import (
 const maxTableRows = 4096
 
 func runInfo(ctx context.Context, env *Env, args []string) error {
-	fs := newFlags(env, "info", "PORT...", "Show what a port is: its IANA registration, threats and uses on record, how to check it, and its range.")
+	fs := newFlags(env, "info", "PORT...", `Show what a port is: its IANA registration, threats and uses on record, how to check it, and its range; and what is on it here: the "On this machine" section names each TCP or UDP listener on the port, its process, user and executable, and the audit's findings about it (one kernel-filtered socket query; the owner is looked up only when something listens). In JSON each port's object has "local": an array of listeners, [] when nothing listens, null with --offline.`)
 	asJSON := fs.Bool("json", false, "print a JSON array, one object per port")
 	lang := fs.String("lang", "en", "language of the text: en or ko")
+	offline := fs.Bool("offline", false, "do not look at this machine's sockets: no \"On this machine\" section, \"local\": null in JSON")
 	args, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -50,14 +52,32 @@ func runInfo(ctx context.Context, env *Env, args []string) error {
 		}
 		groups = append(groups, group{s, ps})
 	}
+	// here is nil with --offline: no section, "local": null.
+	var here map[int][]localListener
+	if !*offline {
+		var all []int
+		for _, g := range groups {
+			all = append(all, g.ports...)
+		}
+		here = localOrWarn(ctx, env, k, all)
+	}
+	localOf := func(p int) []localListener {
+		if here == nil {
+			return nil
+		}
+		if ls := here[p]; ls != nil {
+			return ls
+		}
+		return []localListener{}
+	}
 	if *asJSON {
-		var all []*dossier.Dossier
+		var all []infoJSON
 		seen := map[int]bool{}
 		for _, g := range groups {
 			for _, p := range g.ports {
 				if !seen[p] {
 					seen[p] = true
-					all = append(all, dossier.Build(p, src))
+					all = append(all, infoJSON{dossier.Build(p, src), localOf(p)})
 				}
 			}
 		}
@@ -80,7 +100,11 @@ func runInfo(ctx context.Context, env *Env, args []string) error {
 					t.rule()
 					t.blank()
 				}
-				renderDossier(t, dossier.Build(p, src))
+				var section func(*text)
+				if here != nil {
+					section = func(t *text) { renderHere(t, strconv.Itoa(p), here[p]) }
+				}
+				renderDossier(t, dossier.Build(p, src), section)
 			}
 			continue
 		}
@@ -88,6 +112,19 @@ func runInfo(ctx context.Context, env *Env, args []string) error {
 			return usagef("%s covers %d ports; the text table shows at most %d (use --json, or a narrower range)", g.spec, len(g.ports), maxTableRows)
 		}
 		renderTable(t, g.spec.String(), g.ports, src)
+		if here != nil {
+			var ls []localListener
+			for _, p := range g.ports {
+				ls = append(ls, here[p]...)
+			}
+			t.blank()
+			t.heading(i18n.T(t.lang, "section.here"))
+			what := strconv.Itoa(g.ports[0]) + "-" + strconv.Itoa(g.ports[len(g.ports)-1])
+			if g.spec.IsService() {
+				what = g.spec.String()
+			}
+			renderHere(t, what, ls)
+		}
 	}
 	if k.err != nil {
 		return k.err

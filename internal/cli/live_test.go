@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/porthole/porthole/internal/dossier"
+	"github.com/porthole/porthole/internal/intel"
+	"github.com/porthole/porthole/internal/ports"
 )
 
 // These tests open real sockets and start real processes. They need Linux
@@ -273,5 +275,90 @@ func TestSuggest(t *testing.T) {
 	// 5000-5001 are assigned at IANA (and 5000 has common uses): no pick.
 	if r := run(t, "", "suggest", "--range", "5000-5001"); r.code != ExitNotFound || !strings.Contains(r.stderr, "no port in 5000-5001") {
 		t.Errorf("assigned range: exit %d %s", r.code, r.stderr)
+	}
+}
+
+// TestInfoOnThisMachine: info names the listener on the port (this test
+// process), with the audit's finding for a port that intel marks as a
+// threat; --offline leaves the section out and sets "local" to null; a port
+// where nothing listens says so and has "local": [].
+func TestInfoOnThisMachine(t *testing.T) {
+	needLinux(t)
+	db, err := intel.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A free port that a high-confidence threat entry names for tcp.
+	port := 0
+	for _, e := range db.Entries() {
+		if !e.IsThreat() || e.Confidence != intel.High {
+			continue
+		}
+		for _, r := range e.Ports {
+			if r.Low != r.High || r.Low < 1024 || r.Proto == ports.UDP {
+				continue
+			}
+			if l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(r.Low)); err == nil {
+				t.Cleanup(func() { l.Close() })
+				port = r.Low
+			}
+			break
+		}
+		if port != 0 {
+			break
+		}
+	}
+	if port == 0 {
+		t.Fatal("no threat port could be bound on 127.0.0.1")
+	}
+	p := strconv.Itoa(port)
+	r := run(t, "", "info", p)
+	if r.code != 0 {
+		t.Fatalf("info %s: exit %d: %s", p, r.code, r.stderr)
+	}
+	exe, _ := os.Executable()
+	for _, want := range []string{"On this machine", "address     tcp 127.0.0.1:" + p, "process     pid " + strconv.Itoa(os.Getpid()),
+		"executable  " + exe, "known-bad-port"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("info %s lacks %q:\n%s", p, want, r.stdout)
+		}
+	}
+	if ko := run(t, "", "info", "--lang", "ko", p); !strings.Contains(ko.stdout, "이 컴퓨터에서는") || !strings.Contains(ko.stdout, "프로세스") {
+		t.Errorf("info --lang ko %s lacks the Korean section:\n%s", p, ko.stdout)
+	}
+	var got []struct {
+		Port  int
+		Local []struct {
+			Address  string
+			PID      *int
+			Findings []struct{ Rule, Severity string }
+		}
+	}
+	j := run(t, "", "info", "--json", p)
+	if err := json.Unmarshal([]byte(j.stdout), &got); err != nil || len(got) != 1 {
+		t.Fatalf("info --json: %v\n%s", err, j.stdout)
+	}
+	if l := got[0].Local; len(l) != 1 || l[0].PID == nil || *l[0].PID != os.Getpid() || len(l[0].Findings) == 0 || l[0].Findings[0].Rule != "known-bad-port" {
+		t.Errorf("info --json local: %+v", l)
+	}
+	off := run(t, "", "info", "--offline", p)
+	if strings.Contains(off.stdout, "On this machine") {
+		t.Errorf("info --offline has the section")
+	}
+	if oj := run(t, "", "info", "--offline", "--json", p); !strings.Contains(oj.stdout, `"local": null`) {
+		t.Errorf("info --offline --json: local is not null")
+	}
+	// A port nothing listens on: one we held and released.
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	free := strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
+	l.Close()
+	if r := run(t, "", "info", free); !strings.Contains(r.stdout, "Nothing listens on tcp or udp "+free+" here.") {
+		t.Errorf("info %s:\n%s", free, r.stdout)
+	}
+	if r := run(t, "", "info", "--json", free); !strings.Contains(r.stdout, `"local": []`) {
+		t.Errorf("info --json %s: local is not []", free)
 	}
 }

@@ -11,8 +11,9 @@ import (
 )
 
 // renderDossier prints a dossier as the model page's sections, in t's
-// language.
-func renderDossier(t *text, d *dossier.Dossier) {
+// language. here, if not nil, prints the body of the "On this machine"
+// section, which comes after "How to check", as on the web page.
+func renderDossier(t *text, d *dossier.Dossier, here func(*text)) {
 	l := t.lang
 	T := func(key string, args ...any) string { return i18n.T(l, key, args...) }
 	t.hang(0, 2, t.bold(process.Escape(dossier.Title(d, l))))
@@ -66,6 +67,11 @@ func renderDossier(t *text, d *dossier.Dossier) {
 		{T("check.windows"), d.Check.Windows}, {T("check.porthole"), d.Check.Porthole},
 	} {
 		t.line(fmt.Sprintf("  %-9s %s", c[0], c[1]))
+	}
+	if here != nil {
+		t.blank()
+		t.heading(T("section.here"))
+		here(t)
 	}
 
 	t.blank()

@@ -97,8 +97,16 @@ func enCatalog() map[string]string {
 		"context.ephemeral.in":  "This machine hands out ephemeral ports {0}–{1}, and {2} lies inside that range: a service here can collide with outgoing connections.",
 		"context.ephemeral.out": "This machine hands out ephemeral ports {0}–{1}; {2} lies outside that range.",
 
-		"here.none": "Nothing listens on tcp or udp {0} here.",
-		"here.off":  "Not checked. Run `porthole who {0}` to see what listens on it here.",
+		"here.none":      "Nothing listens on tcp or udp {0} here.",
+		"here.off":       "Not checked. Run `porthole who {0}` to see what listens on it here.",
+		"here.address":   "address",
+		"here.process":   "process",
+		"here.user":      "user",
+		"here.exe":       "executable",
+		"here.finding":   "finding",
+		"here.dualstack": "(IPv4 and IPv6)",
+		"here.more":      "(+{0} more)",
+		"here.deleted":   "(deleted)",
 
 		// Why a listener has no owner (sockets.OwnerUnknown codes).
 		"owner.unknown":             "owner unknown",

@@ -97,8 +97,16 @@ func koCatalog() map[string]string {
 		"context.ephemeral.in":  "이 컴퓨터는 임시 포트로 {0}–{1}{을} 쓰며, {2}{은} 그 안에 있습니다. 여기서 이 포트로 서비스를 열면 나가는 연결과 충돌할 수 있습니다.",
 		"context.ephemeral.out": "이 컴퓨터는 임시 포트로 {0}–{1}{을} 쓰며, {2}{은} 그 범위 밖에 있습니다.",
 
-		"here.none": "이 컴퓨터에서 tcp나 udp {0} 포트로 수신 대기 중인 것이 없습니다.",
-		"here.off":  "확인하지 않았습니다. `porthole who {0}`{을} 실행하면 이 컴퓨터에서 무엇이 수신 대기 중인지 볼 수 있습니다.",
+		"here.none":      "이 컴퓨터에서 tcp나 udp {0} 포트로 수신 대기 중인 것이 없습니다.",
+		"here.off":       "확인하지 않았습니다. `porthole who {0}`{을} 실행하면 이 컴퓨터에서 무엇이 수신 대기 중인지 볼 수 있습니다.",
+		"here.address":   "주소",
+		"here.process":   "프로세스",
+		"here.user":      "사용자",
+		"here.exe":       "실행 파일",
+		"here.finding":   "발견 사항",
+		"here.dualstack": "(IPv4와 IPv6)",
+		"here.more":      "(외 {0}개)",
+		"here.deleted":   "(삭제됨)",
 
 		// 리스너의 소유 프로세스를 알 수 없는 이유 (sockets.OwnerUnknown 코드).
 		"owner.unknown":             "소유 프로세스를 알 수 없음",
