@@ -23,7 +23,7 @@
 // from one parallel walk of /proc/*/fd, which for a port range stops as
 // soon as every wanted socket inode has an owner. A full listing reports
 // every holder of a socket (fork, SO_REUSEPORT) from either source; a port
-// query reports the first it finds.
+// query reports the first it finds, unless Query.AllOwners asks for all.
 // macOS reads the net.inet.{tcp,udp}.pcblist_n sysctls and Windows the
 // GetExtendedTcpTable/GetExtendedUdpTable tables; neither runs another
 // program. Other systems get ErrUnsupported.
