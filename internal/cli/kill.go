@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/mattn/go-isatty"
+	"github.com/porthole/porthole/internal/dossier"
+	"github.com/porthole/porthole/internal/i18n"
 	"github.com/porthole/porthole/internal/process"
 	"github.com/porthole/porthole/internal/sockets"
 )
@@ -46,11 +48,7 @@ func holders(ls []sockets.Listener) (hs []*holder, unknown []string) {
 	for _, l := range ls {
 		sock := socketLabel(l)
 		if len(l.Owners) == 0 {
-			r := l.OwnerUnknownReason
-			if r == "" {
-				r = "owner unknown"
-			}
-			unknown = append(unknown, sock+": "+r)
+			unknown = append(unknown, sock+": "+dossier.OwnerUnknownText(i18n.EN, l.OwnerUnknown))
 			continue
 		}
 		for _, o := range l.Owners {
