@@ -6,6 +6,12 @@
 // entry covers it on its protocol (an `any/` reference covers both); every
 // entry has at least one source, which the intel tests enforce.
 //
+// Two figures are printed per list: "named" counts a port only when an entry
+// names it or a range of at most 1,000 ports (wideRange), so that an entry
+// about a whole ephemeral range (Windows' 49152-65535, Kubernetes NodePorts)
+// does not pass for knowledge of every port inside it; "any" counts every
+// entry.
+//
 //	go run ./scripts/coverage [-services /usr/share/nmap/nmap-services] [-notable scripts/notable-ports.txt] [-missing]
 //
 // scripts/coverage.sh installs nmap when the file is missing and runs this.
@@ -72,6 +78,7 @@ func run(w io.Writer, servicesPath, notablePath string, nTCP, nUDP int, missing 
 	if err != nil {
 		return err
 	}
+	fmt.Fprintf(w, "%-48s %-28s %s\n", "list", "named (ranges <= 1,000)", "any entry")
 	lists := []struct {
 		name  string
 		ports []port
@@ -81,16 +88,20 @@ func run(w io.Writer, servicesPath, notablePath string, nTCP, nUDP int, missing 
 		{"notable ports (" + notablePath + ")", notable},
 	}
 	for _, l := range lists {
-		var miss []string
+		var miss, missNamed []string
 		for _, p := range l.ports {
-			if !covered(db, p) {
+			if !covered(db, p, ports.Max+1) {
 				miss = append(miss, p.String())
+			}
+			if !covered(db, p, wideRange) {
+				missNamed = append(missNamed, p.String())
 			}
 		}
 		n := len(l.ports)
-		fmt.Fprintf(w, "%-48s %3d of %3d with a cited entry (%.1f %%)\n", l.name, n-len(miss), n, pct(n-len(miss), n))
-		if missing && len(miss) > 0 {
-			fmt.Fprintf(w, "  missing: %s\n", strings.Join(miss, " "))
+		fmt.Fprintf(w, "%-48s %3d of %3d (%5.1f %%)        %3d of %3d (%5.1f %%)\n", l.name,
+			n-len(missNamed), n, pct(n-len(missNamed), n), n-len(miss), n, pct(n-len(miss), n))
+		if missing && len(missNamed) > 0 {
+			fmt.Fprintf(w, "  not named: %s\n", strings.Join(missNamed, " "))
 		}
 	}
 	return nil
@@ -103,11 +114,16 @@ func pct(n, of int) float64 {
 	return float64(n) * 100 / float64(of)
 }
 
-// covered reports whether an entry covers p on its protocol.
-func covered(db *intel.DB, p port) bool {
+// wideRange is the widest port reference that still counts as naming the
+// ports inside it.
+const wideRange = 1000
+
+// covered reports whether an entry covers p on its protocol with a reference
+// of at most maxWidth ports.
+func covered(db *intel.DB, p port, maxWidth int) bool {
 	for _, m := range db.ForPort(p.num) {
 		for _, r := range m.Entry.Ports {
-			if r.Contains(p.num) && (r.Proto == p.proto || r.Proto == ports.ProtoNone) {
+			if r.Contains(p.num) && (r.Proto == p.proto || r.Proto == ports.ProtoNone) && r.High-r.Low+1 <= maxWidth {
 				return true
 			}
 		}
