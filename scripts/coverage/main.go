@@ -2,7 +2,7 @@
 // cited intel entry: the 300 TCP and 100 UDP ports most often found open,
 // ranked by the open-frequency column of nmap's nmap-services file (read at
 // run time, never shipped), and the notable ports listed in
-// scripts/notable-ports.txt. A port counts when at least one embedded intel
+// internal/web/notable-ports.txt. A port counts when at least one embedded intel
 // entry covers it on its protocol (an `any/` reference covers both); every
 // entry has at least one source, which the intel tests enforce.
 //
@@ -12,7 +12,7 @@
 // does not pass for knowledge of every port inside it; "any" counts every
 // entry.
 //
-//	go run ./scripts/coverage [-services /usr/share/nmap/nmap-services] [-notable scripts/notable-ports.txt] [-missing]
+//	go run ./scripts/coverage [-services /usr/share/nmap/nmap-services] [-notable internal/web/notable-ports.txt] [-missing]
 //
 // scripts/coverage.sh installs nmap when the file is missing and runs this.
 package main
@@ -44,7 +44,7 @@ func (p port) String() string { return fmt.Sprintf("%s/%d", p.proto, p.num) }
 
 func main() {
 	services := flag.String("services", "/usr/share/nmap/nmap-services", "nmap's services file with open frequencies")
-	notable := flag.String("notable", "scripts/notable-ports.txt", "the notable ports, one proto/port a line")
+	notable := flag.String("notable", "internal/web/notable-ports.txt", "the notable ports, one proto/port a line")
 	topTCP := flag.Int("tcp", 300, "how many of the most often open TCP ports to check")
 	topUDP := flag.Int("udp", 100, "how many of the most often open UDP ports to check")
 	missing := flag.Bool("missing", false, "also list the ports without an entry")
