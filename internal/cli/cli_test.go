@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
+	"github.com/porthole/porthole/internal/intel"
 	"os"
 	"path/filepath"
 	"strings"
@@ -351,7 +352,16 @@ func TestStats(t *testing.T) {
 			Size     int
 			Assigned map[string]int
 		}
-		Intel struct{ Entries int }
+		Intel struct {
+			Entries         int
+			DocumentedPorts int            `json:"documented_ports"`
+			ThreatPorts     map[string]int `json:"threat_ports"`
+			UsePorts        map[string]int `json:"use_ports"`
+			WideRanges      []struct {
+				Entry, Ports string
+				Size         int
+			} `json:"wide_ranges"`
+		}
 	}
 	if err := json.Unmarshal([]byte(r.stdout), &st); err != nil {
 		t.Fatal(err)
@@ -365,6 +375,35 @@ func TestStats(t *testing.T) {
 	}
 	if st.Intel.Entries < 150 {
 		t.Errorf("intel has %d entries, want at least 150", st.Intel.Entries)
+	}
+	// The NodePort range is documented as a whole: listed apart, and none of
+	// its 2,768 numbers inflate the documented-port figures.
+	db, err := intel.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	wide, documented := 0, map[int]bool{}
+	for _, e := range db.Entries() {
+		for _, r := range e.Ports {
+			if r.High-r.Low+1 > 1000 {
+				wide++
+				continue
+			}
+			for p := r.Low; p <= r.High; p++ {
+				documented[p] = true
+			}
+		}
+	}
+	if len(st.Intel.WideRanges) != wide || st.Intel.DocumentedPorts != len(documented) {
+		t.Errorf("wide ranges %d (want %d), documented ports %d (want %d)", len(st.Intel.WideRanges), wide, st.Intel.DocumentedPorts, len(documented))
+	}
+	if st.Intel.ThreatPorts["total"] > st.Intel.DocumentedPorts || st.Intel.UsePorts["total"] > st.Intel.DocumentedPorts {
+		t.Errorf("threat %d or use %d ports exceed the %d documented", st.Intel.ThreatPorts["total"], st.Intel.UsePorts["total"], st.Intel.DocumentedPorts)
+	}
+	for _, w := range st.Intel.WideRanges {
+		if w.Entry == "kubernetes-nodeport" && (w.Size != 2768 || w.Ports != "any/30000-32767") {
+			t.Errorf("NodePort range %+v", w)
+		}
 	}
 	golden(t, "stats.txt", run(t, "", "stats").stdout)
 }

@@ -22,11 +22,29 @@ type intelStats struct {
 	Entries int            `json:"entries"`
 	Sources int            `json:"sources"`
 	ByKind  map[string]int `json:"by_kind"`
-	// ThreatPorts and UsePorts count distinct port numbers with at least one
-	// entry of the category, per range name and in total.
+	// DocumentedPorts counts the distinct port numbers that an entry names,
+	// alone or in a range of at most wideRange numbers.
+	DocumentedPorts int `json:"documented_ports"`
+	// ThreatPorts and UsePorts count those documented port numbers with at
+	// least one entry of the category, per range name and in total.
 	ThreatPorts map[string]int `json:"threat_ports"`
 	UsePorts    map[string]int `json:"use_ports"`
+	// WideRanges are the references wider than wideRange numbers (such as
+	// Kubernetes' NodePort range): an entry about a whole range says nothing
+	// in particular about each number inside it, so they are listed apart
+	// and counted in none of the figures above.
+	WideRanges []wideRangeStat `json:"wide_ranges"`
 }
+
+// wideRangeStat is one reference wider than wideRange numbers.
+type wideRangeStat struct {
+	Entry string `json:"entry"`
+	Ports string `json:"ports"`
+	Size  int    `json:"size"`
+}
+
+// wideRange is the widest port reference whose numbers count as documented.
+const wideRange = 1000
 
 func runStats(_ context.Context, env *Env, args []string) error {
 	fs := newFlags(env, "stats", "", "Registry figures per range and protocol (assigned, reserved, unassigned), ghost registrations, and intel coverage, all computed from the data.")
@@ -73,8 +91,11 @@ func runStats(_ context.Context, env *Env, args []string) error {
 			n(out.Intel.ThreatPorts[r.Name]), n(out.Intel.UsePorts[r.Name])))
 	}
 	t.blank()
-	t.heading(fmt.Sprintf("Intel: %s entries citing %s sources; %s ports with threats, %s with unofficial uses",
-		n(out.Intel.Entries), n(out.Intel.Sources), n(out.Intel.ThreatPorts["total"]), n(out.Intel.UsePorts["total"])))
+	t.heading(fmt.Sprintf("Intel: %s entries citing %s sources; %s documented port numbers (%s with threats, %s with unofficial uses)",
+		n(out.Intel.Entries), n(out.Intel.Sources), n(out.Intel.DocumentedPorts), n(out.Intel.ThreatPorts["total"]), n(out.Intel.UsePorts["total"])))
+	for _, w := range out.Intel.WideRanges {
+		t.line(fmt.Sprintf("  not counted above: %s %s (%s numbers), a range documented as a whole", w.Entry, w.Ports, n(w.Size)))
+	}
 	return t.err
 }
 
@@ -92,13 +113,35 @@ func coverage(db *intel.DB) intelStats {
 		st.Sources += len(e.Sources)
 		st.ByKind[string(e.Kind)]++
 	}
-	for _, c := range []struct {
-		cat intel.Category
-		m   map[string]int
-	}{{intel.Threat, st.ThreatPorts}, {intel.Use, st.UsePorts}} {
-		for _, p := range db.Ports(c.cat) {
-			c.m[ports.RangeOf(p).Name]++
-			c.m["total"]++
+	var threat, use, documented [ports.Max + 1]bool
+	for _, e := range db.Entries() {
+		for _, r := range e.Ports {
+			if size := r.High - r.Low + 1; size > wideRange {
+				st.WideRanges = append(st.WideRanges, wideRangeStat{Entry: e.ID, Ports: r.String(), Size: size})
+				continue
+			}
+			set := &use
+			if e.IsThreat() {
+				set = &threat
+			}
+			for p := r.Low; p <= r.High; p++ {
+				set[p], documented[p] = true, true
+			}
+		}
+	}
+	for p := range documented {
+		if !documented[p] {
+			continue
+		}
+		st.DocumentedPorts++
+		for _, c := range []struct {
+			on bool
+			m  map[string]int
+		}{{threat[p], st.ThreatPorts}, {use[p], st.UsePorts}} {
+			if c.on {
+				c.m[ports.RangeOf(p).Name]++
+				c.m["total"]++
+			}
 		}
 	}
 	return st

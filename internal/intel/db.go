@@ -25,6 +25,16 @@ var (
 	servicesMore string
 	//go:embed data/udp-common.txt
 	udpCommon string
+	//go:embed data/services-common.txt
+	servicesCommon string
+	//go:embed data/services-infra.txt
+	servicesInfra string
+	//go:embed data/ics-iot.txt
+	icsIoT string
+	//go:embed data/amplification.txt
+	amplification string
+	//go:embed data/trojans-more.txt
+	trojansMore string
 	//go:embed data/NOTICE-mthcht.txt
 	noticeMthcht string
 )
@@ -46,6 +56,11 @@ var files = [...]struct {
 	{"data/uses.txt", &uses},
 	{"data/services-more.txt", &servicesMore},
 	{"data/udp-common.txt", &udpCommon},
+	{"data/services-common.txt", &servicesCommon},
+	{"data/services-infra.txt", &servicesInfra},
+	{"data/ics-iot.txt", &icsIoT},
+	{"data/amplification.txt", &amplification},
+	{"data/trojans-more.txt", &trojansMore},
 }
 
 // DB is a parsed, validated set of entries. It is read-only and safe for

@@ -183,6 +183,7 @@ type homeView struct {
 	Threats     []notable
 	Uses        []notable
 	Largest     []notable
+	Notable     []notableSection
 	Map         any
 	Intro       string
 	LocalHref   string
@@ -219,6 +220,7 @@ func (s *Site) renderHome(l i18n.Lang) (*entry, error) {
 	}
 	if s.opt.Intel != nil {
 		v.Threats, v.Uses = s.notableIntel(l)
+		v.Notable = s.notableSections(l)
 		v.ThreatCount = T("web.home.threatports", len(s.threatPorts))
 		v.UseCount = T("web.home.useports", len(s.usePorts))
 	}
