@@ -39,7 +39,7 @@ func TestTitles(t *testing.T) {
 		{22, "Port 22: ssh — The Secure Shell (SSH) Protocol"},
 		{0, "Port 0: reserved by IANA"},
 		{49151, "Port 49151: reserved by IANA"},
-		{49152, "Port 49152: dynamic range, never assigned by IANA"},
+		{49152, "Port 49152: dynamic range, never assigned by IANA, commonly used by Windows RPC services on dynamic ports"},
 	}
 	for _, tc := range tests {
 		d := Build(tc.port, src)
