@@ -163,9 +163,7 @@ func splitUsage(usage string) (intro string, synopsis []string, tail []string) {
 		synopsis = append(synopsis, l)
 	}
 	if _, after, ok := strings.Cut(rest, "\n\n"); ok {
-		for _, p := range strings.Split(strings.TrimSpace(after), "\n\n") {
-			tail = append(tail, p)
-		}
+		tail = strings.Split(strings.TrimSpace(after), "\n\n")
 	}
 	return intro, synopsis, tail
 }
