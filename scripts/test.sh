@@ -25,6 +25,12 @@ command -v unshare >/dev/null || missing+=(util-linux)
 command -v chromium >/dev/null || missing+=(chromium)
 command -v gcc >/dev/null || missing+=(gcc)
 command -v promtool >/dev/null || missing+=(prometheus) # promtool checks watch's /metrics output
+# Shells and man page checkers for the completion and man page tests.
+command -v zsh >/dev/null || missing+=(zsh)
+command -v fish >/dev/null || missing+=(fish)
+command -v groff >/dev/null || missing+=(groff-base)
+command -v mandoc >/dev/null || missing+=(mandoc)
+command -v dpkg-deb >/dev/null || missing+=(dpkg)
 if [ ${#missing[@]} -gt 0 ]; then
 	if [ "$(id -u)" = 0 ]; then
 		echo "installing: ${missing[*]}"
@@ -66,6 +72,9 @@ step "tests (race detector)"
 go test -race -count=1 -timeout 30m ./...
 
 if ! $short; then
+	step "the .deb: built with scripts/package.sh, listed, installed in a scratch root, run"
+	bash scripts/check-deb.sh
+
 	step "benchmarks, once each"
 	go test -run '^$' -bench . -benchtime 1x -timeout 20m ./...
 

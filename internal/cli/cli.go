@@ -33,6 +33,9 @@ type Env struct {
 	Stdout, Stderr io.Writer
 	Getenv         func(string) string
 	Now            func() time.Time
+	// flagSets, when set, collects every flag set a command makes (for
+	// completions and the man page; see describe.go).
+	flagSets *[]*cmdFlags
 	// Color forces colour on or off; nil decides from the terminal and
 	// NO_COLOR.
 	Color *bool
@@ -63,6 +66,8 @@ func commands() []command {
 		{"baseline", "write the listeners here as a baseline file to edit and keep", runBaseline},
 		{"watch", "events when listeners appear, vanish or change owner; Prometheus metrics", runWatch},
 		{"version", "print the program and registry versions", runVersion},
+		{"completion", "print a shell completion script: bash, zsh, fish or powershell", runCompletion},
+		{"man", "print the manual page (roff)", runMan},
 	}
 }
 
@@ -244,7 +249,11 @@ func newFlags(env *Env, name, args, summary string) *cmdFlags {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	fs.Usage = func() {} // the flag package calls it on every error; we print on -h only
-	return &cmdFlags{FlagSet: fs, env: env, args: args, summary: summary}
+	cf := &cmdFlags{FlagSet: fs, env: env, args: args, summary: summary}
+	if env.flagSets != nil {
+		*env.flagSets = append(*env.flagSets, cf)
+	}
+	return cf
 }
 
 func (fs *cmdFlags) printUsage() {
