@@ -4,8 +4,9 @@ import (
 	"context"
 	"encoding/binary"
 	"net"
-	"os"
 	"testing"
+
+	"github.com/porthole/porthole/internal/testenv"
 )
 
 // stableFingerprint returns a fingerprint that two reads in a row agree on
@@ -15,7 +16,7 @@ func stableFingerprint(t *testing.T, f *Fingerprinter) uint64 {
 	for range 20 {
 		a, err := f.Fingerprint()
 		if err != nil {
-			t.Skipf("sock_diag unavailable: %v", err)
+			testenv.Missing(t, "sock_diag unavailable: %v", err)
 		}
 		b, _ := f.Fingerprint()
 		if a == b {
@@ -102,7 +103,7 @@ func TestFingerprintMatchesList(t *testing.T) {
 	for attempt := 0; attempt < 20; attempt++ {
 		a, err := f.Fingerprint()
 		if err != nil {
-			t.Skipf("sock_diag unavailable: %v", err)
+			testenv.Missing(t, "sock_diag unavailable: %v", err)
 		}
 		ls, err := List(context.Background(), Query{NoOwners: true})
 		if err != nil {
@@ -125,7 +126,7 @@ func TestFingerprintPerFamilyFallback(t *testing.T) {
 	for range 20 {
 		a, err := one.Fingerprint()
 		if err != nil {
-			t.Skipf("sock_diag unavailable: %v", err)
+			testenv.Missing(t, "sock_diag unavailable: %v", err)
 		}
 		b, _ := two.Fingerprint()
 		c, _ := one.Fingerprint()
@@ -164,10 +165,8 @@ func requireTrigger(t *testing.T) *listenTrigger {
 	t.Helper()
 	tr := &listenTrigger{}
 	if _, ok := tr.count(); !ok {
-		if os.Getenv("CI") != "" && os.Geteuid() == 0 {
-			t.Fatal("listen trigger did not load as root")
-		}
-		t.Skip("listen trigger unavailable (needs root and BPF)")
+		testenv.NeedRoot(t)
+		testenv.Missing(t, "the listen trigger did not load as root (needs BPF and the sock:inet_sock_set_state tracepoint)")
 	}
 	t.Cleanup(tr.close)
 	return tr

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/porthole/porthole/internal/testenv"
 )
 
 func mustList(t testing.TB, q Query) []Listener {
@@ -181,13 +183,8 @@ type ssRow struct {
 }
 
 func runSS(t *testing.T) []ssRow {
-	if _, err := exec.LookPath("ss"); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("ss not found (required in CI)")
-		}
-		t.Skip("ss not found")
-	}
-	out, err := exec.Command("ss", "-tulnpH").Output()
+	ss := testenv.NeedTool(t, "ss", "iproute2")
+	out, err := exec.Command(ss, "-tulnpH").Output()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -273,12 +270,7 @@ func TestAgainstSS(t *testing.T) {
 }
 
 func TestOtherNetNS(t *testing.T) {
-	if _, err := exec.LookPath("unshare"); err != nil {
-		t.Skip("unshare not found")
-	}
-	if os.Geteuid() != 0 {
-		t.Skip("needs root to create a network namespace")
-	}
+	testenv.NeedNetNS(t)
 	// Wildcard binds work in a fresh namespace whose loopback is still down;
 	// the namespace is ours and dies with the helper.
 	h := startHelper(t, "tcp4any,udp4any", "", "unshare", "-n")
@@ -369,8 +361,11 @@ func TestProcessExitsDuringScan(t *testing.T) {
 				default:
 				}
 				// The helper with an empty spec exits as soon as stdin closes.
-				cmd := exec.Command(exe, "-test.run=^$")
-				cmd.Env = append(os.Environ(), helperEnv+"=1", helperSpecEnv+"=2*tcp4,udp4")
+				cmd, err := testenv.SocketCommand(exe, "2*tcp4,udp4")
+				if err != nil {
+					t.Error(err)
+					return
+				}
 				cmd.Stdin = strings.NewReader("")
 				if err := cmd.Run(); err != nil {
 					t.Errorf("short-lived helper: %v", err)

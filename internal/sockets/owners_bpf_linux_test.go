@@ -7,6 +7,8 @@ import (
 	"reflect"
 	"slices"
 	"testing"
+
+	"github.com/porthole/porthole/internal/testenv"
 )
 
 // requireBPF skips when this kernel or user cannot load the BPF owner
@@ -15,14 +17,7 @@ import (
 func requireBPF(t *testing.T) {
 	t.Helper()
 	_, err := bpfOwnerLink()
-	if err == nil {
-		return
-	}
-	_, btfErr := os.Stat("/sys/kernel/btf/vmlinux")
-	if os.Getenv("CI") != "" && os.Geteuid() == 0 && btfErr == nil {
-		t.Fatalf("BPF owner source unavailable on a BTF kernel as root: %v", err)
-	}
-	t.Skipf("BPF owner source unavailable: %v", err)
+	testenv.NeedBPF(t, "the BPF owner source", err)
 }
 
 // withWalk runs fn with the BPF owner source off.
