@@ -128,6 +128,7 @@ func SocketCommand(exe, spec string, wrap ...string) (*exec.Cmd, error) {
 
 // Helper is a running socket helper.
 type Helper struct {
+	Cmd   *exec.Cmd        // the started command, for a test that signals it and waits
 	PID   int              // the helper's process (unshare -n execs it, so also with wrap)
 	Exe   string           // the executable it runs
 	Ports map[string][]int // kind -> the ports bound, in spec order
@@ -159,7 +160,7 @@ func StartSockets(t testing.TB, exe, spec string, wrap ...string) *Helper {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	h := &Helper{PID: cmd.Process.Pid, Exe: cmd.Args[len(wrap)], Ports: map[string][]int{}}
+	h := &Helper{Cmd: cmd, PID: cmd.Process.Pid, Exe: cmd.Args[len(wrap)], Ports: map[string][]int{}}
 	stopped := false
 	h.stop = func() {
 		if stopped {
