@@ -1,8 +1,6 @@
 package cli
 
 import (
-	"bufio"
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -13,7 +11,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -24,130 +21,44 @@ import (
 	"github.com/porthole/porthole/internal/intel"
 	"github.com/porthole/porthole/internal/ports"
 	"github.com/porthole/porthole/internal/registry"
+	"github.com/porthole/porthole/internal/testenv"
 )
 
-// The audit scenarios start real listener processes: the test binary itself,
-// re-executed with audHelperEnv set (init runs before TestMain), sometimes
-// copied under /tmp first. The helper binds what audHelperSpec lists, prints
-// "KIND PORT" per socket and "ready", and holds the sockets until its stdin
-// closes.
-const (
-	audHelperEnv  = "PORTHOLE_AUDIT_HELPER"
-	audHelperSpec = "PORTHOLE_AUDIT_HELPER_SPEC"
-)
+// The audit scenarios start real listener processes: the test binary itself
+// as testenv's socket helper (init runs before TestMain), sometimes copied
+// under /tmp first. Items of a spec are "KIND:PORT" (port 0: any).
+func init() { testenv.SocketHelperMain(audBind) }
 
-func init() {
-	if os.Getenv(audHelperEnv) == "1" {
-		os.Exit(audHelperMain(os.Getenv(audHelperSpec)))
+// audBind binds testenv.Bind's kinds and hidden: a loopback listener whose
+// only reference is an SCM_RIGHTS message in flight, so no process has it in
+// /proc/PID/fd.
+func audBind(kind string, port int) ([]io.Closer, int, error) {
+	if kind != "hidden" {
+		return testenv.Bind(kind, port)
 	}
-}
-
-// audHelperMain binds each item of spec, "KIND:PORT" (port 0: any). Kinds:
-// tcp4any tcp4 tcp6 tcp6any (IPv6-only) tcpdual udp4 udpconn tcpconn, and
-// hidden: a loopback listener whose only reference is an SCM_RIGHTS message
-// in flight, so no process has it in /proc/PID/fd.
-func audHelperMain(spec string) int {
-	var keep []any
-	out := bufio.NewWriter(os.Stdout)
-	for _, item := range strings.Split(spec, ",") {
-		if item == "" {
-			continue
-		}
-		kind, p, _ := strings.Cut(item, ":")
-		port, _ := strconv.Atoi(p)
-		c, got, err := audBind(kind, port)
-		if err != nil {
-			fmt.Fprintf(os.Stderr, "helper: %s: %v\n", item, err)
-			return 1
-		}
-		keep = append(keep, c)
-		fmt.Fprintf(out, "%s %d\n", kind, got)
+	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM, 0)
+	if err != nil {
+		return nil, 0, err
 	}
-	fmt.Fprintln(out, "ready")
-	out.Flush()
-	done := make(chan struct{})
-	go func() { io.Copy(io.Discard, os.Stdin); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(5 * time.Minute):
+	if err := unix.Bind(fd, &unix.SockaddrInet4{Port: port, Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+		return nil, 0, err
 	}
-	_ = keep
-	return 0
-}
-
-func audBind(kind string, port int) (any, int, error) {
-	hp := ":" + strconv.Itoa(port)
-	listen := func(network, host string) (any, int, error) {
-		l, err := net.Listen(network, host+hp)
-		if err != nil {
-			return nil, 0, err
-		}
-		return l, l.Addr().(*net.TCPAddr).Port, nil
+	if err := unix.Listen(fd, 1); err != nil {
+		return nil, 0, err
 	}
-	switch kind {
-	case "tcp4any":
-		return listen("tcp4", "0.0.0.0")
-	case "tcp4":
-		return listen("tcp4", "127.0.0.1")
-	case "tcp6":
-		return listen("tcp6", "[::1]")
-	case "tcp6any":
-		return listen("tcp6", "[::]")
-	case "tcpdual":
-		return listen("tcp", "")
-	case "udp4":
-		c, err := net.ListenPacket("udp4", "127.0.0.1"+hp)
-		if err != nil {
-			return nil, 0, err
-		}
-		return c, c.LocalAddr().(*net.UDPAddr).Port, nil
-	case "udpconn":
-		c, err := net.Dial("udp4", "127.0.0.1:9")
-		if err != nil {
-			return nil, 0, err
-		}
-		return c, c.LocalAddr().(*net.UDPAddr).Port, nil
-	case "tcpconn":
-		l, err := net.Listen("tcp4", "127.0.0.1:0")
-		if err != nil {
-			return nil, 0, err
-		}
-		c, err := net.Dial("tcp4", l.Addr().String())
-		if err != nil {
-			return nil, 0, err
-		}
-		s, err := l.Accept()
-		if err != nil {
-			return nil, 0, err
-		}
-		l.Close()
-		return []net.Conn{c, s}, c.LocalAddr().(*net.TCPAddr).Port, nil
-	case "hidden":
-		fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM, 0)
-		if err != nil {
-			return nil, 0, err
-		}
-		if err := unix.Bind(fd, &unix.SockaddrInet4{Port: port, Addr: [4]byte{127, 0, 0, 1}}); err != nil {
-			return nil, 0, err
-		}
-		if err := unix.Listen(fd, 1); err != nil {
-			return nil, 0, err
-		}
-		sa, err := unix.Getsockname(fd)
-		if err != nil {
-			return nil, 0, err
-		}
-		pair, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM, 0)
-		if err != nil {
-			return nil, 0, err
-		}
-		if err := unix.Sendmsg(pair[0], []byte{0}, unix.UnixRights(fd), nil, 0); err != nil {
-			return nil, 0, err
-		}
-		unix.Close(fd) // the socket lives on inside the unreceived message
-		return pair, sa.(*unix.SockaddrInet4).Port, nil
+	sa, err := unix.Getsockname(fd)
+	if err != nil {
+		return nil, 0, err
 	}
-	return nil, 0, fmt.Errorf("unknown kind %q", kind)
+	pair, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM, 0)
+	if err != nil {
+		return nil, 0, err
+	}
+	if err := unix.Sendmsg(pair[0], []byte{0}, unix.UnixRights(fd), nil, 0); err != nil {
+		return nil, 0, err
+	}
+	unix.Close(fd) // the socket lives on inside the unreceived message
+	return []io.Closer{os.NewFile(uintptr(pair[0]), "pair0"), os.NewFile(uintptr(pair[1]), "pair1")}, sa.(*unix.SockaddrInet4).Port, nil
 }
 
 type audHelper struct {
@@ -160,75 +71,15 @@ type audHelper struct {
 // audNeedRoot skips without root (or fails when CI is set: CI runs as root).
 func audNeedRoot(t *testing.T) {
 	t.Helper()
-	if os.Geteuid() != 0 {
-		if os.Getenv("CI") != "" {
-			t.Fatal("audit scenarios need root in CI")
-		}
-		t.Skip("audit scenarios need root (other processes' sockets, namespaces)")
-	}
+	testenv.NeedRoot(t)
 }
 
 // audStart starts the helper from exe ("" = this test binary) with spec;
 // wrap prefixes the command (unshare -n).
 func audStart(t *testing.T, exe, spec string, wrap ...string) *audHelper {
 	t.Helper()
-	if exe == "" {
-		var err error
-		if exe, err = os.Executable(); err != nil {
-			t.Fatal(err)
-		}
-	}
-	args := append(append([]string{}, wrap...), exe, "-test.run=^$")
-	cmd := exec.Command(args[0], args[1:]...)
-	cmd.Env = append(os.Environ(), audHelperEnv+"=1", audHelperSpec+"="+spec)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	h := &audHelper{pid: cmd.Process.Pid, exe: exe, ports: map[string][]int{}}
-	var once bool
-	h.stop = func() {
-		if once {
-			return
-		}
-		once = true
-		stdin.Close()
-		done := make(chan struct{})
-		go func() { cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(5 * time.Second):
-			cmd.Process.Kill() // by PID: only the process this test started
-			<-done
-		}
-	}
-	t.Cleanup(h.stop)
-	sc := bufio.NewScanner(stdout)
-	for sc.Scan() {
-		line := sc.Text()
-		if line == "ready" {
-			if len(wrap) > 0 {
-				// unshare forks nothing with -n alone, so the pid is the helper's.
-				h.pid = cmd.Process.Pid
-			}
-			return h
-		}
-		kind, p, _ := strings.Cut(line, " ")
-		n, _ := strconv.Atoi(p)
-		h.ports[kind] = append(h.ports[kind], n)
-	}
-	cmd.Wait()
-	t.Fatalf("helper %q did not start: %s", spec, strings.TrimSpace(stderr.String()))
-	return nil
+	h := testenv.StartSockets(t, exe, spec, wrap...)
+	return &audHelper{pid: h.PID, exe: h.Exe, ports: h.Ports, stop: h.Stop}
 }
 
 // audTmpExe copies this test binary to a fresh directory under /tmp, named
@@ -642,48 +493,21 @@ func TestAuditScenarioIntelPortBaselined(t *testing.T) {
 const audWatchMainEnv = "PORTHOLE_AUDIT_WATCH_MAIN"
 
 func init() {
-	if os.Getenv(audWatchMainEnv) != "1" {
-		return
+	if os.Getenv(audWatchMainEnv) == "1" {
+		os.Exit(Run(testenv.Args()))
 	}
-	args := os.Args[1:]
-	for i, a := range args {
-		if a == "--" {
-			args = args[i+1:]
-			break
-		}
-	}
-	os.Exit(Run(args))
 }
-
-// syncBuffer is a bytes.Buffer safe for a writer and a reader goroutine.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
 // porthole watch as a process: JSON lines for a listener that comes and
 // goes, metrics over HTTP, and a clean exit on SIGTERM.
 func TestWatchCommandSignalsAndMetrics(t *testing.T) {
 	audNeedRoot(t)
-	exe, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(exe, "-test.run=^$", "--", "watch", "--json", "--no-initial", "--interval", "100ms", "--metrics", "127.0.0.1:0")
-	cmd.Env = append(os.Environ(), audWatchMainEnv+"=1")
-	var stdout, stderr syncBuffer
+	cmd := testenv.Reexec(t, []string{audWatchMainEnv + "=1"}, "watch", "--json", "--no-initial", "--interval", "100ms", "--metrics", "127.0.0.1:0")
+	var stdout, stderr testenv.SyncBuffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() }) // by PID, if the test failed before SIGTERM
 	waitFor := func(what string, ok func() bool) {
 		t.Helper()
 		deadline := time.Now().Add(20 * time.Second)

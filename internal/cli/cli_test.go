@@ -4,16 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"flag"
-	"github.com/porthole/porthole/internal/intel"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
-)
 
-var updateGolden = flag.Bool("update", false, "rewrite the golden files in testdata/")
+	"github.com/porthole/porthole/internal/intel"
+	"github.com/porthole/porthole/internal/testenv"
+)
 
 // testNow is the fixed clock of every CLI test.
 var testNow = time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
@@ -54,41 +52,13 @@ func TestMain(m *testing.M) {
 
 func golden(t *testing.T, name, got string) {
 	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *updateGolden {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./internal/cli -update to create it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("%s differs from the golden file (run with -update to accept):\n%s", name, firstDiff(string(want), got))
-	}
+	testenv.Golden(t, name, got)
 }
 
 // firstDiff shows the first differing line of two texts.
 func firstDiff(want, got string) string {
-	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
-	for i := 0; i < len(w) || i < len(g); i++ {
-		var a, b string
-		if i < len(w) {
-			a = w[i]
-		}
-		if i < len(g) {
-			b = g[i]
-		}
-		if a != b {
-			return "line " + itoa(i+1) + ":\n- " + a + "\n+ " + b
-		}
-	}
-	return ""
+	line, w, g, _ := testenv.FirstDiff(want, got)
+	return "line " + itoa(line) + ":\n- " + w + "\n+ " + g
 }
 
 func itoa(n int) string { b, _ := json.Marshal(n); return string(b) }

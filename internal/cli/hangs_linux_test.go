@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/porthole/porthole/internal/testenv"
 )
 
 // hangEnv makes the re-executed test binary run runWithSignals around a
@@ -44,26 +46,20 @@ func init() {
 
 // child starts the test binary again with env added, by PID-owned handle,
 // and kills it at cleanup if it is still there.
-func child(t *testing.T, env []string, args ...string) (*exec.Cmd, *syncBuffer) {
+func child(t *testing.T, env []string, args ...string) (*exec.Cmd, *testenv.SyncBuffer) {
 	t.Helper()
-	exe, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(exe, append([]string{"-test.run=^$", "--"}, args...)...)
-	cmd.Env = append(os.Environ(), env...)
-	var stderr syncBuffer
+	cmd := testenv.Reexec(t, env, args...)
+	var stderr testenv.SyncBuffer
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
 	return cmd, &stderr
 }
 
 // waitExit waits for cmd, failing the test if it has not ended after a
 // minute: a guard against a hang, not a timing assertion.
-func waitExit(t *testing.T, cmd *exec.Cmd, stderr *syncBuffer) *os.ProcessState {
+func waitExit(t *testing.T, cmd *exec.Cmd, stderr *testenv.SyncBuffer) *os.ProcessState {
 	t.Helper()
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
@@ -81,7 +77,7 @@ func waitExit(t *testing.T, cmd *exec.Cmd, stderr *syncBuffer) *os.ProcessState 
 	return nil
 }
 
-func waitStderr(t *testing.T, stderr *syncBuffer, re *regexp.Regexp) []string {
+func waitStderr(t *testing.T, stderr *testenv.SyncBuffer, re *regexp.Regexp) []string {
 	t.Helper()
 	deadline := time.Now().Add(time.Minute)
 	for time.Now().Before(deadline) {

@@ -1,13 +1,11 @@
 package cli
 
 import (
-	"bufio"
 	"encoding/json"
 	"fmt"
 	"net"
 	"os"
 	"os/exec"
-	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -16,6 +14,7 @@ import (
 	"github.com/porthole/porthole/internal/dossier"
 	"github.com/porthole/porthole/internal/intel"
 	"github.com/porthole/porthole/internal/ports"
+	"github.com/porthole/porthole/internal/testenv"
 )
 
 // These tests open real sockets and start real processes. They need Linux
@@ -24,12 +23,7 @@ import (
 
 func needLinux(t *testing.T) {
 	t.Helper()
-	if runtime.GOOS != "linux" {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("live listener tests need Linux, have %s", runtime.GOOS)
-		}
-		t.Skipf("live listener tests need Linux, have %s", runtime.GOOS)
-	}
+	testenv.NeedLinux(t)
 }
 
 func listenTCP(t *testing.T, addr string) int {
@@ -156,56 +150,12 @@ func TestListIncludesUDPAndV6(t *testing.T) {
 	}
 }
 
-// TestHelperListener is not a test: run as a child process (with
-// PORTHOLE_HELPER_LISTEN set) it listens on loopback, prints the port, and
-// waits to be ended or for stdin to close.
-func TestHelperListener(t *testing.T) {
-	if os.Getenv("PORTHOLE_HELPER_LISTEN") == "" {
-		t.Skip("helper process only")
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		os.Exit(3)
-	}
-	fmt.Println(l.Addr().(*net.TCPAddr).Port)
-	go func() {
-		b := make([]byte, 1)
-		os.Stdin.Read(b)
-		os.Exit(0)
-	}()
-	time.Sleep(2 * time.Minute)
-	os.Exit(0)
-}
-
+// startHelper starts a process (testenv's socket helper) that listens on a
+// loopback TCP port, and returns it and the port.
 func startHelper(t *testing.T) (*exec.Cmd, int) {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperListener$")
-	cmd.Env = append(os.Environ(), "PORTHOLE_HELPER_LISTEN=1")
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		stdin.Close()
-		cmd.Process.Kill()
-		cmd.Wait()
-	})
-	line, err := bufio.NewReader(out).ReadString('\n')
-	if err != nil {
-		t.Fatalf("helper: %v", err)
-	}
-	port, err := strconv.Atoi(strings.TrimSpace(line))
-	if err != nil {
-		t.Fatalf("helper printed %q", line)
-	}
-	return cmd, port
+	h := testenv.StartSockets(t, "", "tcp4")
+	return h.Cmd, h.Ports["tcp4"][0]
 }
 
 func TestWhoKill(t *testing.T) {

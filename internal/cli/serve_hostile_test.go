@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/porthole/porthole/internal/testenv"
 )
 
 // startServe runs `porthole serve` in process on a loopback port with args
@@ -19,7 +21,7 @@ import (
 func startServe(t *testing.T, args ...string) string {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	errb := &serveLog{}
+	errb := &testenv.SyncBuffer{}
 	env := &Env{Stdout: io.Discard, Stderr: errb, Getenv: func(string) string { return "" },
 		Now: func() time.Time { return testNow }, Ephemeral: func() (int, int, error) { return 32768, 60999, nil }}
 	done := make(chan int, 1)

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -12,28 +11,11 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/porthole/porthole/internal/testenv"
 )
-
-// serveLog is a bytes.Buffer safe to read while serve writes to it.
-type serveLog struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *serveLog) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *serveLog) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // TestServe runs `porthole serve` on a loopback port: the site behind the
 // security headers, the API object equal to `porthole info --json`, the
@@ -42,7 +24,7 @@ func (s *serveLog) String() string {
 func TestServe(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	errb := &serveLog{}
+	errb := &testenv.SyncBuffer{}
 	env := &Env{Stdout: io.Discard, Stderr: errb, Getenv: func(string) string { return "" },
 		Now: func() time.Time { return testNow }, Ephemeral: func() (int, int, error) { return 32768, 60999, nil }}
 	done := make(chan int, 1)
