@@ -20,6 +20,7 @@ import (
 	"github.com/porthole/porthole/internal/store"
 	"github.com/porthole/porthole/internal/store/sqlite"
 	"github.com/porthole/porthole/internal/store/storetest"
+	"github.com/porthole/porthole/internal/testenv"
 )
 
 // clock is a fake clock that moves only when told to.
@@ -35,24 +36,11 @@ func (c *clock) Advance(d time.Duration) {
 	c.t = c.t.Add(d)
 }
 
-// syncBuffer collects log output from concurrent handlers.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
-
 type env struct {
 	h     *feedback.Handler
 	st    store.Store
 	clock *clock
-	logs  *syncBuffer
+	logs  *testenv.SyncBuffer
 }
 
 func newEnv(t testing.TB, opts feedback.Options) *env {
@@ -63,7 +51,7 @@ func newEnv(t testing.TB, opts feedback.Options) *env {
 	}
 	t.Cleanup(func() { st.Close() })
 	c := &clock{t: storetest.Base}
-	logs := &syncBuffer{}
+	logs := &testenv.SyncBuffer{}
 	log := slog.New(slog.NewTextHandler(logs, nil))
 	return &env{h: feedback.New(st, c.Now, log, opts), st: st, clock: c, logs: logs}
 }
@@ -474,7 +462,7 @@ func TestLogsCannotBeForgedAndHoldNoAddresses(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer st.Close()
-			var buf syncBuffer
+			var buf testenv.SyncBuffer
 			var hd slog.Handler = slog.NewTextHandler(&buf, nil)
 			if name == "json" {
 				hd = slog.NewJSONHandler(&buf, nil)
