@@ -12,27 +12,15 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/porthole/porthole/internal/feedback"
 	"github.com/porthole/porthole/internal/store/sqlite"
 	"github.com/porthole/porthole/internal/store/storetest"
+	"github.com/porthole/porthole/internal/testenv"
 	"github.com/porthole/porthole/internal/webguard"
 )
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
 // site is a stand-in for the real site: a page, the feedback routes and a few misbehaving handlers.
 func site(t *testing.T, log *slog.Logger) http.Handler {
@@ -155,7 +143,7 @@ func TestHSTSOverTLS(t *testing.T) {
 }
 
 func TestPanicGivesGenericPageLoggedOnce(t *testing.T) {
-	var logs syncBuffer
+	var logs testenv.SyncBuffer
 	log := slog.New(slog.NewTextHandler(&logs, nil))
 	srv := httptest.NewUnstartedServer(site(t, log))
 	srv.Config.ErrorLog = slog.NewLogLogger(log.Handler(), slog.LevelWarn) // net/http's own complaints too
