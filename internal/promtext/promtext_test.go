@@ -5,11 +5,12 @@ import (
 	"math"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/porthole/porthole/internal/testenv"
 )
 
 func TestWriteSortsEscapesAndFormats(t *testing.T) {
@@ -132,13 +133,7 @@ func TestGoRuntimeAndProcessPassPromtool(t *testing.T) {
 // when CI is set (scripts/test.sh installs it).
 func promtoolCheck(t *testing.T, text []byte) {
 	t.Helper()
-	path, err := exec.LookPath("promtool")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("promtool is missing (Debian package prometheus); scripts/test.sh installs it")
-		}
-		t.Skip("promtool is missing (Debian package prometheus)")
-	}
+	path := testenv.NeedTool(t, "promtool", "prometheus")
 	cmd := exec.Command(path, "check", "metrics")
 	cmd.Stdin = bytes.NewReader(text)
 	out, err := cmd.CombinedOutput()

@@ -10,7 +10,6 @@ import (
 	"net/netip"
 	"os"
 	"os/exec"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -21,6 +20,7 @@ import (
 	"github.com/porthole/porthole/internal/process"
 	"github.com/porthole/porthole/internal/registry"
 	"github.com/porthole/porthole/internal/sockets"
+	"github.com/porthole/porthole/internal/testenv"
 )
 
 // fakeClock advances only when told to.
@@ -133,12 +133,8 @@ func mustKnowledge(tb testing.TB) (*registry.Index, *intel.DB) {
 
 func needLive(t *testing.T) {
 	t.Helper()
-	if runtime.GOOS != "linux" || os.Geteuid() != 0 {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("live watch tests need Linux and root in CI (have %s, euid %d)", runtime.GOOS, os.Geteuid())
-		}
-		t.Skip("live watch tests need Linux and root")
-	}
+	testenv.NeedLinux(t)
+	testenv.NeedRoot(t)
 }
 
 // Scenario 5: a listener that appears and vanishes between ticks gives an
@@ -337,13 +333,7 @@ func BenchmarkPoll10k(b *testing.B) {
 // CI is set (scripts/test.sh installs the Debian package prometheus).
 func promtoolCheck(t *testing.T, text string) {
 	t.Helper()
-	path, err := exec.LookPath("promtool")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("promtool is missing (Debian package prometheus); scripts/test.sh installs it")
-		}
-		t.Skip("promtool is missing (Debian package prometheus)")
-	}
+	path := testenv.NeedTool(t, "promtool", "prometheus")
 	cmd := exec.Command(path, "check", "metrics")
 	cmd.Stdin = strings.NewReader(text)
 	out, err := cmd.CombinedOutput()
