@@ -15,6 +15,7 @@ import (
 	"github.com/porthole/porthole/internal/store"
 	"github.com/porthole/porthole/internal/store/postgres"
 	"github.com/porthole/porthole/internal/store/storetest"
+	"github.com/porthole/porthole/internal/testenv"
 )
 
 var _ store.Store = (*postgres.Store)(nil)
@@ -25,10 +26,7 @@ func serverURL(t *testing.T) string {
 	t.Helper()
 	u := os.Getenv("PORTHOLE_TEST_POSTGRES")
 	if u == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("PORTHOLE_TEST_POSTGRES is not set under CI; start a server with: eval \"$(scripts/postgres.sh)\"")
-		}
-		t.Skip("PORTHOLE_TEST_POSTGRES is not set; start a server with: eval \"$(scripts/postgres.sh)\"")
+		testenv.Missing(t, "PORTHOLE_TEST_POSTGRES is not set; start a server with: eval \"$(scripts/postgres.sh)\"")
 	}
 	return u
 }
