@@ -5,14 +5,13 @@ import (
 	"log/slog"
 	"net"
 	"net/http/httptest"
-	"os"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/porthole/porthole/internal/testenv"
 	"github.com/porthole/porthole/internal/webguard"
 )
 
@@ -22,12 +21,7 @@ import (
 // under that name. The site, wrapped as `porthole serve` wraps it on
 // loopback, must refuse it; the same page under localhost is the control.
 func TestBrowserDNSRebinding(t *testing.T) {
-	if _, err := exec.LookPath(chromiumPath); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("CI is set and %s is missing: install Debian's chromium package", chromiumPath)
-		}
-		t.Skipf("%s not found; install Debian's chromium package to run the browser test", chromiumPath)
-	}
+	testenv.NeedTool(t, chromiumPath, "chromium")
 	if testing.Short() {
 		t.Skip("browser test skipped with -short")
 	}

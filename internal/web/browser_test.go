@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -20,6 +19,7 @@ import (
 	"github.com/porthole/porthole/internal/feedback"
 	"github.com/porthole/porthole/internal/store"
 	"github.com/porthole/porthole/internal/store/sqlite"
+	"github.com/porthole/porthole/internal/testenv"
 )
 
 // chromiumPath is Debian's Chromium.
@@ -36,12 +36,7 @@ const strictCSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-
 // screenshots saved as artifacts ($PORTHOLE_ARTIFACTS, else a temporary
 // directory). It skips when Chromium is missing, except under CI.
 func TestBrowser(t *testing.T) {
-	if _, err := exec.LookPath(chromiumPath); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("CI is set and %s is missing: install Debian's chromium package", chromiumPath)
-		}
-		t.Skipf("%s not found; install Debian's chromium package to run the browser test", chromiumPath)
-	}
+	testenv.NeedTool(t, chromiumPath, "chromium")
 	if testing.Short() {
 		t.Skip("browser test skipped with -short")
 	}

@@ -3,14 +3,11 @@ package web
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
-	"os"
-	"path/filepath"
 	"regexp"
 	"runtime"
 	"strings"
@@ -19,9 +16,8 @@ import (
 	"github.com/porthole/porthole/internal/dossier"
 	"github.com/porthole/porthole/internal/process"
 	"github.com/porthole/porthole/internal/sockets"
+	"github.com/porthole/porthole/internal/testenv"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
 type resp struct {
 	status int
@@ -322,35 +318,7 @@ func golden(t *testing.T, name, got string) {
 	// Asset hashes change with every stylesheet edit; the golden files
 	// pin the markup.
 	got = regexp.MustCompile(`/static/([a-z]+)\.[0-9a-f]{10}\.`).ReplaceAllString(got, "/static/$1.HASH.")
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./internal/web -update to create it)", err)
-	}
-	if got != string(want) {
-		gl, wl := strings.Split(got, "\n"), strings.Split(string(want), "\n")
-		for i := 0; i < len(gl) || i < len(wl); i++ {
-			var g, w string
-			if i < len(gl) {
-				g = gl[i]
-			}
-			if i < len(wl) {
-				w = wl[i]
-			}
-			if g != w {
-				t.Fatalf("%s differs from the golden file at line %d:\n got: %.300s\nwant: %.300s\n(run go test ./internal/web -update if the change is intended)", name, i+1, g, w)
-			}
-		}
-	}
+	testenv.Golden(t, name, got)
 }
 
 func TestPreferredLang(t *testing.T) {
