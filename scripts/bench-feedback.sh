@@ -10,9 +10,8 @@
 #   3. SIGTERM mid-load: the server drains requests in flight and exits 0 within 10 s, closing the store; every
 #      acknowledged id is present.
 #
-# The server is a variable so that the real command can replace the stand-in:
-#   PORTHOLE_SERVE="./server serve"     (default: porthole serve, built here; bench/feedbackload/server is a
-#                                        smaller stand-in with the same flags)
+# The server is a variable, to measure another build:
+#   PORTHOLE_SERVE="./porthole serve"   (default: porthole serve, built here from cmd/porthole)
 #   PORTHOLE_ADDR_FLAG=--addr           (flag that sets the listen address)
 # PostgreSQL: PORTHOLE_TEST_POSTGRES, or scripts/postgres.sh starts a local server. Traffic goes to 127.0.0.1 only;
 # the script ends only the server processes it started, by PID.

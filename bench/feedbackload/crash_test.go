@@ -3,7 +3,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -21,64 +20,52 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/porthole/porthole/internal/testenv"
 )
 
-// These tests run the server as a real process and kill it: a small version of scripts/bench-feedback.sh that
-// CI runs on every change. PORTHOLE_SERVE (e.g. "/path/to/porthole serve") replaces the stand-in server.
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-func (l *lockedBuffer) Bytes() []byte {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return bytes.Clone(l.b.Bytes())
-}
-func (l *lockedBuffer) String() string { return string(l.Bytes()) }
+// These tests run the real `porthole serve` as a process and kill it: a small version of
+// scripts/bench-feedback.sh that CI runs on every change. The binary is built once per test run.
 
 var (
 	buildOnce sync.Once
-	serveCmd  []string
+	porthole  string // the built binary
 	buildErr  error
 )
 
-func serverCommand(t *testing.T) []string {
+// portholeBinary builds cmd/porthole into a temporary directory, once.
+func portholeBinary(t *testing.T) string {
 	t.Helper()
 	buildOnce.Do(func() {
-		if s := os.Getenv("PORTHOLE_SERVE"); s != "" {
-			serveCmd = strings.Fields(s)
-			return
-		}
-		dir, err := os.MkdirTemp("", "feedbackserver")
+		dir, err := os.MkdirTemp("", "porthole-crash-test")
 		if err != nil {
 			buildErr = err
 			return
 		}
-		bin := filepath.Join(dir, "server")
-		out, err := exec.Command("go", "build", "-o", bin, "./server").CombinedOutput()
+		porthole = filepath.Join(dir, "porthole")
+		// go test puts its own GOROOT/bin first in PATH, so "go" is the toolchain running this test.
+		out, err := exec.Command("go", "build", "-o", porthole, "github.com/porthole/porthole/cmd/porthole").CombinedOutput()
 		if err != nil {
-			buildErr = fmt.Errorf("building the server: %v\n%s", err, out)
-			return
+			buildErr = fmt.Errorf("building porthole: %v\n%s", err, out)
 		}
-		serveCmd = []string{bin, "serve"}
 	})
 	if buildErr != nil {
 		t.Fatal(buildErr)
 	}
-	return serveCmd
+	return porthole
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if porthole != "" {
+		os.RemoveAll(filepath.Dir(porthole))
+	}
+	os.Exit(code)
 }
 
 type server struct {
 	cmd    *exec.Cmd
 	base   string
-	stderr *lockedBuffer
+	stderr *testenv.SyncBuffer
 	done   chan error
 }
 
@@ -95,9 +82,12 @@ func freeAddr(t *testing.T) string {
 
 func startServer(t *testing.T, dsn string) *server {
 	t.Helper()
-	argv := append(append([]string{}, serverCommand(t)...), "--db", dsn, "--rate-limit", "0", "--addr", freeAddr(t))
-	s := &server{cmd: exec.Command(argv[0], argv[1:]...), stderr: &lockedBuffer{}, done: make(chan error, 1)}
-	s.base = "http://" + argv[len(argv)-1]
+	addr := freeAddr(t)
+	s := &server{cmd: exec.Command(portholeBinary(t), "serve", "--db", dsn, "--rate-limit", "0", "--addr", addr),
+		stderr: &testenv.SyncBuffer{}, done: make(chan error, 1)}
+	s.base = "http://" + addr
+	// Keep the server off the user's registry cache.
+	s.cmd.Env = append(os.Environ(), "PORTHOLE_CACHE_DIR="+t.TempDir())
 	s.cmd.Stderr = s.stderr
 	if err := s.cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -140,9 +130,9 @@ func (s *server) wait(t *testing.T, limit time.Duration) error {
 }
 
 // loadUntil runs a load in the background and returns once at least min posts are acknowledged.
-func loadUntil(t *testing.T, base string, n, min int64) (ids *lockedBuffer, finished chan loadResult) {
+func loadUntil(t *testing.T, base string, n, min int64) (ids *testenv.SyncBuffer, finished chan loadResult) {
 	t.Helper()
-	ids = &lockedBuffer{}
+	ids = &testenv.SyncBuffer{}
 	finished = make(chan loadResult, 1)
 	var progress atomic.Int64
 	go func() {
@@ -194,10 +184,7 @@ func postgresDSN(t *testing.T) string {
 	t.Helper()
 	base := os.Getenv("PORTHOLE_TEST_POSTGRES")
 	if base == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("PORTHOLE_TEST_POSTGRES is not set under CI; see scripts/postgres.sh")
-		}
-		t.Skip("PORTHOLE_TEST_POSTGRES is not set; start a server with: eval \"$(scripts/postgres.sh)\"")
+		testenv.Missing(t, "PORTHOLE_TEST_POSTGRES is not set; start a server with: eval \"$(scripts/postgres.sh)\"")
 	}
 	ctx := context.Background()
 	conn, err := pgx.Connect(ctx, base)
@@ -227,7 +214,7 @@ func TestLoadExactCount(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			dsn := dsnFor(t)
 			s := startServer(t, dsn)
-			var ids lockedBuffer
+			var ids testenv.SyncBuffer
 			res, err := runLoad(s.base, 2000, 20, &ids, nil)
 			if err != nil || res.acked != 2000 || res.failed != 0 {
 				t.Fatalf("load: %+v, %v", res, err)
@@ -276,7 +263,7 @@ func TestSIGTERMDrains(t *testing.T) {
 			s := startServer(t, dsn)
 			ids, finished := loadUntil(t, s.base, 5000, 500)
 			s.cmd.Process.Signal(syscall.SIGTERM)
-			// The stand-in gives requests in flight up to 10 s; 15 s is the guard.
+			// serve gives requests in flight up to StopGrace/2 (5 s); 15 s is the guard.
 			if err := s.wait(t, 15*time.Second); err != nil {
 				t.Errorf("exit after SIGTERM mid-load: %v\n%s", err, s.stderr)
 			}
@@ -285,8 +272,8 @@ func TestSIGTERMDrains(t *testing.T) {
 			// every request it had taken before it closed the store.
 			acked, _ := parseIDs(ids.Bytes())
 			checkAcked(t, dsn, ids.Bytes(), int64(len(acked)))
-			if !strings.Contains(s.stderr.String(), "store closed") && os.Getenv("PORTHOLE_SERVE") == "" {
-				t.Errorf("stand-in server did not report closing the store:\n%s", s.stderr)
+			if !strings.Contains(s.stderr.String(), "porthole: stopped") {
+				t.Errorf("serve did not report a clean stop:\n%s", s.stderr)
 			}
 		})
 	}
