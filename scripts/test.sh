@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it: installs what the tests need when it is missing (iproute2 for the ss oracle
 # and network namespaces, Chromium for the browser test, PostgreSQL for the store suite, promtool from the prometheus
-# package for watch's metrics), then runs the static checks, the cross-builds, the race-enabled tests, every
-# benchmark once and a short run of every fuzz target.
+# package for watch's metrics), then runs the static checks (gofmt, go mod tidy -diff, go vet, staticcheck), the
+# cross-builds, the race-enabled tests (the import layering among them), every benchmark once and a short run of every
+# fuzz target.
 #
 #   bash scripts/test.sh            # everything
 #   bash scripts/test.sh -short     # skip benchmarks and fuzzing (quick local loop)
@@ -17,7 +18,7 @@ short=false
 
 step() { printf '\n== %s\n' "$*"; }
 
-step "system packages"
+step "apt-get install what is missing: iproute2, util-linux, chromium, gcc, prometheus (promtool)"
 missing=()
 command -v ss >/dev/null || missing+=(iproute2)
 command -v ip >/dev/null || missing+=(iproute2)
@@ -44,41 +45,44 @@ else
 	echo "all present"
 fi
 
-step "PostgreSQL for the store conformance suite"
+step "start PostgreSQL for the store tests (scripts/postgres.sh)"
 eval "$(bash scripts/postgres.sh)"
 trap 'bash scripts/postgres.sh stop >/dev/null 2>&1 || true' EXIT
 echo "PORTHOLE_TEST_POSTGRES is set"
 
-step "gofmt"
+step "gofmt -l: every Go file formatted"
 unformatted=$(gofmt -l $(git ls-files '*.go'))
 if [ -n "$unformatted" ]; then
 	echo "gofmt would change:"; echo "$unformatted"; exit 1
 fi
 
-step "go generate is fresh, go vet"
+step "go mod tidy -diff: go.mod and go.sum need no change"
+go mod tidy -diff
+
+step "go vet ./..."
 go vet ./...
 
-step "staticcheck"
+step "staticcheck ./..."
 go run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 
-step "cross-builds (CGO_ENABLED=0)"
+step "go build and go vet for linux, darwin, windows on amd64 and arm64 (CGO_ENABLED=0)"
 for target in linux/amd64 linux/arm64 darwin/amd64 darwin/arm64 windows/amd64 windows/arm64; do
 	GOOS=${target%/*} GOARCH=${target#*/} CGO_ENABLED=0 go build -o /dev/null ./cmd/porthole
 	GOOS=${target%/*} GOARCH=${target#*/} CGO_ENABLED=0 go vet ./... 
 	echo "$target ok"
 done
 
-step "tests (race detector)"
+step "go test -race ./... (includes internal/layers_test.go, the import layering)"
 go test -race -count=1 -timeout 30m ./...
 
 if ! $short; then
-	step "the .deb: built with scripts/package.sh, listed, installed in a scratch root, run"
+	step "scripts/check-deb.sh: the .deb built with scripts/package.sh, listed, installed in a scratch root, run"
 	bash scripts/check-deb.sh
 
-	step "benchmarks, once each"
+	step "go test -bench . -benchtime 1x ./...: every benchmark once"
 	go test -run '^$' -bench . -benchtime 1x -timeout 20m ./...
 
-	step "fuzz targets, a few seconds each"
+	step "go test -fuzz: every fuzz target for 4 s"
 	fuzzlog=$(mktemp)
 	for pkg in $(go list ./...); do
 		dir=$(go list -f '{{.Dir}}' "$pkg")
