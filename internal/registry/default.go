@@ -33,11 +33,18 @@ const EmbeddedSource = "IANA service-names-port-numbers.csv, copy of 2026-03-02 
 // CacheDir.
 const CacheFile = "registry.bin"
 
-// CacheDir is the user's porthole cache directory. PORTHOLE_CACHE_DIR
-// overrides it (tests use that).
-func CacheDir() (string, error) {
-	if d := os.Getenv("PORTHOLE_CACHE_DIR"); d != "" {
-		return d, nil
+// CacheDirEnv names the environment variable that overrides CacheDir
+// (tests use it).
+const CacheDirEnv = "PORTHOLE_CACHE_DIR"
+
+// CacheDir is the user's porthole cache directory: $PORTHOLE_CACHE_DIR as
+// getenv reads it (the caller's environment, not necessarily the process's;
+// nil reads none), else porthole in the user's cache directory.
+func CacheDir(getenv func(string) string) (string, error) {
+	if getenv != nil {
+		if d := getenv(CacheDirEnv); d != "" {
+			return d, nil
+		}
 	}
 	d, err := os.UserCacheDir()
 	if err != nil {
@@ -47,17 +54,30 @@ func CacheDir() (string, error) {
 }
 
 var (
-	defaultOnce  sync.Once
+	defaultMu    sync.Mutex
+	defaultDone  bool
+	defaultDir   string
 	defaultIndex *Index
 	defaultErr   error
 )
 
-// Default returns the registry in use: the refreshed copy in the cache
-// directory when there is one that opens cleanly and is not older than the
-// embedded one, else the embedded copy. A damaged cache file is reported in
-// the error alongside a working embedded Index, so callers may warn and go on.
-func Default() (*Index, error) {
-	defaultOnce.Do(func() { defaultIndex, defaultErr = loadDefault() })
+// Default returns the registry in use for the cache directory getenv names
+// (see CacheDir): the refreshed copy there when there is one that opens
+// cleanly and is not older than the embedded one, else the embedded copy. A
+// damaged cache file is reported in the error alongside a working embedded
+// Index, so callers may warn and go on. The result is kept for the next call
+// with the same directory.
+func Default(getenv func(string) string) (*Index, error) {
+	dir, dirErr := CacheDir(getenv)
+	if dirErr != nil {
+		dir = ""
+	}
+	defaultMu.Lock()
+	defer defaultMu.Unlock()
+	if !defaultDone || dir != defaultDir {
+		defaultIndex, defaultErr = loadDefault(dir)
+		defaultDone, defaultDir = true, dir
+	}
 	return defaultIndex, defaultErr
 }
 
@@ -72,9 +92,10 @@ func Embedded() *Index {
 	return x
 }
 
-func loadDefault() (*Index, error) {
-	dir, err := CacheDir()
-	if err != nil {
+// loadDefault loads the registry from the cache directory dir ("": none,
+// the embedded copy).
+func loadDefault(dir string) (*Index, error) {
+	if dir == "" {
 		return Embedded(), nil
 	}
 	path := filepath.Join(dir, CacheFile)

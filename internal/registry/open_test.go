@@ -181,7 +181,7 @@ func TestDamagedCacheFallsBack(t *testing.T) {
 			path := tc.setup(t)
 			ResetDefault()
 			t.Cleanup(ResetDefault)
-			x, err := Default()
+			x, err := Default(os.Getenv)
 			if err == nil {
 				t.Fatal("no warning")
 			}

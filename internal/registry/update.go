@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"sync"
 )
 
 // CacheCSV is the CSV `porthole update` keeps beside CacheFile, as
@@ -17,13 +16,20 @@ const CacheCSV = "service-names-port-numbers.csv"
 // Load reads the registry in use afresh, by the rules of Default but without
 // its memo: `porthole update` compares against what is installed now, not
 // what this process saw first.
-func Load() (*Index, error) { return loadDefault() }
+func Load(getenv func(string) string) (*Index, error) {
+	dir, err := CacheDir(getenv)
+	if err != nil {
+		dir = ""
+	}
+	return loadDefault(dir)
+}
 
 // ResetDefault forgets the registry Default loaded, so that its next call
-// reads the cache directory again. Install calls it. It must not run
-// concurrently with Default.
+// reads the cache directory again. Install calls it.
 func ResetDefault() {
-	defaultOnce = sync.Once{}
+	defaultMu.Lock()
+	defer defaultMu.Unlock()
+	defaultDone, defaultDir = false, ""
 	defaultIndex, defaultErr = nil, nil
 }
 

@@ -307,7 +307,7 @@ func TestInstall(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if x, err := Default(); err != nil || x.Source() != EmbeddedSource {
+	if x, err := Default(os.Getenv); err != nil || x.Source() != EmbeddedSource {
 		t.Fatalf("before: %v, %v", x.Source(), err)
 	}
 	if err := Install(dir, blob, csv); err != nil {
@@ -315,14 +315,14 @@ func TestInstall(t *testing.T) {
 	}
 	checkInstalled(t, dir, blob, csv)
 	// Default was reset by Install and reads the new copy.
-	x, err := Default()
+	x, err := Default(os.Getenv)
 	if err != nil || x.Version() != "2026-03-10" || !strings.HasPrefix(x.Source(), "http://127.0.0.1/r.csv") {
 		t.Fatalf("after: %s %s %v", x.Version(), x.Source(), err)
 	}
 	if rows := x.Port(4480); len(rows) != 2 || rows[1].Name != "porthole-test" {
 		t.Fatalf("4480: %+v", rows)
 	}
-	if l, err := Load(); err != nil || l.Source() != x.Source() {
+	if l, err := Load(os.Getenv); err != nil || l.Source() != x.Source() {
 		t.Fatalf("Load: %v %v", l.Source(), err)
 	}
 	// Again, over the installed files, without a CSV: the old CSV stays.
@@ -406,7 +406,7 @@ func TestInstallFailureKeepsOld(t *testing.T) {
 		t.Errorf("left behind: %v", ents)
 	}
 	ResetDefault()
-	if x, err := Default(); err != nil || x.Source() != "old copy" {
+	if x, err := Default(os.Getenv); err != nil || x.Source() != "old copy" {
 		t.Fatalf("Default after a failed install: %q %v", x.Source(), err)
 	}
 }
