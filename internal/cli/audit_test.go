@@ -73,7 +73,7 @@ func audRun(t *testing.T, args ...string) audResult {
 	off := false
 	env := &Env{
 		Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb,
-		Getenv: func(string) string { return "" },
+		Getenv: testGetenv,
 		Now:    func() time.Time { return time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC) },
 		Color:  &off,
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/porthole/porthole/internal/intel"
+	"github.com/porthole/porthole/internal/registry"
 	"github.com/porthole/porthole/internal/testenv"
 )
 
@@ -29,7 +30,7 @@ func run(t *testing.T, stdin string, args ...string) result {
 	off := false
 	env := &Env{
 		Stdin: strings.NewReader(stdin), Stdout: &out, Stderr: &errb,
-		Getenv:    func(string) string { return "" },
+		Getenv:    testGetenv,
 		Now:       func() time.Time { return testNow },
 		Color:     &off,
 		Ephemeral: func() (int, int, error) { return 32768, 60999, nil },
@@ -48,6 +49,15 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)
+}
+
+// testGetenv is the environment of in-process runs: empty but for the cache
+// directory that TestMain (or a test, with t.Setenv) chose.
+func testGetenv(k string) string {
+	if k == registry.CacheDirEnv {
+		return os.Getenv(k)
+	}
+	return ""
 }
 
 func golden(t *testing.T, name, got string) {

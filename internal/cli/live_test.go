@@ -201,7 +201,7 @@ func TestSuggest(t *testing.T) {
 	if len(out.Suggestions) != 5 || out.Candidates < 1000 {
 		t.Fatalf("suggest: %+v", out)
 	}
-	k, err := loadKnowledge(&Env{})
+	k, err := loadKnowledge(&Env{Getenv: testGetenv})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -22,7 +22,7 @@ func startServe(t *testing.T, args ...string) string {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	errb := &testenv.SyncBuffer{}
-	env := &Env{Stdout: io.Discard, Stderr: errb, Getenv: func(string) string { return "" },
+	env := &Env{Stdout: io.Discard, Stderr: errb, Getenv: testGetenv,
 		Now: func() time.Time { return testNow }, Ephemeral: func() (int, int, error) { return 32768, 60999, nil }}
 	done := make(chan int, 1)
 	go func() {

@@ -25,7 +25,7 @@ func TestServe(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	errb := &testenv.SyncBuffer{}
-	env := &Env{Stdout: io.Discard, Stderr: errb, Getenv: func(string) string { return "" },
+	env := &Env{Stdout: io.Discard, Stderr: errb, Getenv: testGetenv,
 		Now: func() time.Time { return testNow }, Ephemeral: func() (int, int, error) { return 32768, 60999, nil }}
 	done := make(chan int, 1)
 	go func() {

@@ -23,7 +23,7 @@ type knowledge struct {
 // reads intel port by port with intel.Lookup, which parses only the stanzas
 // it needs.
 func loadRegistry(env *Env) *knowledge {
-	reg, err := registry.Default()
+	reg, err := registry.Default(env.Getenv)
 	if err != nil {
 		fmt.Fprintln(env.Stderr, "porthole: warning:", err)
 	}
@@ -34,7 +34,7 @@ func loadRegistry(env *Env) *knowledge {
 // file is a warning (the built-in registry is used); damaged intel is a
 // build fault, reported as a failure.
 func loadKnowledge(env *Env) (*knowledge, error) {
-	reg, err := registry.Default()
+	reg, err := registry.Default(env.Getenv)
 	if err != nil {
 		fmt.Fprintln(env.Stderr, "porthole: warning:", err)
 	}

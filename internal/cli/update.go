@@ -84,7 +84,7 @@ func runUpdate(ctx context.Context, env *Env, args []string) error {
 		return usagef("--url %q: want an http:// or https:// address", *src)
 	}
 
-	dir, err := registry.CacheDir()
+	dir, err := registry.CacheDir(env.Getenv)
 	if err != nil {
 		return fmt.Errorf("finding the cache directory: %w", err)
 	}
@@ -94,7 +94,7 @@ func runUpdate(ctx context.Context, env *Env, args []string) error {
 	if *file == "" && plainHTTP(u) {
 		fmt.Fprintf(env.Stderr, "porthole: warning: --url %s is plain http: anyone on the path can change the registry in transit; prefer https\n", *src)
 	}
-	cur, curErr := registry.Load()
+	cur, curErr := registry.Load(env.Getenv)
 	if curErr != nil {
 		fmt.Fprintln(env.Stderr, "porthole: warning:", curErr)
 	}

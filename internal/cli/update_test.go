@@ -38,7 +38,7 @@ func updEnv(t *testing.T) (dir string, run func(args ...string) updRun) {
 		off := false
 		env := &Env{
 			Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb,
-			Getenv:    func(string) string { return "" },
+			Getenv:    testGetenv,
 			Now:       func() time.Time { return updNow },
 			Color:     &off,
 			Ephemeral: func() (int, int, error) { return 32768, 60999, nil },
@@ -296,7 +296,7 @@ func TestUpdateFailuresKeepRegistry(t *testing.T) {
 				t.Errorf("left behind in the cache directory: %v", ents)
 			}
 			registry.ResetDefault()
-			x, err := registry.Default()
+			x, err := registry.Default(os.Getenv)
 			if err != nil || x.Source() != "installed by the test" {
 				t.Fatalf("Default: %q, %v", x.Source(), err)
 			}
@@ -346,7 +346,7 @@ func TestUpdateRefusesOlderUnlessForced(t *testing.T) {
 		t.Fatalf("--force: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 	registry.ResetDefault()
-	if x, err := registry.Default(); err != nil || x.Version() != "2026-02-25" || !strings.HasPrefix(x.Source(), srv.URL) {
+	if x, err := registry.Default(os.Getenv); err != nil || x.Version() != "2026-02-25" || !strings.HasPrefix(x.Source(), srv.URL) {
 		t.Fatalf("Default after --force: %s %q %v", x.Version(), x.Source(), err)
 	}
 	// The same registry again: nothing to install, unless forced.
@@ -386,7 +386,7 @@ func TestUpdateFutureDates(t *testing.T) {
 		t.Fatalf("unpinning: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 	registry.ResetDefault()
-	if x, _ := registry.Default(); x.Version() != "2026-03-10" {
+	if x, _ := registry.Default(os.Getenv); x.Version() != "2026-03-10" {
 		t.Fatalf("in use: %s", x.Version())
 	}
 }
@@ -462,7 +462,7 @@ func TestUpdateReset(t *testing.T) {
 		t.Errorf("--reset removed another file: %v", err)
 	}
 	registry.ResetDefault()
-	if x, err := registry.Default(); err != nil || x.Source() != registry.EmbeddedSource {
+	if x, err := registry.Default(os.Getenv); err != nil || x.Source() != registry.EmbeddedSource {
 		t.Fatalf("after reset: %q %v", x.Source(), err)
 	}
 	for _, args := range [][]string{{"update", "--reset", "--force"}, {"update", "--reset", "--url", srv.URL},
@@ -538,7 +538,7 @@ func TestUpdateRepairsDamagedCache(t *testing.T) {
 		t.Fatalf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 	registry.ResetDefault()
-	if x, err := registry.Default(); err != nil || !strings.HasPrefix(x.Source(), srv.URL) {
+	if x, err := registry.Default(os.Getenv); err != nil || !strings.HasPrefix(x.Source(), srv.URL) {
 		t.Fatalf("Default: %q %v", x.Source(), err)
 	}
 }

@@ -97,7 +97,7 @@ func runVersion(_ context.Context, env *Env, args []string) error {
 	if _, err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	reg, err := registry.Default()
+	reg, err := registry.Default(env.Getenv)
 	if err != nil {
 		fmt.Fprintln(env.Stderr, "porthole: warning:", err)
 	}
