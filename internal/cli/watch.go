@@ -60,6 +60,7 @@ Stops on SIGINT or SIGTERM.`)
 		debug.SetMemoryLimit(96 << 20)
 	}
 	live := &watch.Live{Registry: k.reg, Intel: k.intel, AllNetNS: *allNS, FullEvery: *fullEvery}
+	defer live.Close()
 	w := &watch.Watcher{Scan: live.Scan, Now: env.Now, NoInitial: *noInitial}
 	var bl *audit.Baseline
 	if *base != "" {

@@ -103,6 +103,11 @@ func (l *Live) Scan(ctx context.Context) ([]dossier.ListenerRow, error) {
 	return l.rows, nil
 }
 
+// Close releases what the scans keep open between calls: the netlink
+// socket and the listen trigger of the fingerprint. A later Scan opens them
+// again.
+func (l *Live) Close() error { return l.fp.Close() }
+
 // signature hashes the sockets' identities and inodes (List sorts them).
 // It writes fixed-size binary records: no formatting, no allocation.
 func signature(ls []sockets.Listener) uint64 {

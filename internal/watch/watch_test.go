@@ -341,3 +341,32 @@ func promtoolCheck(t *testing.T, text string) {
 		t.Errorf("promtool check metrics: %v\n%s", err, out)
 	}
 }
+
+// Close gives back the fingerprint's netlink socket (and trigger) that Scan
+// keeps open between scans; a Scan after Close works again.
+func TestLiveCloseReleases(t *testing.T) {
+	needLive(t)
+	reg, db := mustKnowledge(t)
+	live := &Live{Registry: reg, Intel: db}
+	openFDs := func() int {
+		ents, err := os.ReadDir("/proc/self/fd")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(ents)
+	}
+	if _, err := live.Scan(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	scanning := openFDs()
+	if err := live.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if closed := openFDs(); closed >= scanning {
+		t.Fatalf("%d descriptors open after Close, %d before", closed, scanning)
+	}
+	if rows, err := live.Scan(context.Background()); err != nil || len(rows) == 0 {
+		t.Fatalf("Scan after Close: %d rows, %v", len(rows), err)
+	}
+	live.Close()
+}
