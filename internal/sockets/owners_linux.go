@@ -31,13 +31,17 @@ type ownerScan struct {
 	denied atomic.Int64 // /proc/PID/fd we could not open (EACCES/EPERM)
 }
 
+// procRoot is where the owner walk finds procfs. Tests point it at a fixture
+// tree (testdata/proc) to check the walk without root or live processes.
+var procRoot = "/proc"
+
 func scanOwners(ctx context.Context, want map[uint64]struct{}, firstOnly bool, preferUIDs map[uint32]bool) (map[uint64][]int, int64) {
 	s := &ownerScan{want: want, firstOnly: firstOnly, preferUIDs: preferUIDs, found: make(map[uint64][]int, len(want))}
 	s.left.Store(int64(len(want)))
 	if len(want) == 0 {
 		return s.found, 0
 	}
-	procfd, err := unix.Open("/proc", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	procfd, err := unix.Open(procRoot, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return s.found, 0
 	}
