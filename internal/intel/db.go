@@ -155,37 +155,6 @@ func width(e *Entry, port int) int {
 	return w
 }
 
-// Search returns the entries whose id, name, aliases, description, Korean
-// description or legitimate-use note contain text, case-insensitively, in
-// file order. Empty text matches nothing.
-func (db *DB) Search(text string) []*Entry {
-	q := strings.ToLower(strings.TrimSpace(text))
-	if q == "" {
-		return nil
-	}
-	var out []*Entry
-	for i := range db.entries {
-		e := &db.entries[i]
-		if containsFold(e.ID, q) || containsFold(e.Name, q) || containsFold(e.Description, q) ||
-			containsFold(e.DescriptionKO, q) || containsFold(e.Legit, q) || containsFold(e.LegitKO, q) {
-			out = append(out, e)
-			continue
-		}
-		for _, a := range e.Aliases {
-			if containsFold(a, q) {
-				out = append(out, e)
-				break
-			}
-		}
-	}
-	return out
-}
-
-// containsFold reports whether s contains lower (already lower-cased).
-func containsFold(s, lower string) bool {
-	return strings.Contains(strings.ToLower(s), lower)
-}
-
 // Ports returns the distinct port numbers, ascending, covered by at least one
 // entry of category cat. Ranges count every port inside them.
 func (db *DB) Ports(cat Category) []int {

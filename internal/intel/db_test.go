@@ -149,30 +149,6 @@ func TestForPortOrder(t *testing.T) {
 	}
 }
 
-func TestSearch(t *testing.T) {
-	db := mustDefault(t)
-	has := func(es []*Entry, id string) bool {
-		return slices.ContainsFunc(es, func(e *Entry) bool { return e.ID == id })
-	}
-	for _, tc := range []struct{ q, id string }{
-		{"beagle", "bagle-backdoor-2556"},
-		{"W32.BEAGLE.S@MM", "bagle-backdoor-2556"},
-		{"netbus", "netbus"},
-		{"minecraft", "minecraft-java"},
-		{"마인크래프트", "minecraft-java"},
-		{"PE_Bagle.Q", "bagle-backdoor-2556"}, // an alias from another vendor
-		{"포트 정보 사이트", "bagle-backdoor-2556"},  // legit-ko
-		{"kubelet", "kubelet"},
-	} {
-		if !has(db.Search(tc.q), tc.id) {
-			t.Errorf("Search(%q) misses %s", tc.q, tc.id)
-		}
-	}
-	if got := db.Search("  "); got != nil {
-		t.Errorf("Search(blank) = %d entries", len(got))
-	}
-}
-
 func TestPorts(t *testing.T) {
 	db := mustDefault(t)
 	threats, uses := db.Ports(Threat), db.Ports(Use)

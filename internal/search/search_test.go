@@ -53,3 +53,43 @@ func TestFind(t *testing.T) {
 		t.Errorf("Label")
 	}
 }
+
+// Intel entries are found by their names, any vendor's alias, and words of
+// their English or Korean descriptions and legitimate-use notes. (This was
+// intel.DB.Search, which Find replaced.)
+func TestFindIntel(t *testing.T) {
+	x := registry.Embedded()
+	db, err := intel.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := map[string]string{}
+	for _, e := range db.Entries() {
+		name[e.ID] = e.Name
+	}
+	for _, tc := range []struct{ q, id string }{
+		{"beagle", "bagle-backdoor-2556"},
+		{"W32.BEAGLE.S@MM", "bagle-backdoor-2556"},
+		{"netbus", "netbus"},
+		{"minecraft", "minecraft-java"},
+		{"마인크래프트", "minecraft-java"},
+		{"PE_Bagle.Q", "bagle-backdoor-2556"}, // an alias from another vendor
+		{"포트 정보 사이트", "bagle-backdoor-2556"},  // legit-ko
+		{"kubelet", "kubelet"},
+	} {
+		want, ok := name[tc.id]
+		if !ok {
+			t.Fatalf("no intel entry %s", tc.id)
+		}
+		found := false
+		for _, h := range Find(x, db, tc.q) {
+			found = found || (h.Source == "intel" && h.Name == want)
+		}
+		if !found {
+			t.Errorf("Find(%q) misses intel entry %s (%s)", tc.q, tc.id, want)
+		}
+	}
+	if hits := Find(x, db, "  "); hits != nil {
+		t.Errorf("Find(blank) = %d hits", len(hits))
+	}
+}
