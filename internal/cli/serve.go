@@ -103,7 +103,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 		return fmt.Errorf("opening the feedback store: %w", err)
 	}
 	defer st.Close()
-	fb, err := feedback.NewChecked(st, env.Now, log, feedback.Options{
+	fb, err := feedback.New(st, env.Now, log, feedback.Options{
 		RateLimit: o.rateLimit, TrustProxy: o.trustProxy, AdminToken: adminToken})
 	if err != nil {
 		return err

@@ -26,10 +26,15 @@ func Example() {
 
 	mux := http.NewServeMux()
 	// … the site's own routes: GET /ports/{port}, GET /ko/ports/{port}, …
-	feedback.New(st, time.Now, log, feedback.Options{
+	fb, err := feedback.New(st, time.Now, log, feedback.Options{
 		RateLimit:  10,
 		AdminToken: os.Getenv("PORTHOLE_ADMIN_TOKEN"),
-	}).Register(mux)
+	})
+	if err != nil {
+		log.Error("feedback", "err", err) // a short admin token, a malformed trusted origin
+		return
+	}
+	fb.Register(mux)
 
 	srv := webguard.NewServer("127.0.0.1:8080", webguard.Wrap(mux, log), webguard.Timeouts{}, log)
 	_ = srv // srv.ListenAndServe(), then srv.Shutdown(ctx) on SIGTERM before st.Close()

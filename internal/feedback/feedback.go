@@ -77,7 +77,7 @@ type Options struct {
 	Langs []string
 	// TrustedOrigins are extra origins ("https://ports.example") whose posts are accepted although they differ
 	// from the request's Host — for a reverse proxy that rewrites Host, seen by browsers too old to send
-	// Sec-Fetch-Site. Each must be scheme://host[:port] (NewChecked reports a malformed one).
+	// Sec-Fetch-Site. Each must be scheme://host[:port] (New reports a malformed one).
 	TrustedOrigins []string
 }
 
@@ -101,19 +101,10 @@ type Handler struct {
 	next      http.Handler
 }
 
-// New returns the feedback handler. now is the clock that stamps answers; log receives one record per answer.
-// It panics if opts.TrustedOrigins holds a malformed origin; NewChecked returns that as an error instead.
-func New(st store.Store, now func() time.Time, log *slog.Logger, opts Options) *Handler {
-	h, err := NewChecked(st, now, log, opts)
-	if err != nil {
-		panic(err)
-	}
-	return h
-}
-
-// NewChecked is New, returning an error for a malformed trusted origin (such as one given on the command line) or
-// an admin token shorter than webguard.MinTokenBytes.
-func NewChecked(st store.Store, now func() time.Time, log *slog.Logger, opts Options) (*Handler, error) {
+// New returns the feedback handler. now is the clock that stamps answers; log receives one record per answer. It
+// returns an error for a malformed trusted origin (such as one given on the command line) or an admin token shorter
+// than webguard.MinTokenBytes.
+func New(st store.Store, now func() time.Time, log *slog.Logger, opts Options) (*Handler, error) {
 	if opts.PageURL == nil {
 		opts.PageURL = DefaultPageURL
 	}

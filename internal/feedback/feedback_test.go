@@ -53,7 +53,11 @@ func newEnv(t testing.TB, opts feedback.Options) *env {
 	c := &clock{t: storetest.Base}
 	logs := &testenv.SyncBuffer{}
 	log := slog.New(slog.NewTextHandler(logs, nil))
-	return &env{h: feedback.New(st, c.Now, log, opts), st: st, clock: c, logs: logs}
+	h, err := feedback.New(st, c.Now, log, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &env{h: h, st: st, clock: c, logs: logs}
 }
 
 type req struct {
@@ -467,7 +471,10 @@ func TestLogsCannotBeForgedAndHoldNoAddresses(t *testing.T) {
 			if name == "json" {
 				hd = slog.NewJSONHandler(&buf, nil)
 			}
-			h := feedback.New(st, (&clock{t: storetest.Base}).Now, slog.New(hd), feedback.Options{RateLimit: 1})
+			h, err := feedback.New(st, (&clock{t: storetest.Base}).Now, slog.New(hd), feedback.Options{RateLimit: 1})
+			if err != nil {
+				t.Fatal(err)
+			}
 			post := func(body string) {
 				r := httptest.NewRequest("POST", feedback.APIPath, strings.NewReader(body))
 				r.Header.Set("Content-Type", "application/json")
@@ -669,8 +676,8 @@ func TestTrustedOrigins(t *testing.T) {
 	if w := e.do(withHeader(jsonPost(ok), "Origin", "https://evil.example")); w.Code != 403 {
 		t.Errorf("other origin: status %d, want 403", w.Code)
 	}
-	if _, err := feedback.NewChecked(e.st, e.clock.Now, slog.Default(), feedback.Options{TrustedOrigins: []string{"not a url/path"}}); err == nil {
-		t.Error("NewChecked accepted a malformed origin")
+	if _, err := feedback.New(e.st, e.clock.Now, slog.Default(), feedback.Options{TrustedOrigins: []string{"not a url/path"}}); err == nil {
+		t.Error("New accepted a malformed origin")
 	}
 }
 

@@ -47,7 +47,10 @@ func TestBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	fb := feedback.New(st, time.Now, slog.New(slog.DiscardHandler), feedback.Options{})
+	fb, err := feedback.New(st, time.Now, slog.New(slog.DiscardHandler), feedback.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	answers := func() []store.Feedback {
 		t.Helper()
 		var all []store.Feedback

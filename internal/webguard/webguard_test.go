@@ -30,7 +30,10 @@ func site(t *testing.T, log *slog.Logger) http.Handler {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	fb := feedback.New(st, storetest.NewClock().Now, log, feedback.Options{RateLimit: 4})
+	fb, err := feedback.New(st, storetest.NewClock().Now, log, feedback.Options{RateLimit: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
@@ -254,7 +257,11 @@ func TestSlowClientsAreCutOff(t *testing.T) {
 	}
 	defer st.Close()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	addr := startServer(t, webguard.Wrap(feedback.New(st, storetest.NewClock().Now, log, feedback.Options{}), log))
+	fb, err := feedback.New(st, storetest.NewClock().Now, log, feedback.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := startServer(t, webguard.Wrap(fb, log))
 	tests := []struct {
 		name, send string
 	}{
