@@ -662,7 +662,7 @@ func describeListener(row *dossier.ListenerRow) string {
 		}
 	}
 	if row.Container != "" {
-		s += " (container " + shortID(row.Container) + ")"
+		s += " (container " + dossier.ShortID(row.Container) + ")"
 	}
 	return s
 }
@@ -710,13 +710,6 @@ func describeRule(r *Rule) string {
 		s += " (" + r.Comment + ")"
 	}
 	return s
-}
-
-func shortID(id string) string {
-	if len(id) > 12 {
-		return id[:12]
-	}
-	return id
 }
 
 func isWildcard(a string) bool {

@@ -238,7 +238,7 @@ func Build(port int, src Sources) *Dossier {
 	for _, rs := range st.Ranges {
 		if rs.Name == r.Name {
 			d.Context = Context{Assigned: rs.Assigned.Any, Size: rs.Size,
-				Percent: pct(rs.Assigned.Any, rs.Size), Position: port - r.Low + 1}
+				Percent: i18n.Share(rs.Assigned.Any, rs.Size), Position: port - r.Low + 1}
 		}
 	}
 	if src.EphemeralHigh > 0 {
@@ -253,14 +253,6 @@ func Build(port int, src Sources) *Dossier {
 	d.Verdict = verdict(d, now())
 	d.Title = Title(d, i18n.EN)
 	return d
-}
-
-func pct(n, of int) float64 {
-	if of == 0 {
-		return 0
-	}
-	// One decimal, rounded half away from zero, so that renderers agree.
-	return float64(int(float64(n)*1000/float64(of)+0.5)) / 10
 }
 
 func service(row registry.Row) Service {
@@ -425,7 +417,7 @@ func verdict(d *Dossier, now time.Time) Verdict {
 	if s := primaryService(d.Services); s != nil {
 		v.Name = s.Name
 		if !strings.EqualFold(s.Description, s.Name) {
-			v.Summary = firstLine(s.Description)
+			v.Summary = FirstLine(s.Description)
 		}
 	}
 	// Only a threat we are sure of belongs in the title: confidence, not
@@ -457,9 +449,19 @@ func anyStatus(d *Dossier, want string) bool {
 	return false
 }
 
-func firstLine(s string) string {
+// FirstLine is the first line of a registry or intel description, trimmed:
+// what a one-line listing shows.
+func FirstLine(s string) string {
 	s, _, _ = strings.Cut(s, "\n")
 	return strings.TrimSpace(s)
+}
+
+// ShortID is a container ID cut to the 12 characters docker and podman show.
+func ShortID(id string) string {
+	if len(id) > 12 {
+		return id[:12]
+	}
+	return id
 }
 
 // Title renders the one-line verdict in lang, e.g. "Port 2556: nicetec-nmsvc

@@ -149,6 +149,15 @@ func Format(lang Lang, v any) string {
 // Percent marks a float argument to T as a percentage.
 type Percent float64
 
+// Share is n as a percentage of of, to one decimal rounded half away from
+// zero (0 when of is 0): every renderer shows the same figure for a share.
+func Share(n, of int) float64 {
+	if of == 0 {
+		return 0
+	}
+	return float64(int(float64(n)*1000/float64(of)+0.5)) / 10
+}
+
 // Num groups digits by thousands ("48,128"); Korean uses the same comma.
 func Num(_ Lang, n int) string {
 	s := strconv.Itoa(n)
