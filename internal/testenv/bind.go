@@ -15,69 +15,68 @@ import (
 //
 // For udpconn and tcpconn the port is the client's local port.
 func Bind(kind string, port int) ([]io.Closer, int, error) {
-	hp := ":" + strconv.Itoa(port)
-	listen := func(network, host string) ([]io.Closer, int, error) {
-		l, err := net.Listen(network, host+hp)
-		if err != nil {
-			return nil, 0, err
-		}
-		return []io.Closer{l}, l.Addr().(*net.TCPAddr).Port, nil
-	}
-	packet := func(network, host string) ([]io.Closer, int, error) {
-		c, err := net.ListenPacket(network, host+hp)
-		if err != nil {
-			return nil, 0, err
-		}
-		return []io.Closer{c}, c.LocalAddr().(*net.UDPAddr).Port, nil
-	}
 	switch kind {
-	case "tcp4":
-		return listen("tcp4", "127.0.0.1")
-	case "tcp6":
-		return listen("tcp6", "[::1]")
-	case "tcp4any":
-		return listen("tcp4", "0.0.0.0")
-	case "tcp6any":
-		return listen("tcp6", "[::]")
-	case "tcpdual": // Go makes "tcp" on a wildcard a dual-stack socket
-		return listen("tcp", "")
-	case "udp4":
-		return packet("udp4", "127.0.0.1")
-	case "udp6":
-		return packet("udp6", "[::1]")
-	case "udp4any":
-		return packet("udp4", "0.0.0.0")
-	case "udp6any":
-		return packet("udp6", "[::]")
-	case "udpdual":
-		return packet("udp", "")
 	case "udpconn":
-		srv, err := net.ListenPacket("udp4", "127.0.0.1:0")
-		if err != nil {
-			return nil, 0, err
-		}
-		defer srv.Close()
-		c, err := net.Dial("udp4", srv.LocalAddr().String())
+		return udpClient()
+	case "tcpconn":
+		return tcpClient()
+	}
+	spec, ok := bindKinds[kind]
+	if !ok {
+		return nil, 0, fmt.Errorf("unknown kind %q", kind)
+	}
+	addr := net.JoinHostPort(spec.host, strconv.Itoa(port))
+	if spec.network[:3] == "udp" {
+		c, err := net.ListenPacket(spec.network, addr)
 		if err != nil {
 			return nil, 0, err
 		}
 		return []io.Closer{c}, c.LocalAddr().(*net.UDPAddr).Port, nil
-	case "tcpconn":
-		l, err := net.Listen("tcp4", "127.0.0.1:0")
-		if err != nil {
-			return nil, 0, err
-		}
-		defer l.Close()
-		c, err := net.Dial("tcp4", l.Addr().String())
-		if err != nil {
-			return nil, 0, err
-		}
-		s, err := l.Accept()
-		if err != nil {
-			c.Close()
-			return nil, 0, err
-		}
-		return []io.Closer{c, s}, c.LocalAddr().(*net.TCPAddr).Port, nil
 	}
-	return nil, 0, fmt.Errorf("unknown kind %q", kind)
+	l, err := net.Listen(spec.network, addr)
+	if err != nil {
+		return nil, 0, err
+	}
+	return []io.Closer{l}, l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// bindKinds are Bind's listeners: the network and host to bind. Go makes
+// "tcp" and "udp" on an empty host a dual-stack socket.
+var bindKinds = map[string]struct{ network, host string }{
+	"tcp4": {"tcp4", "127.0.0.1"}, "tcp6": {"tcp6", "::1"}, "tcp4any": {"tcp4", "0.0.0.0"}, "tcp6any": {"tcp6", "::"}, "tcpdual": {"tcp", ""},
+	"udp4": {"udp4", "127.0.0.1"}, "udp6": {"udp6", "::1"}, "udp4any": {"udp4", "0.0.0.0"}, "udp6any": {"udp6", "::"}, "udpdual": {"udp", ""},
+}
+
+// udpClient is a connected UDP socket (its server already closed).
+func udpClient() ([]io.Closer, int, error) {
+	srv, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	if err != nil {
+		return nil, 0, err
+	}
+	defer srv.Close()
+	c, err := net.Dial("udp4", srv.LocalAddr().String())
+	if err != nil {
+		return nil, 0, err
+	}
+	return []io.Closer{c}, c.LocalAddr().(*net.UDPAddr).Port, nil
+}
+
+// tcpClient is an established TCP connection and its peer, the listener
+// already closed.
+func tcpClient() ([]io.Closer, int, error) {
+	l, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		return nil, 0, err
+	}
+	defer l.Close()
+	c, err := net.Dial("tcp4", l.Addr().String())
+	if err != nil {
+		return nil, 0, err
+	}
+	s, err := l.Accept()
+	if err != nil {
+		c.Close()
+		return nil, 0, err
+	}
+	return []io.Closer{c, s}, c.LocalAddr().(*net.TCPAddr).Port, nil
 }

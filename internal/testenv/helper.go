@@ -195,3 +195,30 @@ func StartSockets(t testing.TB, exe, spec string, wrap ...string) *Helper {
 	t.Fatalf("socket helper %q exited before it was ready: %s", spec, strings.TrimSpace(stderr.String()))
 	return nil
 }
+
+// CopyExe copies this test binary to dst (a new file, mode 0755), for a
+// helper that must run from another path: a directory the audit flags, an
+// executable the test then deletes.
+func CopyExe(t testing.TB, dst string) {
+	t.Helper()
+	src, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, err := os.Open(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	out, err := os.OpenFile(dst, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o755)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		t.Fatal(err)
+	}
+	if err := out.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
