@@ -3,7 +3,6 @@ package cli
 import (
 	"encoding/json"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -43,7 +42,7 @@ func audSystemExe(t *testing.T, name string) string {
 	if err := os.Chmod(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	audCopyFile(t, dst)
+	testenv.CopyExe(t, dst)
 	return dst
 }
 
@@ -57,29 +56,6 @@ func audShmExe(t *testing.T, name string) string {
 		testenv.Missing(t, "scenario needs an executable /dev/shm (statfs %v, flags %#x)", err, st.Flags)
 	}
 	return audCopyExe(t, "/dev/shm", name)
-}
-
-func audCopyFile(t *testing.T, dst string) {
-	t.Helper()
-	src, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	in, err := os.Open(src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer in.Close()
-	out, err := os.OpenFile(dst, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o755)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		t.Fatal(err)
-	}
-	if err := out.Close(); err != nil {
-		t.Fatal(err)
-	}
 }
 
 // audWorst returns the most severe finding about port, or nil.

@@ -3,7 +3,6 @@ package sockets
 import (
 	"context"
 	"errors"
-	"io"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -306,12 +305,8 @@ func TestOtherNetNS(t *testing.T) {
 }
 
 func TestDeletedExecutable(t *testing.T) {
-	src, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
 	dst := filepath.Join(t.TempDir(), "porthole-helper")
-	copyFile(t, src, dst)
+	testenv.CopyExe(t, dst)
 	h := startHelper(t, "tcp4", dst)
 	if err := os.Remove(dst); err != nil {
 		t.Fatal(err)
@@ -323,25 +318,6 @@ func TestDeletedExecutable(t *testing.T) {
 	}
 	if o := ls[0].Owners[0]; !o.ExeDeleted || o.Exe != dst {
 		t.Errorf("exe %q deleted %v, want %q true", o.Exe, o.ExeDeleted, dst)
-	}
-}
-
-func copyFile(t *testing.T, src, dst string) {
-	t.Helper()
-	in, err := os.Open(src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer in.Close()
-	out, err := os.OpenFile(dst, os.O_CREATE|os.O_WRONLY, 0o755)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		t.Fatal(err)
-	}
-	if err := out.Close(); err != nil {
-		t.Fatal(err)
 	}
 }
 
