@@ -206,27 +206,14 @@ func (s *Store) Ports(ctx context.Context, limit int) ([]record.PortCounts, erro
 
 // Export implements store.Store, reading in keyset pages so that no query stays open while fn runs.
 func (s *Store) Export(ctx context.Context, fn func(record.Feedback) error) error {
-	const page = 500
-	var after int64
-	for {
-		rows, err := s.pool.Query(ctx, `SELECT `+columns+` FROM feedback WHERE id > $1 ORDER BY id LIMIT $2`, after, page)
+	return record.Paginate(func(after int64, limit int) ([]record.Feedback, error) {
+		rows, err := s.pool.Query(ctx, `SELECT `+columns+` FROM feedback WHERE id > $1 ORDER BY id LIMIT $2`, after, limit)
 		if err != nil {
-			return wrap("export", err)
+			return nil, wrap("export", err)
 		}
 		batch, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (record.Feedback, error) { return scan(r) })
-		if err != nil {
-			return wrap("export", err)
-		}
-		for _, f := range batch {
-			if err := fn(f); err != nil {
-				return err
-			}
-		}
-		if len(batch) < page {
-			return nil
-		}
-		after = batch[len(batch)-1].ID
-	}
+		return batch, wrap("export", err)
+	}, fn)
 }
 
 // Close implements store.Store; it waits for connections in use to be released.

@@ -390,38 +390,23 @@ func (s *Store) Ports(ctx context.Context, limit int) ([]record.PortCounts, erro
 // Export implements store.Store. It reads in pages, so no read transaction stays open while fn runs and a slow
 // consumer never holds back WAL checkpoints.
 func (s *Store) Export(ctx context.Context, fn func(record.Feedback) error) error {
-	const page = 500
-	var after int64
-	for {
+	return record.Paginate(func(after int64, limit int) ([]record.Feedback, error) {
 		rows, err := s.r.QueryContext(ctx,
-			`SELECT `+columns+` FROM feedback WHERE id > ? ORDER BY id LIMIT ?`, after, page)
+			`SELECT `+columns+` FROM feedback WHERE id > ? ORDER BY id LIMIT ?`, after, limit)
 		if err != nil {
-			return s.wrap("export", err)
+			return nil, s.wrap("export", err)
 		}
-		batch := make([]record.Feedback, 0, page)
+		defer rows.Close()
+		batch := make([]record.Feedback, 0, limit)
 		for rows.Next() {
 			f, err := scan(rows)
 			if err != nil {
-				rows.Close()
-				return s.wrap("export", err)
+				return nil, s.wrap("export", err)
 			}
 			batch = append(batch, f)
 		}
-		err = rows.Err()
-		rows.Close()
-		if err != nil {
-			return s.wrap("export", err)
-		}
-		for _, f := range batch {
-			if err := fn(f); err != nil {
-				return err
-			}
-		}
-		if len(batch) < page {
-			return nil
-		}
-		after = batch[len(batch)-1].ID
-	}
+		return batch, s.wrap("export", rows.Err())
+	}, fn)
 }
 
 // Close implements store.Store: it checkpoints the WAL into the main file (through the writer's close) and
