@@ -13,10 +13,11 @@ import (
 	"time"
 )
 
-// trickleServer listens on loopback and answers every connection by
-// writing head, then body, one byte every 20 ms until the client goes: a
-// server slow enough to never trip the idle timeout.
-func trickleServer(t *testing.T, head, body string) string {
+// slowServer listens on loopback and answers every connection, once it has
+// read the request head, by writing atOnce, then trickle a byte every 20 ms
+// (over and over when repeat) until the client goes: a server slow enough to
+// never trip the idle timeout.
+func slowServer(t *testing.T, atOnce, trickle string, repeat bool) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -32,7 +33,6 @@ func trickleServer(t *testing.T, head, body string) string {
 			}
 			go func() {
 				defer c.Close()
-				// Read the request head first, as a server would.
 				br := bufio.NewReader(c)
 				for {
 					l, err := br.ReadString('\n')
@@ -40,14 +40,16 @@ func trickleServer(t *testing.T, head, body string) string {
 						break
 					}
 				}
-				msg := head + body
-				for i := 0; ; i++ {
+				if _, err := c.Write([]byte(atOnce)); err != nil {
+					return
+				}
+				for i := 0; repeat || i < len(trickle); i++ {
 					select {
 					case <-done:
 						return
 					case <-time.After(20 * time.Millisecond):
 					}
-					if _, err := c.Write([]byte{msg[i%len(msg)]}); err != nil {
+					if _, err := c.Write([]byte{trickle[i%len(trickle)]}); err != nil {
 						return
 					}
 				}
@@ -70,9 +72,9 @@ func TestFetchDeadline(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			url := ""
 			if tc.head != "" {
-				url = trickleServer(t, tc.head, tc.body)
+				url = slowServer(t, "", tc.head+tc.body, true)
 			} else {
-				url = slowBodyServer(t, head, csv)
+				url = slowServer(t, head, csv, false)
 			}
 			_, _, err := Fetch(context.Background(), url, FetchOptions{Timeout: 300 * time.Millisecond, IdleTimeout: time.Minute})
 			if err == nil || !strings.Contains(err.Error(), "took longer than 300ms") {
@@ -80,49 +82,6 @@ func TestFetchDeadline(t *testing.T) {
 			}
 		})
 	}
-}
-
-// slowBodyServer sends the head at once, then the body a byte every 20 ms.
-func slowBodyServer(t *testing.T, head, body string) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	t.Cleanup(func() { close(done); ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				br := bufio.NewReader(c)
-				for {
-					l, err := br.ReadString('\n')
-					if err != nil || l == "\r\n" {
-						break
-					}
-				}
-				if _, err := c.Write([]byte(head)); err != nil {
-					return
-				}
-				for i := 0; i < len(body); i++ {
-					select {
-					case <-done:
-						return
-					case <-time.After(20 * time.Millisecond):
-					}
-					if _, err := c.Write([]byte{body[i]}); err != nil {
-						return
-					}
-				}
-			}()
-		}
-	}()
-	return "http://" + ln.Addr().String() + "/registry.csv"
 }
 
 func writeFile(t *testing.T, name string, b []byte) string {
