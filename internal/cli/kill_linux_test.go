@@ -263,7 +263,7 @@ func runIn(t *testing.T, stdin io.Reader, args ...string) result {
 	off := false
 	env := &Env{
 		Stdin: stdin, Stdout: &out, Stderr: &errb,
-		Getenv:    func(string) string { return "" },
+		Getenv:    testGetenv,
 		Now:       func() time.Time { return testNow },
 		Color:     &off,
 		Ephemeral: func() (int, int, error) { return 32768, 60999, nil },

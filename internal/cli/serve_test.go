@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -192,7 +193,7 @@ func TestServeCreatesNothingOnFailure(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		var out, errb bytes.Buffer
-		env := &Env{Stdout: &out, Stderr: &errb, Getenv: func(string) string { return "" },
+		env := &Env{Stdout: &out, Stderr: &errb, Getenv: testGetenv,
 			Now: func() time.Time { return testNow }, Ephemeral: func() (int, int, error) { return 32768, 60999, nil }}
 		code := Main(ctx, append([]string{"serve"}, args...), env)
 		return result{out.String(), errb.String(), code}

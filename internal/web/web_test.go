@@ -9,7 +9,6 @@ import (
 	"net/http/httptest"
 	"net/netip"
 	"regexp"
-	"runtime"
 	"strings"
 	"testing"
 
@@ -360,12 +359,7 @@ func TestSearchKorean(t *testing.T) {
 // TestLocalPortZero: the page of port 0 lists what holds port 0 (nothing
 // can), not every listener, with the real socket lister.
 func TestLocalPortZero(t *testing.T) {
-	if runtime.GOOS != "linux" {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("the real socket lister is tested on Linux, have %s", runtime.GOOS)
-		}
-		t.Skipf("the real socket lister is tested on Linux, have %s", runtime.GOOS)
-	}
+	testenv.NeedLinux(t) // the real socket lister is tested on Linux
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
