@@ -18,7 +18,7 @@ short=false
 
 step() { printf '\n== %s\n' "$*"; }
 
-step "apt-get install what is missing: iproute2, util-linux, chromium, gcc, prometheus (promtool)"
+step "apt-get install what is missing: iproute2, util-linux, chromium, gcc, prometheus (promtool), zsh, fish, groff-base, mandoc, dpkg"
 missing=()
 command -v ss >/dev/null || missing+=(iproute2)
 command -v ip >/dev/null || missing+=(iproute2)

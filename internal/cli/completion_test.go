@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/porthole/porthole/internal/testenv"
 )
 
 // needTool returns the path of an external program a test runs, skipping
@@ -16,14 +18,7 @@ import (
 // installs it).
 func needTool(t *testing.T, name string) string {
 	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("%s is not installed (scripts/test.sh installs it)", name)
-		}
-		t.Skipf("%s is not installed; skipping", name)
-	}
-	return p
+	return testenv.NeedTool(t, name, "")
 }
 
 func mustDescribe(t *testing.T) []cmdDoc {

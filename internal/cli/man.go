@@ -27,17 +27,17 @@ packages do).`)
 	}
 	var usage bytes.Buffer
 	printUsage(&usage)
-	_, err = fmt.Fprint(env.Stdout, manPage(docs, usage.String(), readBuild().Version, manDate()))
+	_, err = fmt.Fprint(env.Stdout, manPage(docs, usage.String(), readBuild().Version, manDate(env)))
 	return err
 }
 
 // manDate is the page's date: the day of the commit it was built from, or
-// else the version of the embedded registry (a date too).
-func manDate() string {
+// else the version of the registry in use (a date too).
+func manDate(env *Env) string {
 	if t := readBuild().Time; len(t) >= len("2006-01-02") {
 		return t[:len("2006-01-02")]
 	}
-	if reg, err := registry.Default(); err == nil {
+	if reg, err := registry.Default(env.Getenv); err == nil {
 		return reg.Version()
 	}
 	return ""
