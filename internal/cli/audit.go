@@ -90,11 +90,11 @@ func runAudit(ctx context.Context, env *Env, args []string) error {
 		if errors.Is(err, flag.ErrHelp) {
 			return err
 		}
-		return &exitError{auditUsage, err.Error() + "\nRun 'porthole audit --help' for usage."}
+		return &exitError{code: auditUsage, msg: err.Error() + "\nRun 'porthole audit --help' for usage.", cause: err}
 	}
 	o := auditOpts{json: *asJSON, allNS: *allNS, verbose: verbose, baseline: *base}
 	if o.failOn, err = audit.ParseSeverity(*failOn); err != nil {
-		return &exitError{auditUsage, "audit: --fail-on: " + err.Error()}
+		return &exitError{code: auditUsage, msg: "audit: --fail-on: " + err.Error(), cause: &usageError{token: *failOn}}
 	}
 	for _, a := range rest {
 		s, err := ports.ParseSpec(a)
@@ -102,7 +102,7 @@ func runAudit(ctx context.Context, env *Env, args []string) error {
 			err = &ports.SpecError{Token: a, Reason: "porthole audits tcp and udp listeners only"}
 		}
 		if err != nil {
-			return &exitError{auditUsage, err.Error()}
+			return &exitError{code: auditUsage, msg: err.Error(), cause: err}
 		}
 		o.specs = append(o.specs, s)
 	}
@@ -112,13 +112,13 @@ func runAudit(ctx context.Context, env *Env, args []string) error {
 func auditMain(ctx context.Context, env *Env, o auditOpts) error {
 	k, err := loadKnowledge(env)
 	if err != nil {
-		return &exitError{auditIO, err.Error()}
+		return &exitError{code: auditIO, msg: err.Error()}
 	}
 	var scopes []audit.Scope
 	for _, s := range o.specs {
 		ps, err := k.resolve(s)
 		if err != nil {
-			return &exitError{auditUsage, err.Error()}
+			return &exitError{code: auditUsage, msg: err.Error(), cause: err}
 		}
 		for _, r := range spans(ps) {
 			scopes = append(scopes, audit.Scope{Proto: s.Proto, Low: r[0], High: r[1]})
@@ -131,9 +131,9 @@ func auditMain(ctx context.Context, env *Env, o auditOpts) error {
 		var pe *audit.ParseError
 		switch {
 		case errors.As(err, &pe), errors.Is(err, audit.ErrTooLarge), errors.Is(err, safefile.ErrNotRegular):
-			return &exitError{auditBadBase, "bad baseline: " + err.Error()}
+			return &exitError{code: auditBadBase, msg: "bad baseline: " + err.Error()}
 		case err != nil:
-			return &exitError{auditIO, "reading baseline: " + err.Error()}
+			return &exitError{code: auditIO, msg: "reading baseline: " + err.Error()}
 		}
 		warns = append(warns, audit.CheckPaths(bl, func(p string) bool {
 			_, err := os.Stat(p)
@@ -150,7 +150,7 @@ func auditMain(ctx context.Context, env *Env, o auditOpts) error {
 	}
 	ls, err := auditListeners(ctx, scopes, o.allNS)
 	if err != nil {
-		return &exitError{auditIO, listError(err).Error()}
+		return &exitError{code: auditIO, msg: listError(err).Error()}
 	}
 	if w := dossier.OwnerWarning(ls); w != "" {
 		fmt.Fprintln(env.Stderr, "porthole: warning:", w)
@@ -171,7 +171,7 @@ func auditMain(ctx context.Context, env *Env, o auditOpts) error {
 		err = t.err
 	}
 	if err != nil {
-		return &exitError{auditIO, err.Error()}
+		return &exitError{code: auditIO, msg: err.Error()}
 	}
 	if code != 0 {
 		return &exitError{code: code}

@@ -72,13 +72,19 @@ func commands() []command {
 }
 
 // usageError is a bad invocation: the message is shown with a hint to
-// --help, and the exit status is ExitUsage.
-type usageError struct{ msg string }
+// --help, and the exit status is ExitUsage. Token is the offending input,
+// when one argument is to blame (the JSON error's "token").
+type usageError struct{ msg, token string }
 
 func (e *usageError) Error() string { return e.msg }
 
 func usagef(format string, args ...any) error {
-	return &usageError{fmt.Sprintf(format, args...)}
+	return &usageError{msg: fmt.Sprintf(format, args...)}
+}
+
+// badToken is a usage error blaming one input.
+func badToken(token, format string, args ...any) error {
+	return &usageError{msg: fmt.Sprintf(format, args...), token: token}
 }
 
 // notFound is a question with no answer; its message is printed to stderr
@@ -88,13 +94,15 @@ type notFound struct{ msg string }
 func (e *notFound) Error() string { return e.msg }
 
 // exitError carries a command's own exit status (audit's finding bits) with
-// an optional message.
+// an optional message and the error behind it (for a JSON error's token).
 type exitError struct {
-	code int
-	msg  string
+	code  int
+	msg   string
+	cause error
 }
 
 func (e *exitError) Error() string { return e.msg }
+func (e *exitError) Unwrap() error { return e.cause }
 
 // exitCode is the one table from errors to exit statuses.
 func exitCode(err error) int {
@@ -130,6 +138,12 @@ func Main(ctx context.Context, args []string, env *Env) (code int) {
 	if err == nil || errors.Is(err, flag.ErrHelp) {
 		if errors.Is(err, flag.ErrHelp) {
 			return ExitOK
+		}
+		return code
+	}
+	if wantsJSON(args) {
+		if err.Error() != "" {
+			writeJSONError(env.Stderr, err)
 		}
 		return code
 	}
@@ -173,13 +187,14 @@ func dispatch(ctx context.Context, env *Env, args []string) error {
 	switch name {
 	case "help", "-h", "-help", "--help":
 		// "help help", "--help --help": asking for help on help is the
-		// overview. Skipping them all ends every help path.
+		// overview. Skipping them all, and helpFor never dispatching
+		// again, ends every help path.
 		rest := args[1:]
 		for len(rest) > 0 && isHelpWord(rest[0]) {
 			rest = rest[1:]
 		}
 		if len(rest) > 0 {
-			return dispatch(ctx, env, []string{rest[0], "--help"})
+			return helpFor(ctx, env, rest[0])
 		}
 		printUsage(env.Stdout)
 		return nil
@@ -191,13 +206,17 @@ func dispatch(ctx context.Context, env *Env, args []string) error {
 			return c.run(ctx, env, args[1:])
 		}
 	}
-	// `porthole 2556`, `porthole tcp/2556`, `porthole http` are `info`.
+	// `porthole 2556`, `porthole tcp/2556`, `porthole http` are `info`;
+	// a word that is no service but close to a command is a typo.
 	if !strings.HasPrefix(name, "-") {
 		if _, err := ports.ParseSpec(name); err == nil || looksLikePort(name) {
+			if err := mistypedCommand(name); err != nil {
+				return err
+			}
 			return runInfo(ctx, env, args)
 		}
 	}
-	return usagef("unknown command %s", quoteArg(name))
+	return unknownCommand(name)
 }
 
 func isHelpWord(s string) bool {
@@ -277,7 +296,7 @@ func parseFlags(fs *cmdFlags, args []string) ([]string, error) {
 				fs.printUsage()
 				return nil, err
 			}
-			return nil, usagef("%s: %v", fs.Name(), err)
+			return nil, &usageError{msg: fs.Name() + ": " + err.Error(), token: flagToken(err)}
 		}
 		args = fs.Args()
 		if len(args) == 0 {

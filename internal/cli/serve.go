@@ -52,10 +52,10 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	if o.rateLimit < 0 {
 		return usagef("--rate-limit %d: must be 0 (no limit) or more", o.rateLimit)
 	}
-	host, _, err := net.SplitHostPort(o.addr)
-	if err != nil {
-		return usagef("--addr %s: want HOST:PORT, as in %s", quoteArg(o.addr), defaultServeAddr)
+	if err := checkAddr("--addr", o.addr); err != nil {
+		return err
 	}
+	host, _, _ := net.SplitHostPort(o.addr)
 	local := isLoopbackHost(host)
 	if o.showLocal && !local {
 		fmt.Fprintf(env.Stderr, "porthole: warning: --show-local on %s: anyone who can reach this address sees this machine's processes, users and executables\n", o.addr)

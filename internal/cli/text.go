@@ -194,6 +194,18 @@ func writeJSON(w io.Writer, v any) error {
 	return nil
 }
 
+// jsonMarshal encodes v compactly without HTML escaping and without the
+// final newline.
+func jsonMarshal(v any) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
+}
+
 // writeJSONArray writes items exactly as writeJSON would, but one element at
 // a time through a buffer, so that 10,000 rows are never held in memory as
 // one encoded (and then re-indented) document.

@@ -48,6 +48,11 @@ Stops on SIGINT or SIGTERM.`)
 	if *fullEvery < 1 {
 		return usagef("--full-every must be at least 1")
 	}
+	if *metrics != "" {
+		if err := checkAddr("--metrics", *metrics); err != nil {
+			return err
+		}
+	}
 	k, err := loadKnowledge(env)
 	if err != nil {
 		return err
