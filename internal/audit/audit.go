@@ -161,7 +161,7 @@ type RuleRef struct {
 	File    string `json:"file"`
 	Line    int    `json:"line"`
 	Text    string `json:"text"`
-	Comment string `json:"comment,omitempty"`
+	Comment string `json:"comment"` // null when the line has none (json.go)
 }
 
 func refOf(r *Rule) *RuleRef {
@@ -183,7 +183,7 @@ type Finding struct {
 	Advice   string               `json:"advice"`
 	// Baseline is the rule involved: the one that explains the listener
 	// (severity lowered), expects another owner, or has no listener.
-	Baseline *RuleRef `json:"baseline_rule,omitempty"`
+	Baseline *RuleRef `json:"baseline_rule"`
 
 	kind string // known-bad-port: the threat's intel kind
 }

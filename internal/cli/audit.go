@@ -232,13 +232,13 @@ func auditExit(rep *audit.Report, failOn audit.Severity) int {
 type auditReport struct {
 	Generated     string            `json:"generated"`
 	Listeners     int               `json:"listeners"`
-	Baseline      string            `json:"baseline"`
-	BaselineRules int               `json:"baseline_rules"`
+	Baseline      *string           `json:"baseline"`       // null without --baseline
+	BaselineRules *int              `json:"baseline_rules"` // null without --baseline
 	FailOn        string            `json:"fail_on"`
 	ExitStatus    int               `json:"exit_status"`
 	Counts        map[string]int    `json:"counts"`
 	Findings      []audit.Finding   `json:"findings"`
-	Explained     []audit.Explained `json:"explained,omitempty"`
+	Explained     []audit.Explained `json:"explained"` // null without -v
 }
 
 func auditJSON(rep *audit.Report, bl *audit.Baseline, o auditOpts, code int, now time.Time) auditReport {
@@ -253,10 +253,14 @@ func auditJSON(rep *audit.Report, bl *audit.Baseline, o auditOpts, code int, now
 		r.Counts[f.Severity.String()]++
 	}
 	if bl != nil {
-		r.Baseline, r.BaselineRules = bl.File, len(bl.Rules)
+		n := len(bl.Rules)
+		r.Baseline, r.BaselineRules = &bl.File, &n
 	}
 	if o.verbose {
 		r.Explained = rep.Explained
+		if r.Explained == nil {
+			r.Explained = []audit.Explained{}
+		}
 	}
 	return r
 }
@@ -339,12 +343,8 @@ func listenerLabel(r *dossier.ListenerRow) string {
 	if r.DualStack {
 		s += " (v4+v6)"
 	}
-	if !r.HostNetNS && r.NetNS != 0 {
-		if r.NetNSName != "" {
-			s += " netns " + r.NetNSName
-		} else {
-			s += " netns " + strconv.FormatUint(r.NetNS, 10)
-		}
+	if ns := r.NetNSLabel(); ns != "" {
+		s += " netns " + ns
 	}
 	return s
 }
@@ -448,14 +448,17 @@ func streamAuditJSON(w io.Writer, r auditReport) error {
 			return fmt.Errorf("writing JSON: %w", err)
 		}
 	}
-	hasExplained := len(r.Explained) > 0
-	if err := list("findings", len(r.Findings), func(i int) any { return r.Findings[i] }, !hasExplained); err != nil {
+	if err := list("findings", len(r.Findings), func(i int) any { return r.Findings[i] }, false); err != nil {
 		return fmt.Errorf("writing JSON: %w", err)
 	}
-	if hasExplained {
-		if err := list("explained", len(r.Explained), func(i int) any { return r.Explained[i] }, true); err != nil {
-			return fmt.Errorf("writing JSON: %w", err)
-		}
+	var err error
+	if r.Explained == nil {
+		err = field("explained", nil, true)
+	} else {
+		err = list("explained", len(r.Explained), func(i int) any { return r.Explained[i] }, true)
+	}
+	if err != nil {
+		return fmt.Errorf("writing JSON: %w", err)
 	}
 	bw.WriteString("}\n")
 	return bw.Flush()

@@ -41,6 +41,9 @@ type Env struct {
 	Color *bool
 	// Ephemeral reads this machine's ephemeral port range.
 	Ephemeral func() (low, high int, err error)
+	// Columns is the text width; 0 asks the terminal (80 when stdout is
+	// not one).
+	Columns int
 }
 
 // command is one subcommand.

@@ -167,7 +167,7 @@ func TestInfoJSONContract(t *testing.T) {
 		t.Errorf("title %q", d["title"])
 	}
 	svc := d["services"].([]any)[0].(map[string]any)
-	for _, k := range []string{"name", "protocol", "description", "assignee", "contact", "registered", "modified", "reference", "service_code", "unauthorized_use", "notes"} {
+	for _, k := range []string{"name", "proto", "low", "high", "description", "assignee", "contact", "registered", "modified", "reference", "service_code", "unauthorized_use", "notes"} {
 		if _, ok := svc[k]; !ok {
 			t.Errorf("service lacks %q", k)
 		}
@@ -182,12 +182,12 @@ func TestInfoJSONContract(t *testing.T) {
 	if bagle == nil {
 		t.Fatal("no Bagle threat on 2556")
 	}
-	for _, k := range []string{"name", "aliases", "kind", "protocol", "years", "confidence", "sources"} {
+	for _, k := range []string{"name", "aliases", "kind", "proto", "years", "confidence", "sources"} {
 		if _, ok := bagle[k]; !ok {
 			t.Errorf("threat lacks %q", k)
 		}
 	}
-	if bagle["protocol"] != "tcp" || len(bagle["sources"].([]any)) == 0 {
+	if bagle["proto"] != "tcp" || len(bagle["sources"].([]any)) == 0 {
 		t.Errorf("bagle %v", bagle)
 	}
 	chk := d["check"].(map[string]any)
@@ -196,14 +196,16 @@ func TestInfoJSONContract(t *testing.T) {
 			t.Errorf("check.%s = %v", k, chk[k])
 		}
 	}
-	// 49151 has one row with no protocol.
+	// 49151 has one row with no protocol: proto is null, not "".
 	var d2 []struct {
-		Services []struct{ Protocol string } `json:"services"`
+		Services []struct {
+			Proto *string `json:"proto"`
+		} `json:"services"`
 	}
 	if err := json.Unmarshal([]byte(run(t, "", "info", "--json", "49151").stdout), &d2); err != nil {
 		t.Fatal(err)
 	}
-	if len(d2[0].Services) != 1 || d2[0].Services[0].Protocol != "" {
+	if len(d2[0].Services) != 1 || d2[0].Services[0].Proto != nil {
 		t.Errorf("49151 services %+v", d2[0].Services)
 	}
 }
@@ -307,8 +309,9 @@ func equalInts(a, b []int) bool {
 }
 
 type hit struct {
-	Source, Name, Ports, Match string
-	Port                       int
+	Source, Category, Name, Match string
+	Port                          *int
+	Ports                         []struct{ Low, High int }
 }
 
 func TestSearch(t *testing.T) {
@@ -317,7 +320,7 @@ func TestSearch(t *testing.T) {
 	if err := json.Unmarshal([]byte(r.stdout), &hits); err != nil {
 		t.Fatal(err)
 	}
-	if len(hits) == 0 || hits[0].Name != "http" || hits[0].Port != 80 || hits[0].Match != "name" {
+	if len(hits) == 0 || hits[0].Name != "http" || hits[0].Port == nil || *hits[0].Port != 80 || hits[0].Match != "name" || hits[0].Category != "iana" {
 		t.Fatalf("first hit %+v", hits[0])
 	}
 	r = run(t, "", "search", "--json", "--limit", "0", "beagle")
@@ -327,8 +330,10 @@ func TestSearch(t *testing.T) {
 	}
 	found := false
 	for _, h := range hits {
-		if h.Source == "intel" && strings.Contains(h.Ports, "2556") {
-			found = true
+		for _, p := range h.Ports {
+			if h.Source == "intel" && h.Category == "threat" && p.Low <= 2556 && p.High >= 2556 {
+				found = true
+			}
 		}
 	}
 	if !found {

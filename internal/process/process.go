@@ -25,6 +25,9 @@ type Info struct {
 	UID        int    // effective uid; -1 when unknown
 	User       string // user name, or the uid as a number when it has no name
 	Container  string // container id (docker, podman, containerd, kubernetes)
+	// ContainerName is the container's name, where the runtime keeps it
+	// in a file porthole can read (docker); "" otherwise.
+	ContainerName string
 	Unit       string // systemd service, e.g. "nginx.service"
 	NetNS      uint64 // network namespace inode (Linux)
 }

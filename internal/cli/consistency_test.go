@@ -1,0 +1,93 @@
+package cli
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+// TestExitStatuses holds every command to the one table: bad input is 2
+// wherever it appears.
+func TestExitStatuses(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string // in stderr
+	}{
+		{[]string{"help", "bogus"}, ExitUsage, `unknown command "bogus"`},
+		{[]string{"help", "help"}, ExitOK, ""},
+		{[]string{"help", "--help"}, ExitOK, ""},
+		{[]string{"help", "list"}, ExitOK, ""},
+		{[]string{"version", "extra"}, ExitUsage, "version takes no arguments"},
+		{[]string{"lst"}, ExitUsage, "did you mean 'list'?"},
+		{[]string{"lsit"}, ExitUsage, "did you mean 'list'?"},
+		{[]string{"sarch", "ssh"}, ExitUsage, "did you mean 'search'?"},
+		{[]string{"bogus"}, ExitUsage, `bad port "bogus"`},
+		{[]string{"serve", "--addr", "127.0.0.1:99999"}, ExitUsage, "--addr"},
+		{[]string{"serve", "--addr", "nocolon"}, ExitUsage, "--addr"},
+		{[]string{"serve", "--addr", "bad host!:80"}, ExitUsage, "--addr"},
+		{[]string{"watch", "--metrics", "nope"}, ExitUsage, "--metrics"},
+		{[]string{"watch", "--metrics", "127.0.0.1:70000"}, ExitUsage, "--metrics"},
+	} {
+		r := run(t, "", tc.args...)
+		if r.code != tc.code || !strings.Contains(r.stderr, tc.want) {
+			t.Errorf("%v: exit %d, stderr %q; want exit %d and %q", tc.args, r.code, r.stderr, tc.code, tc.want)
+		}
+	}
+	// A service name is still a port, not a typo of a command.
+	if r := run(t, "", "http"); r.code != ExitOK {
+		t.Errorf("porthole http: exit %d, %s", r.code, r.stderr)
+	}
+}
+
+func TestNearestCommand(t *testing.T) {
+	for in, want := range map[string]string{
+		"lst": "list", "lsit": "list", "wh": "who", "audt": "audit", "versoin": "version",
+		"xyzzy": "", "l": "", "suggets": "suggest", "LIST": "list",
+	} {
+		if got := nearestCommand(in); got != want {
+			t.Errorf("nearestCommand(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// TestJSONErrors: with --json every error is one JSON object on stderr,
+// naming the offending input (cut to maxToken) or null.
+func TestJSONErrors(t *testing.T) {
+	long := strings.Repeat("9", 500)
+	for _, tc := range []struct {
+		args  []string
+		code  int
+		token any
+	}{
+		{[]string{"info", "--json", "99999"}, ExitUsage, "99999"},
+		{[]string{"who", "--json", "tcp/70000"}, ExitUsage, "tcp/70000"},
+		{[]string{"list", "--json", "--bogus"}, ExitUsage, "-bogus"},
+		{[]string{"search", "--json", "--limit", "x", "ssh"}, ExitUsage, "x"},
+		{[]string{"version", "--json", "extra"}, ExitUsage, "extra"},
+		{[]string{"suggest", "--json", "--count", "0"}, ExitUsage, nil},
+		{[]string{"audit", "--json", "99999"}, auditUsage, "99999"},
+		{[]string{"serve", "--json", "--addr", "x:99999"}, ExitUsage, "x:99999"},
+		{[]string{"info", "--json", long}, ExitUsage, strings.Repeat("9", maxToken-1) + "…"},
+		{[]string{"search", "--json", "zzzzqqqq-nothing"}, ExitNotFound, nil},
+	} {
+		r := run(t, "", tc.args...)
+		if r.code != tc.code {
+			t.Errorf("%v: exit %d, want %d (%s)", tc.args, r.code, tc.code, r.stderr)
+		}
+		if strings.Count(r.stderr, "\n") != 1 {
+			t.Errorf("%v: stderr is not one line: %q", tc.args, r.stderr)
+		}
+		var e map[string]any
+		if err := json.Unmarshal([]byte(r.stderr), &e); err != nil {
+			t.Errorf("%v: stderr is not JSON: %v: %q", tc.args, err, r.stderr)
+			continue
+		}
+		if len(e) != 2 || e["error"] == "" || e["error"] == nil {
+			t.Errorf("%v: want exactly error and token: %v", tc.args, e)
+		}
+		if tok, ok := e["token"]; !ok || tok != tc.token {
+			t.Errorf("%v: token %#v, want %#v", tc.args, e["token"], tc.token)
+		}
+	}
+}
