@@ -169,7 +169,10 @@ func TestUpdateJSON(t *testing.T) {
 	var out struct {
 		From, To                string
 		Added, Removed, Changed int
-		AddedRows               []struct{ Name, Port, Proto, Kind string } `json:"added_rows"`
+		AddedRows               []struct {
+			Name, Proto, Kind string
+			Low, High         *int
+		} `json:"added_rows"`
 		ChangedRows             []struct {
 			Name   string
 			Fields []struct{ Field, Old, New string }
@@ -186,7 +189,7 @@ func TestUpdateJSON(t *testing.T) {
 		!out.Installed || out.DryRun || out.Path != filepath.Join(dir, registry.CacheFile) || out.URL != srv.URL {
 		t.Fatalf("unexpected JSON:\n%s", r.stdout)
 	}
-	if a := out.AddedRows[0]; a.Name != "porthole-test" || a.Port != "4480" || a.Proto != "tcp" || a.Kind != "assigned" {
+	if a := out.AddedRows[0]; a.Name != "porthole-test" || a.Low == nil || *a.Low != 4480 || *a.High != 4480 || a.Proto != "tcp" || a.Kind != "assigned" {
 		t.Errorf("added row %+v", a)
 	}
 	if c := out.ChangedRows[0]; c.Name != "nicetec-nmsvc" || len(c.Fields) != 2 || c.Fields[1].New != "[RFC9999]" {

@@ -79,7 +79,7 @@ type Stats struct {
 	Legacy     int          `json:"named_rows_without_protocol"`
 	RangeRows  int          `json:"rows_with_port_range"`
 	Ranges     []RangeStats `json:"ranges"`
-	ByProtocol ProtoCounts  `json:"rows_by_protocol"`
+	ByProtocol ProtoCounts  `json:"rows_by_proto"`
 }
 
 // The statistics section: the top-level counts, then per range its
