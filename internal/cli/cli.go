@@ -130,6 +130,11 @@ func exitCode(err error) int {
 // as a one-line error, not a stack trace.
 func Main(ctx context.Context, args []string, env *Env) (code int) {
 	env.fill()
+	if wantsJSON(args) {
+		jl := &jsonLines{w: env.Stderr}
+		env.Stderr = jl
+		defer jl.flush()
+	}
 	defer func() {
 		if r := recover(); r != nil {
 			fmt.Fprintf(env.Stderr, "porthole: internal error: %v (please report it)\n", r)

@@ -87,7 +87,12 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	log := slog.New(slog.NewTextHandler(env.Stderr, nil))
+	var log *slog.Logger
+	if o.json {
+		log = slog.New(slog.NewJSONHandler(env.Stderr, nil))
+	} else {
+		log = slog.New(slog.NewTextHandler(env.Stderr, nil))
+	}
 	opt := web.Options{Registry: k.reg, Intel: k.intel, Now: env.Now, Local: local, Log: log,
 		BaseURL: strings.TrimSuffix(o.baseURL, "/")}
 	if lo, hi, err := env.Ephemeral(); err == nil {

@@ -18,6 +18,21 @@ type suggestion struct {
 	Reasons []string `json:"reasons"`
 }
 
+// suggestOut is `porthole suggest --json`: the picks, the range they come
+// from, and the ephemeral range left out (null when unknown).
+type suggestOut struct {
+	Candidates  int          `json:"candidates"`
+	Range       span         `json:"range"`
+	Ephemeral   *span        `json:"ephemeral"`
+	Suggestions []suggestion `json:"suggestions"`
+}
+
+// span is a port range in JSON.
+type span struct {
+	Low  int `json:"low"`
+	High int `json:"high"`
+}
+
 func runSuggest(ctx context.Context, env *Env, args []string) error {
 	fs := newFlags(env, "suggest", "[flags]", "Pick ports for a new service: unassigned at IANA for tcp and udp, with no intel entry, outside this machine's ephemeral range, and free here. Each pick is explained.")
 	asJSON := fs.Bool("json", false, "print JSON")
@@ -99,7 +114,11 @@ func runSuggest(ctx context.Context, env *Env, args []string) error {
 		return &notFound{fmt.Sprintf("no port in %d-%d meets every condition", low, high)}
 	}
 	if *asJSON {
-		return writeJSON(env.Stdout, map[string]any{"candidates": len(candidates), "suggestions": out})
+		o := suggestOut{Candidates: len(candidates), Range: span{low, high}, Suggestions: out}
+		if ephErr == nil {
+			o.Ephemeral = &span{ephLow, ephHigh}
+		}
+		return writeJSON(env.Stdout, o)
 	}
 	t := newText(env, "en")
 	for _, s := range out {

@@ -1,7 +1,9 @@
 package cli
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"net"
@@ -182,6 +184,59 @@ func writeJSONError(w io.Writer, err error) {
 	}
 	b, _ := jsonMarshal(out)
 	w.Write(append(b, '\n'))
+}
+
+// jsonLines makes stderr machine-readable under --json: each line a
+// command writes becomes one JSON object, {"warning": …} for "porthole:
+// warning: …" and {"message": …} for any other note; a line that is
+// already a JSON object (the error, a JSON log record) passes unchanged.
+type jsonLines struct {
+	w   io.Writer
+	buf []byte
+}
+
+func (j *jsonLines) Write(p []byte) (int, error) {
+	j.buf = append(j.buf, p...)
+	for {
+		i := bytes.IndexByte(j.buf, '\n')
+		if i < 0 {
+			return len(p), nil
+		}
+		if err := j.line(string(j.buf[:i])); err != nil {
+			return len(p), err
+		}
+		j.buf = j.buf[i+1:]
+	}
+}
+
+func (j *jsonLines) line(s string) error {
+	if strings.HasPrefix(s, "{") && json.Valid([]byte(s)) {
+		_, err := io.WriteString(j.w, s+"\n")
+		return err
+	}
+	key := "message"
+	if rest, ok := strings.CutPrefix(s, "porthole: warning: "); ok {
+		key, s = "warning", rest
+	} else {
+		s = strings.TrimPrefix(s, "porthole: ")
+	}
+	if strings.TrimSpace(s) == "" {
+		return nil
+	}
+	b, err := jsonMarshal(map[string]string{key: s})
+	if err != nil {
+		return err
+	}
+	_, err = j.w.Write(append(b, '\n'))
+	return err
+}
+
+// flush writes a last line that had no newline (a prompt, say).
+func (j *jsonLines) flush() {
+	if len(j.buf) > 0 {
+		j.line(string(j.buf))
+		j.buf = nil
+	}
 }
 
 // errToken finds the input an error blames, if any.

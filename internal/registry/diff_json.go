@@ -49,3 +49,18 @@ func (c RowChanged) MarshalJSON() ([]byte, error) {
 		Fields []FieldChange `json:"fields"`
 	}{c.RowRef.jsonForm(), c.Fields})
 }
+
+// MarshalJSON writes an empty old or new cell as null.
+func (f FieldChange) MarshalJSON() ([]byte, error) {
+	str := func(s string) *string {
+		if s == "" {
+			return nil
+		}
+		return &s
+	}
+	return json.Marshal(struct {
+		Field string  `json:"field"`
+		Old   *string `json:"old"`
+		New   *string `json:"new"`
+	}{f.Field, str(f.Old), str(f.New)})
+}
