@@ -173,7 +173,7 @@ func TestUpdateJSON(t *testing.T) {
 			Name, Proto, Kind string
 			Low, High         *int
 		} `json:"added_rows"`
-		ChangedRows             []struct {
+		ChangedRows []struct {
 			Name   string
 			Fields []struct{ Field, Old, New string }
 		} `json:"changed_rows"`

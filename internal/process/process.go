@@ -28,8 +28,8 @@ type Info struct {
 	// ContainerName is the container's name, where the runtime keeps it
 	// in a file porthole can read (docker); "" otherwise.
 	ContainerName string
-	Unit       string // systemd service, e.g. "nginx.service"
-	NetNS      uint64 // network namespace inode (Linux)
+	Unit          string // systemd service, e.g. "nginx.service"
+	NetNS         uint64 // network namespace inode (Linux)
 }
 
 var (
