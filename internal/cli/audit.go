@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -157,7 +158,7 @@ func auditMain(ctx context.Context, env *Env, o auditOpts) error {
 	}
 	rows := dossier.Annotate(ls, k.reg, k.intel)
 	nameNetNS(rows)
-	opt := audit.Options{Registry: k.reg, Intel: k.intel, Baseline: bl, Scopes: scopes, AllNetNS: o.allNS}
+	opt := audit.Options{Registry: k.reg, Intel: k.intel, Baseline: bl, Scopes: scopes, AllNetNS: o.allNS, OS: runtime.GOOS, Root: isPrivileged()}
 	if lo, hi, err := env.Ephemeral(); err == nil {
 		opt.EphemeralLow, opt.EphemeralHigh = lo, hi
 	}
@@ -315,7 +316,7 @@ func renderAudit(t *text, rep *audit.Report, bl *audit.Baseline, o auditOpts) {
 		t.blank()
 		t.heading("EXPLAINED BY THE BASELINE")
 		for _, e := range rep.Explained {
-			t.line("  " + listenerLabel(e.Listener) + "  " + ownerLabel(*e.Listener))
+			t.wrapTo(2, 6, listenerLabel(e.Listener)+"  "+ownerLabel(*e.Listener), false)
 			t.hang(6, 6, t.dim("rule "+e.Baseline.String()))
 		}
 	}
@@ -323,7 +324,7 @@ func renderAudit(t *text, rep *audit.Report, bl *audit.Baseline, o auditOpts) {
 
 func renderFinding(t *text, f audit.Finding) {
 	if f.Listener != nil {
-		t.line("  " + t.bold(f.Rule) + "  " + listenerLabel(f.Listener) + "  " + ownerLabel(*f.Listener))
+		t.wrapTo(2, 6, t.bold(f.Rule)+"  "+listenerLabel(f.Listener)+"  "+ownerLabel(*f.Listener), false)
 		if f.Listener.Exe != "" {
 			exe := f.Listener.Exe
 			if f.Listener.ExeDeleted {
@@ -332,7 +333,7 @@ func renderFinding(t *text, f audit.Finding) {
 			t.hang(6, 6, t.dim(exe))
 		}
 	} else {
-		t.line("  " + t.bold(f.Rule) + "  " + f.Baseline.String())
+		t.wrapTo(2, 6, t.bold(f.Rule)+"  "+f.Baseline.String(), false)
 	}
 	t.hang(6, 6, f.Reason)
 	t.hang(6, 8, "→ "+f.Advice)

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/porthole/porthole/internal/ports"
+	"github.com/porthole/porthole/internal/sockets"
 )
 
 // Exit statuses shared by every command. `porthole audit` has its own
@@ -182,7 +183,7 @@ func (env *Env) fill() {
 		env.Now = time.Now
 	}
 	if env.Ephemeral == nil {
-		env.Ephemeral = ephemeralRange
+		env.Ephemeral = sockets.EphemeralRange
 	}
 }
 

@@ -41,6 +41,11 @@ func run(t *testing.T, stdin string, args ...string) result {
 }
 
 func TestMain(m *testing.M) {
+	// A test that needs porthole as another process (another user, another
+	// network namespace) runs this binary with PORTHOLE_TEST_MAIN=1.
+	if os.Getenv("PORTHOLE_TEST_MAIN") == "1" {
+		os.Exit(Main(context.Background(), os.Args[1:], &Env{}))
+	}
 	// Keep the tests off any refreshed registry in the real cache.
 	dir, err := os.MkdirTemp("", "porthole-cli-test")
 	if err != nil {

@@ -147,7 +147,7 @@ func renderListTable(t *text, rows []dossier.ListenerRow, showNS, wide bool) {
 		if deleted {
 			tail += " (exe deleted)"
 		}
-		if room := t.cols - utf8.RuneCount(b); !wide && displayWidth(tail) > room {
+		if room := t.table() - utf8.RuneCount(b); !wide && displayWidth(tail) > room {
 			b = append(b, truncate(tail, max(room, 1))...)
 		} else {
 			b = append(b, r.Service...)

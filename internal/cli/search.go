@@ -47,13 +47,13 @@ func renderHits(t *text, hits []searchHit) {
 	fixed := pw + 1 + rw + 1 + tw + 1
 	// The name column leaves room for some description; a longer name is
 	// printed whole all the same when it fits the line.
-	nw = min(nw, max(t.cols-fixed-minDescCell, 12))
+	nw = min(nw, max(t.table()-fixed-minDescCell, 12))
 	t.line(t.bold(fmt.Sprintf("%-*s %-*s %-*s %-*s %s", pw, "PORT", rw, "PROTO", tw, "TYPE", nw, "NAME", "DESCRIPTION")))
 	for i := range hits {
 		h := &hits[i]
 		name := h.Name
-		if displayWidth(name) > t.cols-fixed {
-			name = truncate(name, max(t.cols-fixed, 8))
+		if displayWidth(name) > t.table()-fixed {
+			name = truncate(name, max(t.table()-fixed, 8))
 		}
 		label := name + strings.Repeat(" ", max(nw-displayWidth(name), 0))
 		if h.Category == "threat" {
@@ -63,7 +63,7 @@ func renderHits(t *text, hits []searchHit) {
 			padTo(truncate(strings.Join(h.Protocols, ","), maxProtosCell), rw), tw, h.Category)
 		used := displayWidth(head) + max(nw, displayWidth(name)) + 1
 		line := head + t.bold(label)
-		if room := t.cols - used; room >= 4 {
+		if room := t.table() - used; room >= 4 {
 			line += " " + t.dim(truncate(firstLine(h.Description), room))
 		}
 		t.line(line)

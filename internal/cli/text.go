@@ -58,11 +58,14 @@ func columns(env *Env) int {
 }
 
 // prose is the width paragraphs wrap at.
-func (t *text) prose() int {
+func (t *text) prose() int { return min(t.table(), width) }
+
+// table is the width table rows and wrapped rows fit in.
+func (t *text) table() int {
 	if t.cols == 0 {
 		return width
 	}
-	return min(t.cols, width)
+	return t.cols
 }
 
 // onTerminal reports whether f is a terminal.
@@ -155,7 +158,7 @@ func (t *text) hang(first, rest int, s string) {
 // fit writes s cut to the table width, or whole when the row is wide.
 func (t *text) fit(s string, whole bool) {
 	if !whole {
-		s = truncate(s, t.cols)
+		s = truncate(s, t.table())
 	}
 	t.line(s)
 }
@@ -164,19 +167,20 @@ func (t *text) fit(s string, whole bool) {
 // indent, breaking a word longer than a line (a long path) so that no line
 // is wider than the terminal; when whole, s is written on one line.
 func (t *text) wrapTo(first, rest int, s string, whole bool) {
-	if whole || (first+displayWidth(s) <= t.cols && !strings.Contains(s, "\n")) {
+	cols := t.table()
+	if whole || (first+displayWidth(s) <= cols && !strings.Contains(s, "\n")) {
 		t.line(strings.Repeat(" ", first) + s)
 		return
 	}
 	i := 0
-	for _, l := range wrap(s, t.cols-rest, t.cols-first) {
+	for _, l := range wrap(s, cols-rest, cols-first) {
 		for {
 			pad := rest
 			if i == 0 {
 				pad = first
 			}
 			i++
-			head, tail := splitWidth(l, t.cols-pad)
+			head, tail := splitWidth(l, cols-pad)
 			t.line(strings.Repeat(" ", pad) + head)
 			if tail == "" {
 				break

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"runtime"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -81,7 +82,7 @@ Stops on SIGINT or SIGTERM.`)
 			fmt.Fprintln(env.Stderr, "porthole: warning:", wn.String())
 		}
 	}
-	opt := audit.Options{Registry: k.reg, Intel: k.intel, Baseline: bl, AllNetNS: *allNS}
+	opt := audit.Options{Registry: k.reg, Intel: k.intel, Baseline: bl, AllNetNS: *allNS, OS: runtime.GOOS, Root: isPrivileged()}
 	if lo, hi, err := env.Ephemeral(); err == nil {
 		opt.EphemeralLow, opt.EphemeralHigh = lo, hi
 	}

@@ -70,9 +70,14 @@ func (in Intel) MarshalJSON() ([]byte, error) {
 	if fn == nil {
 		fn = []int{}
 	}
-	src := in.Sources
-	if src == nil {
-		src = src[:0:0]
+	type source struct {
+		Title string  `json:"title"`
+		URL   string  `json:"url"`
+		Kind  *string `json:"kind"`
+	}
+	src := make([]source, len(in.Sources))
+	for i, s := range in.Sources {
+		src[i] = source{s.Title, s.URL, str(string(s.Kind))}
 	}
 	return json.Marshal(struct {
 		ID            string   `json:"id"`
@@ -181,4 +186,44 @@ type listenerJSON struct {
 	ThreatSignal       *string  `json:"threat_signal"`
 	Flag               *string  `json:"flag"`
 	FlagSeverity       *string  `json:"flag_severity"`
+}
+
+// MarshalJSON writes the relevance with null signal and basis when the
+// port has no threat on record.
+func (r Relevance) MarshalJSON() ([]byte, error) {
+	exp := r.Expected
+	if exp == nil {
+		exp = []Occupant{}
+	}
+	return json.Marshal(struct {
+		Expected []Occupant `json:"expected"`
+		Signal   *string    `json:"threat_signal"`
+		Basis    *string    `json:"threat_signal_basis"`
+	}{exp, str(string(r.Signal)), str(r.Basis)})
+}
+
+// MarshalJSON writes an occupant with its programs always a list.
+func (o Occupant) MarshalJSON() ([]byte, error) {
+	progs := o.Programs
+	if progs == nil {
+		progs = []string{}
+	}
+	return json.Marshal(struct {
+		ID         string   `json:"id"`
+		Name       string   `json:"name"`
+		Confidence string   `json:"confidence"`
+		Programs   []string `json:"programs"`
+		Narrow     bool     `json:"narrow"`
+	}{o.ID, o.Name, o.Confidence, progs, o.Narrow})
+}
+
+// MarshalJSON writes a footnote; kind is null for the registry's own
+// references.
+func (f Footnote) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		N     int     `json:"n"`
+		Title string  `json:"title"`
+		URL   string  `json:"url"`
+		Kind  *string `json:"kind"`
+	}{f.N, f.Title, f.URL, str(f.Kind)})
 }
