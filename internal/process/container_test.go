@@ -25,4 +25,3 @@ func FuzzParseContainerName(f *testing.F) {
 		}
 	})
 }
-
