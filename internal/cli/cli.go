@@ -244,7 +244,8 @@ func looksLikePort(s string) bool {
 }
 
 func printUsage(w io.Writer) {
-	fmt.Fprint(w, `porthole answers two questions about a TCP/UDP port: what is it, and what is on it here?
+	fmt.Fprint(w, `porthole answers two questions about a TCP/UDP port: what is it, and what
+is on it here?
 
 Usage:
   porthole PORT...                 same as porthole info PORT...
@@ -252,16 +253,8 @@ Usage:
 
 Commands:
 `)
-	for _, c := range commands() {
-		fmt.Fprintf(w, "  %-9s %s\n", c.name, c.summary)
-	}
-	fmt.Fprint(w, `
-PORT is 2556, tcp/2556, udp/53, 6000-6063, or a service name such as http.
-Every command takes --json. Run 'porthole help <command>' for its flags.
-
-Exit status: 0 success; 1 no answer (nothing listens, nothing matches);
-2 bad arguments; 3 the command failed (I/O, permissions, network).
-`)
+	printCommands(w)
+	fmt.Fprint(w, usageTail)
 }
 
 // cmdFlags is a command's flag set with what its usage text needs.
@@ -285,10 +278,7 @@ func newFlags(env *Env, name, args, summary string) *cmdFlags {
 }
 
 func (fs *cmdFlags) printUsage() {
-	fmt.Fprintf(fs.env.Stdout, "Usage: porthole %s %s\n\n%s\n\nFlags:\n", fs.Name(), fs.args, fs.summary)
-	fs.SetOutput(fs.env.Stdout)
-	fs.PrintDefaults()
-	fs.SetOutput(io.Discard)
+	printFlagUsage(fs)
 }
 
 // parseFlags parses flags anywhere among the arguments ("info 22 --json"),

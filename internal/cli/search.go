@@ -48,7 +48,7 @@ func renderHits(t *text, hits []searchHit) {
 	// The name column leaves room for some description; a longer name is
 	// printed whole all the same when it fits the line.
 	nw = min(nw, max(t.table()-fixed-minDescCell, 12))
-	t.line(t.bold(fmt.Sprintf("%-*s %-*s %-*s %-*s %s", pw, "PORT", rw, "PROTO", tw, "TYPE", nw, "NAME", "DESCRIPTION")))
+	t.line(t.bold(truncate(fmt.Sprintf("%-*s %-*s %-*s %-*s %s", pw, "PORT", rw, "PROTO", tw, "TYPE", nw, "NAME", "DESCRIPTION"), t.table())))
 	for i := range hits {
 		h := &hits[i]
 		name := h.Name

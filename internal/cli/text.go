@@ -144,15 +144,11 @@ func (t *text) para(indent int, s string) {
 	t.hang(indent, indent, s)
 }
 
-// hang wraps s with a first-line indent and a following-line indent.
+// hang wraps s with a first-line indent and a following-line indent at the
+// prose width. A word longer than a line (a path) is broken across lines;
+// only a URL is left whole, so that it can still be clicked and copied.
 func (t *text) hang(first, rest int, s string) {
-	for i, l := range wrap(s, t.prose()-rest, t.prose()-first) {
-		pad := rest
-		if i == 0 {
-			pad = first
-		}
-		t.line(strings.Repeat(" ", pad) + l)
-	}
+	t.wrapAt(first, rest, t.prose(), s)
 }
 
 // fit writes s cut to the table width, or whole when the row is wide.
@@ -172,6 +168,12 @@ func (t *text) wrapTo(first, rest int, s string, whole bool) {
 		t.line(strings.Repeat(" ", first) + s)
 		return
 	}
+	t.wrapAt(first, rest, cols, s)
+}
+
+// wrapAt wraps s at cols columns with the two indents, breaking words
+// longer than a line unless they hold a URL.
+func (t *text) wrapAt(first, rest, cols int, s string) {
 	i := 0
 	for _, l := range wrap(s, cols-rest, cols-first) {
 		for {
@@ -180,7 +182,10 @@ func (t *text) wrapTo(first, rest int, s string, whole bool) {
 				pad = first
 			}
 			i++
-			head, tail := splitWidth(l, cols-pad)
+			head, tail := l, ""
+			if !strings.Contains(l, "://") {
+				head, tail = splitWidth(l, cols-pad)
+			}
 			t.line(strings.Repeat(" ", pad) + head)
 			if tail == "" {
 				break

@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
+	"fmt"
 	"io"
 	"net"
 	"strconv"
@@ -275,4 +277,73 @@ func flagToken(err error) string {
 		return s[i+2:]
 	}
 	return ""
+}
+
+// usageTail ends `porthole help`: what PORT is, --json, exit statuses.
+const usageTail = `
+PORT is 2556, tcp/2556, udp/53, 6000-6063, or a service name such as http.
+Run 'porthole help <command>' for a command's flags.
+
+Every command takes --json: one JSON document (watch: one object per line)
+on stdout, described in docs/json.md. With --json, every line on stderr is
+a JSON object too: {"warning": ...} or {"message": ...} notes, and on
+failure {"error": "...", "token": "the offending input" or null}.
+Text fits the terminal (80 columns when stdout is not one); list and who
+take --wide for whole rows.
+
+Exit status: 0 success; 1 no answer (nothing listens, nothing matches);
+2 bad input (arguments, flags, PORT, --addr/--metrics values); 3 the
+command failed (I/O, permissions, network). audit has its own statuses
+(porthole help audit).
+`
+
+// printCommands lists the commands, each summary wrapped to 80 columns.
+func printCommands(w io.Writer) {
+	t := &text{w: w}
+	for _, c := range commands() {
+		for i, l := range wrap(c.summary, width-12, width-12) {
+			if i == 0 {
+				t.line(fmt.Sprintf("  %-9s %s", c.name, l))
+			} else {
+				t.line(strings.Repeat(" ", 12) + l)
+			}
+		}
+	}
+}
+
+// printFlagUsage prints a command's usage: the synopsis, its description
+// and its flags, wrapped to 80 columns.
+func printFlagUsage(fs *cmdFlags) {
+	t := &text{w: fs.env.Stdout}
+	t.hang(0, 7, "Usage: porthole "+fs.Name()+" "+fs.args)
+	t.blank()
+	for _, para := range strings.Split(fs.summary, "\n\n") {
+		if strings.Contains(para, "\n  ") {
+			// A preformatted block (audit's exit table) keeps its lines.
+			for _, l := range strings.Split(para, "\n") {
+				t.line(l)
+			}
+		} else {
+			t.para(0, strings.Join(strings.Fields(para), " "))
+		}
+		t.blank()
+	}
+	t.line("Flags:")
+	fs.VisitAll(func(f *flag.Flag) {
+		name, usage := flag.UnquoteUsage(f)
+		head := "  --" + f.Name
+		if len(f.Name) == 1 {
+			head = "  -" + f.Name
+		}
+		if name != "" {
+			head += " " + name
+		}
+		t.line(head)
+		switch f.DefValue {
+		case "", "false", "0", "0s", "[]":
+		default:
+			usage += " (default " + f.DefValue + ")"
+		}
+		t.para(8, usage)
+	})
 }
