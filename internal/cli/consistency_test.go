@@ -91,3 +91,47 @@ func TestJSONErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestCheckAddr(t *testing.T) {
+	for v, ok := range map[string]bool{
+		"127.0.0.1:8025": true, "[::1]:0": true, ":9100": true, "localhost:80": true, "host.example:65535": true,
+		"127.0.0.1:65536": false, "127.0.0.1": false, "nope": false, "a b:80": false, "x:http": false,
+		"x:-1": false, "x:08": false, "[::1]:": false, "-bad-:80": false,
+	} {
+		if err := checkAddr("--addr", v); (err == nil) != ok {
+			t.Errorf("checkAddr(%q) = %v, want ok %v", v, err, ok)
+		}
+	}
+}
+
+func FuzzCheckAddr(f *testing.F) {
+	for _, s := range []string{"127.0.0.1:8025", "[::1]:0", ":80", "x", "a:b:c"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		err := checkAddr("--addr", s)
+		if err == nil {
+			return
+		}
+		if exitCode(err) != ExitUsage {
+			t.Fatalf("checkAddr(%q): exit %d", s, exitCode(err))
+		}
+		if tok, ok := errToken(err); s != "" && (!ok || tok != s) {
+			t.Fatalf("checkAddr(%q): token %q", s, tok)
+		}
+	})
+}
+
+func FuzzEditDistance(f *testing.F) {
+	f.Add("lst", "list")
+	f.Add("", "audit")
+	f.Fuzz(func(t *testing.T, a, b string) {
+		d := editDistance(a, b)
+		if d != editDistance(b, a) || d < 0 {
+			t.Fatalf("editDistance(%q, %q) = %d, reversed %d", a, b, d, editDistance(b, a))
+		}
+		if (d == 0) != (a == b) && len([]rune(a)) <= 64 && len([]rune(b)) <= 64 && string([]rune(a)) == a && string([]rune(b)) == b {
+			t.Fatalf("editDistance(%q, %q) = %d", a, b, d)
+		}
+	})
+}

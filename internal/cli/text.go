@@ -151,14 +151,6 @@ func (t *text) hang(first, rest int, s string) {
 	t.wrapAt(first, rest, t.prose(), s)
 }
 
-// fit writes s cut to the table width, or whole when the row is wide.
-func (t *text) fit(s string, whole bool) {
-	if !whole {
-		s = truncate(s, t.table())
-	}
-	t.line(s)
-}
-
 // wrapTo wraps s at the table width with a first-line and a following-line
 // indent, breaking a word longer than a line (a long path) so that no line
 // is wider than the terminal; when whole, s is written on one line.
