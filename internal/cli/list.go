@@ -167,7 +167,7 @@ func renderListTable(t *text, rows []dossier.ListenerRow, showNS, wide bool) {
 		t.writeBytes(append(b, '\n'))
 	}
 	if len(rows) > 0 {
-		t.line(t.dim(fmt.Sprintf("%d listeners; * = IPv6 socket that also accepts IPv4; !word = what 'porthole audit' reports (low or above)", len(rows))))
+		t.hang(0, 2, t.dim(fmt.Sprintf("%d listeners; * = IPv6 socket that also accepts IPv4; !word = what 'porthole audit' reports (low or above)", len(rows))))
 	}
 }
 
