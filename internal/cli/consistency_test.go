@@ -135,3 +135,46 @@ func FuzzEditDistance(f *testing.F) {
 		}
 	})
 }
+
+// TestSearchTable: the TYPE column, "no port", 53 first for dns, and names
+// never cut when they fit the width.
+func TestSearchTable(t *testing.T) {
+	r := run(t, "", "search", "dns")
+	lines := strings.Split(r.stdout, "\n")
+	if len(lines) < 3 || !strings.HasPrefix(lines[0], "PORT") || !strings.Contains(lines[0], "TYPE") {
+		t.Fatalf("no header:\n%s", r.stdout)
+	}
+	if f := strings.Fields(lines[1]); len(f) < 4 || f[0] != "53" || f[2] != "iana" || f[3] != "domain" {
+		t.Errorf("search dns: first row %q, want 53 domain", lines[1])
+	}
+	if !strings.Contains(r.stdout, "\nno port ") || strings.Contains(r.stdout, "\n- ") {
+		t.Errorf("port-less rows do not say \"no port\":\n%s", r.stdout)
+	}
+	var hits []hit
+	r = run(t, "", "search", "--json", "dns")
+	if err := json.Unmarshal([]byte(r.stdout), &hits); err != nil || *hits[0].Port != 53 || hits[0].Match != "acronym" {
+		t.Errorf("search --json dns: first %+v (%v)", hits[0], err)
+	}
+	r = run(t, "", "search", "--limit", "0", "ssh")
+	kinds := map[string]bool{}
+	for _, l := range strings.Split(r.stdout, "\n")[1:] {
+		if f := strings.Fields(l); len(f) > 3 {
+			kinds[f[2]] = true
+		}
+	}
+	for _, k := range []string{"iana", "threat", "use"} {
+		if !kinds[k] {
+			t.Errorf("search ssh shows no %s row:\n%s", k, r.stdout)
+		}
+	}
+	// Every name that fits beside the fixed columns is printed whole.
+	r2 := run(t, "", "search", "--json", "--limit", "0", "ssh")
+	if err := json.Unmarshal([]byte(r2.stdout), &hits); err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range hits {
+		if displayWidth(h.Name) <= 40 && !strings.Contains(r.stdout, h.Name) {
+			t.Errorf("search ssh cut the name %q:\n%s", h.Name, r.stdout)
+		}
+	}
+}
