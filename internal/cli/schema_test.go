@@ -285,6 +285,16 @@ func TestSchemaEveryCommand(t *testing.T) {
 		t.Fatalf("update: %d %s", r.code, r.stderr)
 	}
 	d.conform(t, "update", "update", false, r.stdout)
+	r = urun("update", "--json", "--dry-run", "--file", filepath.Join("..", "registry", "data", "service-names-port-numbers.csv"))
+	if r.code != ExitOK {
+		t.Fatalf("update --file: %d %s", r.code, r.stderr)
+	}
+	d.conform(t, "update --file", "update", false, r.stdout)
+	r = urun("update", "--json", "--reset")
+	if r.code != ExitOK {
+		t.Fatalf("update --reset: %d %s", r.code, r.stderr)
+	}
+	d.conform(t, "update --reset", "updateReset", false, r.stdout)
 
 	d.conform(t, "serve", "serve", false, runUntilOutput(t, "serve", "--json", "--addr", "127.0.0.1:0", "--db", filepath.Join(t.TempDir(), "s.db")))
 	events := runUntilOutput(t, "watch", "--json", "--interval", "100ms")

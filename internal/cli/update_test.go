@@ -591,8 +591,13 @@ func TestDamagedCacheInfo(t *testing.T) {
 	for _, args := range [][]string{{"info", "--json", "80"}, {"stats"}} {
 		registry.ResetDefault()
 		r := run(args...)
+		// Under --json the warning is a JSON line on stderr.
+		warn := "porthole: warning: "
+		if wantsJSON(args) {
+			warn = `{"warning":"`
+		}
 		if r.code != ExitOK || strings.Count(r.stderr, "\n") != 1 ||
-			!strings.HasPrefix(r.stderr, "porthole: warning: "+path+": compiled registry is damaged: checksum mismatch") {
+			!strings.HasPrefix(r.stderr, warn+path+": compiled registry is damaged: checksum mismatch") {
 			t.Fatalf("%q: exit %d, stderr %q", args, r.code, r.stderr)
 		}
 		if args[0] == "info" && r.stdout != clean.stdout {
