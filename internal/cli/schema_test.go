@@ -199,6 +199,41 @@ func (d *schemaDoc) conform(t *testing.T, label, def string, array bool, doc str
 	}
 }
 
+// conformInfo checks info --json: each element is a dossier plus "local"
+// (infoPort), each local element a listener plus "findings"
+// (localListener).
+func (d *schemaDoc) conformInfo(t *testing.T, label, doc string) {
+	t.Helper()
+	dec := json.NewDecoder(strings.NewReader(doc))
+	dec.UseNumber()
+	var arr []map[string]any
+	if err := dec.Decode(&arr); err != nil {
+		t.Errorf("%s: %v\n%s", label, err, doc)
+		return
+	}
+	for i, el := range arr {
+		at := fmt.Sprintf("%s[%d]", label, i)
+		if msg := d.check(&schemaNode{Ref: "#/$defs/infoPort"}, el, at); msg != "" {
+			t.Errorf("schema: %s", msg)
+		}
+		local, _ := el["local"].([]any)
+		delete(el, "local")
+		if msg := d.check(&schemaNode{Ref: "#/$defs/dossier"}, el, at); msg != "" {
+			t.Errorf("schema: %s", msg)
+		}
+		for j, l := range local {
+			m, _ := l.(map[string]any)
+			if msg := d.check(&schemaNode{Ref: "#/$defs/localListener"}, m, fmt.Sprintf("%s.local[%d]", at, j)); msg != "" {
+				t.Errorf("schema: %s", msg)
+			}
+			delete(m, "findings")
+			if msg := d.check(&schemaNode{Ref: "#/$defs/listener"}, m, fmt.Sprintf("%s.local[%d]", at, j)); msg != "" {
+				t.Errorf("schema: %s", msg)
+			}
+		}
+	}
+}
+
 // TestSchemaEveryCommand runs every command with --json, on real sockets,
 // files and databases, and checks stdout (and, on failure, stderr) against
 // docs/porthole.schema.json.
@@ -231,9 +266,11 @@ func TestSchemaEveryCommand(t *testing.T) {
 		return r.stdout
 	}
 	for _, p := range []string{"0", "22", "80", "2556", "6000", "49151", "49152", "65535"} {
-		d.conform(t, "info "+p, "dossier", true, ok("info", "--json", p))
+		d.conformInfo(t, "info "+p, ok("info", "--json", p))
 	}
-	d.conform(t, "info http", "dossier", true, ok("info", "--json", "http"))
+	d.conformInfo(t, "info http", ok("info", "--json", "http"))
+	d.conformInfo(t, "info --offline", ok("info", "--json", "--offline", "22"))
+	d.conformInfo(t, "info (a listener here)", ok("info", "--json", port))
 	for _, q := range []string{"ssh", "dns", "1080", "beagle", "dns-sd", "trojan"} {
 		d.conform(t, "search "+q, "hit", true, ok("search", "--json", "--limit", "0", q))
 	}
