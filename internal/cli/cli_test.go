@@ -384,8 +384,9 @@ func TestStats(t *testing.T) {
 			ThreatPorts     map[string]int `json:"threat_ports"`
 			UsePorts        map[string]int `json:"use_ports"`
 			WideRanges      []struct {
-				Entry, Ports string
-				Size         int
+				Entry           string
+				Proto           *string
+				Low, High, Size int
 			} `json:"wide_ranges"`
 		}
 	}
@@ -427,7 +428,7 @@ func TestStats(t *testing.T) {
 		t.Errorf("threat %d or use %d ports exceed the %d documented", st.Intel.ThreatPorts["total"], st.Intel.UsePorts["total"], st.Intel.DocumentedPorts)
 	}
 	for _, w := range st.Intel.WideRanges {
-		if w.Entry == "kubernetes-nodeport" && (w.Size != 2768 || w.Ports != "any/30000-32767") {
+		if w.Entry == "kubernetes-nodeport" && (w.Size != 2768 || w.Low != 30000 || w.High != 32767 || w.Proto != nil) {
 			t.Errorf("NodePort range %+v", w)
 		}
 	}
