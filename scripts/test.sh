@@ -23,6 +23,7 @@ missing=()
 command -v ss >/dev/null || missing+=(iproute2)
 command -v ip >/dev/null || missing+=(iproute2)
 command -v unshare >/dev/null || missing+=(util-linux)
+command -v setpriv >/dev/null || missing+=(util-linux)
 command -v chromium >/dev/null || missing+=(chromium)
 command -v gcc >/dev/null || missing+=(gcc)
 command -v promtool >/dev/null || missing+=(prometheus) # promtool checks watch's /metrics output

@@ -161,7 +161,7 @@ type RuleRef struct {
 	File    string `json:"file"`
 	Line    int    `json:"line"`
 	Text    string `json:"text"`
-	Comment string `json:"comment,omitempty"`
+	Comment string `json:"comment"` // null when the line has none (json.go)
 }
 
 func refOf(r *Rule) *RuleRef {
@@ -183,7 +183,7 @@ type Finding struct {
 	Advice   string               `json:"advice"`
 	// Baseline is the rule involved: the one that explains the listener
 	// (severity lowered), expects another owner, or has no listener.
-	Baseline *RuleRef `json:"baseline_rule,omitempty"`
+	Baseline *RuleRef `json:"baseline_rule"`
 
 	kind string // known-bad-port: the threat's intel kind
 }
@@ -243,6 +243,12 @@ type Options struct {
 	// AllNetNS says other network namespaces were listed, so rules about
 	// them can be missing.
 	AllNetNS bool
+	// OS is the system the listeners are on ("linux", "darwin",
+	// "windows"; "" is linux), for advice that names its tools.
+	OS string
+	// Root says porthole already runs as root (or an administrator), so
+	// advice never asks for it.
+	Root bool
 }
 
 // Run judges rows. It is pure and deterministic: the findings are sorted by
@@ -319,6 +325,10 @@ func judge(out []Finding, row *dossier.ListenerRow, pf *portFacts, explained *Ru
 			where, who = describeListener(row), describeOwner(row)
 			info = "porthole info " + strconv.Itoa(row.Port)
 			whoCmd = "porthole who " + row.Proto + "/" + strconv.Itoa(row.Port)
+			if !row.HostNetNS && row.NetNS != 0 {
+				// Without the flag, who looks in its own namespace only.
+				whoCmd += " --all-netns"
+			}
 		}
 	}
 
@@ -391,7 +401,7 @@ func judge(out []Finding, row *dossier.ListenerRow, pf *portFacts, explained *Ru
 		describe()
 		add(RuleOwnerUnknown, sev,
 			fmt.Sprintf("nobody can be named for %s (%s)", where, dossier.OwnerUnknownText(i18n.EN, row.OwnerUnknown)),
-			fmt.Sprintf("run porthole as root (with --all-netns for containers); `ss -tulpne` and `%s` show the socket's inode and uid", whoCmd))
+			ownerUnknownAdvice(row, opt, whoCmd))
 	}
 	if svc, ok := sensitivePort(row.Proto, row.Port); ok && isWildcard(row.Address) {
 		describe()
@@ -465,6 +475,35 @@ func ownerUnknownSeverity(row *dossier.ListenerRow) (Severity, bool) {
 		return Low, true
 	}
 	return Medium, true
+}
+
+// ownerUnknownAdvice says how to name the owner of a socket porthole could
+// not: as root if porthole is not, in the socket's namespace, with the
+// system's own socket tool.
+func ownerUnknownAdvice(row *dossier.ListenerRow, opt Options, whoCmd string) string {
+	port := strconv.Itoa(row.Port)
+	var tool string
+	switch opt.OS {
+	case "windows":
+		tool = "`netstat -ano | findstr :" + port + "` shows the owning PID"
+	case "darwin":
+		tool = "`lsof -nP -i :" + port + "` shows the owning process"
+	default:
+		tool = "`ss -tulpne 'sport = :" + port + "'` shows the socket's inode and uid"
+	}
+	var steps []string
+	if !opt.Root {
+		if opt.OS == "windows" {
+			steps = append(steps, "run porthole from an administrator prompt")
+		} else {
+			steps = append(steps, "run porthole as root")
+		}
+	}
+	if row.OwnerUnknown == sockets.OwnerKernel || row.OwnerUnknown == sockets.OwnerNotFound {
+		steps = append(steps, "the holder may be the kernel (NFS, WireGuard) or a process in another PID namespace; a container runtime's ps shows the latter")
+	}
+	steps = append(steps, tool, "`"+whoCmd+"` repeats the lookup")
+	return strings.Join(steps, "; ")
 }
 
 type threat struct {
@@ -654,15 +693,18 @@ func describeListener(row *dossier.ListenerRow) string {
 	if row.DualStack {
 		s += " (IPv4 and IPv6)"
 	}
-	if !row.HostNetNS && row.NetNS != 0 {
-		if row.NetNSName != "" {
-			s += " in netns " + row.NetNSName + " (" + strconv.FormatUint(row.NetNS, 10) + ")"
-		} else {
-			s += " in netns " + strconv.FormatUint(row.NetNS, 10)
+	if ns := row.NetNSLabel(); ns != "" {
+		s += " in netns " + ns
+		if row.NetNSName != "" || row.ContainerName != "" {
+			s += " (" + strconv.FormatUint(row.NetNS, 10) + ")"
 		}
 	}
 	if row.Container != "" {
-		s += " (container " + dossier.ShortID(row.Container) + ")"
+		c := dossier.ShortID(row.Container)
+		if row.ContainerName != "" {
+			c += " " + row.ContainerName
+		}
+		s += " (container " + c + ")"
 	}
 	return s
 }

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -90,11 +91,11 @@ func runAudit(ctx context.Context, env *Env, args []string) error {
 		if errors.Is(err, flag.ErrHelp) {
 			return err
 		}
-		return &exitError{auditUsage, err.Error() + "\nRun 'porthole audit --help' for usage."}
+		return &exitError{code: auditUsage, msg: err.Error() + "\nRun 'porthole audit --help' for usage.", cause: err}
 	}
 	o := auditOpts{json: *asJSON, allNS: *allNS, verbose: verbose, baseline: *base}
 	if o.failOn, err = audit.ParseSeverity(*failOn); err != nil {
-		return &exitError{auditUsage, "audit: --fail-on: " + err.Error()}
+		return &exitError{code: auditUsage, msg: "audit: --fail-on: " + err.Error(), cause: &usageError{token: *failOn}}
 	}
 	for _, a := range rest {
 		s, err := ports.ParseSpec(a)
@@ -102,7 +103,7 @@ func runAudit(ctx context.Context, env *Env, args []string) error {
 			err = &ports.SpecError{Token: a, Reason: "porthole audits tcp and udp listeners only"}
 		}
 		if err != nil {
-			return &exitError{auditUsage, err.Error()}
+			return &exitError{code: auditUsage, msg: err.Error(), cause: err}
 		}
 		o.specs = append(o.specs, s)
 	}
@@ -112,13 +113,13 @@ func runAudit(ctx context.Context, env *Env, args []string) error {
 func auditMain(ctx context.Context, env *Env, o auditOpts) error {
 	k, err := loadKnowledge(env)
 	if err != nil {
-		return &exitError{auditIO, err.Error()}
+		return &exitError{code: auditIO, msg: err.Error()}
 	}
 	var scopes []audit.Scope
 	for _, s := range o.specs {
 		ps, err := k.resolve(s)
 		if err != nil {
-			return &exitError{auditUsage, err.Error()}
+			return &exitError{code: auditUsage, msg: err.Error(), cause: err}
 		}
 		for _, r := range spans(ps) {
 			scopes = append(scopes, audit.Scope{Proto: s.Proto, Low: r[0], High: r[1]})
@@ -131,9 +132,9 @@ func auditMain(ctx context.Context, env *Env, o auditOpts) error {
 		var pe *audit.ParseError
 		switch {
 		case errors.As(err, &pe), errors.Is(err, audit.ErrTooLarge), errors.Is(err, safefile.ErrNotRegular):
-			return &exitError{auditBadBase, "bad baseline: " + err.Error()}
+			return &exitError{code: auditBadBase, msg: "bad baseline: " + err.Error()}
 		case err != nil:
-			return &exitError{auditIO, "reading baseline: " + err.Error()}
+			return &exitError{code: auditIO, msg: "reading baseline: " + err.Error()}
 		}
 		warns = append(warns, audit.CheckPaths(bl, func(p string) bool {
 			_, err := os.Stat(p)
@@ -150,14 +151,14 @@ func auditMain(ctx context.Context, env *Env, o auditOpts) error {
 	}
 	ls, err := auditListeners(ctx, scopes, o.allNS)
 	if err != nil {
-		return &exitError{auditIO, listError(err).Error()}
+		return &exitError{code: auditIO, msg: listError(err).Error()}
 	}
 	if w := dossier.OwnerWarning(ls); w != "" {
 		fmt.Fprintln(env.Stderr, "porthole: warning:", w)
 	}
 	rows := dossier.Annotate(ls, k.reg, k.intel)
 	nameNetNS(rows)
-	opt := audit.Options{Registry: k.reg, Intel: k.intel, Baseline: bl, Scopes: scopes, AllNetNS: o.allNS}
+	opt := audit.Options{Registry: k.reg, Intel: k.intel, Baseline: bl, Scopes: scopes, AllNetNS: o.allNS, OS: runtime.GOOS, Root: isPrivileged()}
 	if lo, hi, err := env.Ephemeral(); err == nil {
 		opt.EphemeralLow, opt.EphemeralHigh = lo, hi
 	}
@@ -171,7 +172,7 @@ func auditMain(ctx context.Context, env *Env, o auditOpts) error {
 		err = t.err
 	}
 	if err != nil {
-		return &exitError{auditIO, err.Error()}
+		return &exitError{code: auditIO, msg: err.Error()}
 	}
 	if code != 0 {
 		return &exitError{code: code}
@@ -232,13 +233,13 @@ func auditExit(rep *audit.Report, failOn audit.Severity) int {
 type auditReport struct {
 	Generated     string            `json:"generated"`
 	Listeners     int               `json:"listeners"`
-	Baseline      string            `json:"baseline"`
-	BaselineRules int               `json:"baseline_rules"`
+	Baseline      *string           `json:"baseline"`       // null without --baseline
+	BaselineRules *int              `json:"baseline_rules"` // null without --baseline
 	FailOn        string            `json:"fail_on"`
 	ExitStatus    int               `json:"exit_status"`
 	Counts        map[string]int    `json:"counts"`
 	Findings      []audit.Finding   `json:"findings"`
-	Explained     []audit.Explained `json:"explained,omitempty"`
+	Explained     []audit.Explained `json:"explained"` // null without -v
 }
 
 func auditJSON(rep *audit.Report, bl *audit.Baseline, o auditOpts, code int, now time.Time) auditReport {
@@ -253,10 +254,14 @@ func auditJSON(rep *audit.Report, bl *audit.Baseline, o auditOpts, code int, now
 		r.Counts[f.Severity.String()]++
 	}
 	if bl != nil {
-		r.Baseline, r.BaselineRules = bl.File, len(bl.Rules)
+		n := len(bl.Rules)
+		r.Baseline, r.BaselineRules = &bl.File, &n
 	}
 	if o.verbose {
 		r.Explained = rep.Explained
+		if r.Explained == nil {
+			r.Explained = []audit.Explained{}
+		}
 	}
 	return r
 }
@@ -311,7 +316,7 @@ func renderAudit(t *text, rep *audit.Report, bl *audit.Baseline, o auditOpts) {
 		t.blank()
 		t.heading("EXPLAINED BY THE BASELINE")
 		for _, e := range rep.Explained {
-			t.line("  " + listenerLabel(e.Listener) + "  " + ownerLabel(*e.Listener))
+			t.wrapTo(2, 6, listenerLabel(e.Listener)+"  "+ownerLabel(*e.Listener), false)
 			t.hang(6, 6, t.dim("rule "+e.Baseline.String()))
 		}
 	}
@@ -319,7 +324,7 @@ func renderAudit(t *text, rep *audit.Report, bl *audit.Baseline, o auditOpts) {
 
 func renderFinding(t *text, f audit.Finding) {
 	if f.Listener != nil {
-		t.line("  " + t.bold(f.Rule) + "  " + listenerLabel(f.Listener) + "  " + ownerLabel(*f.Listener))
+		t.wrapTo(2, 6, t.bold(f.Rule)+"  "+listenerLabel(f.Listener)+"  "+ownerLabel(*f.Listener), false)
 		if f.Listener.Exe != "" {
 			exe := f.Listener.Exe
 			if f.Listener.ExeDeleted {
@@ -328,7 +333,7 @@ func renderFinding(t *text, f audit.Finding) {
 			t.hang(6, 6, t.dim(exe))
 		}
 	} else {
-		t.line("  " + t.bold(f.Rule) + "  " + f.Baseline.String())
+		t.wrapTo(2, 6, t.bold(f.Rule)+"  "+f.Baseline.String(), false)
 	}
 	t.hang(6, 6, f.Reason)
 	t.hang(6, 8, "→ "+f.Advice)
@@ -339,12 +344,8 @@ func listenerLabel(r *dossier.ListenerRow) string {
 	if r.DualStack {
 		s += " (v4+v6)"
 	}
-	if !r.HostNetNS && r.NetNS != 0 {
-		if r.NetNSName != "" {
-			s += " netns " + r.NetNSName
-		} else {
-			s += " netns " + strconv.FormatUint(r.NetNS, 10)
-		}
+	if ns := r.NetNSLabel(); ns != "" {
+		s += " netns " + ns
 	}
 	return s
 }
@@ -448,14 +449,17 @@ func streamAuditJSON(w io.Writer, r auditReport) error {
 			return fmt.Errorf("writing JSON: %w", err)
 		}
 	}
-	hasExplained := len(r.Explained) > 0
-	if err := list("findings", len(r.Findings), func(i int) any { return r.Findings[i] }, !hasExplained); err != nil {
+	if err := list("findings", len(r.Findings), func(i int) any { return r.Findings[i] }, false); err != nil {
 		return fmt.Errorf("writing JSON: %w", err)
 	}
-	if hasExplained {
-		if err := list("explained", len(r.Explained), func(i int) any { return r.Explained[i] }, true); err != nil {
-			return fmt.Errorf("writing JSON: %w", err)
-		}
+	var err error
+	if r.Explained == nil {
+		err = field("explained", nil, true)
+	} else {
+		err = list("explained", len(r.Explained), func(i int) any { return r.Explained[i] }, true)
+	}
+	if err != nil {
+		return fmt.Errorf("writing JSON: %w", err)
 	}
 	bw.WriteString("}\n")
 	return bw.Flush()

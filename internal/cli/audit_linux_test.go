@@ -507,7 +507,8 @@ func TestWatchCommandSignalsAndMetrics(t *testing.T) {
 		if i < 0 {
 			return false
 		}
-		metricsURL = strings.Fields(s[i+len("metrics on "):])[0]
+		// Under --json the note is a JSON line: {"message":"metrics on URL"}.
+		metricsURL = strings.TrimRight(strings.Fields(s[i+len("metrics on "):])[0], `"}`)
 		return true
 	})
 	waitFor("the first scan", func() bool {

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/porthole/porthole/internal/ports"
+	"github.com/porthole/porthole/internal/sockets"
 )
 
 // Exit statuses shared by every command. `porthole audit` has its own
@@ -41,6 +42,9 @@ type Env struct {
 	Color *bool
 	// Ephemeral reads this machine's ephemeral port range.
 	Ephemeral func() (low, high int, err error)
+	// Columns is the text width; 0 asks the terminal (80 when stdout is
+	// not one).
+	Columns int
 }
 
 // command is one subcommand.
@@ -72,13 +76,19 @@ func commands() []command {
 }
 
 // usageError is a bad invocation: the message is shown with a hint to
-// --help, and the exit status is ExitUsage.
-type usageError struct{ msg string }
+// --help, and the exit status is ExitUsage. Token is the offending input,
+// when one argument is to blame (the JSON error's "token").
+type usageError struct{ msg, token string }
 
 func (e *usageError) Error() string { return e.msg }
 
 func usagef(format string, args ...any) error {
-	return &usageError{fmt.Sprintf(format, args...)}
+	return &usageError{msg: fmt.Sprintf(format, args...)}
+}
+
+// badToken is a usage error blaming one input.
+func badToken(token, format string, args ...any) error {
+	return &usageError{msg: fmt.Sprintf(format, args...), token: token}
 }
 
 // notFound is a question with no answer; its message is printed to stderr
@@ -88,13 +98,15 @@ type notFound struct{ msg string }
 func (e *notFound) Error() string { return e.msg }
 
 // exitError carries a command's own exit status (audit's finding bits) with
-// an optional message.
+// an optional message and the error behind it (for a JSON error's token).
 type exitError struct {
-	code int
-	msg  string
+	code  int
+	msg   string
+	cause error
 }
 
 func (e *exitError) Error() string { return e.msg }
+func (e *exitError) Unwrap() error { return e.cause }
 
 // exitCode is the one table from errors to exit statuses.
 func exitCode(err error) int {
@@ -119,6 +131,11 @@ func exitCode(err error) int {
 // as a one-line error, not a stack trace.
 func Main(ctx context.Context, args []string, env *Env) (code int) {
 	env.fill()
+	if wantsJSON(args) {
+		jl := &jsonLines{w: env.Stderr}
+		env.Stderr = jl
+		defer jl.flush()
+	}
 	defer func() {
 		if r := recover(); r != nil {
 			fmt.Fprintf(env.Stderr, "porthole: internal error: %v (please report it)\n", r)
@@ -130,6 +147,12 @@ func Main(ctx context.Context, args []string, env *Env) (code int) {
 	if err == nil || errors.Is(err, flag.ErrHelp) {
 		if errors.Is(err, flag.ErrHelp) {
 			return ExitOK
+		}
+		return code
+	}
+	if wantsJSON(args) {
+		if err.Error() != "" {
+			writeJSONError(env.Stderr, err)
 		}
 		return code
 	}
@@ -160,7 +183,7 @@ func (env *Env) fill() {
 		env.Now = time.Now
 	}
 	if env.Ephemeral == nil {
-		env.Ephemeral = ephemeralRange
+		env.Ephemeral = sockets.EphemeralRange
 	}
 }
 
@@ -173,13 +196,14 @@ func dispatch(ctx context.Context, env *Env, args []string) error {
 	switch name {
 	case "help", "-h", "-help", "--help":
 		// "help help", "--help --help": asking for help on help is the
-		// overview. Skipping them all ends every help path.
+		// overview. Skipping them all, and helpFor never dispatching
+		// again, ends every help path.
 		rest := args[1:]
 		for len(rest) > 0 && isHelpWord(rest[0]) {
 			rest = rest[1:]
 		}
 		if len(rest) > 0 {
-			return dispatch(ctx, env, []string{rest[0], "--help"})
+			return helpFor(ctx, env, rest[0])
 		}
 		printUsage(env.Stdout)
 		return nil
@@ -191,13 +215,17 @@ func dispatch(ctx context.Context, env *Env, args []string) error {
 			return c.run(ctx, env, args[1:])
 		}
 	}
-	// `porthole 2556`, `porthole tcp/2556`, `porthole http` are `info`.
+	// `porthole 2556`, `porthole tcp/2556`, `porthole http` are `info`;
+	// a word that is no service but close to a command is a typo.
 	if !strings.HasPrefix(name, "-") {
 		if _, err := ports.ParseSpec(name); err == nil || looksLikePort(name) {
+			if err := mistypedCommand(name, env.Getenv); err != nil {
+				return err
+			}
 			return runInfo(ctx, env, args)
 		}
 	}
-	return usagef("unknown command %s", quoteArg(name))
+	return unknownCommand(name)
 }
 
 func isHelpWord(s string) bool {
@@ -216,7 +244,8 @@ func looksLikePort(s string) bool {
 }
 
 func printUsage(w io.Writer) {
-	fmt.Fprint(w, `porthole answers two questions about a TCP/UDP port: what is it, and what is on it here?
+	fmt.Fprint(w, `porthole answers two questions about a TCP/UDP port: what is it, and what
+is on it here?
 
 Usage:
   porthole PORT...                 same as porthole info PORT...
@@ -224,16 +253,8 @@ Usage:
 
 Commands:
 `)
-	for _, c := range commands() {
-		fmt.Fprintf(w, "  %-9s %s\n", c.name, c.summary)
-	}
-	fmt.Fprint(w, `
-PORT is 2556, tcp/2556, udp/53, 6000-6063, or a service name such as http.
-Every command takes --json. Run 'porthole help <command>' for its flags.
-
-Exit status: 0 success; 1 no answer (nothing listens, nothing matches);
-2 bad arguments; 3 the command failed (I/O, permissions, network).
-`)
+	printCommands(w)
+	fmt.Fprint(w, usageTail)
 }
 
 // cmdFlags is a command's flag set with what its usage text needs.
@@ -257,10 +278,7 @@ func newFlags(env *Env, name, args, summary string) *cmdFlags {
 }
 
 func (fs *cmdFlags) printUsage() {
-	fmt.Fprintf(fs.env.Stdout, "Usage: porthole %s %s\n\n%s\n\nFlags:\n", fs.Name(), fs.args, fs.summary)
-	fs.SetOutput(fs.env.Stdout)
-	fs.PrintDefaults()
-	fs.SetOutput(io.Discard)
+	printFlagUsage(fs)
 }
 
 // parseFlags parses flags anywhere among the arguments ("info 22 --json"),
@@ -277,7 +295,7 @@ func parseFlags(fs *cmdFlags, args []string) ([]string, error) {
 				fs.printUsage()
 				return nil, err
 			}
-			return nil, usagef("%s: %v", fs.Name(), err)
+			return nil, &usageError{msg: fs.Name() + ": " + err.Error(), token: flagToken(err)}
 		}
 		args = fs.Args()
 		if len(args) == 0 {

@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
+	"io"
+	"net"
 	"os"
 	"strings"
 	"testing"
@@ -40,6 +43,24 @@ func run(t *testing.T, stdin string, args ...string) result {
 }
 
 func TestMain(m *testing.M) {
+	// A test that needs porthole as another process (another user, another
+	// network namespace) runs this binary with PORTHOLE_TEST_MAIN=1.
+	if os.Getenv("PORTHOLE_TEST_MAIN") == "1" {
+		os.Exit(Main(context.Background(), os.Args[1:], &Env{}))
+	}
+	// A test that needs a listener owned by another program (from a long
+	// path, say) runs this binary with PORTHOLE_TEST_LISTEN=1: it listens
+	// on a loopback TCP port, prints the port, and holds it until stdin
+	// closes.
+	if os.Getenv("PORTHOLE_TEST_LISTEN") == "1" {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			os.Exit(3)
+		}
+		fmt.Println(ln.Addr().(*net.TCPAddr).Port)
+		io.Copy(io.Discard, os.Stdin)
+		os.Exit(0)
+	}
 	// Keep the tests off any refreshed registry in the real cache.
 	dir, err := os.MkdirTemp("", "porthole-cli-test")
 	if err != nil {
@@ -147,7 +168,7 @@ func TestInfoJSONContract(t *testing.T) {
 		t.Errorf("title %q", d["title"])
 	}
 	svc := d["services"].([]any)[0].(map[string]any)
-	for _, k := range []string{"name", "protocol", "description", "assignee", "contact", "registered", "modified", "reference", "service_code", "unauthorized_use", "notes"} {
+	for _, k := range []string{"name", "proto", "low", "high", "description", "assignee", "contact", "registered", "modified", "reference", "service_code", "unauthorized_use", "notes"} {
 		if _, ok := svc[k]; !ok {
 			t.Errorf("service lacks %q", k)
 		}
@@ -162,12 +183,12 @@ func TestInfoJSONContract(t *testing.T) {
 	if bagle == nil {
 		t.Fatal("no Bagle threat on 2556")
 	}
-	for _, k := range []string{"name", "aliases", "kind", "protocol", "years", "confidence", "sources"} {
+	for _, k := range []string{"name", "aliases", "kind", "proto", "years", "confidence", "sources"} {
 		if _, ok := bagle[k]; !ok {
 			t.Errorf("threat lacks %q", k)
 		}
 	}
-	if bagle["protocol"] != "tcp" || len(bagle["sources"].([]any)) == 0 {
+	if bagle["proto"] != "tcp" || len(bagle["sources"].([]any)) == 0 {
 		t.Errorf("bagle %v", bagle)
 	}
 	chk := d["check"].(map[string]any)
@@ -176,14 +197,16 @@ func TestInfoJSONContract(t *testing.T) {
 			t.Errorf("check.%s = %v", k, chk[k])
 		}
 	}
-	// 49151 has one row with no protocol.
+	// 49151 has one row with no protocol: proto is null, not "".
 	var d2 []struct {
-		Services []struct{ Protocol string } `json:"services"`
+		Services []struct {
+			Proto *string `json:"proto"`
+		} `json:"services"`
 	}
 	if err := json.Unmarshal([]byte(run(t, "", "info", "--json", "49151").stdout), &d2); err != nil {
 		t.Fatal(err)
 	}
-	if len(d2[0].Services) != 1 || d2[0].Services[0].Protocol != "" {
+	if len(d2[0].Services) != 1 || d2[0].Services[0].Proto != nil {
 		t.Errorf("49151 services %+v", d2[0].Services)
 	}
 }
@@ -287,8 +310,9 @@ func equalInts(a, b []int) bool {
 }
 
 type hit struct {
-	Source, Name, Ports, Match string
-	Port                       int
+	Source, Category, Name, Match string
+	Port                          *int
+	Ports                         []struct{ Low, High int }
 }
 
 func TestSearch(t *testing.T) {
@@ -297,7 +321,7 @@ func TestSearch(t *testing.T) {
 	if err := json.Unmarshal([]byte(r.stdout), &hits); err != nil {
 		t.Fatal(err)
 	}
-	if len(hits) == 0 || hits[0].Name != "http" || hits[0].Port != 80 || hits[0].Match != "name" {
+	if len(hits) == 0 || hits[0].Name != "http" || hits[0].Port == nil || *hits[0].Port != 80 || hits[0].Match != "name" || hits[0].Category != "iana" {
 		t.Fatalf("first hit %+v", hits[0])
 	}
 	r = run(t, "", "search", "--json", "--limit", "0", "beagle")
@@ -307,8 +331,10 @@ func TestSearch(t *testing.T) {
 	}
 	found := false
 	for _, h := range hits {
-		if h.Source == "intel" && strings.Contains(h.Ports, "2556") {
-			found = true
+		for _, p := range h.Ports {
+			if h.Source == "intel" && h.Category == "threat" && p.Low <= 2556 && p.High >= 2556 {
+				found = true
+			}
 		}
 	}
 	if !found {
@@ -338,8 +364,9 @@ func TestStats(t *testing.T) {
 			ThreatPorts     map[string]int `json:"threat_ports"`
 			UsePorts        map[string]int `json:"use_ports"`
 			WideRanges      []struct {
-				Entry, Ports string
-				Size         int
+				Entry           string
+				Proto           *string
+				Low, High, Size int
 			} `json:"wide_ranges"`
 		}
 	}
@@ -381,7 +408,7 @@ func TestStats(t *testing.T) {
 		t.Errorf("threat %d or use %d ports exceed the %d documented", st.Intel.ThreatPorts["total"], st.Intel.UsePorts["total"], st.Intel.DocumentedPorts)
 	}
 	for _, w := range st.Intel.WideRanges {
-		if w.Entry == "kubernetes-nodeport" && (w.Size != 2768 || w.Ports != "any/30000-32767") {
+		if w.Entry == "kubernetes-nodeport" && (w.Size != 2768 || w.Low != 30000 || w.High != 32767 || w.Proto != nil) {
 			t.Errorf("NodePort range %+v", w)
 		}
 	}

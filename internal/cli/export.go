@@ -23,6 +23,7 @@ A new DIR is written beside it and renamed into place when complete. An empty DI
 	portRange := fs.String("range", "", "export only the port pages of `LOW-HIGH` (other pages are always written)")
 	baseURL := fs.String("base-url", "http://127.0.0.1:8025", "absolute `URL` the site will be served from, for the sitemap")
 	quiet := fs.Bool("quiet", false, "no progress bar")
+	asJSON := fs.Bool("json", false, "print the summary as JSON")
 	rest, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -72,6 +73,10 @@ A new DIR is written beside it and renamed into place when complete. An empty DI
 		return fmt.Errorf("export: %w", err)
 	}
 	el := res.Written.Seconds()
+	if *asJSON {
+		return writeJSON(env.Stdout, exportOut{Dir: rest[0], Pages: res.Pages, Files: res.Files, InPlace: res.InPlace,
+			Removed: res.Removed, Seconds: float64(int(time.Since(start).Seconds()*10)) / 10})
+	}
 	how := ""
 	if res.InPlace {
 		how = ", in place"
@@ -82,6 +87,16 @@ A new DIR is written beside it and renamed into place when complete. An empty DI
 	_, err = fmt.Fprintf(env.Stdout, "wrote %s pages (%s files) to %s%s in %.1fs (%s pages/s; %.1fs in all)\n", i18n.Num(i18n.EN, res.Pages),
 		i18n.Num(i18n.EN, res.Files), rest[0], how, el, i18n.Num(i18n.EN, int(float64(res.Pages)/el)), time.Since(start).Seconds())
 	return err
+}
+
+// exportOut is `porthole export --json`.
+type exportOut struct {
+	Dir     string  `json:"dir"`
+	Pages   int     `json:"pages"`
+	Files   int     `json:"files"`
+	InPlace bool    `json:"in_place"` // written into a previous export, not beside it
+	Removed int     `json:"removed"`  // files of the previous export removed
+	Seconds float64 `json:"seconds"`
 }
 
 func exportIsTerminal(w io.Writer) bool {

@@ -93,7 +93,8 @@ func TestFeedbackExport(t *testing.T) {
 		{[]string{"feedback", "export", "--json", "--csv", "--db", db}, ExitUsage},
 		{[]string{"feedback", "export", "--db", filepath.Join(t.TempDir(), "none.db")}, ExitFailure},
 	} {
-		if r := run(t, "", tc.args...); r.code != tc.code || !strings.HasPrefix(r.stderr, "porthole: ") {
+		// With --json the error is one JSON object; otherwise one line.
+		if r := run(t, "", tc.args...); r.code != tc.code || !(strings.HasPrefix(r.stderr, "porthole: ") || strings.HasPrefix(r.stderr, `{"error":`)) {
 			t.Errorf("%v: exit %d, stderr %q", tc.args, r.code, r.stderr)
 		}
 	}

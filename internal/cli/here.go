@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -172,4 +173,25 @@ func severityConfidence(s audit.Severity) string {
 		return "medium"
 	}
 	return "low"
+}
+
+// MarshalJSON writes the row as `who --json` does (dossier.ListenerRow's
+// JSON form) with "findings" added last; the embedded row's MarshalJSON
+// would otherwise drop them.
+func (l localListener) MarshalJSON() ([]byte, error) {
+	row, err := json.Marshal(l.ListenerRow)
+	if err != nil {
+		return nil, err
+	}
+	fs := l.Findings
+	if fs == nil {
+		fs = []localFinding{}
+	}
+	f, err := json.Marshal(fs)
+	if err != nil {
+		return nil, err
+	}
+	out := append(row[:len(row)-1:len(row)-1], `,"findings":`...)
+	out = append(out, f...)
+	return append(out, '}'), nil
 }

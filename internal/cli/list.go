@@ -19,6 +19,7 @@ func runList(ctx context.Context, env *Env, args []string) error {
 	tcp := fs.Bool("tcp", false, "TCP only")
 	udp := fs.Bool("udp", false, "UDP only")
 	allNS := fs.Bool("all-netns", false, "also list every other network namespace")
+	wide := fs.Bool("wide", false, "print whole rows: no address, process or user is cut to the terminal's width")
 	rest, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -40,6 +41,7 @@ func runList(ctx context.Context, env *Env, args []string) error {
 		return listError(err)
 	}
 	rows := dossier.Annotate(ls, k.reg, k.intel)
+	nameNetNS(rows)
 	audit.Flags(rows)
 	if w := dossier.OwnerWarning(ls); w != "" {
 		fmt.Fprintln(env.Stderr, "porthole: warning:", w)
@@ -49,7 +51,7 @@ func runList(ctx context.Context, env *Env, args []string) error {
 	}
 	t := newText(env, "en")
 	flush := t.buffered()
-	renderListTable(t, rows, *allNS)
+	renderListTable(t, rows, *allNS, *wide)
 	return flush()
 }
 
@@ -74,16 +76,23 @@ func pauseGC(env *Env) (restore func()) {
 	}
 }
 
-// renderListTable prints one line per listener, sized to fit 80 columns for
-// the common case; long process names and addresses are cut. Rows are
-// formatted into one reused buffer (this runs for every socket of a busy
-// host); the columns are padded like fmt's %-Ns, by code points.
-func renderListTable(t *text, rows []dossier.ListenerRow, showNS bool) {
+// renderListTable prints one line per listener, cut to the terminal's
+// width (80 columns when stdout is not a terminal); long process names and
+// addresses are cut, and wide prints every row whole. Rows are formatted
+// into one reused buffer (this runs for every socket of a busy host); the
+// columns are padded like fmt's %-Ns, by code points.
+func renderListTable(t *text, rows []dossier.ListenerRow, showNS, wide bool) {
 	head := fmt.Sprintf("%-5s %-22s %-7s %-15s %-10s %s", "PROTO", "ADDRESS:PORT", "PID", "PROCESS", "USER", "SERVICE / FLAGS")
 	if showNS {
 		head = fmt.Sprintf("%-11s ", "NETNS") + head
 	}
 	t.line(t.bold(head))
+	cut := func(s string, w int) string {
+		if wide {
+			return s
+		}
+		return truncate(s, w)
+	}
 	var b, ap []byte
 	for i := range rows {
 		r := &rows[i]
@@ -92,7 +101,7 @@ func renderListTable(t *text, rows []dossier.ListenerRow, showNS bool) {
 			if r.HostNetNS {
 				b = pad(b, "host", 11)
 			} else {
-				b = padBytes(b, strconv.AppendUint(ap[:0], r.NetNS, 10), 11)
+				b = pad(b, cut(r.NetNSLabel(), 11), 11)
 			}
 			b = append(b, ' ')
 		}
@@ -108,7 +117,7 @@ func renderListTable(t *text, rows []dossier.ListenerRow, showNS bool) {
 			ap = append(ap, r.Address...)
 		}
 		ap = strconv.AppendInt(append(ap, ':'), int64(r.Port), 10)
-		if len(ap) <= 22 {
+		if len(ap) <= 22 || wide {
 			b = padBytes(b, ap, 22)
 		} else {
 			b = pad(b, truncate(string(ap), 22), 22)
@@ -122,17 +131,35 @@ func renderListTable(t *text, rows []dossier.ListenerRow, showNS bool) {
 			b = pad(b, "-", 7)
 		}
 		b = append(b, ' ')
-		b = append(pad(b, truncate(r.Process, 15), 15), ' ')
-		b = append(pad(b, truncate(r.User, 10), 10), ' ')
-		b = append(b, r.Service...)
+		b = append(pad(b, cut(r.Process, 15), 15), ' ')
+		b = append(pad(b, cut(r.User, 10), 10), ' ')
+		// The service and flag take what is left of the width; a row
+		// that must be cut is cut as plain text (colour codes take no
+		// columns, so they are left off that row).
+		tail := r.Service
 		if r.Flag != "" {
-			if r.Service != "" {
-				b = append(b, ' ')
+			if tail != "" {
+				tail += " "
 			}
-			b = append(b, flagColor(t, r.FlagSeverity, "!"+r.Flag)...)
+			tail += "!" + r.Flag
 		}
-		if r.ExeDeleted && r.Flag != "deleted-exe" {
-			b = append(b, " (exe deleted)"...)
+		deleted := r.ExeDeleted && r.Flag != "deleted-exe"
+		if deleted {
+			tail += " (exe deleted)"
+		}
+		if room := t.table() - utf8.RuneCount(b); !wide && displayWidth(tail) > room {
+			b = append(b, truncate(tail, max(room, 1))...)
+		} else {
+			b = append(b, r.Service...)
+			if r.Flag != "" {
+				if r.Service != "" {
+					b = append(b, ' ')
+				}
+				b = append(b, flagColor(t, r.FlagSeverity, "!"+r.Flag)...)
+			}
+			if deleted {
+				b = append(b, " (exe deleted)"...)
+			}
 		}
 		for len(b) > 0 && b[len(b)-1] == ' ' {
 			b = b[:len(b)-1]
@@ -140,7 +167,7 @@ func renderListTable(t *text, rows []dossier.ListenerRow, showNS bool) {
 		t.writeBytes(append(b, '\n'))
 	}
 	if len(rows) > 0 {
-		t.line(t.dim(fmt.Sprintf("%d listeners; * = IPv6 socket that also accepts IPv4; !word = what 'porthole audit' reports (low or above)", len(rows))))
+		t.hang(0, 2, t.dim(fmt.Sprintf("%d listeners; * = IPv6 socket that also accepts IPv4; !word = what 'porthole audit' reports (low or above)", len(rows))))
 	}
 }
 

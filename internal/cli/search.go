@@ -13,6 +13,68 @@ import (
 // internal/search, shared with the web site.
 type searchHit = search.Hit
 
+// Widest port and protocol cells of the search table; longer ones (an
+// intel entry's many ranges) are cut, and --json has them whole.
+const (
+	maxPortsCell  = 17
+	maxProtosCell = 12
+	minDescCell   = 24
+)
+
+// hitPorts is a hit's port cell: "no port" for a name without one.
+func hitPorts(h *searchHit) string {
+	if len(h.Spans) == 0 {
+		return "no port"
+	}
+	return h.Ports
+}
+
+// renderHits prints the hits as a table sized to the terminal: the port,
+// protocols, what the hit is (IANA row, threat or use), the name, which is
+// never cut when it fits the width, and as much description as fits.
+func renderHits(t *text, hits []searchHit) {
+	if len(hits) == 0 {
+		return
+	}
+	pw, rw, nw := len("PORT"), len("PROTO"), len("NAME")
+	for i := range hits {
+		h := &hits[i]
+		pw = max(pw, min(displayWidth(hitPorts(h)), maxPortsCell))
+		rw = max(rw, min(displayWidth(strings.Join(h.Protocols, ",")), maxProtosCell))
+		nw = max(nw, displayWidth(h.Name))
+	}
+	const tw = len("threat")
+	fixed := pw + 1 + rw + 1 + tw + 1
+	// The name column leaves room for some description; a longer name is
+	// printed whole all the same when it fits the line.
+	nw = min(nw, max(t.table()-fixed-minDescCell, 12))
+	t.line(t.bold(truncate(fmt.Sprintf("%-*s %-*s %-*s %-*s %s", pw, "PORT", rw, "PROTO", tw, "TYPE", nw, "NAME", "DESCRIPTION"), t.table())))
+	for i := range hits {
+		h := &hits[i]
+		name := h.Name
+		if displayWidth(name) > t.table()-fixed {
+			name = truncate(name, max(t.table()-fixed, 8))
+		}
+		label := name + strings.Repeat(" ", max(nw-displayWidth(name), 0))
+		if h.Category == "threat" {
+			label = t.threatColor(h.Confidence, label)
+		}
+		head := fmt.Sprintf("%s %s %-*s ", padTo(truncate(hitPorts(h), maxPortsCell), pw),
+			padTo(truncate(strings.Join(h.Protocols, ","), maxProtosCell), rw), tw, h.Category)
+		used := displayWidth(head) + max(nw, displayWidth(name)) + 1
+		line := head + t.bold(label)
+		if room := t.table() - used; room >= 4 {
+			line += " " + t.dim(truncate(firstLine(h.Description), room))
+		}
+		t.line(line)
+	}
+}
+
+// padTo pads s with spaces to w display columns.
+func padTo(s string, w int) string {
+	return s + strings.Repeat(" ", max(w-displayWidth(s), 0))
+}
+
 func runSearch(_ context.Context, env *Env, args []string) error {
 	fs := newFlags(env, "search", "TEXT", "Find ports by service name, description, threat or use name and alias, or port range. Exact names rank first.")
 	asJSON := fs.Bool("json", false, "print a JSON array of hits")
@@ -46,22 +108,12 @@ func runSearch(_ context.Context, env *Env, args []string) error {
 		}
 	} else {
 		t := newText(env, "en")
-		for _, h := range hits {
+		for i := range hits {
 			// Names and descriptions are registry (or intel) data: escape
 			// control characters, as process data are.
-			h.Name, h.Description = process.Escape(h.Name), process.Escape(firstLine(h.Description))
-			ps := h.Ports
-			if ps == "-" {
-				ps = "(no port)"
-			}
-			head := fmt.Sprintf("%-11s %-13s %-18s ", truncate(ps, 11), truncate(strings.Join(h.Protocols, ","), 13), truncate(h.Name, 18))
-			label := fmt.Sprintf("%-18s", truncate(h.Name, 18))
-			if h.Source == "intel" {
-				label = t.threatColor(h.Confidence, label)
-			}
-			desc := truncate(firstLine(h.Description), width-displayWidth(head))
-			t.line(head[:len(head)-len(fmt.Sprintf("%-18s ", truncate(h.Name, 18)))] + t.bold(label) + " " + t.dim(desc))
+			hits[i].Name, hits[i].Description = process.Escape(hits[i].Name), process.Escape(firstLine(hits[i].Description))
 		}
+		renderHits(t, hits)
 		if total > len(hits) {
 			t.line(t.dim(fmt.Sprintf("… %d more; use --limit 0 to see all", total-len(hits))))
 		}

@@ -24,6 +24,7 @@ const defaultServeAddr = "127.0.0.1:8025"
 
 type serveOptions struct {
 	addr           string
+	json           bool
 	db             string
 	rateLimit      int
 	trustProxy     bool
@@ -42,6 +43,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	fs.BoolVar(&o.showLocal, "show-local", false, "show this machine's listeners even when not listening on loopback (the Host check applies then too)")
 	fs.StringVar(&o.adminTokenFile, "admin-token-file", "", "enable /admin/feedback for the bearer token in `FILE` (mode 0600, at least 32 bytes; failed tries are throttled)")
 	fs.StringVar(&o.baseURL, "base-url", "", "absolute `URL` of the site, for robots.txt and the sitemap (default: root-relative URLs, no Sitemap line); its host is also accepted by the Host check")
+	fs.BoolVar(&o.json, "json", false, "print the address served as one JSON object on stdout once listening")
 	rest, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -52,10 +54,10 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	if o.rateLimit < 0 {
 		return usagef("--rate-limit %d: must be 0 (no limit) or more", o.rateLimit)
 	}
-	host, _, err := net.SplitHostPort(o.addr)
-	if err != nil {
-		return usagef("--addr %s: want HOST:PORT, as in %s", quoteArg(o.addr), defaultServeAddr)
+	if err := checkAddr("--addr", o.addr); err != nil {
+		return err
 	}
+	host, _, _ := net.SplitHostPort(o.addr)
 	local := isLoopbackHost(host)
 	if o.showLocal && !local {
 		fmt.Fprintf(env.Stderr, "porthole: warning: --show-local on %s: anyone who can reach this address sees this machine's processes, users and executables\n", o.addr)
@@ -85,7 +87,12 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	log := slog.New(slog.NewTextHandler(env.Stderr, nil))
+	var log *slog.Logger
+	if o.json {
+		log = slog.New(slog.NewJSONHandler(env.Stderr, nil))
+	} else {
+		log = slog.New(slog.NewTextHandler(env.Stderr, nil))
+	}
 	opt := web.Options{Registry: k.reg, Intel: k.intel, Now: env.Now, Local: local, Log: log,
 		BaseURL: strings.TrimSuffix(o.baseURL, "/")}
 	if lo, hi, err := env.Ephemeral(); err == nil {
@@ -123,7 +130,16 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	if local {
 		mode = "with"
 	}
-	fmt.Fprintf(env.Stderr, "porthole: serving http://%s/ (%s the local section)\n", ln.Addr(), mode)
+	if o.json {
+		ap := netip.MustParseAddrPort(ln.Addr().String())
+		if err := writeJSON(env.Stdout, serveOut{URL: "http://" + ln.Addr().String() + "/",
+			Address: ap.Addr().Unmap().String(), Port: int(ap.Port()), LocalSection: local}); err != nil {
+			ln.Close()
+			return err
+		}
+	} else {
+		fmt.Fprintf(env.Stderr, "porthole: serving http://%s/ (%s the local section)\n", ln.Addr(), mode)
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
@@ -167,6 +183,14 @@ func allowedHosts(addrHost, baseHost string) []string {
 		out = append(out, addrHost)
 	}
 	return out
+}
+
+// serveOut is `porthole serve --json`, printed once the socket listens.
+type serveOut struct {
+	URL          string `json:"url"`
+	Address      string `json:"address"`
+	Port         int    `json:"port"`
+	LocalSection bool   `json:"local_section"`
 }
 
 // isLoopbackHost reports whether host names only this machine.

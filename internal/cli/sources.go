@@ -2,9 +2,6 @@ package cli
 
 import (
 	"fmt"
-	"os"
-	"strconv"
-	"strings"
 
 	"github.com/porthole/porthole/internal/dossier"
 	"github.com/porthole/porthole/internal/intel"
@@ -91,23 +88,4 @@ func (k *knowledge) resolve(spec ports.Spec) ([]int, error) {
 			Reason: fmt.Sprintf("no service of that name has a port in the IANA registry; try 'porthole search %s'", spec.Service)}
 	}
 	return out, nil
-}
-
-// ephemeralRange reads the kernel's ephemeral port range on Linux; other
-// systems use IANA's dynamic range, which is their default.
-func ephemeralRange() (int, int, error) {
-	b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
-	if err != nil {
-		return ports.Dynamic.Low, ports.Dynamic.High, nil
-	}
-	f := strings.Fields(string(b))
-	if len(f) != 2 {
-		return 0, 0, fmt.Errorf("ip_local_port_range: unexpected %q", b)
-	}
-	lo, err1 := strconv.Atoi(f[0])
-	hi, err2 := strconv.Atoi(f[1])
-	if err1 != nil || err2 != nil || lo > hi {
-		return 0, 0, fmt.Errorf("ip_local_port_range: unexpected %q", b)
-	}
-	return lo, hi, nil
 }

@@ -38,9 +38,12 @@ type intelStats struct {
 
 // wideRangeStat is one reference wider than wideRange numbers.
 type wideRangeStat struct {
-	Entry string `json:"entry"`
-	Ports string `json:"ports"`
-	Size  int    `json:"size"`
+	Entry string  `json:"entry"`
+	Ports string  `json:"-"`     // "any/30000-32767", for the text
+	Proto *string `json:"proto"` // null when the entry covers every protocol
+	Low   int     `json:"low"`
+	High  int     `json:"high"`
+	Size  int     `json:"size"`
 }
 
 // wideRange is the widest port reference whose numbers count as documented.
@@ -117,7 +120,11 @@ func coverage(db *intel.DB) intelStats {
 	for _, e := range db.Entries() {
 		for _, r := range e.Ports {
 			if size := r.High - r.Low + 1; size > wideRange {
-				st.WideRanges = append(st.WideRanges, wideRangeStat{Entry: e.ID, Ports: r.String(), Size: size})
+				w := wideRangeStat{Entry: e.ID, Ports: r.String(), Low: r.Low, High: r.High, Size: size}
+				if p := r.Proto.String(); p != "" {
+					w.Proto = &p
+				}
+				st.WideRanges = append(st.WideRanges, w)
 				continue
 			}
 			set := &use

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"strings"
@@ -16,6 +17,21 @@ import (
 type suggestion struct {
 	Port    int      `json:"port"`
 	Reasons []string `json:"reasons"`
+}
+
+// suggestOut is `porthole suggest --json`: the picks, the range they come
+// from, and the ephemeral range left out (null when unknown).
+type suggestOut struct {
+	Candidates  int          `json:"candidates"`
+	Range       span         `json:"range"`
+	Ephemeral   *span        `json:"ephemeral"`
+	Suggestions []suggestion `json:"suggestions"`
+}
+
+// span is a port range in JSON.
+type span struct {
+	Low  int `json:"low"`
+	High int `json:"high"`
 }
 
 func runSuggest(ctx context.Context, env *Env, args []string) error {
@@ -84,7 +100,17 @@ func runSuggest(ctx context.Context, env *Env, args []string) error {
 			break
 		}
 		// The listener list may be a moment old; a bind test settles it.
-		if busy[p] || !sockets.PortFree("tcp", p) || !sockets.PortFree("udp", p) {
+		// A port in use is skipped; a bind that fails for another reason
+		// (permission, no sockets left) says nothing about the port and
+		// would fail the same way on every other, so the search stops.
+		if busy[p] {
+			continue
+		}
+		free, err := bindFree(p)
+		if err != nil {
+			return err
+		}
+		if !free {
 			continue
 		}
 		reasons := []string{fmt.Sprintf("%s range, %s at IANA for tcp and udp", ports.RangeOf(p).Name, k.reg.StatusOf(p, ports.TCP))}
@@ -99,7 +125,11 @@ func runSuggest(ctx context.Context, env *Env, args []string) error {
 		return &notFound{fmt.Sprintf("no port in %d-%d meets every condition", low, high)}
 	}
 	if *asJSON {
-		return writeJSON(env.Stdout, map[string]any{"candidates": len(candidates), "suggestions": out})
+		o := suggestOut{Candidates: len(candidates), Range: span{low, high}, Suggestions: out}
+		if ephErr == nil {
+			o.Ephemeral = &span{ephLow, ephHigh}
+		}
+		return writeJSON(env.Stdout, o)
 	}
 	t := newText(env, "en")
 	for _, s := range out {
@@ -110,6 +140,23 @@ func runSuggest(ctx context.Context, env *Env, args []string) error {
 	}
 	t.line(t.dim(fmt.Sprintf("picked at random from %d unassigned, clean numbers in %d-%d", len(candidates), low, high)))
 	return t.err
+}
+
+// bindFree tests p for tcp and udp: true when both binds succeed, false
+// when either is in use, and an error when a bind could not be tried.
+func bindFree(p int) (bool, error) {
+	for _, proto := range []string{"tcp", "udp"} {
+		err := sockets.CheckPort(proto, p)
+		var be *sockets.BindError
+		switch {
+		case err == nil:
+		case errors.As(err, &be):
+			return false, fmt.Errorf("suggest stopped: %w; no port can be checked until this is fixed", err)
+		default:
+			return false, nil
+		}
+	}
+	return true, nil
 }
 
 // allUnassignedRows reports whether every registry row on p is an

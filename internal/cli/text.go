@@ -7,14 +7,20 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 
 	"github.com/porthole/porthole/internal/i18n"
 	"github.com/porthole/porthole/internal/ports"
 )
 
-// width is the text width: readable in an 80-column terminal.
+// width is the text width when stdout is not a terminal, and the widest
+// that prose is wrapped at on a wider one: readable in an 80-column
+// terminal.
 const width = 80
+
+// minWidth is the narrowest width porthole lays text out for.
+const minWidth = 40
 
 // text writes wrapped, optionally coloured lines. The first write error is
 // kept and later writes are skipped.
@@ -23,10 +29,49 @@ type text struct {
 	lang  i18n.Lang
 	color bool
 	err   error
+	// cols is the terminal's width (80 when stdout is no terminal): table
+	// rows fit it. Prose wraps at min(cols, width).
+	cols int
 }
 
 func newText(env *Env, lang i18n.Lang) *text {
-	return &text{w: env.Stdout, lang: lang, color: useColor(env)}
+	return &text{w: env.Stdout, lang: lang, color: useColor(env), cols: columns(env)}
+}
+
+// columns is the width of the terminal on stdout: env.Columns when set,
+// else COLUMNS or the terminal's size when stdout is a terminal, else 80.
+func columns(env *Env) int {
+	n := env.Columns
+	if n == 0 {
+		if f, ok := env.Stdout.(*os.File); ok && onTerminal(f) {
+			if c, err := strconv.Atoi(env.Getenv("COLUMNS")); err == nil && c > 0 {
+				n = c
+			} else {
+				n = terminalWidth(f)
+			}
+		}
+	}
+	if n <= 0 {
+		return width
+	}
+	return max(n, minWidth)
+}
+
+// prose is the width paragraphs wrap at.
+func (t *text) prose() int { return min(t.table(), width) }
+
+// table is the width table rows and wrapped rows fit in.
+func (t *text) table() int {
+	if t.cols == 0 {
+		return width
+	}
+	return t.cols
+}
+
+// onTerminal reports whether f is a terminal.
+func onTerminal(f *os.File) bool {
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
 
 // useColor is on only for a terminal, and off whenever NO_COLOR is set
@@ -39,11 +84,7 @@ func useColor(env *Env) bool {
 		return false
 	}
 	f, ok := env.Stdout.(*os.File)
-	if !ok {
-		return false
-	}
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+	return ok && onTerminal(f)
 }
 
 // buffered routes t's writes through a buffer, for output of many lines;
@@ -95,7 +136,7 @@ func (t *text) threatColor(confidence, s string) string {
 
 func (t *text) blank()           { t.write("\n") }
 func (t *text) line(s string)    { t.write(strings.TrimRight(s, " ") + "\n") }
-func (t *text) rule()            { t.line(t.dim(strings.Repeat("─", width))) }
+func (t *text) rule()            { t.line(t.dim(strings.Repeat("─", t.prose()))) }
 func (t *text) heading(s string) { t.line(t.bold(s)) }
 
 // para writes s wrapped at width, every line indented by indent spaces.
@@ -103,15 +144,63 @@ func (t *text) para(indent int, s string) {
 	t.hang(indent, indent, s)
 }
 
-// hang wraps s with a first-line indent and a following-line indent.
+// hang wraps s with a first-line indent and a following-line indent at the
+// prose width. A word longer than a line (a path) is broken across lines;
+// only a URL is left whole, so that it can still be clicked and copied.
 func (t *text) hang(first, rest int, s string) {
-	for i, l := range wrap(s, width-rest, width-first) {
-		pad := rest
-		if i == 0 {
-			pad = first
-		}
-		t.line(strings.Repeat(" ", pad) + l)
+	t.wrapAt(first, rest, t.prose(), s)
+}
+
+// wrapTo wraps s at the table width with a first-line and a following-line
+// indent, breaking a word longer than a line (a long path) so that no line
+// is wider than the terminal; when whole, s is written on one line.
+func (t *text) wrapTo(first, rest int, s string, whole bool) {
+	cols := t.table()
+	if whole || (first+displayWidth(s) <= cols && !strings.Contains(s, "\n")) {
+		t.line(strings.Repeat(" ", first) + s)
+		return
 	}
+	t.wrapAt(first, rest, cols, s)
+}
+
+// wrapAt wraps s at cols columns with the two indents, breaking words
+// longer than a line unless they hold a URL.
+func (t *text) wrapAt(first, rest, cols int, s string) {
+	i := 0
+	for _, l := range wrap(s, cols-rest, cols-first) {
+		for {
+			pad := rest
+			if i == 0 {
+				pad = first
+			}
+			i++
+			head, tail := l, ""
+			if !strings.Contains(l, "://") {
+				head, tail = splitWidth(l, cols-pad)
+			}
+			t.line(strings.Repeat(" ", pad) + head)
+			if tail == "" {
+				break
+			}
+			l = tail
+		}
+	}
+}
+
+// splitWidth cuts s after w display columns (ANSI colour codes take none).
+func splitWidth(s string, w int) (string, string) {
+	if displayWidth(s) <= w {
+		return s, ""
+	}
+	n := 0
+	for i, r := range s {
+		rw := displayWidth(string(r))
+		if n+rw > w && i > 0 {
+			return s[:i], s[i:]
+		}
+		n += rw
+	}
+	return s, ""
 }
 
 // wrap breaks s into lines of at most w display columns (the first line at
@@ -147,11 +236,16 @@ func wrap(s string, w, w1 int) []string {
 }
 
 // displayWidth counts columns: East Asian wide characters (Hangul, CJK)
-// take two.
+// take two, and ANSI colour codes (ESC [ ... m) none.
 func displayWidth(s string) int {
 	n := 0
+	esc := false
 	for _, r := range s {
 		switch {
+		case esc:
+			esc = r != 'm'
+		case r == 0x1b:
+			esc = true
 		case r >= 0x1100 && r <= 0x115F, r >= 0x2E80 && r <= 0xA4CF, r >= 0xAC00 && r <= 0xD7A3,
 			r >= 0xF900 && r <= 0xFAFF, r >= 0xFE30 && r <= 0xFE4F, r >= 0xFF00 && r <= 0xFF60,
 			r >= 0x1F300 && r <= 0x1FAFF:
@@ -192,6 +286,18 @@ func writeJSON(w io.Writer, v any) error {
 		return fmt.Errorf("writing JSON: %w", err)
 	}
 	return nil
+}
+
+// jsonMarshal encodes v compactly without HTML escaping and without the
+// final newline.
+func jsonMarshal(v any) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
 }
 
 // writeJSONArray writes items exactly as writeJSON would, but one element at

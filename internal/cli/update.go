@@ -23,13 +23,13 @@ const updateList = 20
 // updateOut is `porthole update --json`: the changes plus what was done.
 type updateOut struct {
 	registry.Changes
-	URL       string `json:"url,omitempty"`  // the download's address
-	File      string `json:"file,omitempty"` // or the file read (--file)
-	Bytes     int    `json:"bytes"`
-	DryRun    bool   `json:"dry_run"`
-	Forced    bool   `json:"forced"`
-	Installed bool   `json:"installed"`
-	Path      string `json:"path"` // where the registry is (or would be) installed
+	URL       *string `json:"url"`  // the download's address, or null
+	File      *string `json:"file"` // or the file read (--file), or null
+	Bytes     int     `json:"bytes"`
+	DryRun    bool    `json:"dry_run"`
+	Forced    bool    `json:"forced"`
+	Installed bool    `json:"installed"`
+	Path      string  `json:"path"` // where the registry is (or would be) installed
 	// Notes are what the text prints after the changes: a forced install,
 	// a replaced future-dated registry, a built-in registry that stays in
 	// use.
@@ -155,9 +155,9 @@ func runUpdate(ctx context.Context, env *Env, args []string) error {
 	ch := registry.Diff(cur, next)
 	out := updateOut{Changes: ch, Bytes: len(data), DryRun: *dryRun, Forced: *force, Path: filepath.Join(dir, registry.CacheFile)}
 	if *file != "" {
-		out.File = *file
+		out.File = file
 	} else {
-		out.URL = *src
+		out.URL = src
 	}
 	// Identical rows need no install, unless the cached copy is damaged or
 	// future-dated and this one can replace it, or --force asks for it.

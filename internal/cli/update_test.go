@@ -169,8 +169,11 @@ func TestUpdateJSON(t *testing.T) {
 	var out struct {
 		From, To                string
 		Added, Removed, Changed int
-		AddedRows               []struct{ Name, Port, Proto, Kind string } `json:"added_rows"`
-		ChangedRows             []struct {
+		AddedRows               []struct {
+			Name, Proto, Kind string
+			Low, High         *int
+		} `json:"added_rows"`
+		ChangedRows []struct {
 			Name   string
 			Fields []struct{ Field, Old, New string }
 		} `json:"changed_rows"`
@@ -186,7 +189,7 @@ func TestUpdateJSON(t *testing.T) {
 		!out.Installed || out.DryRun || out.Path != filepath.Join(dir, registry.CacheFile) || out.URL != srv.URL {
 		t.Fatalf("unexpected JSON:\n%s", r.stdout)
 	}
-	if a := out.AddedRows[0]; a.Name != "porthole-test" || a.Port != "4480" || a.Proto != "tcp" || a.Kind != "assigned" {
+	if a := out.AddedRows[0]; a.Name != "porthole-test" || a.Low == nil || *a.Low != 4480 || *a.High != 4480 || a.Proto != "tcp" || a.Kind != "assigned" {
 		t.Errorf("added row %+v", a)
 	}
 	if c := out.ChangedRows[0]; c.Name != "nicetec-nmsvc" || len(c.Fields) != 2 || c.Fields[1].New != "[RFC9999]" {
@@ -588,8 +591,13 @@ func TestDamagedCacheInfo(t *testing.T) {
 	for _, args := range [][]string{{"info", "--json", "80"}, {"stats"}} {
 		registry.ResetDefault()
 		r := run(args...)
+		// Under --json the warning is a JSON line on stderr.
+		warn := "porthole: warning: "
+		if wantsJSON(args) {
+			warn = `{"warning":"`
+		}
 		if r.code != ExitOK || strings.Count(r.stderr, "\n") != 1 ||
-			!strings.HasPrefix(r.stderr, "porthole: warning: "+path+": compiled registry is damaged: checksum mismatch") {
+			!strings.HasPrefix(r.stderr, warn+path+": compiled registry is damaged: checksum mismatch") {
 			t.Fatalf("%q: exit %d, stderr %q", args, r.code, r.stderr)
 		}
 		if args[0] == "info" && r.stdout != clean.stdout {

@@ -94,8 +94,12 @@ func optional(s string) *string {
 func runVersion(_ context.Context, env *Env, args []string) error {
 	fs := newFlags(env, "version", "", "Print the program's version and VCS revision (from the build info that go build and go install record, unless a release build overrides them) and the IANA registry's version.")
 	asJSON := fs.Bool("json", false, "print JSON")
-	if _, err := parseFlags(fs, args); err != nil {
+	rest, err := parseFlags(fs, args)
+	if err != nil {
 		return err
+	}
+	if len(rest) > 0 {
+		return badToken(rest[0], "version takes no arguments (got %q)", rest[0])
 	}
 	reg, err := registry.Default(env.Getenv)
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"runtime"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -48,6 +49,11 @@ Stops on SIGINT or SIGTERM.`)
 	if *fullEvery < 1 {
 		return usagef("--full-every must be at least 1")
 	}
+	if *metrics != "" {
+		if err := checkAddr("--metrics", *metrics); err != nil {
+			return err
+		}
+	}
 	k, err := loadKnowledge(env)
 	if err != nil {
 		return err
@@ -77,7 +83,7 @@ Stops on SIGINT or SIGTERM.`)
 			fmt.Fprintln(env.Stderr, "porthole: warning:", wn.String())
 		}
 	}
-	opt := audit.Options{Registry: k.reg, Intel: k.intel, Baseline: bl, AllNetNS: *allNS}
+	opt := audit.Options{Registry: k.reg, Intel: k.intel, Baseline: bl, AllNetNS: *allNS, OS: runtime.GOOS, Root: isPrivileged()}
 	if lo, hi, err := env.Ephemeral(); err == nil {
 		opt.EphemeralLow, opt.EphemeralHigh = lo, hi
 	}

@@ -26,6 +26,7 @@ With --kill it names every process holding the sockets (a pre-forked server's pa
 	yes := fs.Bool("yes", false, "with --kill: do not ask")
 	wait := fs.Duration("wait", 5*time.Second, "with --kill: how long to wait for the port to be free (a Go duration)")
 	force := fs.Bool("force", false, "with --kill: send SIGKILL to the holders still there after --wait")
+	wide := fs.Bool("wide", false, "print each line whole instead of wrapping it to the terminal's width")
 	args, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -81,6 +82,7 @@ With --kill it names every process holding the sockets (a pre-forked server's pa
 		return err
 	}
 	rows := dossier.Annotate(ls, k.reg, k.intel)
+	nameNetNS(rows)
 	audit.Flags(rows)
 	if w := dossier.OwnerWarning(ls); w != "" {
 		fmt.Fprintln(env.Stderr, "porthole: warning:", w)
@@ -95,10 +97,10 @@ With --kill it names every process holding the sockets (a pre-forked server's pa
 		src := k.sources(env)
 		verdicts := map[int]bool{}
 		for _, r := range rows {
-			renderListener(t, r)
+			renderListener(t, r, *wide)
 			if !verdicts[r.Port] {
 				verdicts[r.Port] = true
-				t.hang(5, 7, t.dim(dossier.Title(dossier.Build(r.Port, src), "en")))
+				t.wrapTo(5, 7, t.dim(dossier.Title(dossier.Build(r.Port, src), "en")), *wide)
 			}
 		}
 		if err := flush(); err != nil {
@@ -178,17 +180,18 @@ func listError(err error) error {
 	return fmt.Errorf("listing sockets: %w", err)
 }
 
-// renderListener prints one listener in two or three lines.
-func renderListener(t *text, r dossier.ListenerRow) {
+// renderListener prints one listener in two or three lines, wrapped to the
+// terminal's width unless wide.
+func renderListener(t *text, r dossier.ListenerRow, wide bool) {
 	head := fmt.Sprintf("%-4s %s", r.Proto, r.HostPort())
 	if r.DualStack {
 		head += " (IPv4 and IPv6)"
 	}
-	if !r.HostNetNS && r.NetNS != 0 {
-		head += fmt.Sprintf("  netns %d", r.NetNS)
+	if ns := r.NetNSLabel(); ns != "" {
+		head += "  netns " + ns
 	}
 	owner := ownerLabel(r)
-	t.line(t.bold(head) + "  " + owner)
+	t.wrapTo(0, 7, t.bold(head)+"  "+owner, wide)
 	var facts []string
 	if r.Exe != "" {
 		exe := r.Exe
@@ -201,13 +204,17 @@ func renderListener(t *text, r dossier.ListenerRow) {
 		facts = append(facts, strings.Join(r.Cmdline, " "))
 	}
 	if r.Container != "" {
-		facts = append(facts, "container "+shortID(r.Container))
+		c := "container " + shortID(r.Container)
+		if r.ContainerName != "" {
+			c += " (" + r.ContainerName + ")"
+		}
+		facts = append(facts, c)
 	}
 	if r.Unit != "" {
 		facts = append(facts, "unit "+r.Unit)
 	}
 	for _, f := range facts {
-		t.hang(5, 7, t.dim(f))
+		t.wrapTo(5, 7, t.dim(f), wide)
 	}
 	var notes []string
 	if r.Flag != "" {
@@ -227,7 +234,7 @@ func renderListener(t *text, r dossier.ListenerRow) {
 	} else if r.Use != "" {
 		notes = append(notes, "known use: "+r.Use)
 	}
-	t.hang(5, 7, strings.Join(notes, " · "))
+	t.wrapTo(5, 7, strings.Join(notes, " · "), wide)
 }
 
 func ownerLabel(r dossier.ListenerRow) string {

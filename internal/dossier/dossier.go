@@ -19,8 +19,10 @@ import (
 )
 
 // Dossier is everything porthole says about one port. Its JSON form is the
-// contract of `porthole info --json` and /api/v1/ports/{n}: fields may be
-// added, never renamed.
+// contract of `porthole info --json` and /api/v1/ports/{n}, documented in
+// docs/json.md and docs/porthole.schema.json: fields may be added, never
+// renamed; every field is present, and an unknown or empty value is null
+// (json.go).
 type Dossier struct {
 	Port     int               `json:"port"`
 	Range    Range             `json:"range"`
@@ -41,7 +43,7 @@ type Dossier struct {
 	Registry   string     `json:"registry_version"`
 	// Ephemeral is this machine's ephemeral port range, when the caller
 	// knows it.
-	Ephemeral *Ephemeral `json:"ephemeral,omitempty"`
+	Ephemeral *Ephemeral `json:"ephemeral"`
 }
 
 // Range is the RFC 6335 range of the port.
@@ -68,7 +70,8 @@ type Verdict struct {
 type Service struct {
 	Name            string `json:"name"`
 	Protocol        string `json:"protocol"`
-	Port            string `json:"port"` // "2556", or "6000-6063" for a range row
+	Port            string `json:"port"` // "2556", or "6000-6063" for a range row (text only; JSON has low and high)
+	Low, High       int    `json:"-"`    // the row's span
 	Kind            string `json:"kind"` // assigned, reserved, unassigned, other
 	Description     string `json:"description"`
 	Assignee        string `json:"assignee"`
@@ -136,9 +139,9 @@ type Ephemeral struct {
 // Neighbours are the ports around this one and the other ports of its
 // primary service.
 type Neighbours struct {
-	Prev        *Neighbour `json:"prev,omitempty"`
-	Next        *Neighbour `json:"next,omitempty"`
-	SameService []int      `json:"same_service,omitempty"`
+	Prev        *Neighbour `json:"prev"`
+	Next        *Neighbour `json:"next"`
+	SameService []int      `json:"same_service"`
 }
 
 // Neighbour is an adjacent port and its primary name, if any.
@@ -261,7 +264,7 @@ func service(row registry.Row) Service {
 		port = fmt.Sprintf("%d-%d", row.Low, row.High)
 	}
 	return Service{
-		Name: row.Name, Protocol: row.Proto.String(), Port: port, Kind: row.Kind().String(),
+		Name: row.Name, Protocol: row.Proto.String(), Port: port, Low: row.Low, High: row.High, Kind: row.Kind().String(),
 		Description: row.Description, Assignee: row.Assignee, Contact: row.Contact,
 		Registered: row.Registered, Modified: row.Modified, Reference: row.Reference,
 		ServiceCode: row.ServiceCode, UnauthorizedUse: row.Unauthorized, Notes: row.Notes,
@@ -338,7 +341,7 @@ func checks(port int) Check {
 }
 
 func neighbours(x *registry.Index, port int, services []Service) Neighbours {
-	var n Neighbours
+	n := Neighbours{SameService: []int{}}
 	name := func(p int) string {
 		for _, r := range x.Port(p) {
 			if r.Name != "" {

@@ -15,7 +15,8 @@ import (
 // print it, `--json` emits it, the audit judges it and the web page shows
 // it: the socket, its owner, and what the registry and intel say about the
 // port. PID is null (never 0) when no owner is visible; OwnerUnknown says
-// why as a stable code and OwnerUnknownReason in English words.
+// why as a stable code and OwnerUnknownReason in English words. The JSON
+// form (json.go) writes null for every unknown value and keeps every field.
 type ListenerRow struct {
 	Proto              string               `json:"proto"`
 	Family             int                  `json:"family"`
@@ -35,6 +36,7 @@ type ListenerRow struct {
 	NetNSName          string               `json:"netns_name,omitempty"` // "ip netns" name of NetNS, when it has one (see NameNetNS)
 	HostNetNS          bool                 `json:"host_netns"`
 	Container          string               `json:"container"`
+	ContainerName      string               `json:"container_name"` // the runtime's name for Container, when readable
 	Unit               string               `json:"unit"`
 	DualStack          bool                 `json:"dual_stack"`
 	Loopback           bool                 `json:"loopback"`
@@ -88,6 +90,21 @@ func OwnerWarning(ls []sockets.Listener) string {
 	return sockets.OwnerWarning(ls, func(c sockets.OwnerUnknown) string { return OwnerUnknownText(i18n.EN, c) })
 }
 
+// NetNSLabel names the socket's network namespace for people: "" for the
+// host's, else the `ip netns` name, the owning container's name, or the
+// namespace inode.
+func (r *ListenerRow) NetNSLabel() string {
+	switch {
+	case r.HostNetNS || r.NetNS == 0:
+		return ""
+	case r.NetNSName != "":
+		return r.NetNSName
+	case r.ContainerName != "":
+		return "container " + r.ContainerName
+	}
+	return strconv.FormatUint(r.NetNS, 10)
+}
+
 // HostPort is the socket's address and port as people write them:
 // "127.0.0.1:2556", "[::1]:2556".
 func (r *ListenerRow) HostPort() string {
@@ -135,7 +152,7 @@ func Annotate(ls []sockets.Listener, x *registry.Index, db *intel.DB) []Listener
 			pids[i] = o.PID
 			r.PID = &pids[i]
 			r.Process, r.Exe, r.ExeDeleted, r.User = o.Name, o.Exe, o.ExeDeleted, o.User
-			r.Container, r.Unit = o.Container, o.Unit
+			r.Container, r.ContainerName, r.Unit = o.Container, o.ContainerName, o.Unit
 			if o.Cmdline != nil {
 				r.Cmdline = o.Cmdline
 			}

@@ -60,7 +60,16 @@ func exportJSON(ctx context.Context, st store.Store, w io.Writer) error {
 		}
 		sep = ","
 		rec.Reset()
-		if err := enc.Encode(toExport(f)); err != nil {
+		e := toExport(f)
+		// Schema (docs/json.md): an empty comment is null.
+		if err := enc.Encode(struct {
+			ID      int64   `json:"id"`
+			Port    int     `json:"port"`
+			Lang    string  `json:"lang"`
+			Rating  string  `json:"rating"`
+			Comment *string `json:"comment"`
+			Created string  `json:"created"`
+		}{e.ID, e.Port, e.Lang, e.Rating, nullIfEmpty(e.Comment), e.Created}); err != nil {
 			return err
 		}
 		_, err := bw.WriteString(jsonBidi.Replace(rec.String()))
@@ -74,6 +83,13 @@ func exportJSON(ctx context.Context, st store.Store, w io.Writer) error {
 	}
 	bw.WriteString("]\n")
 	return bw.Flush()
+}
+
+func nullIfEmpty(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
 }
 
 func exportCSV(ctx context.Context, st store.Store, w io.Writer) error {

@@ -25,8 +25,11 @@ type Info struct {
 	UID        int    // effective uid; -1 when unknown
 	User       string // user name, or the uid as a number when it has no name
 	Container  string // container id (docker, podman, containerd, kubernetes)
-	Unit       string // systemd service, e.g. "nginx.service"
-	NetNS      uint64 // network namespace inode (Linux)
+	// ContainerName is the container's name, where the runtime keeps it
+	// in a file porthole can read (docker); "" otherwise.
+	ContainerName string
+	Unit          string // systemd service, e.g. "nginx.service"
+	NetNS         uint64 // network namespace inode (Linux)
 }
 
 var (

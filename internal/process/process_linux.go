@@ -40,6 +40,9 @@ func lookup(pid int) (Info, error) {
 	}
 	if b, ok := readAt(dir, "cgroup", buf); ok {
 		info.Container, info.Unit = ParseCgroup(string(b))
+		if info.Container != "" {
+			info.ContainerName = containerName(info.Container)
+		}
 	}
 	if link, ok := readlinkAt(dir, "ns/net", buf); ok {
 		info.NetNS = ParseNSLink(link)

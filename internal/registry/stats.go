@@ -76,10 +76,10 @@ type Stats struct {
 	NameOnly int    `json:"rows_without_port"`
 	// Legacy counts named rows with a port and no protocol: legacy TCP/UDP
 	// registrations, which count for tcp and udp only (see ProtoApplies).
-	Legacy     int          `json:"named_rows_without_protocol"`
+	Legacy     int          `json:"named_rows_without_proto"`
 	RangeRows  int          `json:"rows_with_port_range"`
 	Ranges     []RangeStats `json:"ranges"`
-	ByProtocol ProtoCounts  `json:"rows_by_protocol"`
+	ByProtocol ProtoCounts  `json:"rows_by_proto"`
 }
 
 // The statistics section: the top-level counts, then per range its

@@ -15,23 +15,32 @@ import (
 )
 
 // Hit is one search result: a registry service (its rows for one port or
-// range, protocols merged) or an intel entry.
+// range, protocols merged) or an intel entry. Its JSON form is in json.go.
 type Hit struct {
-	Source      string   `json:"source"` // "registry" or "intel"
-	Name        string   `json:"name"`
-	Ports       string   `json:"ports"` // "80", "6000-6063", "3127-3198 1080"
-	Port        int      `json:"port"`  // the first port, for sorting and linking
-	Protocols   []string `json:"protocols"`
-	Description string   `json:"description"`
-	Kind        string   `json:"kind,omitempty"`       // intel kind
-	Confidence  string   `json:"confidence,omitempty"` // intel confidence
-	Match       string   `json:"match"`                // what matched: name, name-prefix, alias, description, port
+	Source string // "registry" or "intel"
+	// Category is what the hit is: "iana" (a registry row), "threat" or
+	// "use" (an intel entry).
+	Category    string
+	Name        string
+	Ports       string   // "80", "6000-6063", "3127-3198 1080"; "-" for none
+	Spans       [][2]int // the same as low-high pairs; empty for none
+	Port        int      // the first port, for sorting and linking; -1 for none
+	Protocols   []string
+	Description string
+	Kind        string // intel kind
+	Confidence  string // intel confidence
+	Match       string // what matched: name, name-prefix, acronym, alias, description, port
 	score       int
 }
 
 // Match strengths, strongest first.
 const (
-	scoreExact       = 100
+	scoreExact = 100
+	// The description's initials (dns for "Domain Name Server") rank
+	// above name prefixes for a system port, the ones people call by
+	// acronym, and below name matches elsewhere.
+	scoreAcronym     = 85
+	scoreAcronymHigh = 50
 	scorePrefix      = 80
 	scoreIntelName   = 70
 	scoreSubstring   = 60
@@ -52,6 +61,7 @@ func Find(x *registry.Index, db *intel.DB, q string) []Hit {
 	}
 	spec, specErr := ports.ParseSpec(q)
 	numeric := specErr == nil && !spec.IsService()
+	acronym := !numeric && isAcronymQuery(lq)
 
 	type key struct {
 		name      string
@@ -74,6 +84,10 @@ func Find(x *registry.Index, db *intel.DB, q string) []Hit {
 			}
 		case ln == lq:
 			score, match = scoreExact, "name"
+		case acronym && r.HasPort() && r.Low < 1024 && initials(r.Description) == lq:
+			score, match = scoreAcronym, "acronym"
+		case acronym && initials(r.Description) == lq:
+			score, match = scoreAcronymHigh, "acronym"
 		case strings.HasPrefix(ln, lq):
 			score, match = scorePrefix, "name-prefix"
 		case strings.Contains(ln, lq):
@@ -87,8 +101,11 @@ func Find(x *registry.Index, db *intel.DB, q string) []Hit {
 		k := key{r.Name, r.Low, r.High}
 		h, ok := groups[k]
 		if !ok {
-			h = &Hit{Source: "registry", Name: r.Name, Port: r.Low, Ports: Label(r.Low, r.High),
+			h = &Hit{Source: "registry", Category: "iana", Name: r.Name, Port: r.Low, Ports: Label(r.Low, r.High),
 				Description: r.Description, Match: match, score: score, Protocols: []string{}}
+			if r.HasPort() {
+				h.Spans = [][2]int{{r.Low, r.High}}
+			}
 			if r.Name == "" {
 				h.Name = "(" + r.Kind().String() + ")"
 			}
@@ -111,18 +128,20 @@ func Find(x *registry.Index, db *intel.DB, q string) []Hit {
 				continue
 			}
 			var ps []string
+			var spans [][2]int
 			protos := []string{}
 			for _, r := range e.Ports {
 				ps = append(ps, Label(r.Low, r.High))
+				spans = append(spans, [2]int{r.Low, r.High})
 				if p := r.Proto.String(); p != "" && !slices.Contains(protos, p) {
 					protos = append(protos, p)
 				}
 			}
-			first := 0
+			first, label := -1, "-"
 			if len(e.Ports) > 0 {
-				first = e.Ports[0].Low
+				first, label = e.Ports[0].Low, strings.Join(ps, " ")
 			}
-			hits = append(hits, Hit{Source: "intel", Name: e.Name, Ports: strings.Join(ps, " "), Port: first,
+			hits = append(hits, Hit{Source: "intel", Category: string(e.Kind.Category()), Name: e.Name, Ports: label, Spans: spans, Port: first,
 				Protocols: protos, Description: e.Description, Kind: string(e.Kind), Confidence: string(e.Confidence),
 				Match: match, score: score})
 		}
@@ -169,6 +188,42 @@ func intelScore(e *intel.Entry, lq string, words []string, numeric bool, spec po
 		return scoreDescription, "description"
 	}
 	return 0, ""
+}
+
+// isAcronymQuery is true for a query that could be initials: two to six
+// letters.
+func isAcronymQuery(q string) bool {
+	if len(q) < 2 || len(q) > 6 {
+		return false
+	}
+	for i := 0; i < len(q); i++ {
+		if q[i] < 'a' || q[i] > 'z' {
+			return false
+		}
+	}
+	return true
+}
+
+// initials returns the lower-case first letters of the words of a
+// description's first line ("Domain Name Server" is "dns"), or "" when it
+// has fewer than two words.
+func initials(desc string) string {
+	desc, _, _ = strings.Cut(desc, "\n")
+	words := strings.FieldsFunc(desc, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9')
+	})
+	if len(words) < 2 {
+		return ""
+	}
+	b := make([]byte, 0, len(words))
+	for _, w := range words {
+		c := w[0]
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		b = append(b, c)
+	}
+	return string(b)
 }
 
 func allWords(s string, words []string) bool {

@@ -1,52 +1,83 @@
 package sockets
 
 import (
+	"errors"
+	"fmt"
 	"net"
 	"strconv"
 )
 
+// ErrInUse is matched (errors.Is) by a CheckPort error that means the port
+// is held: a listener has it, or the system keeps it for itself (a Windows
+// excluded port range).
+var ErrInUse = errors.New("port in use")
+
+// BindError is a bind that failed for a reason other than "in use": the
+// port could not be tested, so nothing can be said about it (permission
+// denied, no sockets left, a firewall hook). Callers should stop and say so
+// rather than count the port as busy.
+type BindError struct {
+	Proto string
+	Port  int
+	Err   error
+}
+
+func (e *BindError) Error() string {
+	return fmt.Sprintf("cannot test %s port %d: %v", e.Proto, e.Port, e.Err)
+}
+
+func (e *BindError) Unwrap() error { return e.Err }
+
 // PortFree reports whether port can be bound for proto ("tcp" or "udp") on
+// the wildcard addresses of both families right now; see CheckPort.
+func PortFree(proto string, port int) bool { return CheckPort(proto, port) == nil }
+
+// CheckPort tests whether port can be bound for proto ("tcp" or "udp") on
 // the wildcard addresses of both families right now, which also means no
 // loopback or specific-address listener holds it in this namespace. It binds
-// and closes immediately. An IPv6 stack that is missing is not held against
-// the port. Listeners in other network namespaces do not count.
-func PortFree(proto string, port int) bool {
+// and closes immediately. It returns nil when the port is free, an error
+// matching ErrInUse when it is held, and a *BindError when the test itself
+// failed. An IPv6 stack that is missing is not held against the port.
+// Listeners in other network namespaces do not count.
+func CheckPort(proto string, port int) error {
 	if port < 1 || port > 65535 {
-		return false
+		return fmt.Errorf("port %d: %w", port, ErrInUse)
+	}
+	if proto != "tcp" && proto != "udp" {
+		return &BindError{Proto: proto, Port: port, Err: errors.New("only tcp and udp can be tested")}
 	}
 	p := strconv.Itoa(port)
-	try := func(network, addr string) (ok, unavailable bool) {
-		switch proto {
-		case "tcp":
-			l, err := net.Listen(network, net.JoinHostPort(addr, p))
-			if err != nil {
-				return false, isAddrNotAvail(err)
+	try := func(network, addr string) error {
+		var err error
+		if proto == "tcp" {
+			var l net.Listener
+			if l, err = net.Listen(network, net.JoinHostPort(addr, p)); err == nil {
+				l.Close()
 			}
-			l.Close()
-		case "udp":
-			c, err := net.ListenPacket(network, net.JoinHostPort(addr, p))
-			if err != nil {
-				return false, isAddrNotAvail(err)
+		} else {
+			var c net.PacketConn
+			if c, err = net.ListenPacket(network, net.JoinHostPort(addr, p)); err == nil {
+				c.Close()
 			}
-			c.Close()
-		default:
-			return false, false
 		}
-		return true, false
-	}
-	if ok, _ := try(proto+"4", "0.0.0.0"); !ok {
-		return false
-	}
-	if ok, unavail := try(proto+"6", "::"); !ok && !unavail {
-		return false
+		return err
 	}
 	// Go's wildcard listeners set SO_REUSEADDR, which on some systems lets a
 	// wildcard bind succeed beside a loopback listener; check loopback too.
-	if ok, _ := try(proto+"4", "127.0.0.1"); !ok {
-		return false
+	for _, b := range []struct {
+		network, addr string
+		v6            bool
+	}{{proto + "4", "0.0.0.0", false}, {proto + "6", "::", true}, {proto + "4", "127.0.0.1", false}, {proto + "6", "::1", true}} {
+		err := try(b.network, b.addr)
+		switch {
+		case err == nil:
+		case b.v6 && isAddrNotAvail(err):
+			// no IPv6 here
+		case isInUse(err):
+			return fmt.Errorf("%s port %d: %w", proto, port, ErrInUse)
+		default:
+			return &BindError{Proto: proto, Port: port, Err: err}
+		}
 	}
-	if ok, unavail := try(proto+"6", "::1"); !ok && !unavail {
-		return false
-	}
-	return true
+	return nil
 }

@@ -38,12 +38,12 @@ var EventTypes = []string{Added, Removed, OwnerChanged}
 type Event struct {
 	Time     time.Time            `json:"time"`
 	Type     string               `json:"event"`
-	Initial  bool                 `json:"initial,omitempty"` // part of the first scan's inventory
+	Initial  bool                 `json:"initial"` // part of the first scan's inventory
 	Listener dossier.ListenerRow  `json:"listener"`
-	Previous *dossier.ListenerRow `json:"previous,omitempty"`
+	Previous *dossier.ListenerRow `json:"previous"` // null unless the owner changed
 	// Findings are the audit findings about the listener ("rule:severity"),
-	// when the watcher judges listeners.
-	Findings []string `json:"findings,omitempty"`
+	// when the watcher judges listeners; null when it does not.
+	Findings []string `json:"findings"`
 }
 
 // Key is the identity of a listener.
