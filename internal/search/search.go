@@ -19,8 +19,9 @@ import (
 type Hit struct {
 	Source      string   `json:"source"` // "registry" or "intel"
 	Name        string   `json:"name"`
-	Ports       string   `json:"ports"` // "80", "6000-6063", "3127-3198 1080"
-	Port        int      `json:"port"`  // the first port, for sorting and linking
+	NameKO      string   `json:"name_ko,omitempty"` // an intel entry's Korean name, when it has one
+	Ports       string   `json:"ports"`             // "80", "6000-6063", "3127-3198 1080"
+	Port        int      `json:"port"`              // the first port, for sorting and linking
 	Protocols   []string `json:"protocols"`
 	Description string   `json:"description"`
 	Kind        string   `json:"kind,omitempty"`       // intel kind
@@ -122,7 +123,7 @@ func Find(x *registry.Index, db *intel.DB, q string) []Hit {
 			if len(e.Ports) > 0 {
 				first = e.Ports[0].Low
 			}
-			hits = append(hits, Hit{Source: "intel", Name: e.Name, Ports: strings.Join(ps, " "), Port: first,
+			hits = append(hits, Hit{Source: "intel", Name: e.Name, NameKO: e.NameKO, Ports: strings.Join(ps, " "), Port: first,
 				Protocols: protos, Description: e.Description, Kind: string(e.Kind), Confidence: string(e.Confidence),
 				Match: match, score: score})
 		}
@@ -157,7 +158,7 @@ func intelScore(e *intel.Entry, lq string, words []string, numeric bool, spec po
 	switch {
 	case ln == lq || strings.ToLower(e.ID) == lq:
 		return scoreExact, "name"
-	case strings.Contains(ln, lq):
+	case strings.Contains(ln, lq) || e.NameKO != "" && strings.Contains(strings.ToLower(e.NameKO), lq):
 		return scoreIntelName, "name"
 	}
 	for _, a := range e.Aliases {
