@@ -148,10 +148,10 @@ func renderTable(t *text, label string, ps []int, src dossier.Sources) {
 		}
 		flags := ""
 		for _, th := range d.Threats {
-			flags += t.threatColor(th.Confidence, "!"+th.Name) + " "
+			flags += t.threatColor(th.Confidence, "!"+th.NameIn(t.lang)) + " "
 		}
 		for _, u := range d.Uses {
-			flags += u.Name + " "
+			flags += u.NameIn(t.lang) + " "
 		}
 		t.line(fmt.Sprintf("%-6d %-11s %-11s %-18s %s", p, d.Status["tcp"], d.Status["udp"], process.Escape(name), flags))
 	}

@@ -113,7 +113,7 @@ func renderRelevance(t *text, r *dossier.Relevance) {
 	var names []string
 	for _, o := range r.Expected {
 		if o.Narrow {
-			names = append(names, o.Name)
+			names = append(names, o.NameIn(l))
 		}
 	}
 	switch {
@@ -198,7 +198,7 @@ func renderIntel(t *text, in dossier.Intel, legit dossier.LegitText) {
 		facts = append(facts, dossier.YearsText(l, in.Years))
 	}
 	facts = append(facts, T("threats.confidence", T("web.conf."+in.Confidence)))
-	t.hang(2, 4, t.threatColor(in.Confidence, t.bold(in.Name))+" — "+strings.Join(facts, ", ")+" "+notes(in.Footnotes))
+	t.hang(2, 4, t.threatColor(in.Confidence, t.bold(in.NameIn(l)))+" — "+strings.Join(facts, ", ")+" "+notes(in.Footnotes))
 	if len(in.Aliases) > 0 {
 		t.hang(4, 4, t.dim(T("threats.aliases", strings.Join(in.Aliases, "; "))))
 	}

@@ -64,6 +64,7 @@ type Verdict struct {
 	Threat   string `json:"threat,omitempty"`  // kind of the intel threat in the title
 	Past     bool   `json:"past,omitempty"`    // the threat is historical
 	Use      string `json:"use,omitempty"`     // name of the common use in the title
+	UseKO    string `json:"use_ko,omitempty"`  // its Korean name, when the entry has one
 }
 
 // Service is one IANA registry row covering the port.
@@ -89,6 +90,7 @@ type Service struct {
 type Intel struct {
 	ID            string   `json:"id"`
 	Name          string   `json:"name"`
+	NameKO        string   `json:"name_ko,omitempty"` // Name in Korean, when it has common words
 	Aliases       []string `json:"aliases"`
 	Kind          string   `json:"kind"`
 	Category      string   `json:"category"`
@@ -107,6 +109,19 @@ type Intel struct {
 	Footnotes []int          `json:"footnotes"`
 
 	lastYear int // last year seen; 0 when still seen or unknown
+}
+
+// NameIn is the entry's name in lang: the Korean name for Korean when the
+// entry has one, else the name as written.
+func (in *Intel) NameIn(lang i18n.Lang) string {
+	return nameIn(lang, in.Name, in.NameKO)
+}
+
+func nameIn(lang i18n.Lang, name, ko string) string {
+	if lang == i18n.KO && ko != "" {
+		return ko
+	}
+	return name
 }
 
 // Check holds the commands that show what listens on the port.
@@ -278,7 +293,7 @@ func intelOf(m intel.Match) Intel {
 		aliases = []string{}
 	}
 	return Intel{
-		ID: e.ID, Name: e.Name, Aliases: aliases, Kind: string(e.Kind), Category: string(e.Category),
+		ID: e.ID, Name: e.Name, NameKO: e.NameKO, Aliases: aliases, Kind: string(e.Kind), Category: string(e.Category),
 		Protocol: m.Proto.String(), Years: e.Years.String(), Confidence: string(e.Confidence),
 		Description: e.Description, DescriptionKO: e.DescriptionKO, Legit: e.Legit, LegitKO: e.LegitKO, Sources: e.Sources,
 		lastYear: e.Years.To,
@@ -435,7 +450,7 @@ func verdict(d *Dossier, now time.Time) Verdict {
 	if v.Registry != "assigned" && v.Registry != "ghost" && v.Threat == "" {
 		for _, u := range d.Uses {
 			if u.Confidence == "high" || u.Confidence == "medium" {
-				v.Use = u.Name
+				v.Use, v.UseKO = u.Name, u.NameKO
 				break
 			}
 		}
@@ -494,7 +509,11 @@ func Title(d *Dossier, lang i18n.Lang) string {
 		}
 		head = i18n.T(lang, "verdict.join", head, i18n.T(lang, tail, i18n.T(lang, "kind."+v.Threat)))
 	case v.Use != "":
-		head = i18n.T(lang, "verdict.use", head, i18n.T(lang, "use.lead", v.Use))
+		use := v.Use
+		if lang == i18n.KO && v.UseKO != "" {
+			use = v.UseKO
+		}
+		head = i18n.T(lang, "verdict.use", head, i18n.T(lang, "use.lead", use))
 	}
 	return i18n.T(lang, "title", strconv.Itoa(d.Port), head)
 }

@@ -226,3 +226,30 @@ func TestLegitTextsAndYears(t *testing.T) {
 		}
 	}
 }
+
+// TestKoreanNames checks that Korean output uses an entry's name-ko where
+// English output keeps its name: in the title, the intel list and the
+// expected occupants.
+func TestKoreanNames(t *testing.T) {
+	e := intel.Entry{ID: "dev-use", Name: "Dev server", NameKO: "개발 서버", Kind: intel.DevServer, Category: intel.Use,
+		Confidence: intel.High, Ports: []intel.PortRef{{Proto: ports.TCP, Low: 49200, High: 49200}}, Description: "d",
+		Sources: []intel.Source{{Title: "s", URL: "https://example.org/dev"}}}
+	plain := e
+	plain.ID, plain.Name, plain.NameKO, plain.Ports = "plain", "Plainly", "", []intel.PortRef{{Proto: ports.TCP, Low: 49201, High: 49201}}
+	src := sources(t, intel.New([]intel.Entry{e, plain}))
+	d := Build(49200, src)
+	if en, ko := Title(d, i18n.EN), Title(d, i18n.KO); !strings.Contains(en, "Dev server") || strings.Contains(en, "개발") ||
+		!strings.Contains(ko, "개발 서버") || strings.Contains(ko, "Dev server") {
+		t.Errorf("titles: en %q, ko %q", en, ko)
+	}
+	if len(d.Uses) != 1 || d.Uses[0].NameIn(i18n.EN) != "Dev server" || d.Uses[0].NameIn(i18n.KO) != "개발 서버" {
+		t.Errorf("uses %+v", d.Uses)
+	}
+	rel := RelevanceOf(49200, ports.TCP, src.Intel.ForPort(49200), src.Registry)
+	if len(rel.Expected) != 1 || rel.Expected[0].NameIn(i18n.KO) != "개발 서버" || rel.Expected[0].NameIn(i18n.EN) != "Dev server" {
+		t.Errorf("expected %+v", rel.Expected)
+	}
+	if ko := Title(Build(49201, src), i18n.KO); !strings.Contains(ko, "Plainly") {
+		t.Errorf("a name without name-ko should stay as written in Korean: %q", ko)
+	}
+}

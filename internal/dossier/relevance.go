@@ -3,6 +3,7 @@ package dossier
 import (
 	"slices"
 
+	"github.com/porthole/porthole/internal/i18n"
 	"github.com/porthole/porthole/internal/intel"
 	"github.com/porthole/porthole/internal/ports"
 	"github.com/porthole/porthole/internal/registry"
@@ -41,11 +42,17 @@ const narrowUse = 64
 type Occupant struct {
 	ID         string   `json:"id"`
 	Name       string   `json:"name"`
+	NameKO     string   `json:"name_ko,omitempty"` // Name in Korean, when it has common words
 	Confidence string   `json:"confidence"`
 	Programs   []string `json:"programs,omitempty"`
 	// Narrow is false for an entry about a wide range of ports; such an
 	// entry names programs but does not make the port common.
 	Narrow bool `json:"narrow"`
+}
+
+// NameIn is the entry's name in lang (see Intel.NameIn).
+func (o *Occupant) NameIn(lang i18n.Lang) string {
+	return nameIn(lang, o.Name, o.NameKO)
 }
 
 // Relevance is what a port's intel means for a listener there: what
@@ -105,7 +112,7 @@ func RelevanceOf(port int, proto ports.Proto, matches []intel.Match, x *registry
 			threatRank = max(threatRank, rank)
 			continue
 		}
-		o := Occupant{ID: e.ID, Name: e.Name, Confidence: string(e.Confidence), Programs: e.Programs,
+		o := Occupant{ID: e.ID, Name: e.Name, NameKO: e.NameKO, Confidence: string(e.Confidence), Programs: e.Programs,
 			Narrow: narrowest(e, port) <= narrowUse}
 		rel.Expected = append(rel.Expected, o)
 		if o.Narrow {

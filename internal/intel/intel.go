@@ -209,6 +209,7 @@ func (y *Years) UnmarshalJSON(b []byte) error {
 type Entry struct {
 	ID            string     `json:"id"`
 	Name          string     `json:"name"`
+	NameKO        string     `json:"name_ko,omitempty"` // Korean rendering of Name; "" when Name reads the same
 	Aliases       []string   `json:"aliases,omitempty"`
 	Kind          Kind       `json:"kind"`
 	Category      Category   `json:"category"`
@@ -266,6 +267,9 @@ func (e *Entry) validate(maxYear int) error {
 	}
 	if strings.TrimSpace(e.Name) == "" {
 		return bad("name", "missing")
+	}
+	if e.NameKO != "" && strings.TrimSpace(e.NameKO) == "" {
+		return bad("name-ko", "empty value")
 	}
 	if !e.Kind.Valid() {
 		return bad("kind", "unknown kind %q", e.Kind)

@@ -170,6 +170,7 @@ type key uint8
 const (
 	kID key = iota
 	kName
+	kNameKO
 	kAliases
 	kKind
 	kCategory
@@ -185,7 +186,7 @@ const (
 	numKeys
 )
 
-var keyNames = [numKeys]string{"id", "name", "aliases", "kind", "category", "ports", "years",
+var keyNames = [numKeys]string{"id", "name", "name-ko", "aliases", "kind", "category", "ports", "years",
 	"confidence", "description", "description-ko", "legit", "legit-ko", "programs", "source"}
 
 func lookupKey(s string) (key, bool) {
@@ -233,6 +234,8 @@ func (p *parser) flush() error {
 			e.ID = v
 		case kName:
 			e.Name = v
+		case kNameKO:
+			e.NameKO = v
 		case kAliases:
 			e.Aliases = strings.Split(v, ";")
 			for i, a := range e.Aliases {

@@ -254,6 +254,7 @@ func TestCovers(t *testing.T) {
 func FuzzParse(f *testing.F) {
 	f.Add([]byte(stanza))
 	f.Add([]byte(stanza + "\n" + stanza))
+	f.Add([]byte(strings.Replace(stanza, "\nkind:", "\nname-ko: 시험 항목\nkind:", 1)))
 	f.Add([]byte("id: a\n  b\n\n\n#x\nports: any/0-65535"))
 	f.Add([]byte("\xff\xfe: \x00\n\t\n"))
 	f.Add([]byte(threatsClassic[:2000]))

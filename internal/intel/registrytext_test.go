@@ -34,7 +34,7 @@ func TestNoRegistryStatements(t *testing.T) {
 	for i := range db.Entries() {
 		e := &db.Entries()[i]
 		fields := map[string]string{
-			"name": e.Name, "aliases": strings.Join(e.Aliases, "; "), "description": e.Description,
+			"name": e.Name, "name-ko": e.NameKO, "aliases": strings.Join(e.Aliases, "; "), "description": e.Description,
 			"description-ko": e.DescriptionKO, "legit": e.Legit, "legit-ko": e.LegitKO,
 		}
 		for key, text := range fields {

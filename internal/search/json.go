@@ -34,6 +34,7 @@ func (h Hit) MarshalJSON() ([]byte, error) {
 		Source      string     `json:"source"`
 		Category    string     `json:"category"`
 		Name        string     `json:"name"`
+		NameKO      *string    `json:"name_ko"`
 		Port        *int       `json:"port"`
 		Ports       []PortSpan `json:"ports"`
 		Protos      []string   `json:"protos"`
@@ -41,5 +42,5 @@ func (h Hit) MarshalJSON() ([]byte, error) {
 		Kind        *string    `json:"kind"`
 		Confidence  *string    `json:"confidence"`
 		Match       string     `json:"match"`
-	}{h.Source, h.Category, h.Name, port, spans, protos, str(h.Description), str(h.Kind), str(h.Confidence), h.Match})
+	}{h.Source, h.Category, h.Name, str(h.NameKO), port, spans, protos, str(h.Description), str(h.Kind), str(h.Confidence), h.Match})
 }

@@ -22,6 +22,7 @@ type Hit struct {
 	// "use" (an intel entry).
 	Category    string
 	Name        string
+	NameKO      string   // an intel entry's Korean name, when it has one
 	Ports       string   // "80", "6000-6063", "3127-3198 1080"; "-" for none
 	Spans       [][2]int // the same as low-high pairs; empty for none
 	Port        int      // the first port, for sorting and linking; -1 for none
@@ -141,7 +142,7 @@ func Find(x *registry.Index, db *intel.DB, q string) []Hit {
 			if len(e.Ports) > 0 {
 				first, label = e.Ports[0].Low, strings.Join(ps, " ")
 			}
-			hits = append(hits, Hit{Source: "intel", Category: string(e.Kind.Category()), Name: e.Name, Ports: label, Spans: spans, Port: first,
+			hits = append(hits, Hit{Source: "intel", Category: string(e.Kind.Category()), Name: e.Name, NameKO: e.NameKO, Ports: label, Spans: spans, Port: first,
 				Protocols: protos, Description: e.Description, Kind: string(e.Kind), Confidence: string(e.Confidence),
 				Match: match, score: score})
 		}
@@ -176,7 +177,7 @@ func intelScore(e *intel.Entry, lq string, words []string, numeric bool, spec po
 	switch {
 	case ln == lq || strings.ToLower(e.ID) == lq:
 		return scoreExact, "name"
-	case strings.Contains(ln, lq):
+	case strings.Contains(ln, lq) || e.NameKO != "" && strings.Contains(strings.ToLower(e.NameKO), lq):
 		return scoreIntelName, "name"
 	}
 	for _, a := range e.Aliases {

@@ -99,7 +99,7 @@ func (s *Site) notableSections(l i18n.Lang) []notableSection {
 			if e == nil {
 				continue
 			}
-			item := notable{Port: np.Port, Href: s.portHref(l, np.Port), Name: e.Name}
+			item := notable{Port: np.Port, Href: s.portHref(l, np.Port), Name: entryName(l, e)}
 			if np.Proto == ports.UDP {
 				item.Note = np.Proto.String()
 			}

@@ -142,9 +142,9 @@ func (s *Site) renderRange(l i18n.Lang, low, high int) (*entry, error) {
 		if s.opt.Intel != nil {
 			for _, m := range s.opt.Intel.ForPort(p) {
 				if m.Entry.IsThreat() {
-					row.Threats = append(row.Threats, m.Entry.Name)
+					row.Threats = append(row.Threats, entryName(l, m.Entry))
 				} else {
-					row.Uses = append(row.Uses, m.Entry.Name)
+					row.Uses = append(row.Uses, entryName(l, m.Entry))
 				}
 			}
 		}
@@ -260,7 +260,7 @@ func (s *Site) notableIntel(l i18n.Lang) (threats, uses []notable) {
 				continue
 			}
 			seen[[2]int{c, r.Low}] = true
-			n := notable{Port: r.Low, Href: s.portHref(l, r.Low), Name: e.Name, Note: i18n.T(l, "web.kindname."+string(e.Kind))}
+			n := notable{Port: r.Low, Href: s.portHref(l, r.Low), Name: entryName(l, &e), Note: i18n.T(l, "web.kindname."+string(e.Kind))}
 			if e.IsThreat() {
 				threats = append(threats, n)
 			} else {
@@ -333,9 +333,24 @@ type hitView struct {
 
 const maxWebHits = 100
 
-// hitName translates the "(reserved)" that search gives a registry row
-// without a name.
-func hitName(l i18n.Lang, name string) string {
+// entryName is an intel entry's name in l: its Korean name on Korean pages
+// when it has one.
+func entryName(l i18n.Lang, e *intel.Entry) string {
+	if l == i18n.KO && e.NameKO != "" {
+		return e.NameKO
+	}
+	return e.Name
+}
+
+// hitName is a hit's name in l: an intel entry's Korean name on Korean
+// pages, and the "(reserved)" that search gives a registry row without a
+// name translated.
+
+func hitName(l i18n.Lang, h search.Hit) string {
+	if l == i18n.KO && h.NameKO != "" {
+		return h.NameKO
+	}
+	name := h.Name
 	if k, ok := strings.CutPrefix(name, "("); ok && strings.HasSuffix(k, ")") {
 		return "(" + i18n.T(l, "web.kind."+strings.TrimSuffix(k, ")")) + ")"
 	}
@@ -386,7 +401,7 @@ func (s *Site) serveSearch(w http.ResponseWriter, r *http.Request, l i18n.Lang) 
 			v.More = T("web.search.more", len(hits)-maxWebHits)
 			break
 		}
-		hv := hitView{Name: hitName(l, h.Name), Ports: h.Ports, Protocols: strings.Join(h.Protocols, ", "), Desc: firstLine(h.Description),
+		hv := hitView{Name: hitName(l, h), Ports: h.Ports, Protocols: strings.Join(h.Protocols, ", "), Desc: firstLine(h.Description),
 			DescEn: l != i18n.EN, Threat: h.Source == "intel" && h.Kind != "" && intel.Kind(h.Kind).Category() == intel.Threat}
 		if h.Source == "intel" {
 			hv.Source = T("web.kindname." + h.Kind)
@@ -528,7 +543,7 @@ func (s *Site) notFound(w http.ResponseWriter, r *http.Request, l i18n.Lang, seg
 				if i == 10 {
 					break
 				}
-				hv := hitView{Name: hitName(l, h.Name), Ports: h.Ports, Desc: firstLine(h.Description), DescEn: l != i18n.EN}
+				hv := hitView{Name: hitName(l, h), Ports: h.Ports, Desc: firstLine(h.Description), DescEn: l != i18n.EN}
 				if h.Ports != "-" {
 					hv.Href = s.portHref(l, h.Port)
 				}

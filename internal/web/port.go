@@ -207,7 +207,7 @@ func (s *Site) intelViews(l i18n.Lang, in []dossier.Intel) []intelView {
 			facts = append(facts, dossier.YearsText(l, e.Years))
 		}
 		facts = append(facts, T("threats.confidence", T("web.conf."+e.Confidence)))
-		x := intelView{ID: e.ID, Name: e.Name, Facts: strings.Join(facts, " · "), Confidence: e.Confidence,
+		x := intelView{ID: e.ID, Name: e.NameIn(l), Facts: strings.Join(facts, " · "), Confidence: e.Confidence,
 			Description: e.Description, DescEn: l != i18n.EN, Notes: e.Footnotes}
 		if l == i18n.KO && e.DescriptionKO != "" {
 			x.Description, x.DescEn = e.DescriptionKO, false
