@@ -373,10 +373,13 @@ func freeTCPPort(t *testing.T) int {
 // Scenario 10: a baselined service restarted with a new PID: nothing.
 func TestAuditScenarioRestartNewPID(t *testing.T) {
 	audNeedRoot(t)
-	port := freeTCPPort(t)
-	spec := "tcp4:" + strconv.Itoa(port)
 	exe := audCleanExe(t, "srv")
-	first := audStart(t, exe, spec)
+	// The kernel picks the port and the first helper holds it from then on, so no
+	// other process can take it between choosing and binding (a port that was only
+	// found free could be taken as a connection's source port by a parallel test).
+	first := audStart(t, exe, "tcp4:0")
+	port := first.ports["tcp4"][0]
+	spec := "tcp4:" + strconv.Itoa(port)
 	bl := filepath.Join(t.TempDir(), "written.conf")
 	if r := audRun(t, "baseline", "-o", bl); r.code != 0 {
 		t.Fatalf("baseline: exit %d: %s", r.code, r.stderr)
