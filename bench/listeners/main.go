@@ -1,10 +1,15 @@
 // Command listeners is the load generator for scripts/bench-listeners.sh.
 // It spawns -p child processes that together hold -n TCP listeners on
-// 127.0.0.1 and -conns established loopback connection pairs, then prints one
-// listening port held by the middle child and waits. It stops (and its
-// children with it) when its stdin closes or after -timeout.
+// 127.0.0.1 and -conns established loopback connection pairs, then prints,
+// on one line, a listening port held by the oldest, the middle and the
+// newest child, and waits. It stops (and its children with it) when its
+// stdin closes or after -timeout. With -cgroup DIR, child i first moves
+// itself into the cgroup v2 directory DIR/hI (made by the caller), so each
+// holder has a cgroup of its own, as services under systemd do.
 //
-//	listeners -n 10000 -p 100 -conns 0 <fifo
+//	listeners -n 10000 -p 100 -conns 0 [-cgroup DIR] <fifo
+//
+// bench/listeners/holders.py is the same harness with Python holders.
 package main
 
 import (
@@ -25,15 +30,24 @@ func main() {
 	p := flag.Int("p", 100, "child processes")
 	conns := flag.Int("conns", 0, "established loopback connection pairs in total")
 	timeout := flag.Duration("timeout", 30*time.Minute, "exit after this long even if stdin stays open")
+	cgroup := flag.String("cgroup", "", "put child i into the cgroup v2 directory DIR/hI first")
 	child := flag.Bool("child", false, "internal: run as a child")
 	flag.Parse()
 	if *child {
+		if *cgroup != "" {
+			// Sockets belong to the cgroup of the process that made
+			// them, so move before opening any.
+			if err := os.WriteFile(*cgroup+"/cgroup.procs", []byte("0\n"), 0); err != nil {
+				fmt.Fprintln(os.Stderr, "listeners child:", err)
+				os.Exit(1)
+			}
+		}
 		os.Exit(runChild(*n, *conns, *timeout))
 	}
-	os.Exit(runParent(*n, *p, *conns, *timeout))
+	os.Exit(runParent(*n, *p, *conns, *cgroup, *timeout))
 }
 
-func runParent(n, p, conns int, timeout time.Duration) int {
+func runParent(n, p, conns int, cgroup string, timeout time.Duration) int {
 	if p < 1 || n < p {
 		fmt.Fprintln(os.Stderr, "listeners: need -n >= -p >= 1")
 		return 2
@@ -64,7 +78,11 @@ func runParent(n, p, conns int, timeout time.Duration) int {
 	for i := range kids {
 		ni := n/p + btoi(i < n%p)
 		ci := conns/p + btoi(i < conns%p)
-		cmd := exec.Command(exe, "-child", "-n", strconv.Itoa(ni), "-conns", strconv.Itoa(ci), "-timeout", timeout.String())
+		args := []string{"-child", "-n", strconv.Itoa(ni), "-conns", strconv.Itoa(ci), "-timeout", timeout.String()}
+		if cgroup != "" {
+			args = append(args, "-cgroup", cgroup+"/h"+strconv.Itoa(i))
+		}
+		cmd := exec.Command(exe, args...)
 		cmd.Stderr = os.Stderr
 		in, _ := cmd.StdinPipe()
 		out, _ := cmd.StdoutPipe()
@@ -83,7 +101,7 @@ func runParent(n, p, conns int, timeout time.Duration) int {
 		}
 		k.port, _ = strconv.Atoi(strings.TrimSpace(line))
 	}
-	fmt.Println(kids[p/2].port)
+	fmt.Println(kids[0].port, kids[p/2].port, kids[p-1].port)
 	os.Stdout.Sync()
 	done := make(chan struct{})
 	go func() { io.Copy(io.Discard, os.Stdin); close(done) }()

@@ -96,6 +96,7 @@ const (
 	bpfX    = 0x08
 	bpfMOV  = 0xb0
 	bpfADD  = 0x00
+	bpfJA   = 0x00
 	bpfJEQ  = 0x10
 	bpfJNE  = 0x50
 	bpfCALL = 0x80
@@ -164,6 +165,17 @@ func (a *asm) jump(op uint8, dst uint8, imm int32, label string) {
 	a.emit(bpfInsn{code: bpfJMP | op | bpfK, dst: dst, imm: imm})
 }
 
+// jumpX emits "if dst op src goto label".
+func (a *asm) jumpX(op uint8, dst, src uint8, label string) {
+	a.jumps[len(a.insns)] = label
+	a.emit(bpfInsn{code: bpfJMP | op | bpfX, dst: dst, src: src})
+}
+
+// ldImm64 emits "dst = v" (a 64-bit immediate takes two instructions).
+func (a *asm) ldImm64(dst uint8, v uint64) {
+	a.emit(bpfInsn{code: bpfLD | bpfIMM | bpfDW, dst: dst, imm: int32(uint32(v))}, bpfInsn{imm: int32(uint32(v >> 32))})
+}
+
 func (a *asm) resolve() []bpfInsn {
 	for i, l := range a.jumps {
 		a.insns[i].off = int16(a.labels[l] - i - 1)
@@ -196,6 +208,48 @@ func taskFileProgram(l iterLayout, big bool) []byte {
 	a.emit(ldx(bpfDW, r1, r7, off(l.FileInode)))                        // r1 = file->f_inode
 	a.emit(ldx(sizeCode(l.InodeIno.Size), r2, r1, off(l.InodeIno)))     //
 	a.emit(stx(bpfDW, r10, r2, -8))                                     // rec.ino = inode->i_ino
+	a.emit(ldx(bpfW, r2, r8, off(l.TaskTGID)), stx(bpfW, r10, r2, -16)) // rec.pid = task->tgid
+	a.emit(ldx(bpfW, r2, r6, ctxFD), stx(bpfW, r10, r2, -12))           // rec.fd = ctx->fd
+	a.emit(ldx(bpfDW, r1, r6, ctxMeta), ldx(bpfDW, r1, r1, 0))          // r1 = ctx->meta->seq
+	a.emit(mov(r2, r10), bpfInsn{code: bpfALU64 | bpfADD | bpfK, dst: r2, imm: -ownerRecordSize})
+	a.emit(bpfInsn{code: bpfALU64 | bpfMOV | bpfK, dst: r3, imm: ownerRecordSize})
+	a.emit(bpfInsn{code: bpfJMP | bpfCALL, imm: bpfFuncSeqWrite}) // seq_write(seq, &rec, 16)
+	a.label("skip")
+	a.emit(bpfInsn{code: bpfALU64 | bpfMOV | bpfK, dst: r0, imm: 0}, bpfInsn{code: bpfJMP | bpfEXIT})
+	return encodeInsns(a.resolve(), big)
+}
+
+// maxInodeFilter is the most inodes inodeFileProgram compares against.
+const maxInodeFilter = 64
+
+// inodeFileProgram returns a task-file iterator program like
+// taskFileProgram's, for a port query: it writes the same record only for
+// the files whose inode number is one of inodes (at most maxInodeFilter)
+// and that are sockets (a file of another filesystem can have the same
+// number). It compares the number before anything else, so for every
+// other file it reads two fields (file.f_inode, inode.i_ino) and never
+// touches the socket, which is what makes the full iterator slow on hosts
+// with many connections.
+func inodeFileProgram(l iterLayout, big bool, inodes []uint64) []byte {
+	const r0, r1, r2, r3, r6, r7, r8, r10 = 0, 1, 2, 3, 6, 7, 8, 10
+	mov := func(dst, src uint8) bpfInsn { return bpfInsn{code: bpfALU64 | bpfMOV | bpfX, dst: dst, src: src} }
+	off := func(f btfField) int16 { return int16(f.Offset) }
+	a := &asm{labels: map[string]int{}, jumps: map[int]string{}}
+	a.emit(mov(r6, r1), ldx(bpfDW, r7, r6, ctxFile)) // r6 = ctx; r7 = ctx->file
+	a.jump(bpfJEQ, r7, 0, "skip")
+	a.emit(ldx(bpfDW, r1, r7, off(l.FileInode)))                    // r1 = file->f_inode
+	a.emit(ldx(sizeCode(l.InodeIno.Size), r2, r1, off(l.InodeIno))) // r2 = inode->i_ino
+	for _, ino := range inodes[:min(len(inodes), maxInodeFilter)] {
+		a.ldImm64(r3, ino)
+		a.jumpX(bpfJEQ, r2, r3, "match")
+	}
+	a.jump(bpfJA, 0, 0, "skip")
+	a.label("match")
+	a.emit(stx(bpfDW, r10, r2, -8))     // rec.ino, before the call clobbers r2
+	a.emit(ldx(bpfDW, r8, r6, ctxTask)) // r8 = ctx->task
+	a.jump(bpfJEQ, r8, 0, "skip")
+	a.emit(mov(r1, r7), bpfInsn{code: bpfJMP | bpfCALL, imm: bpfFuncSockFromFile})
+	a.jump(bpfJEQ, r0, 0, "skip")                                       // not a socket
 	a.emit(ldx(bpfW, r2, r8, off(l.TaskTGID)), stx(bpfW, r10, r2, -16)) // rec.pid = task->tgid
 	a.emit(ldx(bpfW, r2, r6, ctxFD), stx(bpfW, r10, r2, -12))           // rec.fd = ctx->fd
 	a.emit(ldx(bpfDW, r1, r6, ctxMeta), ldx(bpfDW, r1, r1, 0))          // r1 = ctx->meta->seq

@@ -29,3 +29,11 @@ func startHelper(t testing.TB, spec string, exe string, wrap ...string) *helper 
 	h := testenv.StartSockets(t, exe, spec, wrap...)
 	return &helper{pid: h.PID, ports: h.Ports}
 }
+
+// startHelperIn starts the helper inside the cgroup v2 directory dir: a
+// shell moves itself there and then execs the helper (same PID), so every
+// socket the helper makes belongs to that cgroup.
+func startHelperIn(t testing.TB, dir, spec string) *helper {
+	t.Helper()
+	return startHelper(t, spec, "", "sh", "-c", `echo 0 >"$0/cgroup.procs" && exec "$@"`, dir)
+}

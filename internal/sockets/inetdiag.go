@@ -41,6 +41,7 @@ const (
 
 	diagReqBytecode = 1  // INET_DIAG_REQ_BYTECODE (request attribute)
 	diagSkV6Only    = 11 // INET_DIAG_SKV6ONLY (reply attribute, u8)
+	diagCgroupID    = 21 // INET_DIAG_CGROUP_ID (reply attribute, u64; Linux 5.7+)
 
 	bcSGE = 2 // INET_DIAG_BC_S_GE
 	bcSLE = 3 // INET_DIAG_BC_S_LE
@@ -61,6 +62,10 @@ type diagSocket struct {
 	// V6Only is 1 or 0 from INET_DIAG_SKV6ONLY, -1 when the kernel did not
 	// send it (IPv4 sockets, connected sockets, old kernels).
 	V6Only int8
+	// CgroupID is the id of the socket's cgroup v2 (the inode number of its
+	// directory) from INET_DIAG_CGROUP_ID, 0 when the kernel did not send
+	// it (before Linux 5.7, or built without cgroup socket data).
+	CgroupID uint64
 }
 
 func (s *diagSocket) addr(b [16]byte) netip.Addr {
@@ -104,7 +109,7 @@ func appendDiagRequest(b []byte, seq uint32, family, proto uint8, states uint32,
 	r := m[nlmsgHdrLen:]
 	r[0] = family
 	r[1] = proto
-	r[2] = 0 // idiag_ext: no extensions needed; SKV6ONLY comes unasked
+	r[2] = 0 // idiag_ext: no extensions needed; SKV6ONLY and CGROUP_ID come unasked
 	ne.PutUint32(r[4:], states)
 	// inet_diag_sockid stays zero (wildcard); cookie {INET_DIAG_NOCOOKIE} is
 	// not needed for dumps.
@@ -218,6 +223,7 @@ func decodeDiagMsg(p []byte, s *diagSocket) error {
 	s.UID = ne.Uint32(p[64:])
 	s.Inode = ne.Uint32(p[68:])
 	s.V6Only = -1
+	s.CgroupID = 0
 	attrs := p[diagMsgLen:]
 	for len(attrs) >= 4 {
 		al := int(ne.Uint16(attrs[0:]))
@@ -225,11 +231,14 @@ func decodeDiagMsg(p []byte, s *diagSocket) error {
 		if al < 4 || al > len(attrs) {
 			return fmt.Errorf("inet_diag_msg: bad attribute length %d", al)
 		}
-		if at == diagSkV6Only && al >= 5 {
+		switch {
+		case at == diagSkV6Only && al >= 5:
 			s.V6Only = 0
 			if attrs[4] != 0 {
 				s.V6Only = 1
 			}
+		case at == diagCgroupID && al >= 12:
+			s.CgroupID = ne.Uint64(attrs[4:])
 		}
 		n := nlmsgAlign(al)
 		if n > len(attrs) {

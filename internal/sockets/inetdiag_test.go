@@ -49,6 +49,52 @@ func nlmsg(seq uint32, typ, flags uint16, body []byte) []byte {
 	return m
 }
 
+// withAttr appends a netlink attribute to the last (only) message of m and
+// fixes its length.
+func withAttr(m []byte, typ uint16, val []byte) []byte {
+	ne := binary.NativeEndian
+	m = m[:ne.Uint32(m)]
+	m = append(m, 0, 0, 0, 0)
+	ne.PutUint16(m[len(m)-4:], uint16(4+len(val)))
+	ne.PutUint16(m[len(m)-2:], typ)
+	m = append(m, val...)
+	ne.PutUint32(m, uint32(len(m)))
+	for len(m)%4 != 0 {
+		m = append(m, 0)
+	}
+	return m
+}
+
+func u64(v uint64) []byte { return binary.NativeEndian.AppendUint64(nil, v) }
+
+func TestParseDiagCgroupID(t *testing.T) {
+	msg := buildDiagMsg(3, 0x2, afINET6, tcpListen, netip.MustParseAddrPort("[::]:443"), 0, 99, 1)
+	for _, c := range []struct {
+		name string
+		b    []byte
+		want uint64
+	}{
+		{"none", msg, 0},
+		{"after v6only", withAttr(msg, diagCgroupID, u64(0x1234_5678_9abc)), 0x1234_5678_9abc},
+		{"short, ignored", withAttr(msg, diagCgroupID, []byte{1, 2, 3, 4}), 0},
+		{"nested flag dropped", withAttr(msg, diagCgroupID|0x8000, u64(7)), 7},
+	} {
+		var got []diagSocket
+		if _, err := parseDiagMessages(c.b, 3, func(s *diagSocket) { got = append(got, *s) }); err != nil || len(got) != 1 {
+			t.Fatalf("%s: %d sockets, %v", c.name, len(got), err)
+		}
+		if got[0].CgroupID != c.want || got[0].V6Only != 1 || got[0].Inode != 99 {
+			t.Errorf("%s: %+v, want cgroup %d", c.name, got[0], c.want)
+		}
+	}
+	// The id of one message does not leak into the next.
+	two := append(withAttr(msg, diagCgroupID, u64(5)), msg...)
+	var ids []uint64
+	if _, err := parseDiagMessages(two, 3, func(s *diagSocket) { ids = append(ids, s.CgroupID) }); err != nil || len(ids) != 2 || ids[0] != 5 || ids[1] != 0 {
+		t.Errorf("two messages: %v %v", ids, err)
+	}
+}
+
 func TestDiagRequest(t *testing.T) {
 	ne := binary.NativeEndian
 	req := appendDiagRequest(nil, 7, afINET6, ipprotoTCP, 1<<tcpListen, 0, 65535)
@@ -169,6 +215,8 @@ func FuzzParseDiagMessages(f *testing.F) {
 	f.Add(buildDiagMsg(1, 2, afINET6, tcpListen, netip.MustParseAddrPort("[::1]:22"), 0, 5, 1))
 	f.Add(nlmsg(1, nlmsgDone, 2, []byte{0, 0, 0, 0}))
 	f.Add(append(buildDiagMsg(1, 2, afINET, tcpClose, netip.MustParseAddrPort("1.2.3.4:53"), 0, 5, -1), 5, 0, 11, 0))
+	f.Add(withAttr(buildDiagMsg(1, 2, afINET, tcpListen, netip.MustParseAddrPort("127.0.0.1:80"), 0, 5, -1), diagCgroupID, u64(1)))
+	f.Add(withAttr(buildDiagMsg(1, 2, afINET, tcpListen, netip.MustParseAddrPort("127.0.0.1:80"), 0, 5, -1), diagCgroupID, []byte{9}))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		parseDiagMessages(b, 1, func(s *diagSocket) {
 			_ = s.LocalAddr()

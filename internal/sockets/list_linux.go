@@ -295,6 +295,7 @@ func dumpTable(fd int, seq uint32, t table, q Query, buf []byte, c *collector) e
 				Port:      int(s.SPort),
 				Inode:     uint64(s.Inode),
 				UID:       int(s.UID),
+				Cgroup:    s.CgroupID,
 				DualStack: s.Family == afINET6 && s.V6Only == 0 && s.LocalAddr().IsUnspecified(),
 			})
 		})
@@ -430,9 +431,12 @@ func attachOwners(ctx context.Context, ls []Listener, firstOnly bool, bpf <-chan
 	if bpf != nil {
 		r = <-bpf
 	}
-	if r.err == nil {
+	switch {
+	case r.err == nil:
 		found, infos = r.recs.owners(want), r.infos
-	} else {
+	case firstOnly && len(want) <= sampleMax:
+		found, denied = findOwners(ctx, ls, want, uids)
+	default:
 		found, denied = scanOwners(ctx, want, firstOnly, uids)
 	}
 	if err := ctx.Err(); err != nil {

@@ -28,6 +28,13 @@ var bpfIter struct {
 	err  error
 }
 
+// bpfLayout is the running kernel's iterLayout, read once per process.
+var bpfLayout struct {
+	once   sync.Once
+	layout iterLayout
+	err    error
+}
+
 // bpfForcedOff is set by tests to exercise the /proc walk.
 var bpfForcedOff bool
 
@@ -48,18 +55,32 @@ func bpfOwnerLink() (int, error) {
 	return bpfIter.link, bpfIter.err
 }
 
+// iterLayoutOnce checks that the BPF owner source can work here and reads
+// the kernel's layout, once per process.
+func iterLayoutOnce() (iterLayout, error) {
+	bpfLayout.once.Do(func() {
+		switch {
+		case unsafe.Sizeof(uintptr(0)) != 8:
+			bpfLayout.err = errors.New("BPF owner source: 64-bit kernels only")
+		case os.Geteuid() != 0:
+			bpfLayout.err = errors.New("BPF owner source: needs root")
+		default:
+			bpfLayout.layout, bpfLayout.err = kernelIterLayout()
+		}
+	})
+	return bpfLayout.layout, bpfLayout.err
+}
+
 func loadOwnerIter() (int, error) {
-	if unsafe.Sizeof(uintptr(0)) != 8 {
-		return -1, errors.New("BPF owner source: 64-bit kernels only")
-	}
-	if os.Geteuid() != 0 {
-		return -1, errors.New("BPF owner source: needs root")
-	}
-	layout, err := kernelIterLayout()
+	layout, err := iterLayoutOnce()
 	if err != nil {
 		return -1, err
 	}
-	insns := taskFileProgram(layout, isBigEndian)
+	return loadIter(taskFileProgram(layout, isBigEndian), layout)
+}
+
+// loadIter loads a task-file iterator program and returns its BPF link.
+func loadIter(insns []byte, layout iterLayout) (int, error) {
 	prog, err := bpfProgLoad(unix.BPF_PROG_TYPE_TRACING, unix.BPF_TRACE_ITER, insns, layout.FuncID)
 	if err != nil {
 		return -1, err
@@ -167,6 +188,33 @@ func bpfOwnerRecords() (ownerRecords, error) {
 	if err != nil {
 		return nil, err
 	}
+	return readIter(link, nil)
+}
+
+// bpfOwnersOf runs, for a port query, an iterator that reports only the
+// sockets whose inode is in inodes (at most maxInodeFilter-1), with the
+// same self-check as bpfOwnerRecords. The program is built for these
+// inodes, so it is loaded for this call and dropped after it.
+func bpfOwnersOf(inodes []uint64) (ownerRecords, error) {
+	if bpfDisabled() {
+		return nil, errBPFOff
+	}
+	if len(inodes) >= maxInodeFilter {
+		return nil, errors.New("BPF owner source: too many inodes for a filter")
+	}
+	layout, err := iterLayoutOnce()
+	if err != nil {
+		return nil, err
+	}
+	return readIter(-1, func(probe uint64) (int, error) {
+		return loadIter(inodeFileProgram(layout, isBigEndian, append(slices.Clip(inodes), probe)), layout)
+	})
+}
+
+// readIter reads one run of the iterator of link, or, when load is not
+// nil, of the link it returns for the probe socket's inode (it is closed
+// afterwards), and checks the probe socket's record.
+func readIter(link int, load func(probe uint64) (int, error)) (ownerRecords, error) {
 	// An unbound UDP socket: state CLOSE, so the program reports it, and
 	// in no socket table, so no dump ever lists it.
 	probe, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
@@ -177,6 +225,14 @@ func bpfOwnerRecords() (ownerRecords, error) {
 	var st unix.Stat_t
 	if err := unix.Fstat(probe, &st); err != nil {
 		return nil, err
+	}
+	if load != nil {
+		l, err := load(st.Ino)
+		if err != nil {
+			return nil, err
+		}
+		defer unix.Close(l)
+		link = l
 	}
 	var attr [8]byte
 	binary.NativeEndian.PutUint32(attr[0:], uint32(link))

@@ -35,9 +35,76 @@ type ownerScan struct {
 // tree (testdata/proc) to check the walk without root or live processes.
 var procRoot = "/proc"
 
-func scanOwners(ctx context.Context, want map[uint64]struct{}, firstOnly bool, preferUIDs map[uint32]bool) (map[uint64][]int, int64) {
+// cgroupMost is the most processes a socket's cgroup may hold for a port
+// query to read them all before anything else; a bigger cgroup (the root
+// one, on a host without systemd) says little about who holds the socket.
+const cgroupMost = 32
+
+// findOwners is the owner lookup of a port query: it returns the first
+// holder of each wanted socket (at most sampleMax of them) without reading
+// every process's descriptors, wherever the holder sits. It reads first
+// the processes of the sockets' cgroups, a handful under systemd or in
+// containers; then, as root on a kernel with BTF, it asks the kernel for
+// the holders of just the sockets still missing (bpfOwnersOf, one pass
+// that compares inode numbers and never touches other sockets); else it
+// walks /proc, the sockets' uids' processes first (scanOwners). Each
+// socket is found by the first step that finds it, and a socket none
+// finds has no holder here, as with a full walk.
+func findOwners(ctx context.Context, ls []Listener, want map[uint64]struct{}, uids map[uint32]bool) (map[uint64][]int, int64) {
+	procfd, err := unix.Open(procRoot, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return map[uint64][]int{}, 0
+	}
+	defer unix.Close(procfd)
+	var cands []int
+	seen := map[uint64]bool{}
+	for _, l := range ls {
+		if l.Cgroup == 0 || seen[l.Cgroup] || len(cands) >= 2*cgroupMost {
+			continue
+		}
+		seen[l.Cgroup] = true
+		pids, err := cgroupPIDs(l.Cgroup, cgroupMost)
+		if err == nil {
+			cands = append(cands, pids...)
+		}
+	}
+	s := newOwnerScan(want, true, nil)
+	if len(cands) > 0 {
+		slices.Sort(cands)
+		cands = slices.Compact(cands)
+		s.parallel(ctx, cands, func(pid int, buf []byte) { s.scanPID(procfd, pid, buf) })
+		if s.left.Load() == 0 || ctx.Err() != nil {
+			return s.found, s.denied.Load()
+		}
+	}
+	missing := make([]uint64, 0, len(want))
+	rest := make(map[uint64]struct{}, len(want))
+	for ino := range want {
+		if len(s.found[ino]) == 0 {
+			missing = append(missing, ino)
+			rest[ino] = struct{}{}
+		}
+	}
+	if recs, err := bpfOwnersOf(missing); err == nil {
+		for ino, ps := range recs.owners(rest) {
+			s.found[ino] = ps[:1] // the first, as the walk reports
+		}
+		return s.found, s.denied.Load()
+	}
+	s.want = rest
+	s.left.Store(int64(len(rest)))
+	s.walk(ctx, procfd, uids, cands)
+	return s.found, s.denied.Load()
+}
+
+func newOwnerScan(want map[uint64]struct{}, firstOnly bool, preferUIDs map[uint32]bool) *ownerScan {
 	s := &ownerScan{want: want, firstOnly: firstOnly, preferUIDs: preferUIDs, found: make(map[uint64][]int, len(want))}
 	s.left.Store(int64(len(want)))
+	return s
+}
+
+func scanOwners(ctx context.Context, want map[uint64]struct{}, firstOnly bool, preferUIDs map[uint32]bool) (map[uint64][]int, int64) {
+	s := newOwnerScan(want, firstOnly, preferUIDs)
 	if len(want) == 0 {
 		return s.found, 0
 	}
@@ -46,8 +113,21 @@ func scanOwners(ctx context.Context, want map[uint64]struct{}, firstOnly bool, p
 		return s.found, 0
 	}
 	defer unix.Close(procfd)
+	s.walk(ctx, procfd, preferUIDs, nil)
+	return s.found, s.denied.Load()
+}
+
+// walk reads /proc/PID/fd of every process but those in done (already
+// read), in an order that finds a port query's sockets early.
+func (s *ownerScan) walk(ctx context.Context, procfd int, preferUIDs map[uint32]bool, done []int) {
+	if len(s.want) == 0 {
+		return
+	}
 	pids := listPIDs(procfd)
-	if firstOnly {
+	if len(done) > 0 {
+		pids = slices.DeleteFunc(pids, func(p int) bool { _, ok := slices.BinarySearch(done, p); return ok })
+	}
+	if s.firstOnly {
 		// Newest processes first: the listener someone asks about is more
 		// often a recently started server than a long-lived desktop
 		// process with thousands of fds. Then the socket owner's uid first.
@@ -55,12 +135,11 @@ func scanOwners(ctx context.Context, want map[uint64]struct{}, firstOnly bool, p
 		if len(preferUIDs) > 0 {
 			pids = preferByUID(procfd, pids, preferUIDs)
 		}
-		if len(want) <= sampleMax {
+		if len(s.want) <= sampleMax {
 			pids = s.sampleOrder(ctx, procfd, pids)
 		}
 	}
 	s.parallel(ctx, pids, func(pid int, buf []byte) { s.scanPID(procfd, pid, buf) })
-	return s.found, s.denied.Load()
 }
 
 // parallel calls fn for each pid on a pool of workers, until the scan is

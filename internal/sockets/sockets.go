@@ -105,6 +105,9 @@ type Listener struct {
 	Inode uint64
 	// UID owns the socket; -1 when unknown (Windows).
 	UID int
+	// Cgroup is the id of the cgroup v2 the socket was made in (the inode
+	// number of its directory) on Linux 5.7 and later; 0 when unknown.
+	Cgroup uint64
 	// NetNS is the inode of the socket's network namespace on Linux (0
 	// elsewhere). HostNetNS is true for the namespace porthole runs in.
 	NetNS     uint64

@@ -64,7 +64,7 @@ func main() {
 		if !l.HostNetNS {
 			host = " other-netns"
 		}
-		fmt.Fprintf(w, "%s %s:%d uid=%d ino=%d netns=%d%s%s pid=%s %s %s\n", l.Proto, l.Addr, l.Port, l.UID, l.Inode, l.NetNS, host, ds, pid, name, l.OwnerUnknown)
+		fmt.Fprintf(w, "%s %s:%d uid=%d cgroup=%d ino=%d netns=%d%s%s pid=%s %s %s\n", l.Proto, l.Addr, l.Port, l.UID, l.Cgroup, l.Inode, l.NetNS, host, ds, pid, name, l.OwnerUnknown)
 	}
 	if msg := sockets.OwnerWarning(ls, sockets.OwnerUnknown.String); msg != "" {
 		fmt.Fprintln(os.Stderr, "warning:", msg)
