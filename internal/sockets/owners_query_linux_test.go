@@ -158,4 +158,3 @@ func kernelRelease() string {
 	}
 	return strings.TrimRight(string(u.Release[:]), "\x00")
 }
-
