@@ -215,27 +215,74 @@ func List(ctx context.Context, q Query) ([]Listener, error) {
 }
 
 func sortListeners(ls []Listener) {
-	slices.SortFunc(ls, func(a, b Listener) int {
-		if c := strings.Compare(a.Proto, b.Proto); c != 0 {
-			return c
+	// Sorting the 130-byte rows themselves compares and moves copies of
+	// them; sort small keys (protocol and port, which differ for most
+	// rows) with the row's index instead, then put the rows in place.
+	type key struct {
+		k uint32 // protocol in bit 16, port below
+		i int32
+	}
+	if len(ls) > 1<<31-1 {
+		slices.SortFunc(ls, compareListeners)
+		return
+	}
+	keys := make([]key, len(ls))
+	for i := range ls {
+		k := uint32(ls[i].Port) & 0xffff
+		if ls[i].Proto != "tcp" {
+			k |= 1 << 16 // "udp" after "tcp" (there is no other protocol)
 		}
-		if c := cmp.Compare(a.Port, b.Port); c != 0 {
-			return c
+		keys[i] = key{k, int32(i)}
+	}
+	slices.SortFunc(keys, func(a, b key) int {
+		if a.k != b.k {
+			return cmp.Compare(a.k, b.k)
 		}
-		if c := a.Addr.Compare(b.Addr); c != 0 {
-			return c
-		}
-		if a.HostNetNS != b.HostNetNS {
-			if a.HostNetNS {
-				return -1
-			}
-			return 1
-		}
-		if c := cmp.Compare(a.NetNS, b.NetNS); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.Inode, b.Inode)
+		return compareListeners(ls[a.i], ls[b.i])
 	})
+	// Apply the permutation in place, one cycle at a time: the row now at
+	// position keys[j].i belongs at j.
+	for start := range keys {
+		if keys[start].i < 0 {
+			continue
+		}
+		tmp := ls[start]
+		j := start
+		for {
+			src := int(keys[j].i)
+			keys[j].i = -1
+			if src == start {
+				ls[j] = tmp
+				break
+			}
+			ls[j] = ls[src]
+			j = src
+		}
+	}
+}
+
+// compareListeners is the order of List: protocol, port, address, this
+// network namespace first, then by namespace, then by inode.
+func compareListeners(a, b Listener) int {
+	if c := strings.Compare(a.Proto, b.Proto); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.Port, b.Port); c != 0 {
+		return c
+	}
+	if c := a.Addr.Compare(b.Addr); c != 0 {
+		return c
+	}
+	if a.HostNetNS != b.HostNetNS {
+		if a.HostNetNS {
+			return -1
+		}
+		return 1
+	}
+	if c := cmp.Compare(a.NetNS, b.NetNS); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.Inode, b.Inode)
 }
 
 // table is one socket table: a protocol and an address family.
