@@ -188,3 +188,48 @@ func TestListenTriggerProgramShape(t *testing.T) {
 		t.Errorf("last insn %+v", last)
 	}
 }
+
+func TestInodeFileProgramShape(t *testing.T) {
+	l := testLayout()
+	inodes := []uint64{5, 1 << 40, 0xffff_ffff}
+	prog := decodeProgram(inodeFileProgram(l, false, inodes), false)
+	if !reflect.DeepEqual(decodeProgram(inodeFileProgram(l, true, inodes), true), prog) {
+		t.Error("big- and little-endian encodings differ in content")
+	}
+	var got []uint64
+	var calls []int32
+	for i := 0; i < len(prog); i++ {
+		in := prog[i]
+		switch {
+		case in.code == bpfLD|bpfIMM|bpfDW:
+			got = append(got, uint64(uint32(in.imm))|uint64(uint32(prog[i+1].imm))<<32)
+			i++ // the second half
+		case in.code == bpfJMP|bpfCALL:
+			calls = append(calls, in.imm)
+		case in.code&0x07 == bpfJMP && in.code != bpfJMP|bpfEXIT:
+			if to := i + 1 + int(in.off); in.off < 0 || to >= len(prog) {
+				t.Errorf("insn %d jumps to %d of %d", i, to, len(prog))
+			}
+		}
+	}
+	if !slices.Equal(got, inodes) {
+		t.Errorf("compares against %v, want %v", got, inodes)
+	}
+	if !slices.Equal(calls, []int32{bpfFuncSockFromFile, bpfFuncSeqWrite}) {
+		t.Errorf("helper calls %v", calls)
+	}
+	if last := prog[len(prog)-1]; last.code != bpfJMP|bpfEXIT {
+		t.Errorf("last insn %+v", last)
+	}
+	// At most maxInodeFilter comparisons, whatever the caller passes.
+	many := make([]uint64, 2*maxInodeFilter)
+	n := 0
+	for _, in := range decodeProgram(inodeFileProgram(l, false, many), false) {
+		if in.code == bpfLD|bpfIMM|bpfDW {
+			n++
+		}
+	}
+	if n != maxInodeFilter {
+		t.Errorf("%d comparisons for %d inodes", n, len(many))
+	}
+}
