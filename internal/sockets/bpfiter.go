@@ -375,3 +375,48 @@ func (r ownerRecords) owners(want map[uint64]struct{}) map[uint64][]int {
 	}
 	return found
 }
+
+// ownerIndex maps socket inodes to the PIDs holding them, as read from
+// ownerRecords: one PID for almost every socket, a list for the few held
+// by several processes (a fork, SO_REUSEPORT sharing, an inherited fd).
+type ownerIndex struct {
+	one  map[uint64]uint32
+	many map[uint64][]int
+	buf  []int // get's result for a socket in one
+}
+
+// index builds the ownerIndex of every record.
+func (r ownerRecords) index() *ownerIndex {
+	x := &ownerIndex{one: make(map[uint64]uint32, len(r)/ownerRecordSize), buf: make([]int, 1)}
+	for pid, ino := range r.all() {
+		p, ok := x.one[ino]
+		if !ok {
+			if ps, shared := x.many[ino]; shared {
+				if !slices.Contains(ps, int(pid)) {
+					x.many[ino] = append(ps, int(pid))
+				}
+				continue
+			}
+			x.one[ino] = pid
+			continue
+		}
+		if p == pid {
+			continue // the same socket on another fd of the same process
+		}
+		if x.many == nil {
+			x.many = map[uint64][]int{}
+		}
+		x.many[ino] = []int{int(p), int(pid)}
+		delete(x.one, ino)
+	}
+	return x
+}
+
+// get returns the PIDs holding ino; the slice is valid until the next call.
+func (x *ownerIndex) get(ino uint64) []int {
+	if p, ok := x.one[ino]; ok {
+		x.buf[0] = int(p)
+		return x.buf
+	}
+	return x.many[ino]
+}

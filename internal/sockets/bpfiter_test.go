@@ -122,6 +122,15 @@ func TestOwnerRecords(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("owners = %v, want %v", got, want)
 	}
+	idx := r.index()
+	for ino, w := range want {
+		if g := idx.get(ino); !slices.Equal(g, w) {
+			t.Errorf("index: %d: %v, want %v", ino, g, w)
+		}
+	}
+	if g := idx.get(3000); g != nil {
+		t.Errorf("index: 3000: %v", g)
+	}
 }
 
 func FuzzOwnerRecords(f *testing.F) {
@@ -141,6 +150,16 @@ func FuzzOwnerRecords(f *testing.F) {
 		found := r.owners(map[uint64]struct{}{ino: {}})
 		if len(found) > 1 {
 			t.Fatalf("owners of one inode: %v", found)
+		}
+		// The index gives what owners gives, for every inode.
+		idx := r.index()
+		for _, i := range r.all() {
+			if got, want := idx.get(i), r.owners(map[uint64]struct{}{i: {}})[i]; !slices.Equal(got, want) {
+				t.Fatalf("index: inode %d: %v, owners: %v", i, got, want)
+			}
+		}
+		if got := idx.get(ino); len(found[ino]) == 0 && len(got) != 0 {
+			t.Fatalf("index: inode %d held by %v, owners: none", ino, got)
 		}
 		_ = r.pids()
 		rest, _ := ownerRecords(slices.Clone(b)).without(ino, 0)

@@ -414,40 +414,46 @@ type bpfResult struct {
 // from the BPF owner source's result when there is one (bpf not nil, and
 // it worked), else by walking /proc/*/fd.
 func attachOwners(ctx context.Context, ls []Listener, firstOnly bool, bpf <-chan bpfResult) error {
-	want := make(map[uint64]struct{}, len(ls))
-	uids := map[uint32]bool{}
-	for _, l := range ls {
-		if l.Inode != 0 {
-			want[l.Inode] = struct{}{}
-			if l.UID >= 0 {
-				uids[uint32(l.UID)] = true
-			}
-		}
-	}
-	var found map[uint64][]int
+	var owners func(ino uint64) []int
 	var denied int64
 	var infos map[int]process.Info
 	r := bpfResult{err: errBPFOff}
 	if bpf != nil {
 		r = <-bpf
 	}
-	switch {
-	case r.err == nil:
-		found, infos = r.recs.owners(want), r.infos
-	case firstOnly && len(want) <= sampleMax:
-		found, denied = findOwners(ctx, ls, want, uids)
-	default:
-		found, denied = scanOwners(ctx, want, firstOnly, uids)
-	}
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	if infos == nil {
+	if r.err == nil {
+		// Every socket the iterator reported, by inode: no map of the
+		// wanted inodes and no slice per socket.
+		idx := r.recs.index()
+		owners, infos = idx.get, r.infos
+	} else {
+		want := make(map[uint64]struct{}, len(ls))
+		uids := map[uint32]bool{}
+		for _, l := range ls {
+			if l.Inode != 0 {
+				want[l.Inode] = struct{}{}
+				if l.UID >= 0 {
+					uids[uint32(l.UID)] = true
+				}
+			}
+		}
+		var found map[uint64][]int
+		if firstOnly && len(want) <= sampleMax {
+			found, denied = findOwners(ctx, ls, want, uids)
+		} else {
+			found, denied = scanOwners(ctx, want, firstOnly, uids)
+		}
+		owners = func(ino uint64) []int { return found[ino] }
 		var all []int
 		for _, ps := range found {
 			all = append(all, ps...)
 		}
-		infos = lookupAll(all) // a PID that exited since the scan drops out
+		if ctx.Err() == nil {
+			infos = lookupAll(all) // a PID that exited since the scan drops out
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return err
 	}
 	reason := OwnerNotFound
 	if denied > 0 {
@@ -461,7 +467,10 @@ func attachOwners(ctx context.Context, ls []Listener, firstOnly bool, bpf <-chan
 	// (capacity 1, so an append by a caller copies).
 	single := make(map[int][]process.Info, len(infos))
 	for i := range ls {
-		ps := found[ls[i].Inode]
+		var ps []int
+		if ls[i].Inode != 0 {
+			ps = owners(ls[i].Inode)
+		}
 		if len(ps) == 1 {
 			if info, ok := infos[ps[0]]; ok {
 				o, ok := single[ps[0]]
