@@ -765,8 +765,10 @@ var writableDirs = []string{"/tmp", "/var/tmp", "/dev/shm", "/run/shm", "/var/cr
 
 // writableDir returns the world-writable directory that holds p, or "".
 func writableDir(p string) string {
+	// No d+"/": this runs for every argument of every interpreter's
+	// command line, on every listener, and must not allocate.
 	for _, d := range writableDirs {
-		if strings.HasPrefix(p, d+"/") {
+		if len(p) > len(d) && p[len(d)] == '/' && strings.HasPrefix(p, d) {
 			return d
 		}
 	}

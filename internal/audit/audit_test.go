@@ -296,3 +296,19 @@ func BenchmarkRun5000(b *testing.B) {
 		Run(rows, Options{Registry: reg, Intel: db, Baseline: bl})
 	}
 }
+
+func TestWritableDir(t *testing.T) {
+	for p, want := range map[string]string{
+		"/tmp/x": "/tmp", "/tmp/": "/tmp", "/tmp": "", "/tmpx/y": "", "/var/tmp/a/b": "/var/tmp",
+		"/dev/shm/s": "/dev/shm", "": "", "tmp/x": "", "/usr/bin/python3": "",
+	} {
+		if got := writableDir(p); got != want {
+			t.Errorf("writableDir(%q) = %q, want %q", p, got, want)
+		}
+	}
+	// It runs for every argument of every interpreter on every listener.
+	cmd := []string{"python3", "/srv/app/holders.py", "-child", "-n", "100", "-conns", "0", "-timeout", "1200"}
+	if n := testing.AllocsPerRun(100, func() { scriptInWritableDir(cmd) }); n != 0 {
+		t.Errorf("scriptInWritableDir allocates %v times", n)
+	}
+}
