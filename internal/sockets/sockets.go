@@ -19,11 +19,15 @@
 // /proc/net/{tcp,tcp6,udp,udp6} when netlink is refused. For a full
 // listing, owners come, as root on a kernel with BTF, from a BPF task-file
 // iterator that reports every process's listening sockets in one read
-// (bpfiter.go), run beside the dump; otherwise, and for every port query,
-// from one parallel walk of /proc/*/fd, which for a port range stops as
-// soon as every wanted socket inode has an owner. A full listing reports
-// every holder of a socket (fork, SO_REUSEPORT) from either source; a port
-// query reports the first it finds, unless Query.AllOwners asks for all.
+// (bpfiter.go), run beside the dump; otherwise from one parallel walk of
+// /proc/*/fd. A port query (a range of at most 63 sockets) first reads the
+// processes of the sockets' cgroups (INET_DIAG_CGROUP_ID, cgroup_linux.go)
+// when they are few, then runs the iterator with an inode filter
+// (inodeFileProgram), else walks /proc, the sockets' uids' processes
+// first, and stops as soon as every wanted socket inode has an owner. A
+// full listing reports every holder of a socket (fork, SO_REUSEPORT) from
+// either source; a port query reports the first it finds, unless
+// Query.AllOwners asks for all (then the filtered iterator, or a full walk).
 // macOS reads the net.inet.{tcp,udp}.pcblist_n sysctls and Windows the
 // GetExtendedTcpTable/GetExtendedUdpTable tables; neither runs another
 // program. Other systems get ErrUnsupported.
