@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -161,49 +160,58 @@ func kernelRelease() string {
 }
 
 // BenchmarkPortQueryOwner is one port query (dump and owner lookup) with
-// 10,000 listeners held by 100 helper processes, for a port of the oldest,
-// the middle and the newest helper, answered by the BPF iterator filtered
-// by inode ("bpf", the default as root; the kernel's layout is read once
-// per process, see BenchmarkKernelIterLayout) and by the /proc walk
-// ("walk"). All helpers share this process's cgroup, so the cgroup step
-// finds nothing to narrow.
+// 10,000 listeners held by 100 helper processes, and with 1,000 listeners
+// and 10,000 established loopback pairs, for a port of the oldest, the
+// middle and the newest helper, answered by the BPF iterator filtered by
+// inode ("bpf", the default as root; the kernel's layout is read once per
+// process, see BenchmarkKernelIterLayout) and by the /proc walk ("walk").
+// All helpers share this process's cgroup, so the cgroup step finds
+// nothing to narrow.
 func BenchmarkPortQueryOwner(b *testing.B) {
-	const procs, each = 100, 100
-	hs := make([]*helper, procs)
-	for i := range hs {
-		hs[i] = startHelper(b, strconv.Itoa(each)+"*tcp4", "")
-	}
-	for _, pos := range []struct {
+	const procs = 100
+	for _, load := range []struct {
 		name string
-		i    int
-	}{{"oldest", 0}, {"middle", procs / 2}, {"newest", procs - 1}} {
-		port := hs[pos.i].ports["tcp4"][each/2]
-		q := Query{TCP: true, Low: port, High: port}
-		for _, source := range []string{"bpf", "walk"} {
-			b.Run(pos.name+"/"+source, func(b *testing.B) {
-				if source == "bpf" {
-					if _, err := iterLayoutOnce(); err != nil {
-						b.Skip(err)
-					}
-				}
-				run := func() {
-					cpu0, n := cpuTime(), 0
-					for b.Loop() {
-						if ls := mustList(b, q); len(ownedBy(ls, hs[pos.i].pid)) != 1 {
-							b.Fatalf("port %d: %+v", port, ls)
+		spec string
+	}{{"10000listeners", "100*tcp4"}, {"1000listeners+10000established", "10*tcp4,100*tcpconn"}} {
+		b.Run(load.name, func(b *testing.B) {
+			hs := make([]*helper, procs)
+			for i := range hs {
+				hs[i] = startHelper(b, load.spec, "")
+			}
+			for _, pos := range []struct {
+				name string
+				i    int
+			}{{"oldest", 0}, {"middle", procs / 2}, {"newest", procs - 1}} {
+				ports := hs[pos.i].ports["tcp4"]
+				port := ports[len(ports)/2]
+				q := Query{TCP: true, Low: port, High: port}
+				for _, source := range []string{"bpf", "walk"} {
+					b.Run(pos.name+"/"+source, func(b *testing.B) {
+						if source == "bpf" {
+							if _, err := iterLayoutOnce(); err != nil {
+								b.Skip(err)
+							}
 						}
-						n++
-					}
-					// On a busy machine CPU time is steadier than wall time.
-					b.ReportMetric(float64(cpuTime()-cpu0)/float64(n), "cpu-ns/op")
+						run := func() {
+							cpu0, n := cpuTime(), 0
+							for b.Loop() {
+								if ls := mustList(b, q); len(ownedBy(ls, hs[pos.i].pid)) != 1 {
+									b.Fatalf("port %d: %+v", port, ls)
+								}
+								n++
+							}
+							// On a busy machine CPU time is steadier than wall time.
+							b.ReportMetric(float64(cpuTime()-cpu0)/float64(n), "cpu-ns/op")
+						}
+						if source == "walk" {
+							withWalk(run)
+						} else {
+							run()
+						}
+					})
 				}
-				if source == "walk" {
-					withWalk(run)
-				} else {
-					run()
-				}
-			})
-		}
+			}
+		})
 	}
 }
 
