@@ -68,7 +68,7 @@ func list(ctx context.Context, q Query) ([]Listener, error) {
 		}
 		return out, nil
 	}
-	if err := attachOwners(ctx, out, q.ranged() && !q.AllOwners, bpf); err != nil {
+	if err := attachOwners(ctx, out, q.ranged(), q.ranged() && !q.AllOwners, bpf); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -413,7 +413,7 @@ type bpfResult struct {
 // attachOwners fills Owners (or OwnerUnknown) of every listener,
 // from the BPF owner source's result when there is one (bpf not nil, and
 // it worked), else by walking /proc/*/fd.
-func attachOwners(ctx context.Context, ls []Listener, firstOnly bool, bpf <-chan bpfResult) error {
+func attachOwners(ctx context.Context, ls []Listener, portQuery, firstOnly bool, bpf <-chan bpfResult) error {
 	var owners func(ino uint64) []int
 	var denied int64
 	var infos map[int]process.Info
@@ -438,8 +438,8 @@ func attachOwners(ctx context.Context, ls []Listener, firstOnly bool, bpf <-chan
 			}
 		}
 		var found map[uint64][]int
-		if firstOnly && len(want) <= sampleMax {
-			found, denied = findOwners(ctx, ls, want, uids)
+		if portQuery && len(want) <= sampleMax {
+			found, denied = findOwners(ctx, ls, want, uids, !firstOnly)
 		} else {
 			found, denied = scanOwners(ctx, want, firstOnly, uids)
 		}

@@ -138,7 +138,11 @@ func TestBPFSharedSocket(t *testing.T) {
 	}
 	check("BPF", Query{TCP: true})
 	withWalk(func() { check("walk", Query{TCP: true}) })
-	// A port query walks /proc and stops at the first owner it finds.
+	// A port query asking for every holder (who --kill) gets both, from
+	// the inode-filtered iterator and from the walk.
+	check("BPF, port query", Query{TCP: true, Ports: Ports(port, port), AllOwners: true})
+	withWalk(func() { check("walk, port query", Query{TCP: true, Ports: Ports(port, port), AllOwners: true}) })
+	// Otherwise a port query stops at the first owner it finds.
 	ls := findPort(mustList(t, Query{TCP: true, Ports: Ports(port, port)}), "tcp", port)
 	if len(ls) != 1 || len(ls[0].Owners) == 0 || !slices.Contains(want, ls[0].Owners[0].PID) {
 		t.Errorf("port query: %+v", ls)

@@ -49,8 +49,20 @@ const cgroupMost = 32
 // that compares inode numbers and never touches other sockets); else it
 // walks /proc, the sockets' uids' processes first (scanOwners). Each
 // socket is found by the first step that finds it, and a socket none
-// finds has no holder here, as with a full walk.
-func findOwners(ctx context.Context, ls []Listener, want map[uint64]struct{}, uids map[uint32]bool) (map[uint64][]int, int64) {
+// finds has no holder here, as with a full walk. With all, it returns
+// every holder of each socket instead: from the filtered iterator, or
+// from a walk of every process.
+func findOwners(ctx context.Context, ls []Listener, want map[uint64]struct{}, uids map[uint32]bool, all bool) (map[uint64][]int, int64) {
+	if all {
+		inodes := make([]uint64, 0, len(want))
+		for ino := range want {
+			inodes = append(inodes, ino)
+		}
+		if recs, err := bpfOwnersOf(inodes); err == nil {
+			return recs.owners(want), 0
+		}
+		return scanOwners(ctx, want, false, uids)
+	}
 	procfd, err := unix.Open(procRoot, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return map[uint64][]int{}, 0

@@ -184,7 +184,7 @@ func BenchmarkPortQueryOwner(b *testing.B) {
 			}{{"oldest", 0}, {"middle", procs / 2}, {"newest", procs - 1}} {
 				ports := hs[pos.i].ports["tcp4"]
 				port := ports[len(ports)/2]
-				q := Query{TCP: true, Low: port, High: port}
+				q := Query{TCP: true, Ports: Ports(port, port)}
 				for _, source := range []string{"bpf", "walk"} {
 					b.Run(pos.name+"/"+source, func(b *testing.B) {
 						if source == "bpf" {
