@@ -24,10 +24,9 @@ type netns struct {
 func list(ctx context.Context, q Query) ([]Listener, error) {
 	// For a full listing the BPF owner source reads every process's
 	// listening sockets at once, beside the dump (it does not depend on
-	// it), and describes those processes right away. A port query walks
-	// /proc instead and stops at the first owner of each socket: on a host
-	// with many connections that is cheaper than the iterator, which looks
-	// at every socket of every process.
+	// it), and describes those processes right away. A port query needs
+	// the dump first: its sockets' cgroups and inodes say where to look
+	// (findOwners).
 	var bpf chan bpfResult
 	if !q.NoOwners && !q.ranged() {
 		bpf = make(chan bpfResult, 1)
