@@ -145,7 +145,7 @@ func (f *Finding) Word() string {
 // and FlagSeverity to its most severe finding at low or above, so that
 // list and who flag exactly what audit would.
 func Flags(rows []dossier.ListenerRow) {
-	rep := Run(rows, Options{})
+	rep := Run(rows, Options{brief: true})
 	for i := range rep.Findings {
 		f := &rep.Findings[i] // sorted by severity, highest first
 		if f.Severity < Low || f.Listener == nil || f.Listener.Flag != "" {
@@ -249,6 +249,9 @@ type Options struct {
 	// Root says porthole already runs as root (or an administrator), so
 	// advice never asks for it.
 	Root bool
+	// brief leaves Reason and Advice empty (Flags needs rules and
+	// severities only).
+	brief bool
 }
 
 // Run judges rows. It is pure and deterministic: the findings are sorted by
@@ -314,8 +317,16 @@ func Run(rows []dossier.ListenerRow, opt Options) *Report {
 // judge appends the findings about one listener.
 func judge(out []Finding, row *dossier.ListenerRow, pf *portFacts, explained *Rule, m Match, opt Options) []Finding {
 	start := len(out)
-	add := func(rule string, sev Severity, reason, advice string) {
-		out = append(out, Finding{Rule: rule, Severity: sev, Listener: row, Reason: reason, Advice: advice})
+	// A finding's words are built only when they are wanted: Flags (list,
+	// who) needs the rule and the severity of each finding, and on a host
+	// where every listener is flagged the sentences would cost more than
+	// the rest of the listing.
+	add := func(rule string, sev Severity, text func() (reason, advice string)) {
+		f := Finding{Rule: rule, Severity: sev, Listener: row}
+		if !opt.brief {
+			f.Reason, f.Advice = text()
+		}
+		out = append(out, f)
 	}
 	// Most listeners have no finding, so their descriptions are only built
 	// when a rule fires.
@@ -343,93 +354,107 @@ func judge(out []Finding, row *dossier.ListenerRow, pf *portFacts, explained *Ru
 		th := pf.threat
 		class := classify(row, pf, odd)
 		if sev, ok := KnownBadSeverity(pf.signal, class, th.confidence); ok {
-			describe()
-			reason := fmt.Sprintf("%s is on record as the port of %s%s; %s holds %s",
-				protoPort(row), th.name, th.detail, who, where)
-			switch {
-			case pf.signal == dossier.SignalCommon:
-				reason += "; " + commonWhy(row, pf) + ", so the port alone says little"
-				if odd {
-					reason += " (the program itself looks wrong: see the other findings)"
+			add(RuleKnownBad, sev, func() (string, string) {
+				describe()
+				reason := fmt.Sprintf("%s is on record as the port of %s%s; %s holds %s",
+					protoPort(row), th.name, th.detail, who, where)
+				switch {
+				case pf.signal == dossier.SignalCommon:
+					reason += "; " + commonWhy(row, pf) + ", so the port alone says little"
+					if odd {
+						reason += " (the program itself looks wrong: see the other findings)"
+					}
+				case class == OwnerOdd:
+					reason += ", and the program itself looks wrong (see the other findings)"
 				}
-			case class == OwnerOdd:
-				reason += ", and the program itself looks wrong (see the other findings)"
-			}
-			add(RuleKnownBad, sev, reason, fmt.Sprintf("find out what the program is: run `%s` (the port's history) and `%s`; if it is legitimate, add it to the baseline", info, whoCmd))
+				return reason, fmt.Sprintf("find out what the program is: run `%s` (the port's history) and `%s`; if it is legitimate, add it to the baseline", info, whoCmd)
+			})
 			out[len(out)-1].kind = th.kind
 		}
 	}
 	if writable != "" {
-		describe()
-		add(RuleExeWritableDir, High,
-			fmt.Sprintf("%s runs from %s, a directory anyone can write to, and holds %s", who, writable, where),
-			fmt.Sprintf("programs that listen should live in system directories; inspect %s and who started it (`%s`)", row.Exe, whoCmd))
+		add(RuleExeWritableDir, High, func() (string, string) {
+			describe()
+			return fmt.Sprintf("%s runs from %s, a directory anyone can write to, and holds %s", who, writable, where),
+				fmt.Sprintf("programs that listen should live in system directories; inspect %s and who started it (`%s`)", row.Exe, whoCmd)
+		})
 	}
 	if row.ExeDeleted {
-		describe()
 		sev := High
-		advice := "a program that deletes itself after starting is hiding; keep the process running, copy /proc/PID/exe, and investigate"
 		if systemDir(row.Exe) {
 			sev = Medium
-			advice = "usually a package upgrade replaced the file: restart the service so it runs the new executable; if nothing was upgraded, investigate"
 		}
-		if row.PID != nil {
-			advice = strings.Replace(advice, "PID", strconv.Itoa(*row.PID), 1)
-		}
-		add(RuleDeletedExe, sev,
-			fmt.Sprintf("the executable of %s, %s, was deleted or replaced after it started; it holds %s", who, row.Exe, where),
-			advice)
-	}
-	if isShell(row.Process) || isNetcat(row.Process) || scriptDir != "" {
-		describe()
+		add(RuleDeletedExe, sev, func() (string, string) {
+			describe()
+			advice := "a program that deletes itself after starting is hiding; keep the process running, copy /proc/PID/exe, and investigate"
+			if sev == Medium {
+				advice = "usually a package upgrade replaced the file: restart the service so it runs the new executable; if nothing was upgraded, investigate"
+			}
+			if row.PID != nil {
+				advice = strings.Replace(advice, "PID", strconv.Itoa(*row.PID), 1)
+			}
+			return fmt.Sprintf("the executable of %s, %s, was deleted or replaced after it started; it holds %s", who, row.Exe, where), advice
+		})
 	}
 	switch {
 	case isShell(row.Process):
-		add(RuleShell, High,
-			fmt.Sprintf("a shell (%s) holds %s: that is how a bind shell looks", who, where),
-			fmt.Sprintf("check the shell's parent and command line (`%s`); end it if nobody can explain it", whoCmd))
+		add(RuleShell, High, func() (string, string) {
+			describe()
+			return fmt.Sprintf("a shell (%s) holds %s: that is how a bind shell looks", who, where),
+				fmt.Sprintf("check the shell's parent and command line (`%s`); end it if nobody can explain it", whoCmd)
+		})
 	case isNetcat(row.Process):
-		add(RuleShell, Medium,
-			fmt.Sprintf("%s, a raw socket tool often used for bind shells and ad-hoc transfers, holds %s", who, where),
-			fmt.Sprintf("check who started it (`%s`); end it if nobody can explain it", whoCmd))
+		add(RuleShell, Medium, func() (string, string) {
+			describe()
+			return fmt.Sprintf("%s, a raw socket tool often used for bind shells and ad-hoc transfers, holds %s", who, where),
+				fmt.Sprintf("check who started it (`%s`); end it if nobody can explain it", whoCmd)
+		})
 	case scriptDir != "":
-		add(RuleShell, High,
-			fmt.Sprintf("%s runs a script from %s, a directory anyone can write to, and holds %s", who, scriptDir, where),
-			fmt.Sprintf("inspect the script and who started it (`%s`)", whoCmd))
+		add(RuleShell, High, func() (string, string) {
+			describe()
+			return fmt.Sprintf("%s runs a script from %s, a directory anyone can write to, and holds %s", who, scriptDir, where),
+				fmt.Sprintf("inspect the script and who started it (`%s`)", whoCmd)
+		})
 	}
 	if sev, ok := ownerUnknownSeverity(row); ok {
-		describe()
-		add(RuleOwnerUnknown, sev,
-			fmt.Sprintf("nobody can be named for %s (%s)", where, dossier.OwnerUnknownText(i18n.EN, row.OwnerUnknown)),
-			ownerUnknownAdvice(row, opt, whoCmd))
+		add(RuleOwnerUnknown, sev, func() (string, string) {
+			describe()
+			return fmt.Sprintf("nobody can be named for %s (%s)", where, dossier.OwnerUnknownText(i18n.EN, row.OwnerUnknown)),
+				ownerUnknownAdvice(row, opt, whoCmd)
+		})
 	}
 	if svc, ok := sensitivePort(row.Proto, row.Port); ok && isWildcard(row.Address) {
-		describe()
-		add(RuleExposedService, Medium,
-			fmt.Sprintf("%s (%s) listens on every interface: %s", protoPort(row), svc, where),
-			"bind it to loopback or a private address, or make sure a firewall and authentication protect it")
+		add(RuleExposedService, Medium, func() (string, string) {
+			describe()
+			return fmt.Sprintf("%s (%s) listens on every interface: %s", protoPort(row), svc, where),
+				"bind it to loopback or a private address, or make sure a firewall and authentication protect it"
+		})
 	}
 	if row.Port < 1024 && row.UID > 0 && row.HostNetNS {
-		add(RulePrivileged, Low,
-			fmt.Sprintf("%s is a privileged port, yet its socket belongs to uid %d, not root: the program was given CAP_NET_BIND_SERVICE or the unprivileged port floor was lowered", protoPort(row), row.UID),
-			"check the program's file capabilities (getcap) and net.ipv4.ip_unprivileged_port_start")
+		add(RulePrivileged, Low, func() (string, string) {
+			return fmt.Sprintf("%s is a privileged port, yet its socket belongs to uid %d, not root: the program was given CAP_NET_BIND_SERVICE or the unprivileged port floor was lowered", protoPort(row), row.UID),
+				"check the program's file capabilities (getcap) and net.ipv4.ip_unprivileged_port_start"
+		})
 	}
 	if opt.Baseline != nil && explained == nil {
-		describe()
 		if m.Changed >= 0 {
 			r := &opt.Baseline.Rules[m.Changed]
-			add(RuleOwnerChanged, High,
-				fmt.Sprintf("baseline %s expects %s on %s, but now %s holds it", r.Ref(), describeOwnerRule(r), where, who),
-				fmt.Sprintf("find out why the program changed (`%s`); if the change is intended, update the baseline line", whoCmd))
+			add(RuleOwnerChanged, High, func() (string, string) {
+				describe()
+				return fmt.Sprintf("baseline %s expects %s on %s, but now %s holds it", r.Ref(), describeOwnerRule(r), where, who),
+					fmt.Sprintf("find out why the program changed (`%s`); if the change is intended, update the baseline line", whoCmd)
+			})
 			out[len(out)-1].Baseline = refOf(r)
 		} else {
 			sev := Medium
 			if row.Loopback {
 				sev = Low
 			}
-			add(RuleUnexpected, sev,
-				fmt.Sprintf("%s holds %s, which is not in the baseline; %s", who, where, ianaSays(row, opt.Registry)),
-				fmt.Sprintf("find out what it is (`%s`, `%s`); if it belongs here, add a line for it to the baseline", whoCmd, info))
+			add(RuleUnexpected, sev, func() (string, string) {
+				describe()
+				return fmt.Sprintf("%s holds %s, which is not in the baseline; %s", who, where, ianaSays(row, opt.Registry)),
+					fmt.Sprintf("find out what it is (`%s`, `%s`); if it belongs here, add a line for it to the baseline", whoCmd, info)
+			})
 		}
 	}
 	if explained != nil && len(out) > start {
@@ -453,7 +478,9 @@ func judge(out []Finding, row *dossier.ListenerRow, pf *portFacts, explained *Ru
 			default:
 				continue
 			}
-			f.Reason += fmt.Sprintf(" (explained by baseline %s)", ref.String())
+			if !opt.brief {
+				f.Reason += fmt.Sprintf(" (explained by baseline %s)", ref.String())
+			}
 			f.Baseline = ref
 		}
 	}

@@ -312,3 +312,29 @@ func TestWritableDir(t *testing.T) {
 		t.Errorf("scriptInWritableDir allocates %v times", n)
 	}
 }
+
+// Flags's brief run finds the same rules with the same severities, in the
+// same order, as a full run; only the sentences are left out.
+func TestBriefRunSameFindings(t *testing.T) {
+	reg, db := knowledge(t)
+	bl := mustParse(t, "tcp 2556 exe=/tmp/x1/bagle\ntcp 80 exe=/usr/sbin/apache2\ntcp 9001\n")
+	for _, opt := range []Options{{}, {Registry: reg, Intel: db}, {Registry: reg, Intel: db, Baseline: bl}} {
+		full := Run(sampleRows(), opt)
+		opt.brief = true
+		brief := Run(sampleRows(), opt)
+		if len(full.Findings) != len(brief.Findings) || len(full.Findings) == 0 {
+			t.Fatalf("%d findings, brief %d", len(full.Findings), len(brief.Findings))
+		}
+		for i, f := range full.Findings {
+			b := brief.Findings[i]
+			if f.Rule != b.Rule || f.Severity != b.Severity || f.Word() != b.Word() || (f.Baseline == nil) != (b.Baseline == nil) ||
+				f.Listener.Port != b.Listener.Port || f.Listener.Address != b.Listener.Address {
+				t.Errorf("finding %d: %s %s %s:%d, brief %s %s %s:%d", i, f.Rule, f.Severity, f.Listener.Address, f.Listener.Port,
+					b.Rule, b.Severity, b.Listener.Address, b.Listener.Port)
+			}
+			if f.Reason == "" || b.Reason != "" || b.Advice != "" {
+				t.Errorf("finding %d: reason %q, brief reason %q advice %q", i, f.Reason, b.Reason, b.Advice)
+			}
+		}
+	}
+}
