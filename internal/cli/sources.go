@@ -27,6 +27,41 @@ func loadRegistry(env *Env) *knowledge {
 	return &knowledge{reg: reg}
 }
 
+// fewPorts is the most ports for which a command reads intel port by port
+// (intel.Lookup parses only the stanzas covering one port, ~60 µs) rather
+// than all of it (intel.Default, ~450 µs).
+const fewPorts = 4
+
+// loadIntelFor gives k (from loadRegistry) the intel about ports: the
+// entries covering them, read port by port when they are few, else all of
+// it. For those ports it answers exactly as the whole data does.
+func (k *knowledge) loadIntelFor(ps []int) error {
+	if len(ps) > fewPorts {
+		db, err := intel.Default()
+		if err != nil {
+			return fmt.Errorf("loading intel: %w", err)
+		}
+		k.intel = db
+		return nil
+	}
+	entries := []intel.Entry{}
+	seen := map[string]bool{}
+	for _, p := range ps {
+		ms, err := intel.Lookup(p)
+		if err != nil {
+			return fmt.Errorf("loading intel: %w", err)
+		}
+		for _, m := range ms {
+			if !seen[m.Entry.ID] {
+				seen[m.Entry.ID] = true
+				entries = append(entries, *m.Entry)
+			}
+		}
+	}
+	k.intel = intel.New(entries)
+	return nil
+}
+
 // loadKnowledge opens the registry in use and the intel. A damaged cache
 // file is a warning (the built-in registry is used); damaged intel is a
 // build fault, reported as a failure.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -59,23 +60,28 @@ With --kill it names every process holding the sockets (a pre-forked server's pa
 		}
 		specs = append(specs, s)
 	}
-	k, err := loadKnowledge(env)
-	if err != nil {
-		return err
-	}
+	// The registry names services; intel is read for the queried ports
+	// only, once they are known.
+	k := loadRegistry(env)
 	var qs []sockets.Query
 	var label []string
+	var all []int
 	for _, s := range specs {
 		ps, err := k.resolve(s)
 		if err != nil {
 			return err
 		}
+		all = append(all, ps...)
 		label = append(label, s.String())
 		for _, r := range spans(ps) {
 			// --kill needs every holder of a socket, not the first found.
 			qs = append(qs, sockets.Query{TCP: s.Proto != ports.UDP, UDP: s.Proto != ports.TCP,
 				Ports: sockets.Ports(r[0], r[1]), AllNetNS: *allNS, AllOwners: *kill})
 		}
+	}
+	slices.Sort(all)
+	if err := k.loadIntelFor(slices.Compact(all)); err != nil {
+		return err
 	}
 	ls, err := listAll(ctx, qs, false)
 	if err != nil {
