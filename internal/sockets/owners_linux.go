@@ -53,6 +53,9 @@ const cgroupMost = 32
 // every holder of each socket instead: from the filtered iterator, or
 // from a walk of every process.
 func findOwners(ctx context.Context, ls []Listener, want map[uint64]struct{}, uids map[uint32]bool, all bool) (map[uint64][]int, int64) {
+	if len(want) == 0 {
+		return map[uint64][]int{}, 0 // nothing listens there: nothing to look for
+	}
 	if all {
 		inodes := make([]uint64, 0, len(want))
 		for ino := range want {
