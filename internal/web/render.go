@@ -106,16 +106,25 @@ type pageData struct {
 	Static      bool
 	Local       bool
 	Registry    string
-	Alternates  []alternate
+	// Canonical is this page's URL and Default the English one, absolute
+	// from Options.BaseURL when set (Absolute), else root-relative.
+	Canonical, Default string
+	Absolute           bool
+	Locale             string // OpenGraph's spelling of Lang
+	Alternates         []alternate
 	P           any
 	S           map[string]string
 	Assets      pageAssets
 }
 
+// ogLocales are the OpenGraph locales (language_TERRITORY) of the languages.
+var ogLocales = map[i18n.Lang]string{i18n.EN: "en_US", i18n.KO: "ko_KR"}
+
 type alternate struct {
 	Lang  i18n.Lang
 	Name  string
-	Href  string
+	Href  string // root-relative, for the language links
+	Abs   string // absolute when the site has a base URL, for hreflang
 	Other bool
 }
 
@@ -123,12 +132,21 @@ func (s *Site) newPage(l i18n.Lang, path, title string) *pageData {
 	d := &pageData{Lang: l, Prefix: prefix(l), Path: path, Title: title, Static: s.opt.Static,
 		Local: s.opt.Local, Registry: s.opt.Registry.Version(), S: catalog(l),
 		Assets: pageAssets{CSS: assetURL("app.css"), JS: assetURL("app.js"), Icon: assetURL("favicon.svg")}}
+	base := s.opt.BaseURL
+	d.Absolute = base != ""
+	d.Locale = ogLocales[l]
 	for _, o := range i18n.Langs {
 		href := prefix(o) + path
 		if path == "/" {
 			href = prefix(o) + "/"
 		}
-		d.Alternates = append(d.Alternates, alternate{Lang: o, Name: i18n.T(o, "web.lang.name"), Href: href, Other: o != l})
+		d.Alternates = append(d.Alternates, alternate{Lang: o, Name: i18n.T(o, "web.lang.name"), Href: href, Abs: base + href, Other: o != l})
+		if o == l {
+			d.Canonical = base + href
+		}
+		if o == i18n.EN {
+			d.Default = base + href
+		}
 	}
 	return d
 }
