@@ -21,7 +21,7 @@ type entry struct {
 	hdrGzLen, hdrGzETag []string
 	gzTried             bool
 	used                atomic.Bool
-	el              *list.Element
+	el                  *list.Element
 }
 
 func (e *entry) headers() {

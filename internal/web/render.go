@@ -112,9 +112,9 @@ type pageData struct {
 	Absolute           bool
 	Locale             string // OpenGraph's spelling of Lang
 	Alternates         []alternate
-	P           any
-	S           map[string]string
-	Assets      pageAssets
+	P                  any
+	S                  map[string]string
+	Assets             pageAssets
 }
 
 // ogLocales are the OpenGraph locales (language_TERRITORY) of the languages.
