@@ -46,6 +46,22 @@ else
 	echo "all present"
 fi
 
+step "axe-core for the accessibility test (npm, into a cache directory)"
+axe_dir="${XDG_CACHE_HOME:-$HOME/.cache}/porthole-npm"
+export PORTHOLE_AXE="$axe_dir/node_modules/axe-core/axe.min.js"
+if [ ! -s "$PORTHOLE_AXE" ]; then
+	if ! command -v npm >/dev/null && [ "$(id -u)" = 0 ]; then
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends npm >/dev/null
+	fi
+	if command -v npm >/dev/null; then
+		mkdir -p "$axe_dir"
+		npm install --prefix "$axe_dir" --no-audit --no-fund --silent axe-core@4.14.1 || echo "npm install axe-core failed; the accessibility test will skip (or fail under CI)"
+	else
+		echo "no npm: the accessibility test will skip (or fail under CI)"
+	fi
+fi
+[ -s "$PORTHOLE_AXE" ] && echo "PORTHOLE_AXE=$PORTHOLE_AXE"
+
 step "start PostgreSQL for the store tests (scripts/postgres.sh)"
 eval "$(bash scripts/postgres.sh)"
 trap 'bash scripts/postgres.sh stop >/dev/null 2>&1 || true' EXIT

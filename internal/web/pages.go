@@ -246,7 +246,7 @@ func (s *Site) renderHome(l i18n.Lang) (*entry, error) {
 		return e, nil
 	}
 	T := func(k string, args ...any) string { return i18n.T(l, k, args...) }
-	v := &homeView{Map: s.mapSVG(l), Intro: T("web.home.intro", s.stats.Rows)}
+	v := &homeView{Map: s.mapHTML(l), Intro: T("web.home.intro", s.stats.Rows)}
 	for _, rs := range s.stats.Ranges {
 		sum := rangeSummary{Name: rs.Name, Label: T("range." + rs.Name), Span: strconv.Itoa(rs.Low) + "–" + strconv.Itoa(rs.High),
 			Size: T("web.home.size", rs.Size), Href: s.rangeHref(l, rs.Low, rs.High)}
@@ -268,6 +268,7 @@ func (s *Site) renderHome(l i18n.Lang) (*entry, error) {
 		v.LocalHref = prefix(l) + "/local"
 	}
 	pd := s.newPage(l, "/", T("web.home.title"))
+	pd.BigSearch = true
 	pd.Description = T("web.home.tagline")
 	pd.P = v
 	b, err := s.tmpl.render("home", pd)
@@ -451,6 +452,7 @@ func (s *Site) serveSearch(w http.ResponseWriter, r *http.Request, l i18n.Lang) 
 		v.Hits = append(v.Hits, hv)
 	}
 	pd := s.newPage(l, "/search", title)
+	pd.BigSearch = true
 	pd.Query = q
 	pd.Description = T("web.home.tagline")
 	pd.P = v
@@ -606,6 +608,7 @@ func (s *Site) notFoundPage(l i18n.Lang, _ string) ([]byte, error) {
 
 func (s *Site) renderNotFound(l i18n.Lang, v *notFoundView) ([]byte, error) {
 	pd := s.newPage(l, "/", i18n.T(l, "web.404.title"))
+	pd.BigSearch = true
 	pd.Query = v.Q
 	pd.P = v
 	return s.tmpl.render("notfound", pd)

@@ -103,6 +103,9 @@ type pageData struct {
 	Title       string
 	Description string
 	Query       string
+	// BigSearch: the page has a search form of its own, so the header's
+	// is left out (one search landmark a page).
+	BigSearch bool
 	Static      bool
 	Local       bool
 	Registry    string
