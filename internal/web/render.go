@@ -106,9 +106,9 @@ type pageData struct {
 	// BigSearch: the page has a search form of its own, so the header's
 	// is left out (one search landmark a page).
 	BigSearch bool
-	Static      bool
-	Local       bool
-	Registry    string
+	Static    bool
+	Local     bool
+	Registry  string
 	// Canonical is this page's URL and Default the English one, absolute
 	// from Options.BaseURL when set (Absolute), else root-relative.
 	Canonical, Default string
