@@ -253,3 +253,62 @@ func TestPortMapBrowser(t *testing.T) {
 		}
 	}
 }
+
+// TestStatsLayout: at 1280 px the statistics tables fit without scrolling
+// and every range name stays on one line, in both languages; on a
+// 390 px phone the chart's text is drawn at least 11 px tall.
+func TestStatsLayout(t *testing.T) {
+	if _, err := exec.LookPath(chromiumPath); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("CI is set and %s is missing", chromiumPath)
+		}
+		t.Skipf("%s not found", chromiumPath)
+	}
+	if testing.Short() {
+		t.Skip("browser test skipped with -short")
+	}
+	srv := httptest.NewServer(testSite(t, Options{}).Handler())
+	defer srv.Close()
+	actx, cancelA := chromedp.NewExecAllocator(context.Background(),
+		chromedp.ExecPath(chromiumPath), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
+		chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck, chromedp.UserDataDir(t.TempDir()),
+		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true), chromedp.Flag("disable-dev-shm-usage", true), chromedp.WindowSize(1280, 900))
+	defer cancelA()
+	ctx, cancel := chromedp.NewContext(actx)
+	defer cancel()
+	ctx, cancelT := context.WithTimeout(ctx, time.Minute)
+	defer cancelT()
+	const wide = `JSON.stringify({
+		Scrolls: Array.from(document.querySelectorAll(".table-wrap")).filter(w => w.scrollWidth > w.clientWidth + 1).length,
+		Wrapped: Array.from(document.querySelectorAll("table.num tbody th[scope=row]")).filter(th => {
+			const r = document.createRange(); r.selectNodeContents(th.firstChild); return r.getClientRects().length !== 1;
+		}).map(th => th.firstChild.textContent)})`
+	for _, p := range []string{"/stats", "/ko/stats"} {
+		if err := chromedp.Do(ctx, chromedp.EmulateViewport(1280, 900), chromedp.Navigate(srv.URL+p), chromedp.WaitVisible(chromedp.CSS("table.num"))); err != nil {
+			t.Fatal(err)
+		}
+		out, err := chromedp.Run(ctx, chromedp.Evaluate[string](wide))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m struct {
+			Scrolls int
+			Wrapped []string
+		}
+		if err := json.Unmarshal([]byte(out), &m); err != nil {
+			t.Fatal(err)
+		}
+		if m.Scrolls != 0 || len(m.Wrapped) != 0 {
+			t.Errorf("%s at 1280 px: %d tables scroll sideways; names on more than one line: %q", p, m.Scrolls, m.Wrapped)
+		}
+		if err := chromedp.Do(ctx, chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2), chromedp.EmulateMobile),
+			chromedp.Navigate(srv.URL+p), chromedp.WaitVisible(chromedp.CSS("svg.chart"))); err != nil {
+			t.Fatal(err)
+		}
+		px, err := chromedp.Run(ctx, chromedp.Evaluate[float64](`Math.min(...Array.from(document.querySelectorAll("svg.chart text")).map(e => e.getBoundingClientRect().height))`))
+		if err != nil || px < 11 {
+			t.Errorf("%s on a phone: the chart's smallest text is %.1f px tall, want at least 11 (%v)", p, px, err)
+		}
+	}
+}
