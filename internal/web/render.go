@@ -120,8 +120,15 @@ type pageData struct {
 	Assets             pageAssets
 }
 
-// ogLocales are the OpenGraph locales (language_TERRITORY) of the languages.
-var ogLocales = map[i18n.Lang]string{i18n.EN: "en_US", i18n.KO: "ko_KR"}
+// ogLocale is the OpenGraph locale (language_TERRITORY) of a language.
+func ogLocale(l i18n.Lang) string {
+	switch l {
+	case i18n.KO:
+		return "ko_KR"
+	default:
+		return "en_US"
+	}
+}
 
 type alternate struct {
 	Lang  i18n.Lang
@@ -137,7 +144,7 @@ func (s *Site) newPage(l i18n.Lang, path, title string) *pageData {
 		Assets: pageAssets{CSS: assetURL("app.css"), JS: assetURL("app.js"), Icon: assetURL("favicon.svg")}}
 	base := s.opt.BaseURL
 	d.Absolute = base != ""
-	d.Locale = ogLocales[l]
+	d.Locale = ogLocale(l)
 	for _, o := range i18n.Langs {
 		href := prefix(o) + path
 		if path == "/" {
