@@ -85,7 +85,17 @@ type localView struct {
 }
 
 func (s *Site) portHref(l i18n.Lang, p int) string {
-	return prefix(l) + "/ports/" + strconv.Itoa(p)
+	return prefix(l) + "/ports/" + strconv.Itoa(p) + s.ext()
+}
+
+// ext is what links to pages end with: "" on the served site, whose URLs
+// have no extension, and ".html" in an export, whose files have one, so
+// that a plain static file server finds the file a link names.
+func (s *Site) ext() string {
+	if s.opt.Static {
+		return ".html"
+	}
+	return ""
 }
 
 // rangePage is the canonical listing page that holds port p: pages start at
@@ -96,7 +106,7 @@ func rangePage(p int) (low, high int) {
 }
 
 func (s *Site) rangeHref(l i18n.Lang, low, high int) string {
-	return prefix(l) + "/ports/" + strconv.Itoa(low) + "-" + strconv.Itoa(high)
+	return prefix(l) + "/ports/" + strconv.Itoa(low) + "-" + strconv.Itoa(high) + s.ext()
 }
 
 // portView builds the view of port p in l; local is nil without local mode.

@@ -103,6 +103,7 @@ type pageData struct {
 	Title       string
 	Description string
 	Query       string
+	Ext         string // what page links end with (Site.ext)
 	// BigSearch: the page has a search form of its own, so the header's
 	// is left out (one search landmark a page).
 	BigSearch bool
@@ -145,8 +146,9 @@ func (s *Site) newPage(l i18n.Lang, path, title string) *pageData {
 	base := s.opt.BaseURL
 	d.Absolute = base != ""
 	d.Locale = ogLocale(l)
+	d.Ext = s.ext()
 	for _, o := range i18n.Langs {
-		href := prefix(o) + path
+		href := prefix(o) + path + d.Ext
 		if path == "/" {
 			href = prefix(o) + "/"
 		}

@@ -89,6 +89,9 @@ func (s *Site) sitemap(base, name string) ([]byte, bool) {
 	b.WriteString(`<?xml version="1.0" encoding="UTF-8"?>` + "\n" +
 		`<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" xmlns:xhtml="http://www.w3.org/1999/xhtml">` + "\n")
 	url := func(path string) {
+		if path != "/" {
+			path += s.ext()
+		}
 		b.WriteString("<url><loc>" + base + prefix(l) + path + "</loc>")
 		for _, o := range i18n.Langs {
 			b.WriteString(`<xhtml:link rel="alternate" hreflang="` + string(o) + `" href="` + base + prefix(o) + path + `"/>`)
