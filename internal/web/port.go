@@ -137,6 +137,9 @@ func (s *Site) portView(l i18n.Lang, d *dossier.Dossier, local *localResult) *po
 		if x.Name == "" {
 			x.Name = "(" + T("web.kind."+sv.Kind) + ")"
 		}
+		if strings.EqualFold(strings.TrimSpace(x.Description), x.Name) {
+			x.Description = "" // says the name again
+		}
 		if x.Proto == "" {
 			x.Proto = T("web.proto.any")
 		}
