@@ -7,7 +7,7 @@
 # fuzz target.
 #
 #   bash scripts/test.sh            # everything
-#   bash scripts/test.sh -short     # skip Lighthouse, benchmarks and fuzzing (quick local loop)
+#   bash scripts/test.sh -short     # skip the .deb check, Lighthouse, benchmarks and fuzzing (quick local loop)
 #
 # It needs root for apt-get and for the tests that read other processes' sockets and make network namespaces;
 # without root those tests skip with a reason locally, and fail when CI is set.
