@@ -8,8 +8,10 @@
 #    directory, serving the exported file of /ports/2556;
 # 3. `porthole serve` on another loopback port; wrk with 64 connections for
 #    10 s against /ports/2556 on each server, alternating for ROUNDS rounds
-#    (default 3) so both see the same background load: the best round's
-#    requests/s and p99 of each, the ratio, and serve's RSS afterwards.
+#    (default 3) so both see the same background load, once plain and once
+#    with Accept-Encoding: gzip (nginx with gzip_static sends the export's
+#    .gz file): the best round's requests/s and p99 of each, the ratios,
+#    the bytes sent, and serve's RSS afterwards.
 #
 # Targets: porthole >= 0.5x nginx, p99 < 10 ms, export >= 10,000 pages/s,
 # RSS < 64 MB. wrk and nginx come from Debian and are installed when missing.
@@ -63,10 +65,11 @@ wait_http() {
 	return 1
 }
 
-# run_wrk URL → prints "RPS P99_MS"
+# run_wrk URL [HEADER] → prints "RPS P99_MS"
 run_wrk() {
-	local out
-	out=$(wrk -t2 -c"$conns" -d"$duration" --latency "$1")
+	local out hdr=()
+	[[ -n ${2:-} ]] && hdr=(-H "$2")
+	out=$(wrk -t2 -c"$conns" -d"$duration" --latency "${hdr[@]}" "$1")
 	echo "$out" >"$work/wrk-$(date +%s%N).txt"
 	local rps p99
 	rps=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")
@@ -119,6 +122,7 @@ http {
     server {
         listen 127.0.0.1:$nport;
         root $work/site;
+        gzip_static on;
         location / { try_files \$uri \$uri.html \$uri/index.html =404; }
     }
 }
@@ -133,15 +137,28 @@ sport=$(free_port)
 serve_pid=$!
 wait_http "http://127.0.0.1:$sport/healthz"
 curl -fsS -o /dev/null "http://127.0.0.1:$sport/ports/2556"
-p_rps=0 p_p99=0 n_rps=0 n_p99=0
+# The sizes each sends, plain and gzip (nginx sends the export's .gz file
+# with gzip_static).
+gz='Accept-Encoding: gzip'
+size() { curl -fsS -o /dev/null -w '%{size_download}' ${2:+-H "$2"} "$1"; }
+p_size=$(size "http://127.0.0.1:$sport/ports/2556") p_gz_size=$(size "http://127.0.0.1:$sport/ports/2556" "$gz")
+n_size=$(size "http://127.0.0.1:$nport/ports/2556") n_gz_size=$(size "http://127.0.0.1:$nport/ports/2556.html" "$gz")
+p_rps=0 p_p99=0 n_rps=0 n_p99=0 pz_rps=0 pz_p99=0 nz_rps=0 nz_p99=0
 for round in $(seq "${ROUNDS:-3}"); do
-	echo "round $round: wrk porthole serve /ports/2556, then nginx ($conns connections, $duration each)" >&2
+	echo "round $round: wrk porthole serve /ports/2556, then nginx, plain then gzip ($conns connections, $duration each)" >&2
 	read -r r l < <(run_wrk "http://127.0.0.1:$sport/ports/2556")
-	echo "  porthole $r req/s, p99 $l ms" >&2
+	echo "  porthole      $r req/s, p99 $l ms" >&2
 	if awk "BEGIN {exit !($r > $p_rps)}"; then p_rps=$r p_p99=$l; fi
 	read -r r l < <(run_wrk "http://127.0.0.1:$nport/ports/2556")
-	echo "  nginx    $r req/s, p99 $l ms" >&2
+	echo "  nginx         $r req/s, p99 $l ms" >&2
 	if awk "BEGIN {exit !($r > $n_rps)}"; then n_rps=$r n_p99=$l; fi
+	read -r r l < <(run_wrk "http://127.0.0.1:$sport/ports/2556" "$gz")
+	echo "  porthole gzip $r req/s, p99 $l ms" >&2
+	if awk "BEGIN {exit !($r > $pz_rps)}"; then pz_rps=$r pz_p99=$l; fi
+	# nginx's gzip_static looks for the requested file name plus .gz.
+	read -r r l < <(run_wrk "http://127.0.0.1:$nport/ports/2556.html" "$gz")
+	echo "  nginx gzip    $r req/s, p99 $l ms" >&2
+	if awk "BEGIN {exit !($r > $nz_rps)}"; then nz_rps=$r nz_p99=$l; fi
 done
 rss_kb=$(awk '/^VmRSS:/ {print $2}' "/proc/$serve_pid/status")
 kill -TERM "$serve_pid"
@@ -159,6 +176,13 @@ printf '%-44s %12s\n' "nginx (exported file) requests/s (best)" "$n_rps"
 printf '%-44s %12s  >= 0.5   %s\n' "ratio porthole / nginx" "$ratio" "$(verdict "$ratio >= 0.5")"
 printf '%-44s %12s  < 10     %s\n' "porthole p99 latency (ms)" "$p_p99" "$(verdict "$p_p99 < 10")"
 printf '%-44s %12s\n' "nginx p99 latency (ms)" "$n_p99"
+printf '%-44s %12s\n' "porthole gzip requests/s (best)" "$pz_rps"
+printf '%-44s %12s\n' "nginx gzip_static requests/s (best)" "$nz_rps"
+printf '%-44s %12s  >= 0.5   %s\n' "ratio porthole / nginx, gzip" "$(awk -v a="$pz_rps" -v b="$nz_rps" 'BEGIN {printf "%.2f", a/b}')" "$(verdict "$pz_rps >= 0.5 * $nz_rps")"
+printf '%-44s %12s\n' "porthole gzip p99 latency (ms)" "$pz_p99"
+printf '%-44s %12s\n' "nginx gzip p99 latency (ms)" "$nz_p99"
+printf '%-44s %12s\n' "bytes /ports/2556 porthole plain / gzip" "$p_size / $p_gz_size"
+printf '%-44s %12s\n' "bytes /ports/2556 nginx plain / gzip" "$n_size / $n_gz_size"
 printf '%-44s %12s  >= 10000 %s\n' "export pages/s (disk, $work)" "$pages_per_s" "$(verdict "$pages_per_s >= 10000")"
 printf '%-44s %12s\n' "cp -r of the exported tree, files/s (disk)" "$cp_files_per_s"
 if [[ -n $shm_pages_per_s ]]; then

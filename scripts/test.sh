@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it: installs what the tests need when it is missing (iproute2 for the ss oracle
 # and network namespaces, Chromium for the browser test, PostgreSQL for the store suite, promtool from the prometheus
-# package for watch's metrics), then runs the static checks (gofmt, go mod tidy -diff, go vet, staticcheck), the
-# cross-builds, the race-enabled tests (the import layering among them), every benchmark once and a short run of every
+# package for watch's metrics, axe-core from npm for the accessibility test), then runs the static checks (gofmt,
+# go mod tidy -diff, go vet, staticcheck), the cross-builds, the race-enabled tests (the import layering among them),
+# Lighthouse on the port page, every benchmark once and a short run of every
 # fuzz target.
 #
 #   bash scripts/test.sh            # everything
-#   bash scripts/test.sh -short     # skip benchmarks and fuzzing (quick local loop)
+#   bash scripts/test.sh -short     # skip the .deb check, Lighthouse, benchmarks and fuzzing (quick local loop)
 #
 # It needs root for apt-get and for the tests that read other processes' sockets and make network namespaces;
 # without root those tests skip with a reason locally, and fail when CI is set.
@@ -46,6 +47,22 @@ else
 	echo "all present"
 fi
 
+step "axe-core for the accessibility test (npm, into a cache directory)"
+axe_dir="${XDG_CACHE_HOME:-$HOME/.cache}/porthole-npm"
+export PORTHOLE_AXE="$axe_dir/node_modules/axe-core/axe.min.js"
+if [ ! -s "$PORTHOLE_AXE" ]; then
+	if ! command -v npm >/dev/null && [ "$(id -u)" = 0 ]; then
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends npm >/dev/null
+	fi
+	if command -v npm >/dev/null; then
+		mkdir -p "$axe_dir"
+		npm install --prefix "$axe_dir" --no-audit --no-fund --silent axe-core@4.14.1 || echo "npm install axe-core failed; the accessibility test will skip (or fail under CI)"
+	else
+		echo "no npm: the accessibility test will skip (or fail under CI)"
+	fi
+fi
+[ -s "$PORTHOLE_AXE" ] && echo "PORTHOLE_AXE=$PORTHOLE_AXE"
+
 step "start PostgreSQL for the store tests (scripts/postgres.sh)"
 eval "$(bash scripts/postgres.sh)"
 trap 'bash scripts/postgres.sh stop >/dev/null 2>&1 || true' EXIT
@@ -79,6 +96,9 @@ go test -race -count=1 -timeout 30m ./...
 if ! $short; then
 	step "scripts/check-deb.sh: the .deb built with scripts/package.sh, listed, installed in a scratch root, run"
 	bash scripts/check-deb.sh
+
+	step "scripts/lighthouse.sh: Lighthouse SEO and accessibility of the port page, en and ko"
+	bash scripts/lighthouse.sh
 
 	step "go test -bench . -benchtime 1x ./...: every benchmark once"
 	go test -run '^$' -bench . -benchtime 1x -timeout 20m ./...

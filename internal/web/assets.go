@@ -19,7 +19,7 @@ var staticFS embed.FS
 // that it can be cached forever and a new build never serves a stale one.
 type asset struct {
 	name, url, ctype string
-	body             []byte
+	body, gz         []byte // gz: nil when compression does not pay
 }
 
 // assetTable maps the hashed name ("app.3f2a….css") to the file, and url
@@ -69,6 +69,9 @@ func loadAssets() assetTable {
 			ctype = "image/svg+xml"
 		}
 		a := &asset{name: de.Name(), url: "/static/" + hashed, ctype: ctype, body: b}
+		if gz := gzipBytes(b); len(b) >= minGzip && len(gz) < len(b) {
+			a.gz = gz
+		}
 		t.byHash[hashed] = a
 		t.url[de.Name()] = a.url
 	}
@@ -84,14 +87,23 @@ func serveStatic(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("Content-Type", a.ctype)
 	h.Set("Cache-Control", "public, max-age=31536000, immutable")
-	h.Set("Content-Length", strconv.Itoa(len(a.body)))
 	etag := `"` + strings.TrimSuffix(strings.TrimPrefix(path.Ext(strings.TrimSuffix(a.url, path.Ext(a.url))), "."), "") + `"`
+	body := a.body
+	if a.gz != nil {
+		h.Add("Vary", "Accept-Encoding")
+		if acceptsGzip(r.Header["Accept-Encoding"]) {
+			body, etag = a.gz, "W/"+etag
+			h.Set("Content-Encoding", "gzip")
+		}
+	}
 	h.Set("ETag", etag)
-	if etagMatch(r.Header.Get("If-None-Match"), etag) {
+	if etagMatch(r.Header.Get("If-None-Match"), strings.TrimPrefix(etag, "W/")) {
+		h.Del("Content-Encoding")
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}
+	h.Set("Content-Length", strconv.Itoa(len(body)))
 	if r.Method != http.MethodHead {
-		_, _ = w.Write(a.body)
+		_, _ = w.Write(body)
 	}
 }

@@ -263,7 +263,7 @@ func TestBrowser(t *testing.T) {
 		t.Errorf("the port page scrolls sideways on a 390 px wide phone (%v)", err)
 	}
 	shot("port-2556.phone.png", chromedp.CaptureScreenshot())
-	do("home", chromedp.EmulateViewport(1200, 900), chromedp.Navigate(srv.URL+"/"), chromedp.WaitVisible(chromedp.CSS("svg.portmap")))
+	do("home", chromedp.EmulateViewport(1200, 900), chromedp.Navigate(srv.URL+"/"), chromedp.WaitVisible(chromedp.CSS("ol.portmap")))
 	shot("home.en.png", chromedp.FullScreenshot(100))
 }
 

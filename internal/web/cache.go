@@ -15,8 +15,13 @@ type entry struct {
 	// hdr holds the ETag and Content-Length values ready for the header
 	// map, so a cache hit allocates nothing for them.
 	hdrETag, hdrLen []string
-	used            atomic.Bool
-	el              *list.Element
+	// gz is the body gzip-compressed, nil when compression does not pay;
+	// hdrGzLen and hdrGzETag are its Content-Length and (weak) ETag.
+	gz                  []byte
+	hdrGzLen, hdrGzETag []string
+	gzTried             bool
+	used                atomic.Bool
+	el                  *list.Element
 }
 
 func (e *entry) headers() {
@@ -56,13 +61,14 @@ func (c *pageCache) get(key string) *entry {
 	return e
 }
 
-func cost(e *entry) int { return len(e.body) + len(e.key) }
+func cost(e *entry) int { return len(e.body) + len(e.gz) + len(e.key) }
 
 func (c *pageCache) put(e *entry) {
 	if c.max <= 0 || cost(e) > c.max/4 {
 		return
 	}
 	e.headers()
+	e.compress()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if old, ok := c.items[e.key]; ok {

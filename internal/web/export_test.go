@@ -46,8 +46,8 @@ func TestExportLinks(t *testing.T) {
 	if calls == 0 {
 		t.Errorf("Progress was never called")
 	}
-	if !res.InPlace || res.Removed != 2*10 {
-		t.Errorf("in place %v, removed %d files; want 20 (2540-2549 in two languages)", res.InPlace, res.Removed)
+	if !res.InPlace || res.Removed != 2*10*2 {
+		t.Errorf("in place %v, removed %d files; want 40 (2540-2549 in two languages, each with its .gz)", res.InPlace, res.Removed)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "ports/2545.html")); !os.IsNotExist(err) {
 		t.Errorf("a page of the previous export that this one lacks is still there")

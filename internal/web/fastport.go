@@ -76,7 +76,7 @@ var (
 // portChrome renders the layout once per language and site mode with
 // markers in place of the variable parts.
 func (s *Site) portChrome(l i18n.Lang) ([2]*chrome, error) {
-	key := string(l) + strconv.FormatBool(s.opt.Static) + strconv.FormatBool(s.opt.Local) + s.opt.Registry.Version()
+	key := string(l) + strconv.FormatBool(s.opt.Static) + strconv.FormatBool(s.opt.Local) + s.opt.Registry.Version() + " " + s.opt.BaseURL
 	chromeMu.Lock()
 	defer chromeMu.Unlock()
 	if c, ok := chromes[key]; ok {
@@ -237,22 +237,29 @@ func (s *Site) fastPort(pd *pageData, v *portView) ([]byte, error) {
 				w.e(sv.Description)
 				w.s("</p>")
 			}
-			w.s("\n<dl class=\"fields\">")
-			for _, f := range sv.Fields {
-				w.s("<div><dt>")
-				w.e(f.Label)
-				w.s("</dt><dd")
-				if f.Empty {
-					w.s(` class="empty"`)
+			w.s("\n")
+			if len(sv.Fields) > 0 {
+				w.s(`<dl class="fields">`)
+				for _, f := range sv.Fields {
+					w.s("<div><dt>")
+					w.e(f.Label)
+					w.s("</dt><dd")
+					if f.En && notEN {
+						w.s(` lang="en"`)
+					}
+					w.s(">")
+					w.e(f.Value)
+					w.s("</dd></div>")
 				}
-				if f.En && notEN {
-					w.s(` lang="en"`)
-				}
-				w.s(">")
-				w.e(f.Value)
-				w.s("</dd></div>")
+				w.s("</dl>")
 			}
-			w.s("</dl>\n")
+			w.s("\n")
+			if sv.Missing != "" {
+				w.s(`<p class="missing">`)
+				w.e(sv.Missing)
+				w.s("</p>")
+			}
+			w.s("\n")
 			if len(sv.Notes) > 0 {
 				w.s(`<p class="refs">`)
 				for _, n := range sv.Notes {
@@ -467,7 +474,7 @@ func (s *Site) fastPort(pd *pageData, v *portView) ([]byte, error) {
 		w.s("\">\n<fieldset><legend class=\"vh\">")
 		w.e(S["web_feedback_q"])
 		w.s("</legend>\n<div class=\"faces\">\n")
-		for i, f := range [][3]string{{"unhelpful", "😔", " required"}, {"neutral", "🤨", ""}, {"helpful", "😃", ""}} {
+		for i, f := range [][3]string{{"unhelpful", "😔", " required"}, {"neutral", "😐", ""}, {"helpful", "😃", ""}} {
 			_ = i
 			w.s(`<input type="radio" id="fb-` + f[0] + `" name="rating" value="` + f[0] + `"` + f[2] + `><label for="fb-` + f[0] + `"><span aria-hidden="true">` + f[1] + `</span> `)
 			w.e(S["web_feedback_"+f[0]])

@@ -31,7 +31,7 @@ func TestFastPortMatchesTemplate(t *testing.T) {
 				v := s.portView(l, d, nil)
 				v.Thanks = p == 2556
 				pd := s.newPage(l, "/ports/"+strconv.Itoa(p), dossier.Title(d, l))
-				pd.Description = v.RangeLine
+				pd.Description = portDescription(l, d, pd.Title)
 				pd.P = v
 				want, err := s.tmpl.render("port", pd)
 				if err != nil {

@@ -95,6 +95,44 @@ type rangeRow struct {
 	TCP, UDP      statusView
 	Name, Desc    string
 	Threats, Uses []string
+	// Last and LastHref end a run of rows that say the same thing, shown
+	// as one row; Same says how many ports it stands for.
+	Last, LastHref, Same string
+}
+
+// sameAs reports whether two rows say the same apart from the port.
+func (r *rangeRow) sameAs(o *rangeRow) bool {
+	return r.TCP == o.TCP && r.UDP == o.UDP && r.Name == o.Name && r.Desc == o.Desc &&
+		slices.Equal(r.Threats, o.Threats) && slices.Equal(r.Uses, o.Uses)
+}
+
+// minRun is the shortest run of identical rows a listing folds into one.
+const minRun = 3
+
+// foldRuns folds each run of at least minRun identical rows into its first
+// row, which then names the run's last port and its length.
+func foldRuns(l i18n.Lang, rows []rangeRow) []rangeRow {
+	var out []rangeRow
+	for i := 0; i < len(rows); {
+		j := i + 1
+		for j < len(rows) && rows[j].sameAs(&rows[i]) {
+			j++
+		}
+		r := rows[i]
+		if n := j - i; n >= minRun {
+			r.Last, r.LastHref = rows[j-1].Port, rows[j-1].Href
+			key := "web.range.same"
+			if n == len(rows) {
+				key = "web.range.sameall"
+			}
+			r.Same = i18n.T(l, key, n)
+			out = append(out, r)
+		} else {
+			out = append(out, rows[i:j]...)
+		}
+		i = j
+	}
+	return out
 }
 
 type rangeView struct {
@@ -150,6 +188,7 @@ func (s *Site) renderRange(l i18n.Lang, low, high int) (*entry, error) {
 		}
 		v.Rows = append(v.Rows, row)
 	}
+	v.Rows = foldRuns(l, v.Rows)
 	if r := ports.RangeOf(low); high == r.High && low-rangePageSize >= r.Low {
 		v.Prev = s.rangeHref(l, low-rangePageSize, high)
 	}
@@ -161,7 +200,7 @@ func (s *Site) renderRange(l i18n.Lang, low, high int) (*entry, error) {
 			Href: s.rangeHref(l, r.Low, r.High), Current: r.Contains(low)})
 	}
 	pd := s.newPage(l, "/ports/"+strconv.Itoa(low)+"-"+strconv.Itoa(high), v.Heading)
-	pd.Description = v.Showing
+	pd.Description = T("web.desc.range", v.Heading, v.Showing)
 	pd.P = v
 	b, err := s.tmpl.render("range", pd)
 	if err != nil {
@@ -207,7 +246,7 @@ func (s *Site) renderHome(l i18n.Lang) (*entry, error) {
 		return e, nil
 	}
 	T := func(k string, args ...any) string { return i18n.T(l, k, args...) }
-	v := &homeView{Map: s.mapSVG(l), Intro: T("web.home.intro", s.stats.Rows)}
+	v := &homeView{Map: s.mapHTML(l), Intro: T("web.home.intro", s.stats.Rows)}
 	for _, rs := range s.stats.Ranges {
 		sum := rangeSummary{Name: rs.Name, Label: T("range." + rs.Name), Span: strconv.Itoa(rs.Low) + "–" + strconv.Itoa(rs.High),
 			Size: T("web.home.size", rs.Size), Href: s.rangeHref(l, rs.Low, rs.High)}
@@ -229,6 +268,7 @@ func (s *Site) renderHome(l i18n.Lang) (*entry, error) {
 		v.LocalHref = prefix(l) + "/local"
 	}
 	pd := s.newPage(l, "/", T("web.home.title"))
+	pd.BigSearch = true
 	pd.Description = T("web.home.tagline")
 	pd.P = v
 	b, err := s.tmpl.render("home", pd)
@@ -412,7 +452,9 @@ func (s *Site) serveSearch(w http.ResponseWriter, r *http.Request, l i18n.Lang) 
 		v.Hits = append(v.Hits, hv)
 	}
 	pd := s.newPage(l, "/search", title)
+	pd.BigSearch = true
 	pd.Query = q
+	pd.Description = T("web.home.tagline")
 	pd.P = v
 	b, err := s.tmpl.render("search", pd)
 	if err != nil {
@@ -566,6 +608,7 @@ func (s *Site) notFoundPage(l i18n.Lang, _ string) ([]byte, error) {
 
 func (s *Site) renderNotFound(l i18n.Lang, v *notFoundView) ([]byte, error) {
 	pd := s.newPage(l, "/", i18n.T(l, "web.404.title"))
+	pd.BigSearch = true
 	pd.Query = v.Q
 	pd.P = v
 	return s.tmpl.render("notfound", pd)

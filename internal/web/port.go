@@ -45,14 +45,17 @@ type statusView struct{ Proto, Code, Label string }
 type fieldView struct {
 	Label, Value string
 	En           bool // the value is English text from the registry
-	Empty        bool
 }
 
 type serviceView struct {
 	Name, Port, Proto, Description string
-	Fields                         []fieldView
-	Notes                          []int
-	Unauth                         string
+	// Fields are the row's filled fields; Missing names the empty ones of
+	// assignee, contact and reference in one line ("no assignee, contact
+	// or reference"). Other empty fields are common and say nothing.
+	Fields  []fieldView
+	Missing string
+	Notes   []int
+	Unauth  string
 }
 
 type intelView struct {
@@ -82,7 +85,17 @@ type localView struct {
 }
 
 func (s *Site) portHref(l i18n.Lang, p int) string {
-	return prefix(l) + "/ports/" + strconv.Itoa(p)
+	return prefix(l) + "/ports/" + strconv.Itoa(p) + s.ext()
+}
+
+// ext is what links to pages end with: "" on the served site, whose URLs
+// have no extension, and ".html" in an export, whose files have one, so
+// that a plain static file server finds the file a link names.
+func (s *Site) ext() string {
+	if s.opt.Static {
+		return ".html"
+	}
+	return ""
 }
 
 // rangePage is the canonical listing page that holds port p: pages start at
@@ -93,7 +106,7 @@ func rangePage(p int) (low, high int) {
 }
 
 func (s *Site) rangeHref(l i18n.Lang, low, high int) string {
-	return prefix(l) + "/ports/" + strconv.Itoa(low) + "-" + strconv.Itoa(high)
+	return prefix(l) + "/ports/" + strconv.Itoa(low) + "-" + strconv.Itoa(high) + s.ext()
 }
 
 // portView builds the view of port p in l; local is nil without local mode.
@@ -118,30 +131,37 @@ func (s *Site) portView(l i18n.Lang, d *dossier.Dossier, local *localResult) *po
 	if d.Ghost {
 		v.Ghost = T("what.ghost")
 	}
-	none := T("field.none")
 	for _, sv := range d.Services {
 		x := serviceView{Name: sv.Name, Port: sv.Port, Proto: sv.Protocol, Description: sv.Description,
 			Notes: sv.Footnotes, Unauth: sv.UnauthorizedUse}
 		if x.Name == "" {
 			x.Name = "(" + T("web.kind."+sv.Kind) + ")"
 		}
+		if strings.EqualFold(strings.TrimSpace(x.Description), x.Name) {
+			x.Description = "" // says the name again
+		}
 		if x.Proto == "" {
 			x.Proto = T("web.proto.any")
 		}
+		var missing []string
 		for _, f := range []struct {
 			key, val string
-			en       bool
+			en, say  bool
 		}{
-			{"field.assignee", sv.Assignee, true}, {"field.contact", sv.Contact, true},
-			{"field.registered", sv.Registered, false}, {"field.modified", sv.Modified, false},
-			{"field.reference", sv.Reference, true}, {"field.code", sv.ServiceCode, true},
-			{"field.unauth", sv.UnauthorizedUse, true}, {"field.notes", strings.Join(strings.Fields(sv.Notes), " "), true},
+			{"field.assignee", sv.Assignee, true, true}, {"field.contact", sv.Contact, true, true},
+			{"field.registered", sv.Registered, false, false}, {"field.modified", sv.Modified, false, false},
+			{"field.reference", sv.Reference, true, true}, {"field.code", sv.ServiceCode, true, false},
+			{"field.unauth", sv.UnauthorizedUse, true, false}, {"field.notes", strings.Join(strings.Fields(sv.Notes), " "), true, false},
 		} {
-			fv := fieldView{Label: T(f.key), Value: f.val, En: f.en && f.val != ""}
-			if f.val == "" {
-				fv.Value, fv.Empty = none, true
+			switch {
+			case f.val != "":
+				x.Fields = append(x.Fields, fieldView{Label: T(f.key), Value: f.val, En: f.en})
+			case f.say:
+				missing = append(missing, T(f.key))
 			}
-			x.Fields = append(x.Fields, fv)
+		}
+		if len(missing) > 0 {
+			x.Missing = T("field.missing", orList(l, missing))
 		}
 		v.Services = append(v.Services, x)
 	}
@@ -193,6 +213,14 @@ func (s *Site) portView(l i18n.Lang, d *dossier.Dossier, local *localResult) *po
 	return v
 }
 
+// orList joins items with "or" in l: "a", "a or b", "a, b or c".
+func orList(l i18n.Lang, items []string) string {
+	if len(items) == 1 {
+		return items[0]
+	}
+	return i18n.T(l, "list.or", strings.Join(items[:len(items)-1], ", "), items[len(items)-1])
+}
+
 func (s *Site) intelViews(l i18n.Lang, in []dossier.Intel) []intelView {
 	T := func(key string, args ...any) string { return i18n.T(l, key, args...) }
 	var out []intelView
@@ -221,6 +249,18 @@ func (s *Site) intelViews(l i18n.Lang, in []dossier.Intel) []intelView {
 	return out
 }
 
+// portDescription is the port page's meta description: the verdict (the
+// page title), the TCP and UDP status and what the page holds, all
+// generated.
+func portDescription(l i18n.Lang, d *dossier.Dossier, title string) string {
+	tcp, udp := d.Status[ports.TCP.String()], d.Status[ports.UDP.String()]
+	st := i18n.T(l, "web.desc.both", i18n.T(l, "status."+tcp))
+	if tcp != udp {
+		st = i18n.T(l, "web.desc.each", i18n.T(l, "status."+tcp), i18n.T(l, "status."+udp))
+	}
+	return i18n.T(l, "web.desc.port", title, st, strconv.Itoa(d.Port))
+}
+
 // renderPort renders the page of port p. thanks shows the feedback
 // acknowledgement.
 func (s *Site) renderPort(ctx context.Context, l i18n.Lang, p int, thanks bool) (*entry, error) {
@@ -240,7 +280,7 @@ func (s *Site) renderPort(ctx context.Context, l i18n.Lang, p int, thanks bool) 
 	v := s.portView(l, d, local)
 	v.Thanks = thanks
 	pd := s.newPage(l, "/ports/"+v.PortStr, dossier.Title(d, l))
-	pd.Description = v.RangeLine
+	pd.Description = portDescription(l, d, pd.Title)
 	pd.P = v
 	var (
 		b   []byte

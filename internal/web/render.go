@@ -103,19 +103,39 @@ type pageData struct {
 	Title       string
 	Description string
 	Query       string
-	Static      bool
-	Local       bool
-	Registry    string
-	Alternates  []alternate
-	P           any
-	S           map[string]string
-	Assets      pageAssets
+	Ext         string // what page links end with (Site.ext)
+	// BigSearch: the page has a search form of its own, so the header's
+	// is left out (one search landmark a page).
+	BigSearch bool
+	Static    bool
+	Local     bool
+	Registry  string
+	// Canonical is this page's URL and Default the English one, absolute
+	// from Options.BaseURL when set (Absolute), else root-relative.
+	Canonical, Default string
+	Absolute           bool
+	Locale             string // OpenGraph's spelling of Lang
+	Alternates         []alternate
+	P                  any
+	S                  map[string]string
+	Assets             pageAssets
+}
+
+// ogLocale is the OpenGraph locale (language_TERRITORY) of a language.
+func ogLocale(l i18n.Lang) string {
+	switch l {
+	case i18n.KO:
+		return "ko_KR"
+	default:
+		return "en_US"
+	}
 }
 
 type alternate struct {
 	Lang  i18n.Lang
 	Name  string
-	Href  string
+	Href  string // root-relative, for the language links
+	Abs   string // absolute when the site has a base URL, for hreflang
 	Other bool
 }
 
@@ -123,12 +143,22 @@ func (s *Site) newPage(l i18n.Lang, path, title string) *pageData {
 	d := &pageData{Lang: l, Prefix: prefix(l), Path: path, Title: title, Static: s.opt.Static,
 		Local: s.opt.Local, Registry: s.opt.Registry.Version(), S: catalog(l),
 		Assets: pageAssets{CSS: assetURL("app.css"), JS: assetURL("app.js"), Icon: assetURL("favicon.svg")}}
+	base := s.opt.BaseURL
+	d.Absolute = base != ""
+	d.Locale = ogLocale(l)
+	d.Ext = s.ext()
 	for _, o := range i18n.Langs {
-		href := prefix(o) + path
+		href := prefix(o) + path + d.Ext
 		if path == "/" {
 			href = prefix(o) + "/"
 		}
-		d.Alternates = append(d.Alternates, alternate{Lang: o, Name: i18n.T(o, "web.lang.name"), Href: href, Other: o != l})
+		d.Alternates = append(d.Alternates, alternate{Lang: o, Name: i18n.T(o, "web.lang.name"), Href: href, Abs: base + href, Other: o != l})
+		if o == l {
+			d.Canonical = base + href
+		}
+		if o == i18n.EN {
+			d.Default = base + href
+		}
 	}
 	return d
 }

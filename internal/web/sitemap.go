@@ -89,6 +89,9 @@ func (s *Site) sitemap(base, name string) ([]byte, bool) {
 	b.WriteString(`<?xml version="1.0" encoding="UTF-8"?>` + "\n" +
 		`<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" xmlns:xhtml="http://www.w3.org/1999/xhtml">` + "\n")
 	url := func(path string) {
+		if path != "/" {
+			path += s.ext()
+		}
 		b.WriteString("<url><loc>" + base + prefix(l) + path + "</loc>")
 		for _, o := range i18n.Langs {
 			b.WriteString(`<xhtml:link rel="alternate" hreflang="` + string(o) + `" href="` + base + prefix(o) + path + `"/>`)
@@ -120,27 +123,29 @@ func (s *Site) pagePaths() []string {
 }
 
 // statsChart draws, per range, the share of numbers assigned for each
-// protocol as horizontal bars.
+// protocol as horizontal bars. It is drawn narrow (360 units, text at 13)
+// so that a phone shows it near its natural size and the text stays
+// readable; the stylesheet caps how wide it grows on a desktop.
 func (s *Site) statsChart(l i18n.Lang) template.HTML {
-	const w, barH, gap, labelW = 640, 14, 4, 150
+	const w, barH, rowH, headH, labelW, barW = 360, 14, 20, 24, 44, 190
 	protos := []ports.Proto{ports.TCP, ports.UDP, ports.SCTP, ports.DCCP}
-	groupH := len(protos)*(barH+gap) + 18
+	groupH := headH + len(protos)*rowH + 6
 	h := len(s.stats.Ranges) * groupH
+	itoa := strconv.Itoa
 	var b strings.Builder
-	b.WriteString(`<svg class="chart" viewBox="0 0 ` + strconv.Itoa(w) + " " + strconv.Itoa(h) + `" role="img" aria-labelledby="chart-title"><title id="chart-title">` +
+	b.WriteString(`<svg class="chart" viewBox="0 0 ` + itoa(w) + " " + itoa(h) + `" role="img" aria-labelledby="chart-title"><title id="chart-title">` +
 		template.HTMLEscapeString(i18n.T(l, "web.stats.chart")) + `</title>`)
 	for gi, r := range s.stats.Ranges {
 		y := gi * groupH
-		b.WriteString(`<text x="0" y="` + strconv.Itoa(y+12) + `" class="chart-head">` + template.HTMLEscapeString(i18n.T(l, "range."+r.Name)) + `</text>`)
+		b.WriteString(`<text x="0" y="` + itoa(y+16) + `" class="chart-head">` + template.HTMLEscapeString(i18n.T(l, "range."+r.Name)) + `</text>`)
 		for pi, p := range protos {
-			by := y + 18 + pi*(barH+gap)
+			by := y + headH + pi*rowH
 			n := r.Assigned.Get(p)
 			share := float64(n) / float64(r.Size)
-			bw := share * float64(w-labelW-70)
-			b.WriteString(`<text x="0" y="` + strconv.Itoa(by+barH-3) + `" class="chart-label">` + p.String() + `</text>`)
-			b.WriteString(`<rect x="` + strconv.Itoa(labelW/3) + `" y="` + strconv.Itoa(by) + `" width="` + strconv.Itoa(w-labelW-70) + `" height="` + strconv.Itoa(barH) + `" class="chart-bg"/>`)
-			b.WriteString(`<rect x="` + strconv.Itoa(labelW/3) + `" y="` + strconv.Itoa(by) + `" width="` + strconv.FormatFloat(bw, 'f', 1, 64) + `" height="` + strconv.Itoa(barH) + `" class="chart-bar c-` + p.String() + `"/>`)
-			b.WriteString(`<text x="` + strconv.Itoa(labelW/3+w-labelW-64) + `" y="` + strconv.Itoa(by+barH-3) + `" class="chart-label">` +
+			b.WriteString(`<text x="0" y="` + itoa(by+barH-2) + `" class="chart-label">` + p.String() + `</text>`)
+			b.WriteString(`<rect x="` + itoa(labelW) + `" y="` + itoa(by) + `" width="` + itoa(barW) + `" height="` + itoa(barH) + `" class="chart-bg"/>`)
+			b.WriteString(`<rect x="` + itoa(labelW) + `" y="` + itoa(by) + `" width="` + strconv.FormatFloat(share*barW, 'f', 1, 64) + `" height="` + itoa(barH) + `" class="chart-bar c-` + p.String() + `"/>`)
+			b.WriteString(`<text x="` + itoa(labelW+barW+6) + `" y="` + itoa(by+barH-2) + `" class="chart-label">` +
 				i18n.Num(l, n) + " · " + i18n.Pct(l, float64(int(share*1000+0.5))/10) + `</text>`)
 		}
 	}

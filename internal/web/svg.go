@@ -64,45 +64,83 @@ func boolInt(b bool) int {
 	return 0
 }
 
-// mapSVG draws the port map in l: every cell links to the range listing that
-// holds it, and intel ports are marked. The cells are left out of the tab
-// order (256 stops would bury the page); the range cards above the map lead
-// to the same listings from the keyboard.
-func (s *Site) mapSVG(l i18n.Lang) template.HTML {
-	rows := len(s.cells) / mapCols
-	w, h := mapCols*cellW, rows*cellH
+// mapRowPorts is how many ports one row of the map holds.
+const mapRowPorts = mapCols * cellPorts
+
+// mapHTML draws the port map in l as HTML: one list item per row of 4,096
+// ports, labelled with its span, holding 16 links, one per cell of 256
+// ports, to the listing page that starts with those 256 ports. Each link
+// names its span and counts; cells with intel carry a dot. A link before
+// the map skips it; the script turns its 256 tab stops into one, moved
+// with the arrow keys. The legend below names every shade, with the counts
+// each stands for.
+func (s *Site) mapHTML(l i18n.Lang) template.HTML {
+	T := func(k string, args ...any) string { return i18n.T(l, k, args...) }
+	esc := template.HTMLEscapeString
+	threat, use := map[int]bool{}, map[int]bool{}
+	for _, p := range s.threatPorts {
+		threat[p/cellPorts] = true
+	}
+	for _, p := range s.usePorts {
+		use[p/cellPorts] = true
+	}
 	var b strings.Builder
 	b.Grow(64 << 10)
-	b.WriteString(`<svg class="portmap" viewBox="0 0 ` + strconv.Itoa(w) + " " + strconv.Itoa(h+2) + `" role="img" aria-labelledby="map-title map-desc"><title id="map-title">`)
-	b.WriteString(template.HTMLEscapeString(i18n.T(l, "web.map.title")))
-	b.WriteString(`</title><desc id="map-desc">`)
-	b.WriteString(template.HTMLEscapeString(i18n.T(l, "web.map.desc")))
-	b.WriteString(`</desc>`)
+	b.WriteString(`<p id="map-desc">` + esc(T("web.map.desc")) + `</p>`)
+	b.WriteString(`<a class="skip-map" href="#map-end">` + esc(T("web.map.skip")) + `</a>`)
+	b.WriteString(`<ol class="portmap" aria-labelledby="map-h" aria-describedby="map-desc">`)
 	for i, c := range s.cells {
-		x, y := (i%mapCols)*cellW, (i/mapCols)*cellH
+		if i%mapCols == 0 {
+			lo := c.Low
+			b.WriteString(`<li><span class="map-label">` + strconv.Itoa(lo) + "–" + strconv.Itoa(lo+mapRowPorts-1) + `</span><span class="map-cells">`)
+		}
+		label := T("web.map.cell", strconv.Itoa(c.Low), strconv.Itoa(c.High), c.Assigned, c.Reserved)
+		class := c.Class
+		if threat[i] {
+			label += T("web.map.and", T("web.map.threat"))
+			class += " t"
+		}
+		if use[i] {
+			label += T("web.map.and", T("web.map.use"))
+			class += " u"
+		}
 		lo, hi := rangePage(c.Low)
-		b.WriteString(`<a tabindex="-1" href="` + s.rangeHref(l, lo, hi) + `"><rect x="` + strconv.Itoa(x+1) + `" y="` + strconv.Itoa(y+1) +
-			`" width="` + strconv.Itoa(cellW-2) + `" height="` + strconv.Itoa(cellH-2) + `" class="` + c.Class + `"><title>`)
-		b.WriteString(template.HTMLEscapeString(i18n.T(l, "web.map.cell", strconv.Itoa(c.Low), strconv.Itoa(c.High), c.Assigned, c.Reserved)))
-		b.WriteString(`</title></rect></a>`)
-	}
-	mark := func(ps []int, class string, r int) {
-		last := -1
-		for _, p := range ps {
-			// One mark per 8 ports is as fine as the map can show.
-			if p/8 == last {
-				continue
-			}
-			last = p / 8
-			i := p / cellPorts
-			x := float64((i%mapCols)*cellW) + 2 + float64(p%cellPorts)/cellPorts*float64(cellW-4)
-			y := (i/mapCols)*cellH + cellH/2
-			b.WriteString(`<circle cx="` + strconv.FormatFloat(x, 'f', 1, 64) + `" cy="` + strconv.Itoa(y) + `" r="` + strconv.Itoa(r) + `" class="` + class + `"/>`)
+		b.WriteString(`<a href="` + s.rangeHref(l, lo, hi) + `" class="` + class + `" aria-label="` + esc(label) + `" title="` + esc(label) + `"></a>`)
+		if i%mapCols == mapCols-1 {
+			b.WriteString(`</span></li>`)
 		}
 	}
-	mark(s.usePorts, "m-use", 2)
-	mark(s.threatPorts, "m-threat", 3)
-	b.WriteString(`</svg>`)
+	b.WriteString(`</ol><ul class="legend" id="map-end" tabindex="-1">`)
+	shown := map[string]bool{}
+	for _, c := range s.cells {
+		shown[c.Class] = true
+	}
+	// The legend names the shades the map shows.
+	sw := func(class, text string) {
+		if shown[class] {
+			b.WriteString(`<li><span class="sw ` + class + `"></span>` + esc(text) + `</li>`)
+		}
+	}
+	sw("m-a0", T("web.map.none", cellPorts))
+	for k := 1; k <= 4; k++ {
+		lo, hi := (k-1)*cellPorts/4, k*cellPorts/4-1
+		if k == 1 {
+			lo = 1
+		}
+		if k == 4 {
+			hi = cellPorts
+		}
+		sw("m-a"+strconv.Itoa(k), T("web.map.shade", lo, hi, cellPorts))
+	}
+	sw("m-res", T("web.map.reserved"))
+	sw("m-dyn", T("web.map.dynamic"))
+	if len(threat) > 0 {
+		b.WriteString(`<li><span class="dot m-threat"></span>` + esc(T("web.map.threat")) + `</li>`)
+	}
+	if len(use) > 0 {
+		b.WriteString(`<li><span class="dot m-use"></span>` + esc(T("web.map.use")) + `</li>`)
+	}
+	b.WriteString(`</ul>`)
 	return template.HTML(b.String())
 }
 

@@ -242,22 +242,44 @@ func writeBody(w http.ResponseWriter, r *http.Request, status int, ctype, cacheC
 		h["Cache-Control"] = headerValue(cacheControl)
 	}
 	e.headers()
+	// A cached entry was compressed on its way in; any other is compressed
+	// for this response only.
+	e.compress()
+	body, hdrLen, hdrETag := e.body, e.hdrLen, e.hdrETag
+	if e.gz != nil {
+		if v := h["Vary"]; v == nil {
+			h["Vary"] = varyEncoding
+		} else {
+			h["Vary"] = append(v, "Accept-Encoding")
+		}
+		if acceptsGzip(r.Header["Accept-Encoding"]) {
+			body, hdrLen, hdrETag = e.gz, e.hdrGzLen, e.hdrGzETag
+			h["Content-Encoding"] = gzipValue
+		}
+	}
 	if status == http.StatusOK && e.etag != "" {
-		h["Etag"] = e.hdrETag
+		h["Etag"] = hdrETag
 		if inm := r.Header["If-None-Match"]; len(inm) > 0 && etagMatch(strings.Join(inm, ","), e.etag) {
+			delete(h, "Content-Encoding")
 			w.WriteHeader(http.StatusNotModified)
 			return
 		}
 	}
-	h["Content-Length"] = e.hdrLen
+	h["Content-Length"] = hdrLen
 	w.WriteHeader(status)
 	if r.Method != http.MethodHead {
-		_, _ = w.Write(e.body)
+		_, _ = w.Write(body)
 	}
 }
 
 // headerValues are the constant header values, allocated once (static data, no start-up work).
 var headerValues = [...][]string{{htmlType}, {jsonType}, {pageCC}, {localCacheControl}, {"no-cache"}}
+
+// Shared header values: with len == cap, an append elsewhere copies.
+var (
+	gzipValue    = []string{"gzip"}
+	varyEncoding = []string{"Accept-Encoding"}
+)
 
 func headerValue(v string) []string {
 	for _, hv := range headerValues {

@@ -6,7 +6,7 @@
     if (e.key !== "/" || e.ctrlKey || e.metaKey || e.altKey) return;
     var t = e.target;
     if (t && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName))) return;
-    var q = document.getElementById("q");
+    var q = document.getElementById("q") || document.getElementById("q2");
     if (q) { e.preventDefault(); q.focus(); q.select(); }
   });
   // Copy buttons are hidden until this script shows them.
@@ -46,6 +46,45 @@
       }
     });
   });
+  // The port map: one tab stop instead of 256. The arrow keys move between
+  // cells (up and down by a row of the map as drawn), Home and End to the
+  // ends of a row; Tab leaves the map. Without this script every cell is a
+  // tab stop and a link before the map skips it.
+  var cells = document.querySelectorAll(".map-cells a");
+  if (cells.length) {
+    var cur = 0;
+    Array.prototype.forEach.call(cells, function (a, i) {
+      a.tabIndex = i === 0 ? 0 : -1;
+      a.addEventListener("focus", function () {
+        cells[cur].tabIndex = -1;
+        cur = i;
+        a.tabIndex = 0;
+      });
+    });
+    var skip = document.querySelector(".skip-map");
+    if (skip) skip.hidden = true;
+    var perRow = function () {
+      // Cells per drawn line: 16 on a wide screen, 8 on a phone.
+      var top = cells[0].offsetTop, n = 0;
+      while (n < cells.length && cells[n].offsetTop === top) n++;
+      return n || 16;
+    };
+    document.querySelector(".portmap").addEventListener("keydown", function (e) {
+      var to = -1, w = perRow();
+      switch (e.key) {
+        case "ArrowRight": to = cur + 1; break;
+        case "ArrowLeft": to = cur - 1; break;
+        case "ArrowDown": to = cur + w; break;
+        case "ArrowUp": to = cur - w; break;
+        case "Home": to = cur - (cur % w); break;
+        case "End": to = cur - (cur % w) + w - 1; break;
+        default: return;
+      }
+      if (to < 0 || to >= cells.length) return;
+      e.preventDefault();
+      cells[to].focus();
+    });
+  }
   // Feedback: answer without leaving the page, and say how others rated it. The words come from the form's
   // data attributes; without this script the form posts and redirects as before.
   var form = document.querySelector("form.feedback[data-thanks]");
