@@ -105,11 +105,15 @@ func (r *Rule) String() string {
 // quoteValue quotes a value that the tokenizer would otherwise split or
 // misread.
 func quoteValue(v string) string {
-	if v == "" || strings.ContainsAny(v, " \t\"#\\") || !utf8.ValidString(v) {
+	if v == "" || strings.ContainsAny(v, " \t\"#\\") || !utf8.ValidString(v) || strings.ContainsFunc(v, isControl) {
 		return strconv.Quote(v)
 	}
 	return v
 }
+
+// isControl reports an ASCII control character: a value holding one is
+// written quoted, so that a trailing CR is not read back as a CRLF line end.
+func isControl(r rune) bool { return r < 0x20 || r == 0x7f }
 
 // ParseError is a baseline line that could not be read. Col is the 1-based
 // byte column of the offending token; Key names the field ("proto", "port",
