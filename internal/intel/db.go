@@ -35,6 +35,8 @@ var (
 	amplification string
 	//go:embed data/trojans-more.txt
 	trojansMore string
+	//go:embed data/top-udp-more.txt
+	topUDPMore string
 	//go:embed data/NOTICE-mthcht.txt
 	noticeMthcht string
 )
@@ -61,6 +63,7 @@ var files = [...]struct {
 	{"data/ics-iot.txt", &icsIoT},
 	{"data/amplification.txt", &amplification},
 	{"data/trojans-more.txt", &trojansMore},
+	{"data/top-udp-more.txt", &topUDPMore},
 }
 
 // DB is a parsed, validated set of entries. It is read-only and safe for
