@@ -253,3 +253,41 @@ func TestKoreanNames(t *testing.T) {
 		t.Errorf("a name without name-ko should stay as written in Korean: %q", ko)
 	}
 }
+
+// TestScanNoteIsNoOccupant checks that a scan note (what a scan's report on
+// a port means where nothing usually listens) is listed with the port's uses
+// but never counts as its occupant: it does not outweigh a threat, is not an
+// expected occupant and is not a listener's use.
+func TestScanNoteIsNoOccupant(t *testing.T) {
+	note := intel.Entry{ID: "note", Name: "Port probed over UDP", Kind: intel.ScanNote, Category: intel.ScanNote.Category(),
+		Confidence: intel.High, Ports: []intel.PortRef{{Proto: ports.UDP, Low: 40001, High: 40001}}, Description: "d",
+		Sources: []intel.Source{{Title: "s", URL: "https://example.org/note"}}}
+	threat := note
+	threat.ID, threat.Name, threat.Kind, threat.Category, threat.Confidence = "bad", "Bad tool", intel.Exploit, intel.Threat, intel.Medium
+	threat.Ports = []intel.PortRef{{Proto: ports.ProtoNone, Low: 40001, High: 40001}}
+	use := note
+	use.ID, use.Name, use.Kind, use.Category = "real", "Real service", intel.Vendor, intel.Use
+	use.Ports = []intel.PortRef{{Proto: ports.TCP, Low: 40001, High: 40001}}
+	src := sources(t, intel.New([]intel.Entry{note, threat, use}))
+
+	if !use.IsOccupant() || note.IsOccupant() || threat.IsOccupant() {
+		t.Fatalf("IsOccupant: use %v, note %v, threat %v", use.IsOccupant(), note.IsOccupant(), threat.IsOccupant())
+	}
+	if d := Build(40001, src); len(d.Uses) != 2 {
+		t.Errorf("the note and the use should both be listed with the port's uses: %+v", d.Uses)
+	}
+	rel := RelevanceOf(40001, ports.UDP, src.Intel.ForPort(40001), src.Registry)
+	if len(rel.Expected) != 0 || rel.Signal != SignalDistinctive {
+		t.Errorf("udp: expected %+v, signal %q; want no occupant and a distinctive signal", rel.Expected, rel.Signal)
+	}
+	rel = RelevanceOf(40001, ports.ProtoNone, src.Intel.ForPort(40001), src.Registry)
+	if len(rel.Expected) != 1 || rel.Expected[0].ID != "real" || rel.Signal != SignalCommon {
+		t.Errorf("any: expected %+v, signal %q; want only the real service, common", rel.Expected, rel.Signal)
+	}
+	if _, _, got, _ := annotate(40001, "udp", src.Registry, src.Intel, false); got != "" {
+		t.Errorf("a listener's use on udp/40001 = %q, want none (the note names no occupant)", got)
+	}
+	if _, _, got, _ := annotate(40001, "tcp", src.Registry, src.Intel, false); got != "Real service" {
+		t.Errorf("a listener's use on tcp/40001 = %q, want the real service", got)
+	}
+}

@@ -270,7 +270,7 @@ func annotate(port int, proto string, x *registry.Index, db *intel.DB, named boo
 			if threat == nil {
 				threat = &m
 			}
-		} else if use == "" {
+		} else if use == "" && m.Entry.IsOccupant() {
 			use = m.Entry.Name
 		}
 	}

@@ -112,6 +112,9 @@ func RelevanceOf(port int, proto ports.Proto, matches []intel.Match, x *registry
 			threatRank = max(threatRank, rank)
 			continue
 		}
+		if !e.IsOccupant() {
+			continue // a scan note says what a report means, not what listens
+		}
 		o := Occupant{ID: e.ID, Name: e.Name, NameKO: e.NameKO, Confidence: string(e.Confidence), Programs: e.Programs,
 			Narrow: narrowest(e, port) <= narrowUse}
 		rel.Expected = append(rel.Expected, o)

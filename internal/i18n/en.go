@@ -38,6 +38,7 @@ func enCatalog() map[string]string {
 		"kind.database":           "a database's port",
 		"kind.vendor-default":     "a vendor default",
 		"kind.unofficial-service": "an unofficial service's port",
+		"kind.scan-note":          "a note on scan results",
 
 		"use.lead": "used by {0}",
 
@@ -286,6 +287,7 @@ func enCatalog() map[string]string {
 		"web.kindname.database":           "database",
 		"web.kindname.vendor-default":     "vendor default",
 		"web.kindname.unofficial-service": "unofficial service",
+		"web.kindname.scan-note":          "scan note",
 
 		"field.unauth": "unauthorized use reported",
 

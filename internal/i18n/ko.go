@@ -38,6 +38,7 @@ func koCatalog() map[string]string {
 		"kind.database":           "데이터베이스 포트",
 		"kind.vendor-default":     "제품 기본 포트",
 		"kind.unofficial-service": "비공식 서비스 포트",
+		"kind.scan-note":          "스캔 결과 안내",
 
 		"use.lead": "{0}에서 사용",
 
@@ -286,6 +287,7 @@ func koCatalog() map[string]string {
 		"web.kindname.database":           "데이터베이스",
 		"web.kindname.vendor-default":     "제품 기본값",
 		"web.kindname.unofficial-service": "비공식 서비스",
+		"web.kindname.scan-note":          "스캔 결과 안내",
 
 		"field.unauth": "무단 사용 신고",
 

@@ -37,6 +37,8 @@ var (
 	trojansMore string
 	//go:embed data/top-tcp-low.txt
 	topTCPLow string
+	//go:embed data/top-udp-more.txt
+	topUDPMore string
 	//go:embed data/NOTICE-mthcht.txt
 	noticeMthcht string
 )
@@ -64,6 +66,7 @@ var files = [...]struct {
 	{"data/amplification.txt", &amplification},
 	{"data/trojans-more.txt", &trojansMore},
 	{"data/top-tcp-low.txt", &topTCPLow},
+	{"data/top-udp-more.txt", &topUDPMore},
 }
 
 // DB is a parsed, validated set of entries. It is read-only and safe for
@@ -118,8 +121,8 @@ type Match struct {
 	Proto ports.Proto
 }
 
-// ForPort returns every entry covering port: threats first, then by
-// confidence (high first), then the narrower port range first (an entry about
+// ForPort returns every entry covering port: threats first, then uses that
+// name an occupant before scan notes, then by confidence (high first), then the narrower port range first (an entry about
 // 2556 alone before one about 2500-2600), then by id.
 func (db *DB) ForPort(port int) []Match {
 	var out []Match
@@ -132,6 +135,12 @@ func (db *DB) ForPort(port int) []Match {
 	slices.SortStableFunc(out, func(a, b Match) int {
 		if a.Entry.IsThreat() != b.Entry.IsThreat() {
 			if a.Entry.IsThreat() {
+				return -1
+			}
+			return 1
+		}
+		if a.Entry.IsOccupant() != b.Entry.IsOccupant() {
+			if a.Entry.IsOccupant() {
 				return -1
 			}
 			return 1

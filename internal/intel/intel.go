@@ -46,13 +46,17 @@ const (
 	Database   Kind = "database"       // database and data-store defaults
 	Vendor     Kind = "vendor-default" // a product's default port, not in IANA or not under its name
 	Unofficial Kind = "unofficial-service"
+	// ScanNote explains what a scan's report on a port means where nothing
+	// usually listens on that protocol (a TCP service's port probed over
+	// UDP): it is a use entry, but never an occupant of the port.
+	ScanNote Kind = "scan-note"
 )
 
 // Kinds lists every kind, in the order above.
 var Kinds = []Kind{
 	Worm, Backdoor, Trojan, RAT, Rootkit, Botnet, C2, Exploit, DDoS, Miner, Ransomware,
 	RMM, Tunnel, Proxy, VPN, P2P, Scanner,
-	GameServer, DevServer, Database, Vendor, Unofficial,
+	GameServer, DevServer, Database, Vendor, Unofficial, ScanNote,
 }
 
 // Category splits entries into threats (show them as history to weigh) and
@@ -76,7 +80,7 @@ const (
 // not a red-team box, their listener is a finding.
 func (k Kind) Category() Category {
 	switch k {
-	case RMM, Tunnel, Proxy, VPN, P2P, Scanner, GameServer, DevServer, Database, Vendor, Unofficial:
+	case RMM, Tunnel, Proxy, VPN, P2P, Scanner, GameServer, DevServer, Database, Vendor, Unofficial, ScanNote:
 		return Use
 	}
 	return Threat
@@ -249,6 +253,10 @@ func (e *Entry) Covers(port int) (ports.Proto, bool) {
 
 // IsThreat reports whether the entry's category is Threat.
 func (e *Entry) IsThreat() bool { return e.Category == Threat }
+
+// IsOccupant reports whether the entry names something that listens on its
+// ports: every use entry except a scan note.
+func (e *Entry) IsOccupant() bool { return e.Category == Use && e.Kind != ScanNote }
 
 // Validate checks an entry on its own: known kind, category and confidence,
 // ports in 0..65535 with low <= high, a plausible span of years, a
