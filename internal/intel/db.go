@@ -37,6 +37,8 @@ var (
 	trojansMore string
 	//go:embed data/top-tcp-low.txt
 	topTCPLow string
+	//go:embed data/top-tcp-mid.txt
+	topTCPMid string
 	//go:embed data/NOTICE-mthcht.txt
 	noticeMthcht string
 )
@@ -64,6 +66,7 @@ var files = [...]struct {
 	{"data/amplification.txt", &amplification},
 	{"data/trojans-more.txt", &trojansMore},
 	{"data/top-tcp-low.txt", &topTCPLow},
+	{"data/top-tcp-mid.txt", &topTCPMid},
 }
 
 // DB is a parsed, validated set of entries. It is read-only and safe for
