@@ -39,6 +39,8 @@ var (
 	topTCPLow string
 	//go:embed data/top-udp-more.txt
 	topUDPMore string
+	//go:embed data/top-tcp-mid.txt
+	topTCPMid string
 	//go:embed data/NOTICE-mthcht.txt
 	noticeMthcht string
 )
@@ -67,6 +69,7 @@ var files = [...]struct {
 	{"data/trojans-more.txt", &trojansMore},
 	{"data/top-tcp-low.txt", &topTCPLow},
 	{"data/top-udp-more.txt", &topUDPMore},
+	{"data/top-tcp-mid.txt", &topTCPMid},
 }
 
 // DB is a parsed, validated set of entries. It is read-only and safe for
