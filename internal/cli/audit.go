@@ -188,7 +188,7 @@ func auditListeners(ctx context.Context, scopes []audit.Scope, allNS bool) ([]so
 	}
 	var out []sockets.Listener
 	type id struct {
-		proto string
+		proto ports.Proto
 		inode uint64
 		netns uint64
 	}
@@ -316,7 +316,7 @@ func renderAudit(t *text, rep *audit.Report, bl *audit.Baseline, o auditOpts) {
 		t.blank()
 		t.heading("EXPLAINED BY THE BASELINE")
 		for _, e := range rep.Explained {
-			t.wrapTo(2, 6, listenerLabel(e.Listener)+"  "+ownerLabel(*e.Listener), false)
+			t.wrapTo(2, 6, listenerLabel(e.Listener)+"  "+ownerLabel(e.Listener), false)
 			t.hang(6, 6, t.dim("rule "+e.Baseline.String()))
 		}
 	}
@@ -324,7 +324,7 @@ func renderAudit(t *text, rep *audit.Report, bl *audit.Baseline, o auditOpts) {
 
 func renderFinding(t *text, f audit.Finding) {
 	if f.Listener != nil {
-		t.wrapTo(2, 6, t.bold(f.Rule)+"  "+listenerLabel(f.Listener)+"  "+ownerLabel(*f.Listener), false)
+		t.wrapTo(2, 6, t.bold(f.Rule)+"  "+listenerLabel(f.Listener)+"  "+ownerLabel(f.Listener), false)
 		if f.Listener.Exe != "" {
 			exe := f.Listener.Exe
 			if f.Listener.ExeDeleted {
@@ -339,8 +339,8 @@ func renderFinding(t *text, f audit.Finding) {
 	t.hang(6, 8, "→ "+f.Advice)
 }
 
-func listenerLabel(r *dossier.ListenerRow) string {
-	s := r.Proto + " " + r.HostPort()
+func listenerLabel(r *dossier.Listener) string {
+	s := r.Proto.String() + " " + r.HostPort()
 	if r.DualStack {
 		s += " (v4+v6)"
 	}
@@ -352,7 +352,7 @@ func listenerLabel(r *dossier.ListenerRow) string {
 
 // nameNetNS names the rows' other network namespaces ("ip netns" names),
 // reading /run/netns only when some row is in another namespace.
-func nameNetNS(rows []dossier.ListenerRow) {
+func nameNetNS(rows []dossier.Listener) {
 	for i := range rows {
 		if !rows[i].HostNetNS && rows[i].NetNS != 0 {
 			dossier.NameNetNS(rows, sockets.NetNSNames())

@@ -13,6 +13,7 @@ import (
 
 	"github.com/porthole/porthole/internal/audit"
 	"github.com/porthole/porthole/internal/dossier"
+	"github.com/porthole/porthole/internal/i18n"
 	"github.com/porthole/porthole/internal/ports"
 	"github.com/porthole/porthole/internal/sockets"
 )
@@ -102,7 +103,8 @@ With --kill it names every process holding the sockets (a pre-forked server's pa
 		flush := t.buffered()
 		src := k.sources(env)
 		verdicts := map[int]bool{}
-		for _, r := range rows {
+		for i := range rows {
+			r := &rows[i]
 			renderListener(t, r, *wide)
 			if !verdicts[r.Port] {
 				verdicts[r.Port] = true
@@ -188,7 +190,7 @@ func listError(err error) error {
 
 // renderListener prints one listener in two or three lines, wrapped to the
 // terminal's width unless wide.
-func renderListener(t *text, r dossier.ListenerRow, wide bool) {
+func renderListener(t *text, r *dossier.Listener, wide bool) {
 	head := fmt.Sprintf("%-4s %s", r.Proto, r.HostPort())
 	if r.DualStack {
 		head += " (IPv4 and IPv6)"
@@ -229,11 +231,11 @@ func renderListener(t *text, r dossier.ListenerRow, wide bool) {
 	if r.Service != "" {
 		notes = append(notes, "IANA "+r.Service)
 	} else {
-		notes = append(notes, "IANA "+r.Status)
+		notes = append(notes, "IANA "+string(r.Status))
 	}
 	if r.Threat != "" {
 		// History, not a verdict: the flag above is the verdict.
-		notes = append(notes, "threat on record: "+r.Threat+" ("+r.ThreatConfidence+" confidence)")
+		notes = append(notes, "threat on record: "+r.Threat+" ("+string(r.ThreatConfidence)+" confidence)")
 	}
 	if len(r.Expected) > 0 {
 		notes = append(notes, "usually: "+strings.Join(r.Expected, "; "))
@@ -243,12 +245,9 @@ func renderListener(t *text, r dossier.ListenerRow, wide bool) {
 	t.wrapTo(5, 7, strings.Join(notes, " · "), wide)
 }
 
-func ownerLabel(r dossier.ListenerRow) string {
+func ownerLabel(r *dossier.Listener) string {
 	if r.PID == nil {
-		s := "pid unknown"
-		if r.OwnerUnknownReason != "" {
-			s += ": " + r.OwnerUnknownReason
-		}
+		s := "pid unknown: " + dossier.OwnerUnknownText(i18n.EN, r.OwnerUnknown)
 		if r.UID >= 0 {
 			s += " (socket uid " + strconv.Itoa(r.UID) + ")"
 		}

@@ -47,6 +47,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/porthole/porthole/internal/ports"
 	"github.com/porthole/porthole/internal/process"
 )
 
@@ -101,8 +102,8 @@ func (q Query) wantPort(p int) bool {
 
 // Listener is one listening TCP socket or unconnected UDP socket.
 type Listener struct {
-	Proto  string // "tcp" or "udp"
-	Family int    // 4 or 6
+	Proto  ports.Proto // ports.TCP or ports.UDP
+	Family int         // 4 or 6
 	Addr   netip.Addr
 	Port   int
 	// Inode is the socket inode on Linux (0 elsewhere).
@@ -233,8 +234,8 @@ func sortListeners(ls []Listener) {
 	keys := make([]key, len(ls))
 	for i := range ls {
 		k := uint32(ls[i].Port) & 0xffff
-		if ls[i].Proto != "tcp" {
-			k |= 1 << 16 // "udp" after "tcp" (there is no other protocol)
+		if ls[i].Proto != ports.TCP {
+			k |= 1 << 16 // udp after tcp (there is no other protocol)
 		}
 		keys[i] = key{k, int32(i)}
 	}
@@ -268,7 +269,7 @@ func sortListeners(ls []Listener) {
 // compareListeners is the order of List: protocol, port, address, this
 // network namespace first, then by namespace, then by inode.
 func compareListeners(a, b Listener) int {
-	if c := strings.Compare(a.Proto, b.Proto); c != 0 {
+	if c := cmp.Compare(a.Proto, b.Proto); c != 0 {
 		return c
 	}
 	if c := cmp.Compare(a.Port, b.Port); c != 0 {
@@ -291,17 +292,17 @@ func compareListeners(a, b Listener) int {
 
 // table is one socket table: a protocol and an address family.
 type table struct {
-	proto  string
+	proto  ports.Proto
 	family int
 }
 
 func tables(q Query) []table {
 	var ts []table
 	if q.TCP {
-		ts = append(ts, table{"tcp", 4}, table{"tcp", 6})
+		ts = append(ts, table{ports.TCP, 4}, table{ports.TCP, 6})
 	}
 	if q.UDP {
-		ts = append(ts, table{"udp", 4}, table{"udp", 6})
+		ts = append(ts, table{ports.UDP, 4}, table{ports.UDP, 6})
 	}
 	return ts
 }
