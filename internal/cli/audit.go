@@ -186,29 +186,11 @@ func auditListeners(ctx context.Context, scopes []audit.Scope, allNS bool) ([]so
 	if len(scopes) == 0 {
 		return sockets.List(ctx, sockets.Query{AllNetNS: allNS})
 	}
-	var out []sockets.Listener
-	type id struct {
-		proto ports.Proto
-		inode uint64
-		netns uint64
+	qs := make([]sockets.Query, len(scopes))
+	for i, s := range scopes {
+		qs[i] = sockets.Query{TCP: s.Proto != ports.UDP, UDP: s.Proto != ports.TCP, Ports: sockets.Ports(s.Low, s.High), AllNetNS: allNS}
 	}
-	seen := map[id]bool{}
-	for _, s := range scopes {
-		q := sockets.Query{TCP: s.Proto != ports.UDP, UDP: s.Proto != ports.TCP, Ports: sockets.Ports(s.Low, s.High), AllNetNS: allNS}
-		got, err := sockets.List(ctx, q)
-		if err != nil {
-			return nil, err
-		}
-		for _, l := range got {
-			k := id{l.Proto, l.Inode, l.NetNS}
-			if l.Inode != 0 && seen[k] {
-				continue
-			}
-			seen[k] = true
-			out = append(out, l)
-		}
-	}
-	return out, nil
+	return sockets.ListQueries(ctx, qs)
 }
 
 // auditExit computes the exit bits of a report.

@@ -132,24 +132,18 @@ func flagSet(fs *cmdFlags, name string) bool {
 	return set
 }
 
-// listAll runs the port queries and returns each socket once.
+// listAll runs the port queries (sockets.ListQueries) and returns each
+// socket once; noOwners skips the owner lookup.
 func listAll(ctx context.Context, qs []sockets.Query, noOwners bool) ([]sockets.Listener, error) {
-	var ls []sockets.Listener
-	seen := map[uint64]bool{}
-	for _, q := range qs {
-		q.NoOwners = noOwners
-		got, err := sockets.List(ctx, q)
-		if err != nil {
-			return nil, listError(err)
+	if noOwners {
+		qs = slices.Clone(qs)
+		for i := range qs {
+			qs[i].NoOwners = true
 		}
-		for _, l := range got {
-			id := l.Inode
-			if id != 0 && seen[id] {
-				continue
-			}
-			seen[id] = id != 0
-			ls = append(ls, l)
-		}
+	}
+	ls, err := sockets.ListQueries(ctx, qs)
+	if err != nil {
+		return nil, listError(err)
 	}
 	return ls, nil
 }

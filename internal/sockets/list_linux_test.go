@@ -145,6 +145,41 @@ func TestListPortQuery(t *testing.T) {
 	}
 }
 
+// Queries that overlap report each socket once, in the order the queries
+// found them.
+func TestListQueriesOnce(t *testing.T) {
+	h := startHelper(t, "tcp4,udp4", "")
+	tcp, udp := h.ports["tcp4"][0], h.ports["udp4"][0]
+	qs := []Query{
+		{UDP: true, Ports: Ports(udp, udp)},
+		{Ports: Ports(tcp, tcp)},
+		{Ports: Ports(min(tcp, udp), max(tcp, udp))}, // both again, and whatever lies between
+		{TCP: true, Ports: Ports(tcp, tcp)},
+	}
+	ls, err := ListQueries(context.Background(), qs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	seen := map[uint64]bool{}
+	for _, l := range ls {
+		if seen[l.Inode] {
+			t.Errorf("inode %d (%s/%d) listed twice", l.Inode, l.Proto, l.Port)
+		}
+		seen[l.Inode] = true
+		if hasOwner(l, h.pid) {
+			got = append(got, l.Proto.String()+"/"+strconv.Itoa(l.Port))
+		}
+	}
+	want := []string{"udp/" + strconv.Itoa(udp), "tcp/" + strconv.Itoa(tcp)}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("the helper's sockets: %v, want %v", got, want)
+	}
+	if _, err := ListQueries(context.Background(), []Query{{}, {Ports: Ports(10, 5)}}); err == nil {
+		t.Error("a bad query among good ones: no error")
+	}
+}
+
 func TestProcNetFallbackAgrees(t *testing.T) {
 	h := startHelper(t, "tcp4,tcp6any,tcpdual,udp4,udpdual,udpconn", "")
 	q, _ := Query{}.normalize()

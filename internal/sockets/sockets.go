@@ -219,6 +219,35 @@ func List(ctx context.Context, q Query) ([]Listener, error) {
 	return ls, nil
 }
 
+// ListQueries runs List for each query and returns every socket once, in
+// the order the queries found them: a socket that several queries select
+// (overlapping port ranges, one port asked for twice) is reported by the
+// first. Sockets are told apart by inode, which is unique across network
+// namespaces; sockets without one (macOS, Windows) are all kept.
+func ListQueries(ctx context.Context, qs []Query) ([]Listener, error) {
+	if len(qs) == 1 {
+		return List(ctx, qs[0])
+	}
+	var out []Listener
+	seen := map[uint64]bool{}
+	for _, q := range qs {
+		got, err := List(ctx, q)
+		if err != nil {
+			return nil, err
+		}
+		for _, l := range got {
+			if l.Inode != 0 {
+				if seen[l.Inode] {
+					continue
+				}
+				seen[l.Inode] = true
+			}
+			out = append(out, l)
+		}
+	}
+	return out, nil
+}
+
 func sortListeners(ls []Listener) {
 	// Sorting the 130-byte rows themselves compares and moves copies of
 	// them; sort small keys (protocol and port, which differ for most
