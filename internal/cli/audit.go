@@ -17,6 +17,7 @@ import (
 
 	"github.com/porthole/porthole/internal/audit"
 	"github.com/porthole/porthole/internal/dossier"
+	"github.com/porthole/porthole/internal/i18n"
 	"github.com/porthole/porthole/internal/ports"
 	"github.com/porthole/porthole/internal/safefile"
 	"github.com/porthole/porthole/internal/sockets"
@@ -324,7 +325,7 @@ func renderFinding(t *text, f audit.Finding) {
 func listenerLabel(r *dossier.Listener) string {
 	s := r.Proto.String() + " " + r.HostPort()
 	if r.DualStack {
-		s += " (v4+v6)"
+		s += " " + dossier.DualStackText(i18n.EN)
 	}
 	if ns := r.NetNSLabel(); ns != "" {
 		s += " netns " + ns

@@ -127,7 +127,7 @@ func renderHere(t *text, what string, ls []localListener) {
 		r := &l.Listener
 		addr := r.Proto.String() + " " + r.HostPort()
 		if r.DualStack {
-			addr += " " + T("here.dualstack")
+			addr += " " + dossier.DualStackText(t.lang)
 		}
 		if !r.HostNetNS && r.NetNS != 0 {
 			addr += " netns " + strconv.FormatUint(r.NetNS, 10)

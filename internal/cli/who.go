@@ -187,7 +187,7 @@ func listError(err error) error {
 func renderListener(t *text, r *dossier.Listener, wide bool) {
 	head := fmt.Sprintf("%-4s %s", r.Proto, r.HostPort())
 	if r.DualStack {
-		head += " (IPv4 and IPv6)"
+		head += " " + dossier.DualStackText(i18n.EN)
 	}
 	if ns := r.NetNSLabel(); ns != "" {
 		head += "  netns " + ns
