@@ -340,3 +340,20 @@ func TestBriefRunSameFindings(t *testing.T) {
 		}
 	}
 }
+
+// Findings on one port are in address order, as sockets.List sorts them
+// (9.0.0.1 before 10.0.0.1, IPv4 before IPv6), not in string order.
+func TestFindingsInAddressOrder(t *testing.T) {
+	var rows []dossier.Listener
+	for _, a := range []string{"fd00::1", "10.0.0.1", "9.0.0.1", "::"} {
+		r := row("tcp", a, 7006, "/tmp/x")
+		rows = append(rows, r)
+	}
+	var got []string
+	for _, f := range Run(rows, Options{}).Findings {
+		got = append(got, f.Listener.Addr.String())
+	}
+	if want := "9.0.0.1 10.0.0.1 :: fd00::1"; strings.Join(got, " ") != want {
+		t.Errorf("finding order %v, want %s", got, want)
+	}
+}

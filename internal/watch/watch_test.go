@@ -371,3 +371,29 @@ func TestLiveCloseReleases(t *testing.T) {
 	}
 	live.Close()
 }
+
+// Removed listeners are reported in address order (9.0.0.1 before
+// 10.0.0.1), the order sockets.List gives the added ones.
+func TestRemovedInAddressOrder(t *testing.T) {
+	var first []dossier.Listener
+	for _, a := range []string{"10.0.0.1", "::1", "9.0.0.1"} {
+		r := row(80, 1, "/usr/sbin/nginx")
+		r.Addr = netip.MustParseAddr(a)
+		first = append(first, r)
+	}
+	w := &Watcher{Scan: (&scripted{scans: [][]dossier.Listener{first, {}}}).Scan, Now: newClock().Now}
+	if _, err := w.Poll(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	evs, err := w.Poll(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range evs {
+		got = append(got, e.Type+" "+e.Listener.Addr.String())
+	}
+	if want := "removed 9.0.0.1|removed 10.0.0.1|removed ::1"; strings.Join(got, "|") != want {
+		t.Errorf("events %q, want %s", got, want)
+	}
+}
