@@ -1,5 +1,5 @@
 // Package audit judges the listeners of a machine: pure rules over listener
-// rows (dossier.ListenerRow), the IANA registry, intel and an optional
+// listeners (dossier.Listener), the IANA registry, intel and an optional
 // baseline give findings, each with a rule id, a severity, the listener, a
 // plain reason and advice.
 //
@@ -16,7 +16,6 @@ import (
 	"cmp"
 	"encoding/json"
 	"fmt"
-	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
@@ -114,7 +113,7 @@ func (f *Finding) Word() string {
 	switch f.Rule {
 	case RuleKnownBad:
 		if f.kind != "" {
-			return f.kind
+			return string(f.kind)
 		}
 		return "threat-port"
 	case RuleExeWritableDir:
@@ -144,7 +143,7 @@ func (f *Finding) Word() string {
 // dossier.Annotate (no intel lookups of its own) and sets each row's Flag
 // and FlagSeverity to its most severe finding at low or above, so that
 // list and who flag exactly what audit would.
-func Flags(rows []dossier.ListenerRow) {
+func Flags(rows []dossier.Listener) {
 	rep := Run(rows, Options{brief: true})
 	for i := range rep.Findings {
 		f := &rep.Findings[i] // sorted by severity, highest first
@@ -176,22 +175,22 @@ func (r *RuleRef) String() string {
 // Finding is one judgement about one listener (or, for baseline-missing,
 // about one baseline rule with no listener).
 type Finding struct {
-	Rule     string               `json:"rule"`
-	Severity Severity             `json:"severity"`
-	Listener *dossier.ListenerRow `json:"listener"`
-	Reason   string               `json:"reason"`
-	Advice   string               `json:"advice"`
+	Rule     string            `json:"rule"`
+	Severity Severity          `json:"severity"`
+	Listener *dossier.Listener `json:"listener"`
+	Reason   string            `json:"reason"`
+	Advice   string            `json:"advice"`
 	// Baseline is the rule involved: the one that explains the listener
 	// (severity lowered), expects another owner, or has no listener.
 	Baseline *RuleRef `json:"baseline_rule"`
 
-	kind string // known-bad-port: the threat's intel kind
+	kind intel.Kind // known-bad-port: the threat's intel kind
 }
 
 // Explained is a listener a baseline rule accounts for.
 type Explained struct {
-	Listener *dossier.ListenerRow `json:"listener"`
-	Baseline *RuleRef             `json:"baseline_rule"`
+	Listener *dossier.Listener `json:"listener"`
+	Baseline *RuleRef          `json:"baseline_rule"`
 }
 
 // Report is the outcome of Run.
@@ -257,7 +256,7 @@ type Options struct {
 // Run judges rows. It is pure and deterministic: the findings are sorted by
 // severity (highest first), then protocol, port, address, namespace and
 // rule id.
-func Run(rows []dossier.ListenerRow, opt Options) *Report {
+func Run(rows []dossier.Listener, opt Options) *Report {
 	rep := &Report{Listeners: len(rows), Findings: []Finding{}}
 	eph := [2]int{opt.EphemeralLow, opt.EphemeralHigh}
 	var used []bool
@@ -315,7 +314,7 @@ func Run(rows []dossier.ListenerRow, opt Options) *Report {
 }
 
 // judge appends the findings about one listener.
-func judge(out []Finding, row *dossier.ListenerRow, pf *portFacts, explained *Rule, m Match, opt Options) []Finding {
+func judge(out []Finding, row *dossier.Listener, pf *portFacts, explained *Rule, m Match, opt Options) []Finding {
 	start := len(out)
 	// A finding's words are built only when they are wanted: Flags (list,
 	// who) needs the rule and the severity of each finding, and on a host
@@ -335,7 +334,7 @@ func judge(out []Finding, row *dossier.ListenerRow, pf *portFacts, explained *Ru
 		if where == "" {
 			where, who = describeListener(row), describeOwner(row)
 			info = "porthole info " + strconv.Itoa(row.Port)
-			whoCmd = "porthole who " + row.Proto + "/" + strconv.Itoa(row.Port)
+			whoCmd = "porthole who " + protoPort(row)
 			if !row.HostNetNS && row.NetNS != 0 {
 				// Without the flag, who looks in its own namespace only.
 				whoCmd += " --all-netns"
@@ -423,7 +422,7 @@ func judge(out []Finding, row *dossier.ListenerRow, pf *portFacts, explained *Ru
 				ownerUnknownAdvice(row, opt, whoCmd)
 		})
 	}
-	if svc, ok := sensitivePort(row.Proto, row.Port); ok && isWildcard(row.Address) {
+	if svc, ok := sensitivePort(row.Proto, row.Port); ok && row.Addr.IsUnspecified() {
 		add(RuleExposedService, Medium, func() (string, string) {
 			describe()
 			return fmt.Sprintf("%s (%s) listens on every interface: %s", protoPort(row), svc, where),
@@ -447,7 +446,7 @@ func judge(out []Finding, row *dossier.ListenerRow, pf *portFacts, explained *Ru
 			out[len(out)-1].Baseline = refOf(r)
 		} else {
 			sev := Medium
-			if row.Loopback {
+			if row.Addr.IsLoopback() {
 				sev = Low
 			}
 			add(RuleUnexpected, sev, func() (string, string) {
@@ -491,7 +490,7 @@ func judge(out []Finding, row *dossier.ListenerRow, pf *portFacts, explained *Ru
 // when the reason is ours (not root, unreadable /proc entries) or the
 // socket is the kernel's, medium when a process should have been found and
 // was not; no finding when the owner is known or was not looked up.
-func ownerUnknownSeverity(row *dossier.ListenerRow) (Severity, bool) {
+func ownerUnknownSeverity(row *dossier.Listener) (Severity, bool) {
 	if row.PID != nil {
 		return 0, false
 	}
@@ -507,7 +506,7 @@ func ownerUnknownSeverity(row *dossier.ListenerRow) (Severity, bool) {
 // ownerUnknownAdvice says how to name the owner of a socket porthole could
 // not: as root if porthole is not, in the socket's namespace, with the
 // system's own socket tool.
-func ownerUnknownAdvice(row *dossier.ListenerRow, opt Options, whoCmd string) string {
+func ownerUnknownAdvice(row *dossier.Listener, opt Options, whoCmd string) string {
 	port := strconv.Itoa(row.Port)
 	var tool string
 	switch opt.OS {
@@ -535,8 +534,8 @@ func ownerUnknownAdvice(row *dossier.ListenerRow, opt Options, whoCmd string) st
 
 type threat struct {
 	name, detail string
-	confidence   string
-	kind         string
+	confidence   intel.Confidence
+	kind         intel.Kind
 }
 
 // portFacts is what intel says about one port and protocol: the strongest
@@ -552,9 +551,9 @@ type portFacts struct {
 // factsOf looks up the row's port and protocol in the intel DB when given,
 // else takes the row's annotation (dossier.Annotate). It returns nil when
 // intel says nothing that bears on a listener there.
-func factsOf(row *dossier.ListenerRow, db *intel.DB, x *registry.Index) *portFacts {
+func factsOf(row *dossier.Listener, db *intel.DB, x *registry.Index) *portFacts {
 	if db != nil {
-		p, _ := ports.ParseProto(row.Proto)
+		p := row.Proto
 		matches := db.ForPort(row.Port)
 		var th *threat
 		for _, m := range matches {
@@ -567,7 +566,7 @@ func factsOf(row *dossier.ListenerRow, db *intel.DB, x *registry.Index) *portFac
 				detail += ", " + y
 			}
 			detail += ", " + string(e.Confidence) + " confidence, intel " + e.ID + ")"
-			th = &threat{name: e.Name, detail: detail, confidence: string(e.Confidence), kind: string(e.Kind)}
+			th = &threat{name: e.Name, detail: detail, confidence: e.Confidence, kind: e.Kind}
 			break
 		}
 		if th == nil {
@@ -585,7 +584,7 @@ func factsOf(row *dossier.ListenerRow, db *intel.DB, x *registry.Index) *portFac
 	if row.Threat == "" {
 		return nil
 	}
-	detail := " (" + row.ThreatConfidence + " confidence"
+	detail := " (" + string(row.ThreatConfidence) + " confidence"
 	if row.ThreatID != "" {
 		detail += ", intel " + row.ThreatID
 	}
@@ -597,7 +596,7 @@ func factsOf(row *dossier.ListenerRow, db *intel.DB, x *registry.Index) *portFac
 
 // commonWhy says why a port is common: "tcp/8080 is usually Tomcat" or
 // "IANA assigns the system port tcp/80 to http".
-func commonWhy(row *dossier.ListenerRow, pf *portFacts) string {
+func commonWhy(row *dossier.Listener, pf *portFacts) string {
 	if pf.basis != dossier.BasisSystemPort && len(pf.expected) > 0 {
 		return "the port is usually " + strings.Join(pf.expected, "; ")
 	}
@@ -640,7 +639,7 @@ func (c OwnerClass) String() string {
 	return "elsewhere"
 }
 
-func classify(row *dossier.ListenerRow, pf *portFacts, odd bool) OwnerClass {
+func classify(row *dossier.Listener, pf *portFacts, odd bool) OwnerClass {
 	switch {
 	case odd:
 		return OwnerOdd
@@ -665,7 +664,7 @@ func classify(row *dossier.ListenerRow, pf *portFacts, odd bool) OwnerClass {
 //
 // A threat whose signal is unknown ("": rows annotated without intel)
 // counts as distinctive.
-func KnownBadSeverity(sig dossier.Signal, class OwnerClass, confidence string) (Severity, bool) {
+func KnownBadSeverity(sig dossier.Signal, class OwnerClass, confidence intel.Confidence) (Severity, bool) {
 	switch {
 	case class == OwnerExpected:
 		return 0, false
@@ -677,25 +676,24 @@ func KnownBadSeverity(sig dossier.Signal, class OwnerClass, confidence string) (
 	return severityOfConfidence(confidence), true
 }
 
-func severityOfConfidence(c string) Severity {
+func severityOfConfidence(c intel.Confidence) Severity {
 	switch c {
-	case "high":
+	case intel.High:
 		return High
-	case "medium":
+	case intel.Medium:
 		return Medium
 	}
 	return Low
 }
 
 // ianaSays phrases the registry's status for the row's port and protocol.
-func ianaSays(row *dossier.ListenerRow, x *registry.Index) string {
+func ianaSays(row *dossier.Listener, x *registry.Index) string {
 	status, service := row.Status, row.Service
 	if x != nil {
-		p, _ := ports.ParseProto(row.Proto)
-		status = string(x.StatusOf(row.Port, p))
+		status = x.StatusOf(row.Port, row.Proto)
 		if service == "" {
 			for _, r := range x.Port(row.Port) {
-				if r.Name != "" && r.ForProto(p) {
+				if r.Name != "" && r.ForProto(row.Proto) {
 					service = r.Name
 					break
 				}
@@ -703,7 +701,7 @@ func ianaSays(row *dossier.ListenerRow, x *registry.Index) string {
 		}
 	}
 	switch {
-	case status == "assigned" && service != "":
+	case status == registry.StatusAssigned && service != "":
 		return fmt.Sprintf("IANA assigns %s to %s (status assigned)", protoPort(row), service)
 	case status == "":
 		return "IANA status unknown"
@@ -711,14 +709,16 @@ func ianaSays(row *dossier.ListenerRow, x *registry.Index) string {
 	return fmt.Sprintf("IANA status of %s: %s", protoPort(row), status)
 }
 
-func protoPort(row *dossier.ListenerRow) string { return row.Proto + "/" + strconv.Itoa(row.Port) }
+func protoPort(row *dossier.Listener) string {
+	return row.Proto.String() + "/" + strconv.Itoa(row.Port)
+}
 
 // describeListener is "tcp 0.0.0.0:2556" plus the namespace when not the
 // host's.
-func describeListener(row *dossier.ListenerRow) string {
-	s := row.Proto + " " + row.HostPort()
+func describeListener(row *dossier.Listener) string {
+	s := row.Proto.String() + " " + row.HostPort()
 	if row.DualStack {
-		s += " (IPv4 and IPv6)"
+		s += " " + dossier.DualStackText(i18n.EN)
 	}
 	if ns := row.NetNSLabel(); ns != "" {
 		s += " in netns " + ns
@@ -738,7 +738,7 @@ func describeListener(row *dossier.ListenerRow) string {
 
 // describeOwner is "pid 123 bagle (/tmp/x/bagle, user root)" or "an
 // unknown process".
-func describeOwner(row *dossier.ListenerRow) string {
+func describeOwner(row *dossier.Listener) string {
 	if row.PID == nil {
 		return "an unknown process"
 	}
@@ -779,11 +779,6 @@ func describeRule(r *Rule) string {
 		s += " (" + r.Comment + ")"
 	}
 	return s
-}
-
-func isWildcard(a string) bool {
-	addr, err := netip.ParseAddr(a)
-	return err == nil && addr.IsUnspecified()
 }
 
 // writableDirs are the world-writable directories of a Unix system: a
@@ -882,7 +877,7 @@ var sensitivePorts = [...]struct {
 	{27017, "MongoDB"}, {28017, "MongoDB HTTP"},
 }
 
-func sensitivePort(proto string, port int) (string, bool) {
+func sensitivePort(proto ports.Proto, port int) (string, bool) {
 	s := ""
 	for _, sp := range sensitivePorts {
 		if sp.port == port {
@@ -893,7 +888,7 @@ func sensitivePort(proto string, port int) (string, bool) {
 	if s == "" {
 		return "", false
 	}
-	if proto == "udp" && port != 111 && port != 2049 && port != 11211 {
+	if proto == ports.UDP && port != 111 && port != 2049 && port != 11211 {
 		return "", false
 	}
 	return s, true
@@ -916,7 +911,7 @@ func inScope(r *Rule, opt Options, eph [2]int) bool {
 		lo, hi = eph[0], eph[1]
 	}
 	for _, s := range opt.Scopes {
-		if s.Proto != ports.ProtoNone && r.Proto != "" && s.Proto.String() != r.Proto {
+		if s.Proto != ports.ProtoNone && r.Proto != ports.ProtoNone && s.Proto != r.Proto {
 			continue
 		}
 		if lo <= s.High && s.Low <= hi {
@@ -945,7 +940,7 @@ func sortFindings(fs []Finding) {
 			if c := cmp.Compare(la.Port, lb.Port); c != 0 {
 				return c
 			}
-			if c := cmp.Compare(la.Address, lb.Address); c != 0 {
+			if c := la.Addr.Compare(lb.Addr); c != 0 {
 				return c
 			}
 			if la.HostNetNS != lb.HostNetNS {

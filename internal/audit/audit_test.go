@@ -8,35 +8,37 @@ import (
 
 	"github.com/porthole/porthole/internal/dossier"
 	"github.com/porthole/porthole/internal/intel"
+	"github.com/porthole/porthole/internal/ports"
 	"github.com/porthole/porthole/internal/registry"
 	"github.com/porthole/porthole/internal/sockets"
+	"net/netip"
 )
 
 func pid(n int) *int { return &n }
 
 // row builds a host-namespace listener owned by pid 100.
-func row(proto, addr string, port int, exe string) dossier.ListenerRow {
+func row(proto, addr string, port int, exe string) dossier.Listener {
 	fam := 4
 	if strings.Contains(addr, ":") {
 		fam = 6
 	}
 	name := exe[strings.LastIndexByte(exe, '/')+1:]
-	r := dossier.ListenerRow{
-		Proto: proto, Family: fam, Address: addr, Port: port, PID: pid(100), Process: name,
+	p, _ := ports.ParseProto(proto)
+	r := dossier.Listener{
+		Proto: p, Family: fam, Addr: netip.MustParseAddr(addr), Port: port, PID: pid(100), Process: name,
 		UID: 0, User: "root", Exe: exe, Cmdline: []string{exe}, NetNS: 4026531840, HostNetNS: true,
-		Loopback: addr == "127.0.0.1" || addr == "::1",
 	}
 	return r
 }
 
 // sampleRows is a fixed, varied set of rows for the golden reports and the
 // baseline writer.
-func sampleRows() []dossier.ListenerRow {
+func sampleRows() []dossier.Listener {
 	bagle := row("tcp", "0.0.0.0", 2556, "/tmp/x1/bagle")
 	bagle.PID = pid(2556)
 	deleted := row("tcp", "127.0.0.1", 4444, "/var/tmp/.cache/agent")
 	deleted.ExeDeleted = true
-	unknown := dossier.ListenerRow{Proto: "tcp", Family: 4, Address: "0.0.0.0", Port: 2024, UID: 0, Cmdline: []string{},
+	unknown := dossier.Listener{Proto: ports.TCP, Family: 4, Addr: netip.MustParseAddr("0.0.0.0"), Port: 2024, UID: 0, Cmdline: []string{},
 		OwnerUnknown: sockets.OwnerNotFound, NetNS: 4026531840, HostNetNS: true}
 	ns := row("tcp", "127.0.0.1", 31337, "/usr/bin/ctf")
 	ns.HostNetNS, ns.NetNS = false, 4026532500
@@ -52,7 +54,7 @@ func sampleRows() []dossier.ListenerRow {
 	v6 := row("tcp", "::1", 2556, "/tmp/x1/bagle")
 	py := row("tcp", "127.0.0.1", 8000, "/usr/bin/python3.11")
 	py.Process, py.Cmdline = "python3", []string{"python3", "/dev/shm/serve.py"}
-	return []dossier.ListenerRow{bagle, deleted, unknown, ns, dual, pg, shell, web, udp, v6, py}
+	return []dossier.Listener{bagle, deleted, unknown, ns, dual, pg, shell, web, udp, v6, py}
 }
 
 func knowledge(tb testing.TB) (*registry.Index, *intel.DB) {
@@ -65,10 +67,10 @@ func knowledge(tb testing.TB) (*registry.Index, *intel.DB) {
 }
 
 // findingsFor lists "rule severity" of the findings about port.
-func findingsFor(rep *Report, proto string, port int, addr string) []string {
+func findingsFor(rep *Report, proto ports.Proto, port int, addr string) []string {
 	var out []string
 	for _, f := range rep.Findings {
-		if f.Listener != nil && f.Listener.Proto == proto && f.Listener.Port == port && (addr == "" || f.Listener.Address == addr) {
+		if f.Listener != nil && f.Listener.Proto == proto && f.Listener.Port == port && (addr == "" || f.Listener.Addr.String() == addr) {
 			out = append(out, f.Rule+" "+f.Severity.String())
 		}
 	}
@@ -80,94 +82,94 @@ func TestRules(t *testing.T) {
 	reg, db := knowledge(t)
 	tests := []struct {
 		name     string
-		row      func() dossier.ListenerRow
+		row      func() dossier.Listener
 		baseline string
 		want     []string
 	}{
-		{"bagle from tmp is critical", func() dossier.ListenerRow { return row("tcp", "0.0.0.0", 2556, "/tmp/a/bagle") },
+		{"bagle from tmp is critical", func() dossier.Listener { return row("tcp", "0.0.0.0", 2556, "/tmp/a/bagle") },
 			"", []string{"exe-in-writable-dir high", "known-bad-port critical"}},
-		{"bagle on loopback from usr is still high", func() dossier.ListenerRow { return row("tcp", "127.0.0.1", 2556, "/usr/bin/x") },
+		{"bagle on loopback from usr is still high", func() dossier.Listener { return row("tcp", "127.0.0.1", 2556, "/usr/bin/x") },
 			"", []string{"known-bad-port high"}},
-		{"bagle on ::1", func() dossier.ListenerRow { return row("tcp", "::1", 2556, "/usr/bin/x") },
+		{"bagle on ::1", func() dossier.Listener { return row("tcp", "::1", 2556, "/usr/bin/x") },
 			"", []string{"known-bad-port high"}},
-		{"udp 2556 is not the bagle port", func() dossier.ListenerRow { return row("udp", "0.0.0.0", 2556, "/usr/bin/x") },
+		{"udp 2556 is not the bagle port", func() dossier.Listener { return row("udp", "0.0.0.0", 2556, "/usr/bin/x") },
 			"", nil},
-		{"low-confidence threat on a port with a usual occupant", func() dossier.ListenerRow { return row("tcp", "127.0.0.1", 8888, "/usr/bin/jupyter") },
+		{"low-confidence threat on a port with a usual occupant", func() dossier.Listener { return row("tcp", "127.0.0.1", 8888, "/usr/bin/jupyter") },
 			"", []string{"known-bad-port info"}},
-		{"baselined threat port is info", func() dossier.ListenerRow { return row("tcp", "127.0.0.1", 6667, "/usr/sbin/ircd") },
+		{"baselined threat port is info", func() dossier.Listener { return row("tcp", "127.0.0.1", 6667, "/usr/sbin/ircd") },
 			"tcp 6667 exe=/usr/sbin/ircd", []string{"known-bad-port info"}},
-		{"a port-only line does not vouch for a threat port's owner", func() dossier.ListenerRow { return row("tcp", "127.0.0.1", 6667, "/usr/sbin/ircd") },
+		{"a port-only line does not vouch for a threat port's owner", func() dossier.Listener { return row("tcp", "127.0.0.1", 6667, "/usr/sbin/ircd") },
 			"tcp 6667", []string{"known-bad-port low"}},
-		{"deleted system exe is medium", func() dossier.ListenerRow {
+		{"deleted system exe is medium", func() dossier.Listener {
 			r := row("tcp", "127.0.0.1", 7000, "/usr/sbin/daemon")
 			r.ExeDeleted = true
 			return r
 		}, "", []string{"deleted-exe medium", "known-bad-port info"}},
-		{"deleted tmp exe", func() dossier.ListenerRow {
+		{"deleted tmp exe", func() dossier.Listener {
 			r := row("tcp", "127.0.0.1", 7001, "/dev/shm/x")
 			r.ExeDeleted = true
 			return r
 		}, "", []string{"deleted-exe high", "exe-in-writable-dir high"}},
-		{"shell", func() dossier.ListenerRow { return row("tcp", "0.0.0.0", 7002, "/bin/dash") },
+		{"shell", func() dossier.Listener { return row("tcp", "0.0.0.0", 7002, "/bin/dash") },
 			"", []string{"shell-listener high"}},
-		{"netcat", func() dossier.ListenerRow { return row("tcp", "0.0.0.0", 7003, "/usr/bin/ncat") },
+		{"netcat", func() dossier.Listener { return row("tcp", "0.0.0.0", 7003, "/usr/bin/ncat") },
 			"", []string{"shell-listener medium"}},
-		{"python script in tmp", func() dossier.ListenerRow {
+		{"python script in tmp", func() dossier.Listener {
 			r := row("tcp", "127.0.0.1", 7004, "/usr/bin/python3.11")
 			r.Process, r.Cmdline = "python3", []string{"python3", "/tmp/s.py"}
 			return r
 		}, "", []string{"shell-listener high"}},
-		{"python script elsewhere", func() dossier.ListenerRow {
+		{"python script elsewhere", func() dossier.Listener {
 			r := row("tcp", "127.0.0.1", 7005, "/usr/bin/python3.11")
 			r.Process, r.Cmdline = "python3", []string{"python3", "/srv/s.py"}
 			return r
 		}, "", nil},
-		{"postgres on every interface", func() dossier.ListenerRow { return row("tcp", "0.0.0.0", 5432, "/usr/lib/postgresql/15/bin/postgres") },
+		{"postgres on every interface", func() dossier.Listener { return row("tcp", "0.0.0.0", 5432, "/usr/lib/postgresql/15/bin/postgres") },
 			"", []string{"exposed-sensitive-port medium"}},
-		{"postgres on loopback", func() dossier.ListenerRow {
+		{"postgres on loopback", func() dossier.Listener {
 			return row("tcp", "127.0.0.1", 5432, "/usr/lib/postgresql/15/bin/postgres")
 		},
 			"", nil},
-		{"privileged port, non-root socket", func() dossier.ListenerRow {
+		{"privileged port, non-root socket", func() dossier.Listener {
 			r := row("tcp", "0.0.0.0", 25, "/usr/sbin/smtpd")
 			r.UID = 1000
 			return r
 		}, "", []string{"privileged-port-non-root low"}},
-		{"owner unknown", func() dossier.ListenerRow {
-			return dossier.ListenerRow{Proto: "tcp", Family: 4, Address: "0.0.0.0", Port: 7006, UID: 0, HostNetNS: true,
+		{"owner unknown", func() dossier.Listener {
+			return dossier.Listener{Proto: ports.TCP, Family: 4, Addr: netip.MustParseAddr("0.0.0.0"), Port: 7006, UID: 0, HostNetNS: true,
 				OwnerUnknown: sockets.OwnerNotFound}
 		}, "", []string{"owner-unknown medium"}},
-		{"owner unknown when not root", func() dossier.ListenerRow {
-			return dossier.ListenerRow{Proto: "tcp", Family: 4, Address: "0.0.0.0", Port: 7007, UID: 0, HostNetNS: true,
+		{"owner unknown when not root", func() dossier.Listener {
+			return dossier.Listener{Proto: ports.TCP, Family: 4, Addr: netip.MustParseAddr("0.0.0.0"), Port: 7007, UID: 0, HostNetNS: true,
 				OwnerUnknown: sockets.OwnerNotRoot}
 		}, "", []string{"owner-unknown low"}},
-		{"owner lookup skipped", func() dossier.ListenerRow {
-			return dossier.ListenerRow{Proto: "tcp", Family: 4, Address: "0.0.0.0", Port: 7008, HostNetNS: true, OwnerUnknown: sockets.OwnerSkipped}
+		{"owner lookup skipped", func() dossier.Listener {
+			return dossier.Listener{Proto: ports.TCP, Family: 4, Addr: netip.MustParseAddr("0.0.0.0"), Port: 7008, HostNetNS: true, OwnerUnknown: sockets.OwnerSkipped}
 		}, "", nil},
-		{"unexpected public", func() dossier.ListenerRow { return row("tcp", "0.0.0.0", 7009, "/usr/bin/x") },
+		{"unexpected public", func() dossier.Listener { return row("tcp", "0.0.0.0", 7009, "/usr/bin/x") },
 			"tcp 22", []string{"unexpected-listener medium"}},
-		{"unexpected loopback", func() dossier.ListenerRow { return row("tcp", "127.0.0.1", 7009, "/usr/bin/x") },
+		{"unexpected loopback", func() dossier.Listener { return row("tcp", "127.0.0.1", 7009, "/usr/bin/x") },
 			"tcp 22", []string{"unexpected-listener low"}},
-		{"explained", func() dossier.ListenerRow { return row("tcp", "0.0.0.0", 7009, "/usr/bin/x") },
+		{"explained", func() dossier.Listener { return row("tcp", "0.0.0.0", 7009, "/usr/bin/x") },
 			"tcp 7009 exe=/usr/bin/x addr=any", nil},
-		{"wrong scope is unexpected", func() dossier.ListenerRow { return row("tcp", "0.0.0.0", 7009, "/usr/bin/x") },
+		{"wrong scope is unexpected", func() dossier.Listener { return row("tcp", "0.0.0.0", 7009, "/usr/bin/x") },
 			"tcp 7009 exe=/usr/bin/x addr=loopback", []string{"unexpected-listener medium"}},
-		{"owner changed", func() dossier.ListenerRow { return row("tcp", "0.0.0.0", 7009, "/tmp/evil") },
+		{"owner changed", func() dossier.Listener { return row("tcp", "0.0.0.0", 7009, "/tmp/evil") },
 			"tcp 7009 exe=/usr/bin/x", []string{"exe-in-writable-dir high", "owner-changed high"}},
-		{"owner changed by user", func() dossier.ListenerRow { return row("tcp", "0.0.0.0", 7009, "/usr/bin/x") },
+		{"owner changed by user", func() dossier.Listener { return row("tcp", "0.0.0.0", 7009, "/usr/bin/x") },
 			"tcp 7009 exe=/usr/bin/x user=www-data", []string{"owner-changed high"}},
-		{"rule without owner explains any owner", func() dossier.ListenerRow { return row("tcp", "0.0.0.0", 7009, "/usr/bin/y") },
+		{"rule without owner explains any owner", func() dossier.Listener { return row("tcp", "0.0.0.0", 7009, "/usr/bin/y") },
 			"tcp 7000-7010", nil},
-		{"ephemeral rule", func() dossier.ListenerRow { return row("udp", "0.0.0.0", 40001, "/usr/sbin/chronyd") },
+		{"ephemeral rule", func() dossier.Listener { return row("udp", "0.0.0.0", 40001, "/usr/sbin/chronyd") },
 			"udp ephemeral exe=/usr/sbin/chronyd", nil},
-		{"name glob", func() dossier.ListenerRow { return row("tcp", "127.0.0.1", 7010, "/usr/bin/python3.11") },
+		{"name glob", func() dossier.Listener { return row("tcp", "127.0.0.1", 7010, "/usr/bin/python3.11") },
 			"tcp 7010 name=python3*", nil},
-		{"netns other", func() dossier.ListenerRow {
+		{"netns other", func() dossier.Listener {
 			r := row("tcp", "127.0.0.1", 7011, "/usr/bin/x")
 			r.HostNetNS, r.NetNS = false, 99
 			return r
 		}, "tcp 7011 netns=host", []string{"unexpected-listener low"}},
-		{"netns by inode", func() dossier.ListenerRow {
+		{"netns by inode", func() dossier.Listener {
 			r := row("tcp", "127.0.0.1", 7011, "/usr/bin/x")
 			r.HostNetNS, r.NetNS = false, 99
 			return r
@@ -181,7 +183,7 @@ func TestRules(t *testing.T) {
 				opt.Scopes = []Scope{{Low: 7000, High: 7020}}
 			}
 			r := tc.row()
-			rep := Run([]dossier.ListenerRow{r}, opt)
+			rep := Run([]dossier.Listener{r}, opt)
 			got := findingsFor(rep, r.Proto, r.Port, "")
 			if !slices.Equal(got, tc.want) {
 				t.Errorf("findings %q, want %q", got, tc.want)
@@ -202,7 +204,7 @@ func TestUnexpectedSaysIANAStatus(t *testing.T) {
 	reg, db := knowledge(t)
 	// tcp/4 is unassigned in IANA's registry.
 	r := row("tcp", "127.0.0.1", 4, "/usr/bin/x")
-	rep := Run([]dossier.ListenerRow{r}, Options{Registry: reg, Intel: db, Baseline: mustParse(t, "tcp 22 optional")})
+	rep := Run([]dossier.Listener{r}, Options{Registry: reg, Intel: db, Baseline: mustParse(t, "tcp 22 optional")})
 	if len(rep.Findings) != 1 || rep.Findings[0].Rule != RuleUnexpected || !strings.Contains(rep.Findings[0].Reason, "unassigned") {
 		t.Fatalf("%+v", rep.Findings)
 	}
@@ -211,7 +213,7 @@ func TestUnexpectedSaysIANAStatus(t *testing.T) {
 func TestMissingAndOptional(t *testing.T) {
 	reg, db := knowledge(t)
 	bl := mustParse(t, "tcp 7100 exe=/usr/bin/a\ntcp 7101 exe=/usr/bin/b optional\ntcp 7102 exe=/usr/bin/c\nudp 9999\ntcp 7103 netns=other\n")
-	rows := []dossier.ListenerRow{row("tcp", "0.0.0.0", 7102, "/usr/bin/other")}
+	rows := []dossier.Listener{row("tcp", "0.0.0.0", 7102, "/usr/bin/other")}
 	rep := Run(rows, Options{Registry: reg, Intel: db, Baseline: bl, Scopes: []Scope{{Low: 7000, High: 7200}}})
 	var missing []int
 	for _, f := range rep.Findings {
@@ -246,7 +248,7 @@ func TestRestartIsNothing(t *testing.T) {
 	for _, p := range []int{100, 4242, 99999} {
 		r := row("tcp", "0.0.0.0", 7200, "/usr/bin/svc")
 		r.PID = pid(p)
-		rep := Run([]dossier.ListenerRow{r}, Options{Registry: reg, Intel: db, Baseline: bl})
+		rep := Run([]dossier.Listener{r}, Options{Registry: reg, Intel: db, Baseline: bl})
 		if len(rep.Findings) != 0 || len(rep.Explained) != 1 || rep.Explained[0].Baseline.Line != 1 {
 			t.Errorf("pid %d: findings %+v", p, rep.Findings)
 		}
@@ -258,7 +260,7 @@ func TestOneFindingPerSocket(t *testing.T) {
 	v6only := row("tcp", "::", 2556, "/usr/bin/x")
 	dual := row("tcp", "::", 2556, "/usr/bin/x")
 	dual.DualStack, dual.PID = true, pid(101)
-	rep := Run([]dossier.ListenerRow{v6only, dual}, Options{Registry: reg, Intel: db})
+	rep := Run([]dossier.Listener{v6only, dual}, Options{Registry: reg, Intel: db})
 	n := 0
 	for _, f := range rep.Findings {
 		if f.Rule == RuleKnownBad {
@@ -284,7 +286,7 @@ func TestSeverityNames(t *testing.T) {
 
 func BenchmarkRun5000(b *testing.B) {
 	reg, db := knowledge(b)
-	rows := make([]dossier.ListenerRow, 5000)
+	rows := make([]dossier.Listener, 5000)
 	var rules strings.Builder
 	for i := range rows {
 		rows[i] = row("tcp", "127.0.0.1", 10000+i, fmt.Sprintf("/usr/lib/s%d/srv", i%50))
@@ -328,13 +330,30 @@ func TestBriefRunSameFindings(t *testing.T) {
 		for i, f := range full.Findings {
 			b := brief.Findings[i]
 			if f.Rule != b.Rule || f.Severity != b.Severity || f.Word() != b.Word() || (f.Baseline == nil) != (b.Baseline == nil) ||
-				f.Listener.Port != b.Listener.Port || f.Listener.Address != b.Listener.Address {
-				t.Errorf("finding %d: %s %s %s:%d, brief %s %s %s:%d", i, f.Rule, f.Severity, f.Listener.Address, f.Listener.Port,
-					b.Rule, b.Severity, b.Listener.Address, b.Listener.Port)
+				f.Listener.Port != b.Listener.Port || f.Listener.Addr.String() != b.Listener.Addr.String() {
+				t.Errorf("finding %d: %s %s %s:%d, brief %s %s %s:%d", i, f.Rule, f.Severity, f.Listener.Addr.String(), f.Listener.Port,
+					b.Rule, b.Severity, b.Listener.Addr.String(), b.Listener.Port)
 			}
 			if f.Reason == "" || b.Reason != "" || b.Advice != "" {
 				t.Errorf("finding %d: reason %q, brief reason %q advice %q", i, f.Reason, b.Reason, b.Advice)
 			}
 		}
+	}
+}
+
+// Findings on one port are in address order, as sockets.List sorts them
+// (9.0.0.1 before 10.0.0.1, IPv4 before IPv6), not in string order.
+func TestFindingsInAddressOrder(t *testing.T) {
+	var rows []dossier.Listener
+	for _, a := range []string{"fd00::1", "10.0.0.1", "9.0.0.1", "::"} {
+		r := row("tcp", a, 7006, "/tmp/x")
+		rows = append(rows, r)
+	}
+	var got []string
+	for _, f := range Run(rows, Options{}).Findings {
+		got = append(got, f.Listener.Addr.String())
+	}
+	if want := "9.0.0.1 10.0.0.1 :: fd00::1"; strings.Join(got, " ") != want {
+		t.Errorf("finding order %v, want %s", got, want)
 	}
 }

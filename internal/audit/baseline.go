@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/porthole/porthole/internal/ports"
 )
 
 // MaxBaselineSize is the largest baseline file Load accepts. A baseline of
@@ -22,8 +24,9 @@ const MaxBaselineSize = 16 << 20
 type Rule struct {
 	File string `json:"file"`
 	Line int    `json:"line"`
-	// Proto is "tcp", "udp", or "" for either.
-	Proto string `json:"proto"`
+	// Proto is ports.TCP, ports.UDP, or ports.ProtoNone for either (JSON:
+	// "tcp", "udp", "").
+	Proto ports.Proto `json:"proto"`
 	// Low..High is the port range. AnyPort accepts every port; Ephemeral
 	// accepts the host's ephemeral range, whatever it is at audit time.
 	Low       int  `json:"low"`
@@ -72,10 +75,10 @@ func (r *Rule) HasOwner() bool { return r.Exe != "" || r.Name != "" || r.User !=
 // keys in a fixed order. Two rules with the same String are duplicates.
 func (r *Rule) String() string {
 	var b strings.Builder
-	if r.Proto == "" {
+	if r.Proto == ports.ProtoNone {
 		b.WriteString("any")
 	} else {
-		b.WriteString(r.Proto)
+		b.WriteString(r.Proto.String())
 	}
 	b.WriteByte(' ')
 	switch {
@@ -217,15 +220,8 @@ func (b *Baseline) add(r Rule) {
 	b.byPort[k] = append(b.byPort[k], i)
 }
 
-func portKey(proto string, port int) uint32 {
-	var p uint32
-	switch proto {
-	case "tcp":
-		p = 1
-	case "udp":
-		p = 2
-	}
-	return p<<16 | uint32(port)
+func portKey(proto ports.Proto, port int) uint32 {
+	return uint32(proto)<<16 | uint32(port)
 }
 
 // token is one word of a line, with its 1-based column.
@@ -252,8 +248,10 @@ func parseLine(file string, n int, line string) (Rule, bool, error) {
 	}
 	r := Rule{File: file, Line: n, Comment: comment}
 	switch p := toks[0].s; p {
-	case "tcp", "udp":
-		r.Proto = p
+	case "tcp":
+		r.Proto = ports.TCP
+	case "udp":
+		r.Proto = ports.UDP
 	case "any":
 	default:
 		return r, false, errAt(toks[0].col, "proto", "%q is not a protocol; write tcp, udp or any first", clip(p))

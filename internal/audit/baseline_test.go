@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/porthole/porthole/internal/dossier"
+	"github.com/porthole/porthole/internal/ports"
+	"net/netip"
 )
 
 func mustParse(tb testing.TB, text string) *Baseline {
@@ -37,14 +39,14 @@ func TestParseValid(t *testing.T) {
 		t.Fatalf("%d rules, want 6", len(b.Rules))
 	}
 	r := b.Rules[0]
-	if r.Proto != "tcp" || r.Low != 22 || r.High != 22 || r.Exe != "/usr/sbin/sshd" || r.User != "root" ||
+	if r.Proto != ports.TCP || r.Low != 22 || r.High != 22 || r.Exe != "/usr/sbin/sshd" || r.User != "root" ||
 		r.Addr != "any" || r.NetNS != "host" || r.Comment != "OpenSSH" || r.Line != 3 || r.File != "b.conf" {
 		t.Errorf("rule 0 = %+v", r)
 	}
-	if r := b.Rules[1]; !r.Ephemeral || r.Proto != "udp" || r.Name != "chronyd" {
+	if r := b.Rules[1]; !r.Ephemeral || r.Proto != ports.UDP || r.Name != "chronyd" {
 		t.Errorf("rule 1 = %+v", r)
 	}
-	if r := b.Rules[2]; r.Proto != "" || r.Low != 8000 || r.High != 8100 || !r.Optional {
+	if r := b.Rules[2]; r.Proto != ports.ProtoNone || r.Low != 8000 || r.High != 8100 || !r.Optional {
 		t.Errorf("rule 2 = %+v", r)
 	}
 	if r := b.Rules[3]; !r.AnyPort || r.Exe != "/opt/my app/bin/srv" {
@@ -180,7 +182,7 @@ func TestParse100kRules(t *testing.T) {
 	if err != nil || len(warns) != 0 || len(b.Rules) != 100_000 {
 		t.Fatalf("rules %d warnings %d err %v", len(b.Rules), len(warns), err)
 	}
-	row := dossier.ListenerRow{Proto: "udp", Address: "127.0.0.1", Port: 1 + 99_999%65535, Exe: "/usr/lib/svc99999/bin/server", User: fmt.Sprintf("svc%d", 99_999%97), UID: 5, HostNetNS: true}
+	row := dossier.Listener{Proto: ports.UDP, Addr: netip.MustParseAddr("127.0.0.1"), Port: 1 + 99_999%65535, Exe: "/usr/lib/svc99999/bin/server", User: fmt.Sprintf("svc%d", 99_999%97), UID: 5, HostNetNS: true}
 	if m := b.Lookup(&row, [2]int{}); m.Rule != 99_999 {
 		t.Errorf("Lookup = %+v, want rule 99999", m)
 	}
@@ -204,7 +206,7 @@ func BenchmarkLookup100k(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	row := dossier.ListenerRow{Proto: "tcp", Address: "127.0.0.1", Port: 4242, Exe: "/usr/bin/other", HostNetNS: true}
+	row := dossier.Listener{Proto: ports.TCP, Addr: netip.MustParseAddr("127.0.0.1"), Port: 4242, Exe: "/usr/bin/other", HostNetNS: true}
 	b.ReportAllocs()
 	for b.Loop() {
 		bl.Lookup(&row, [2]int{32768, 60999})
@@ -225,7 +227,7 @@ func TestWriteRoundTrip(t *testing.T) {
 	rep := Run(rows, Options{Baseline: b, EphemeralLow: 32768, EphemeralHigh: 60999})
 	review := 0
 	reasons := ReviewReasons(rows, Options{Registry: reg, Intel: db})
-	reviewed := map[*dossier.ListenerRow]bool{}
+	reviewed := map[*dossier.Listener]bool{}
 	for i := range rows {
 		if reasons[i] != "" {
 			review++
@@ -285,7 +287,7 @@ func FuzzParse(f *testing.F) {
 				t.Fatalf("round trip of %q: %v", r.String(), err)
 			}
 		}
-		row := dossier.ListenerRow{Proto: "tcp", Address: "127.0.0.1", Port: 22, HostNetNS: true}
+		row := dossier.Listener{Proto: ports.TCP, Addr: netip.MustParseAddr("127.0.0.1"), Port: 22, HostNetNS: true}
 		b.Lookup(&row, [2]int{32768, 60999})
 	})
 }

@@ -2,10 +2,10 @@ package audit
 
 import (
 	"bufio"
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
-	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
@@ -14,6 +14,7 @@ import (
 	"github.com/porthole/porthole/internal/dossier"
 	"github.com/porthole/porthole/internal/i18n"
 	"github.com/porthole/porthole/internal/intel"
+	"github.com/porthole/porthole/internal/ports"
 	"github.com/porthole/porthole/internal/registry"
 	"github.com/porthole/porthole/internal/safefile"
 )
@@ -74,7 +75,7 @@ type WriteOptions struct {
 // explains every row. One line covers the IPv4 and IPv6 sockets of one
 // program on one port and scope. UDP sockets in the ephemeral range get
 // the port "ephemeral", since such ports change at every start.
-func Write(w io.Writer, rows []dossier.ListenerRow, opt WriteOptions) error {
+func Write(w io.Writer, rows []dossier.Listener, opt WriteOptions) error {
 	bw := bufio.NewWriter(w)
 	fmt.Fprintf(bw, `# porthole baseline: the listeners expected on this machine.
 # Written by 'porthole baseline' at %s%s. Edit it freely, keep it
@@ -128,7 +129,7 @@ func Write(w io.Writer, rows []dossier.ListenerRow, opt WriteOptions) error {
 		}
 	}
 	slices.SortStableFunc(lines, func(a, b line) int {
-		if c := strings.Compare(a.rule.Proto, b.rule.Proto); c != 0 {
+		if c := cmp.Compare(a.rule.Proto, b.rule.Proto); c != 0 {
 			return c
 		}
 		pa, pb := a.rule.Low, b.rule.Low
@@ -167,19 +168,19 @@ func hostPart(h string) string {
 }
 
 // ruleFor is the baseline line for one row, with its comment.
-func ruleFor(row *dossier.ListenerRow, opt WriteOptions) (Rule, string) {
+func ruleFor(row *dossier.Listener, opt WriteOptions) (Rule, string) {
 	r := Rule{Proto: row.Proto, Low: row.Port, High: row.Port}
 	var notes []string
 	if row.Process != "" {
 		notes = append(notes, row.Process)
 	}
-	if row.Proto == "udp" && opt.EphemeralLow > 0 && row.Port >= opt.EphemeralLow && row.Port <= opt.EphemeralHigh && row.Exe != "" {
+	if row.Proto == ports.UDP && opt.EphemeralLow > 0 && row.Port >= opt.EphemeralLow && row.Port <= opt.EphemeralHigh && row.Exe != "" {
 		r.Ephemeral, r.Low, r.High = true, 0, 0
 		notes = append(notes, "was on port "+strconv.Itoa(row.Port))
 	} else if row.Service != "" {
 		notes = append(notes, "IANA "+row.Service)
 	}
-	if row.Proto == "tcp" && opt.EphemeralLow > 0 && row.Port >= opt.EphemeralLow && row.Port <= opt.EphemeralHigh {
+	if row.Proto == ports.TCP && opt.EphemeralLow > 0 && row.Port >= opt.EphemeralLow && row.Port <= opt.EphemeralHigh {
 		notes = append(notes, "inside the ephemeral range")
 	}
 	if row.Exe != "" && !row.ExeDeleted {
@@ -193,9 +194,8 @@ func ruleFor(row *dossier.ListenerRow, opt WriteOptions) (Rule, string) {
 	if row.PID == nil {
 		notes = append(notes, "owner unknown when written: "+dossier.OwnerUnknownText(i18n.EN, row.OwnerUnknown))
 	}
-	addr, err := netip.ParseAddr(row.Address)
-	switch {
-	case err != nil:
+	switch addr := row.Addr; {
+	case !addr.IsValid():
 	case addr.IsLoopback():
 		r.Addr, r.addrKind = "loopback", addrLoopback
 	case addr.IsUnspecified():
@@ -223,9 +223,9 @@ func ruleFor(row *dossier.ListenerRow, opt WriteOptions) (Rule, string) {
 // it at high or critical without a baseline (rule, severity and the reason
 // in one word), and an owner nobody could name. A baseline written from a
 // compromised host must not bless what is wrong with it.
-func ReviewReasons(rows []dossier.ListenerRow, opt Options) []string {
+func ReviewReasons(rows []dossier.Listener, opt Options) []string {
 	out := make([]string, len(rows))
-	index := make(map[*dossier.ListenerRow]int, len(rows))
+	index := make(map[*dossier.Listener]int, len(rows))
 	for i := range rows {
 		index[&rows[i]] = i
 	}

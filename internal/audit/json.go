@@ -47,6 +47,6 @@ func (r Rule) MarshalJSON() ([]byte, error) {
 		Unit      *string `json:"unit"`
 		Optional  bool    `json:"optional"`
 		Comment   *string `json:"comment"`
-	}{r.File, r.Line, str(r.Proto), low, high, r.AnyPort, r.Ephemeral, str(r.Exe), str(r.Name), str(r.User),
+	}{r.File, r.Line, str(r.Proto.String()), low, high, r.AnyPort, r.Ephemeral, str(r.Exe), str(r.Name), str(r.User),
 		str(r.Addr), str(r.NetNS), str(r.Container), str(r.Unit), r.Optional, str(r.Comment)})
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/porthole/porthole/internal/intel"
 	"github.com/porthole/porthole/internal/ports"
 	"github.com/porthole/porthole/internal/registry"
+	"net/netip"
 )
 
 // tableIntel is a small intel set with one port of each kind, so that the
@@ -76,12 +77,12 @@ func TestKnownBadTable(t *testing.T) {
 		t.Fatal(err)
 	}
 	db := intel.New(entries)
-	deleted := func(r dossier.ListenerRow) dossier.ListenerRow { r.ExeDeleted = true; return r }
-	named := func(r dossier.ListenerRow, name string) dossier.ListenerRow { r.Process = name; return r }
-	unknown := dossier.ListenerRow{Proto: "tcp", Family: 4, Address: "0.0.0.0", Port: 2556, UID: 0, HostNetNS: true}
+	deleted := func(r dossier.Listener) dossier.Listener { r.ExeDeleted = true; return r }
+	named := func(r dossier.Listener, name string) dossier.Listener { r.Process = name; return r }
+	unknown := dossier.Listener{Proto: ports.TCP, Family: 4, Addr: netip.MustParseAddr("0.0.0.0"), Port: 2556, UID: 0, HostNetNS: true}
 	tests := []struct {
 		table string // the README row
-		row   dossier.ListenerRow
+		row   dossier.Listener
 		want  []string
 	}{
 		// any port, usual occupant: nothing
@@ -111,7 +112,7 @@ func TestKnownBadTable(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.table, func(t *testing.T) {
-			rep := Run([]dossier.ListenerRow{tc.row}, Options{Registry: registry.Embedded(), Intel: db})
+			rep := Run([]dossier.Listener{tc.row}, Options{Registry: registry.Embedded(), Intel: db})
 			got := findingsFor(rep, tc.row.Proto, tc.row.Port, "")
 			if !slices.Equal(got, tc.want) {
 				t.Errorf("%s on %d: findings %q, want %q", tc.row.Exe, tc.row.Port, got, tc.want)
@@ -122,16 +123,15 @@ func TestKnownBadTable(t *testing.T) {
 			// The same judgement from the row's own annotation (list and
 			// who run the audit without the intel DB).
 			ann := tc.row
-			p, _ := ports.ParseProto(ann.Proto)
-			rel := dossier.RelevanceOf(ann.Port, p, db.ForPort(ann.Port), registry.Embedded())
+			rel := dossier.RelevanceOf(ann.Port, ann.Proto, db.ForPort(ann.Port), registry.Embedded())
 			ann.ThreatSignal, ann.ExpectedPrograms = rel.Signal, rel.Programs()
 			for _, m := range db.ForPort(ann.Port) {
 				if m.Entry.IsThreat() {
-					ann.Threat, ann.ThreatConfidence, ann.ThreatID = m.Entry.Name, string(m.Entry.Confidence), m.Entry.ID
+					ann.Threat, ann.ThreatConfidence, ann.ThreatID = m.Entry.Name, m.Entry.Confidence, m.Entry.ID
 					break
 				}
 			}
-			if got2 := findingsFor(Run([]dossier.ListenerRow{ann}, Options{}), ann.Proto, ann.Port, ""); !slices.Equal(got2, tc.want) {
+			if got2 := findingsFor(Run([]dossier.Listener{ann}, Options{}), ann.Proto, ann.Port, ""); !slices.Equal(got2, tc.want) {
 				t.Errorf("from the row's annotation: %q, want %q", got2, tc.want)
 			}
 		})
@@ -140,7 +140,7 @@ func TestKnownBadTable(t *testing.T) {
 	for _, tc := range []struct {
 		sig   dossier.Signal
 		class OwnerClass
-		conf  string
+		conf  intel.Confidence
 		want  Severity
 		ok    bool
 	}{

@@ -6,13 +6,14 @@ import (
 	"strconv"
 
 	"github.com/porthole/porthole/internal/dossier"
+	"github.com/porthole/porthole/internal/ports"
 )
 
 // matchSocket reports whether the socket part of r (protocol, port,
 // address, namespace, container) accepts row; eph is the host's ephemeral
 // range for "ephemeral" rules.
-func (r *Rule) matchSocket(row *dossier.ListenerRow, addr netip.Addr, eph [2]int) bool {
-	if r.Proto != "" && r.Proto != row.Proto {
+func (r *Rule) matchSocket(row *dossier.Listener, addr netip.Addr, eph [2]int) bool {
+	if r.Proto != ports.ProtoNone && r.Proto != row.Proto {
 		return false
 	}
 	switch {
@@ -68,7 +69,7 @@ func (r *Rule) matchSocket(row *dossier.ListenerRow, addr netip.Addr, eph [2]int
 // matchOwner reports whether the owner part of r (exe, name, user, unit)
 // accepts row. A rule that names an owner never accepts a socket whose
 // owner is unknown.
-func (r *Rule) matchOwner(row *dossier.ListenerRow) bool {
+func (r *Rule) matchOwner(row *dossier.Listener) bool {
 	if r.Exe != "" && (row.Exe == "" || !glob(r.Exe, row.Exe)) {
 		return false
 	}
@@ -101,13 +102,12 @@ type Match struct {
 // Lookup finds the first rule (in file order) that explains row, or else
 // the first rule that expects the same socket with another owner. eph is
 // the host's ephemeral range (zero if unknown).
-func (b *Baseline) Lookup(row *dossier.ListenerRow, eph [2]int) Match {
+func (b *Baseline) Lookup(row *dossier.Listener, eph [2]int) Match {
 	m := Match{Rule: -1, Changed: -1}
 	if b == nil || len(b.Rules) == 0 {
 		return m
 	}
-	addr, _ := netip.ParseAddr(row.Address)
-	addr = addr.Unmap()
+	addr := row.Addr.Unmap()
 	try := func(idx []int32) {
 		for _, i := range idx {
 			if m.Rule >= 0 && int(i) > m.Rule {
@@ -127,7 +127,7 @@ func (b *Baseline) Lookup(row *dossier.ListenerRow, eph [2]int) Match {
 		}
 	}
 	try(b.byPort[portKey(row.Proto, row.Port)])
-	try(b.byPort[portKey("", row.Port)])
+	try(b.byPort[portKey(ports.ProtoNone, row.Port)])
 	try(b.wide)
 	if m.Rule >= 0 {
 		m.Changed = -1

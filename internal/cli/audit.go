@@ -17,6 +17,7 @@ import (
 
 	"github.com/porthole/porthole/internal/audit"
 	"github.com/porthole/porthole/internal/dossier"
+	"github.com/porthole/porthole/internal/i18n"
 	"github.com/porthole/porthole/internal/ports"
 	"github.com/porthole/porthole/internal/safefile"
 	"github.com/porthole/porthole/internal/sockets"
@@ -186,29 +187,11 @@ func auditListeners(ctx context.Context, scopes []audit.Scope, allNS bool) ([]so
 	if len(scopes) == 0 {
 		return sockets.List(ctx, sockets.Query{AllNetNS: allNS})
 	}
-	var out []sockets.Listener
-	type id struct {
-		proto string
-		inode uint64
-		netns uint64
+	qs := make([]sockets.Query, len(scopes))
+	for i, s := range scopes {
+		qs[i] = sockets.Query{TCP: s.Proto != ports.UDP, UDP: s.Proto != ports.TCP, Ports: sockets.Ports(s.Low, s.High), AllNetNS: allNS}
 	}
-	seen := map[id]bool{}
-	for _, s := range scopes {
-		q := sockets.Query{TCP: s.Proto != ports.UDP, UDP: s.Proto != ports.TCP, Ports: sockets.Ports(s.Low, s.High), AllNetNS: allNS}
-		got, err := sockets.List(ctx, q)
-		if err != nil {
-			return nil, err
-		}
-		for _, l := range got {
-			k := id{l.Proto, l.Inode, l.NetNS}
-			if l.Inode != 0 && seen[k] {
-				continue
-			}
-			seen[k] = true
-			out = append(out, l)
-		}
-	}
-	return out, nil
+	return sockets.ListQueries(ctx, qs)
 }
 
 // auditExit computes the exit bits of a report.
@@ -316,7 +299,7 @@ func renderAudit(t *text, rep *audit.Report, bl *audit.Baseline, o auditOpts) {
 		t.blank()
 		t.heading("EXPLAINED BY THE BASELINE")
 		for _, e := range rep.Explained {
-			t.wrapTo(2, 6, listenerLabel(e.Listener)+"  "+ownerLabel(*e.Listener), false)
+			t.wrapTo(2, 6, listenerLabel(e.Listener)+"  "+ownerLabel(e.Listener), false)
 			t.hang(6, 6, t.dim("rule "+e.Baseline.String()))
 		}
 	}
@@ -324,7 +307,7 @@ func renderAudit(t *text, rep *audit.Report, bl *audit.Baseline, o auditOpts) {
 
 func renderFinding(t *text, f audit.Finding) {
 	if f.Listener != nil {
-		t.wrapTo(2, 6, t.bold(f.Rule)+"  "+listenerLabel(f.Listener)+"  "+ownerLabel(*f.Listener), false)
+		t.wrapTo(2, 6, t.bold(f.Rule)+"  "+listenerLabel(f.Listener)+"  "+ownerLabel(f.Listener), false)
 		if f.Listener.Exe != "" {
 			exe := f.Listener.Exe
 			if f.Listener.ExeDeleted {
@@ -339,10 +322,10 @@ func renderFinding(t *text, f audit.Finding) {
 	t.hang(6, 8, "→ "+f.Advice)
 }
 
-func listenerLabel(r *dossier.ListenerRow) string {
-	s := r.Proto + " " + r.HostPort()
+func listenerLabel(r *dossier.Listener) string {
+	s := r.Proto.String() + " " + r.HostPort()
 	if r.DualStack {
-		s += " (v4+v6)"
+		s += " " + dossier.DualStackText(i18n.EN)
 	}
 	if ns := r.NetNSLabel(); ns != "" {
 		s += " netns " + ns
@@ -352,7 +335,7 @@ func listenerLabel(r *dossier.ListenerRow) string {
 
 // nameNetNS names the rows' other network namespaces ("ip netns" names),
 // reading /run/netns only when some row is in another namespace.
-func nameNetNS(rows []dossier.ListenerRow) {
+func nameNetNS(rows []dossier.Listener) {
 	for i := range rows {
 		if !rows[i].HostNetNS && rows[i].NetNS != 0 {
 			dossier.NameNetNS(rows, sockets.NetNSNames())

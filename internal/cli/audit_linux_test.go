@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,9 +19,12 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/porthole/porthole/internal/audit"
+	"github.com/porthole/porthole/internal/dossier"
+	"github.com/porthole/porthole/internal/i18n"
 	"github.com/porthole/porthole/internal/intel"
 	"github.com/porthole/porthole/internal/ports"
 	"github.com/porthole/porthole/internal/registry"
+	"github.com/porthole/porthole/internal/sockets"
 	"github.com/porthole/porthole/internal/testenv"
 )
 
@@ -127,7 +131,7 @@ func audPortBusy(t *testing.T, port int) {
 func audFind(rep auditReport, rule string, port int, addr string) []audit.Finding {
 	var out []audit.Finding
 	for _, f := range rep.Findings {
-		if f.Rule == rule && f.Listener != nil && f.Listener.Port == port && (addr == "" || f.Listener.Address == addr) {
+		if f.Rule == rule && f.Listener != nil && f.Listener.Port == port && (addr == "" || f.Listener.Addr.String() == addr) {
 			out = append(out, f)
 		}
 	}
@@ -301,7 +305,7 @@ func TestAuditScenarioUDPAndClients(t *testing.T) {
 	udp, uconn, tconn := h.ports["udp4"][0], h.ports["udpconn"][0], h.ports["tcpconn"][0]
 	rep := audJSON(t, audRun(t, "audit", "--json", "--baseline", bl,
 		"udp/"+strconv.Itoa(udp), "udp/"+strconv.Itoa(uconn), "tcp/"+strconv.Itoa(tconn)))
-	if f := audFind(rep, audit.RuleUnexpected, udp, ""); len(f) != 1 || f[0].Listener.Proto != "udp" {
+	if f := audFind(rep, audit.RuleUnexpected, udp, ""); len(f) != 1 || f[0].Listener.Proto != ports.UDP {
 		t.Errorf("udp listener: %+v", f)
 	}
 	for _, p := range []int{uconn, tconn} {
@@ -326,7 +330,7 @@ func TestAuditScenarioIPv6OnlyAndDualStack(t *testing.T) {
 	}{{v6, false}, {dual, true}} {
 		n := 0
 		for _, f := range rep.Findings {
-			if f.Listener != nil && f.Listener.Port == tc.port && f.Listener.Address == "::" {
+			if f.Listener != nil && f.Listener.Port == tc.port && f.Listener.Addr == netip.IPv6Unspecified() {
 				n++
 				if f.Listener.DualStack != tc.dual || f.Listener.Family != 6 {
 					t.Errorf("port %d: dual %v family %d", tc.port, f.Listener.DualStack, f.Listener.Family)
@@ -443,8 +447,10 @@ func TestAuditScenarioOwnerUnknown(t *testing.T) {
 	if len(f) != 1 {
 		t.Fatalf("owner-unknown findings %+v", rep.Findings)
 	}
-	if f[0].Listener.PID != nil || f[0].Listener.OwnerUnknownReason == "" || !strings.Contains(f[0].Reason, f[0].Listener.OwnerUnknownReason) {
-		t.Errorf("listener pid %v reason %q; finding %q", f[0].Listener.PID, f[0].Listener.OwnerUnknownReason, f[0].Reason)
+	reason := dossier.OwnerUnknownText(i18n.EN, f[0].Listener.OwnerUnknown)
+	if f[0].Listener.PID != nil || f[0].Listener.OwnerUnknown == sockets.OwnerKnown || !strings.Contains(f[0].Reason, reason) ||
+		!strings.Contains(r.stdout, `"owner_unknown_reason": "`+reason+`"`) {
+		t.Errorf("listener pid %v reason %q; finding %q", f[0].Listener.PID, reason, f[0].Reason)
 	}
 	if !strings.Contains(r.stdout, `"pid": null`) {
 		t.Error("JSON does not say pid null")

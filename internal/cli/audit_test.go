@@ -15,6 +15,7 @@ import (
 	"github.com/porthole/porthole/internal/audit"
 	"github.com/porthole/porthole/internal/dossier"
 	"github.com/porthole/porthole/internal/intel"
+	"github.com/porthole/porthole/internal/ports"
 	"github.com/porthole/porthole/internal/process"
 	"github.com/porthole/porthole/internal/registry"
 	"github.com/porthole/porthole/internal/sockets"
@@ -22,16 +23,17 @@ import (
 
 // audRows is a constructed set of listeners covering every rule, annotated
 // the way the command annotates live ones, for the golden reports.
-func audRows(t *testing.T) []dossier.ListenerRow {
+func audRows(t *testing.T) []dossier.Listener {
 	const hostNS = 4026531840
 	mk := func(proto, addr string, port int, exe, user string, uid int) sockets.Listener {
+		p, _ := ports.ParseProto(proto)
 		a := netip.MustParseAddr(addr)
 		fam := 4
 		if a.Is6() {
 			fam = 6
 		}
 		return sockets.Listener{
-			Proto: proto, Family: fam, Addr: a, Port: port, Inode: uint64(90000 + port), UID: uid,
+			Proto: p, Family: fam, Addr: a, Port: port, Inode: uint64(90000 + port), UID: uid,
 			NetNS: hostNS, HostNetNS: true,
 			Owners: []process.Info{{PID: 1000 + port%1000, Name: filepath.Base(exe), Exe: exe, Cmdline: []string{exe},
 				UID: uid, User: user, NetNS: hostNS}},

@@ -19,7 +19,7 @@ import (
 // in a dossier's "local" array: the row `who --json` prints, with the
 // audit's findings about it.
 type localListener struct {
-	dossier.ListenerRow
+	dossier.Listener
 	Findings []localFinding `json:"findings"`
 }
 
@@ -66,7 +66,7 @@ func localListeners(ctx context.Context, env *Env, k *knowledge, ports []int) (m
 		opt.EphemeralLow, opt.EphemeralHigh = lo, hi
 	}
 	rep := audit.Run(rows, opt)
-	found := map[*dossier.ListenerRow][]localFinding{}
+	found := map[*dossier.Listener][]localFinding{}
 	for _, f := range rep.Findings {
 		if f.Listener != nil {
 			found[f.Listener] = append(found[f.Listener], localFinding{f.Rule, f.Severity, f.Reason, f.Advice})
@@ -124,10 +124,10 @@ func renderHere(t *text, what string, ls []localListener) {
 		if i > 0 {
 			t.blank()
 		}
-		r := &l.ListenerRow
-		addr := r.Proto + " " + r.HostPort()
+		r := &l.Listener
+		addr := r.Proto.String() + " " + r.HostPort()
 		if r.DualStack {
-			addr += " " + T("here.dualstack")
+			addr += " " + dossier.DualStackText(t.lang)
 		}
 		if !r.HostNetNS && r.NetNS != 0 {
 			addr += " netns " + strconv.FormatUint(r.NetNS, 10)
@@ -175,11 +175,11 @@ func severityConfidence(s audit.Severity) string {
 	return "low"
 }
 
-// MarshalJSON writes the row as `who --json` does (dossier.ListenerRow's
-// JSON form) with "findings" added last; the embedded row's MarshalJSON
-// would otherwise drop them.
+// MarshalJSON writes the listener as `who --json` does (dossier.ListenerRow)
+// with "findings" added last; the embedded listener's MarshalJSON would
+// otherwise drop them.
 func (l localListener) MarshalJSON() ([]byte, error) {
-	row, err := json.Marshal(l.ListenerRow)
+	row, err := json.Marshal(l.Listener)
 	if err != nil {
 		return nil, err
 	}

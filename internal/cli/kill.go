@@ -71,7 +71,7 @@ func socketLabel(l sockets.Listener) string {
 	if l.Family == 6 {
 		a = "[" + a + "]"
 	}
-	return l.Proto + " " + a + ":" + strconv.Itoa(l.Port)
+	return l.Proto.String() + " " + a + ":" + strconv.Itoa(l.Port)
 }
 
 // protectedPID is a process porthole never signals: none (0), init (1),

@@ -81,7 +81,7 @@ func pauseGC(env *Env) (restore func()) {
 // addresses are cut, and wide prints every row whole. Rows are formatted
 // into one reused buffer (this runs for every socket of a busy host); the
 // columns are padded like fmt's %-Ns, by code points.
-func renderListTable(t *text, rows []dossier.ListenerRow, showNS, wide bool) {
+func renderListTable(t *text, rows []dossier.Listener, showNS, wide bool) {
 	head := fmt.Sprintf("%-5s %-22s %-7s %-15s %-10s %s", "PROTO", "ADDRESS:PORT", "PID", "PROCESS", "USER", "SERVICE / FLAGS")
 	if showNS {
 		head = fmt.Sprintf("%-11s ", "NETNS") + head
@@ -105,18 +105,12 @@ func renderListTable(t *text, rows []dossier.ListenerRow, showNS, wide bool) {
 			}
 			b = append(b, ' ')
 		}
-		proto := r.Proto
+		proto := r.Proto.String()
 		if r.DualStack {
 			proto += "*"
 		}
 		b = append(pad(b, proto, 5), ' ')
-		ap = ap[:0]
-		if r.Family == 6 {
-			ap = append(append(append(ap, '['), r.Address...), ']')
-		} else {
-			ap = append(ap, r.Address...)
-		}
-		ap = strconv.AppendInt(append(ap, ':'), int64(r.Port), 10)
+		ap = r.AppendHostPort(ap[:0])
 		if len(ap) <= 22 || wide {
 			b = padBytes(b, ap, 22)
 		} else {

@@ -87,7 +87,7 @@ Stops on SIGINT or SIGTERM.`)
 	if lo, hi, err := env.Ephemeral(); err == nil {
 		opt.EphemeralLow, opt.EphemeralHigh = lo, hi
 	}
-	w.Judge = func(rows []dossier.ListenerRow) *audit.Report { return audit.Run(rows, opt) }
+	w.Judge = func(rows []dossier.Listener) *audit.Report { return audit.Run(rows, opt) }
 	if *metrics != "" {
 		w.Metrics = watch.NewMetrics()
 		stop, err := serveMetrics(ctx, env, *metrics, w.Metrics)
@@ -162,14 +162,14 @@ func writeEvent(env *Env, e watch.Event, asJSON bool) error {
 	if e.Initial {
 		b.WriteString(" (initial)")
 	}
-	b.WriteString(" " + listenerLabel(&r) + "  " + ownerLabel(r))
+	b.WriteString(" " + listenerLabel(&r) + "  " + ownerLabel(&r))
 	if r.Exe != "" {
 		b.WriteString(" " + r.Exe)
 	}
 	if e.Previous != nil {
 		prev := e.Previous.Exe
 		if prev == "" {
-			prev = ownerLabel(*e.Previous)
+			prev = ownerLabel(e.Previous)
 		}
 		b.WriteString(" (was " + prev + ")")
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/porthole/porthole/internal/audit"
 	"github.com/porthole/porthole/internal/dossier"
+	"github.com/porthole/porthole/internal/i18n"
 	"github.com/porthole/porthole/internal/ports"
 	"github.com/porthole/porthole/internal/sockets"
 )
@@ -102,7 +103,8 @@ With --kill it names every process holding the sockets (a pre-forked server's pa
 		flush := t.buffered()
 		src := k.sources(env)
 		verdicts := map[int]bool{}
-		for _, r := range rows {
+		for i := range rows {
+			r := &rows[i]
 			renderListener(t, r, *wide)
 			if !verdicts[r.Port] {
 				verdicts[r.Port] = true
@@ -130,24 +132,18 @@ func flagSet(fs *cmdFlags, name string) bool {
 	return set
 }
 
-// listAll runs the port queries and returns each socket once.
+// listAll runs the port queries (sockets.ListQueries) and returns each
+// socket once; noOwners skips the owner lookup.
 func listAll(ctx context.Context, qs []sockets.Query, noOwners bool) ([]sockets.Listener, error) {
-	var ls []sockets.Listener
-	seen := map[uint64]bool{}
-	for _, q := range qs {
-		q.NoOwners = noOwners
-		got, err := sockets.List(ctx, q)
-		if err != nil {
-			return nil, listError(err)
+	if noOwners {
+		qs = slices.Clone(qs)
+		for i := range qs {
+			qs[i].NoOwners = true
 		}
-		for _, l := range got {
-			id := l.Inode
-			if id != 0 && seen[id] {
-				continue
-			}
-			seen[id] = id != 0
-			ls = append(ls, l)
-		}
+	}
+	ls, err := sockets.ListQueries(ctx, qs)
+	if err != nil {
+		return nil, listError(err)
 	}
 	return ls, nil
 }
@@ -188,10 +184,10 @@ func listError(err error) error {
 
 // renderListener prints one listener in two or three lines, wrapped to the
 // terminal's width unless wide.
-func renderListener(t *text, r dossier.ListenerRow, wide bool) {
+func renderListener(t *text, r *dossier.Listener, wide bool) {
 	head := fmt.Sprintf("%-4s %s", r.Proto, r.HostPort())
 	if r.DualStack {
-		head += " (IPv4 and IPv6)"
+		head += " " + dossier.DualStackText(i18n.EN)
 	}
 	if ns := r.NetNSLabel(); ns != "" {
 		head += "  netns " + ns
@@ -229,11 +225,11 @@ func renderListener(t *text, r dossier.ListenerRow, wide bool) {
 	if r.Service != "" {
 		notes = append(notes, "IANA "+r.Service)
 	} else {
-		notes = append(notes, "IANA "+r.Status)
+		notes = append(notes, "IANA "+string(r.Status))
 	}
 	if r.Threat != "" {
 		// History, not a verdict: the flag above is the verdict.
-		notes = append(notes, "threat on record: "+r.Threat+" ("+r.ThreatConfidence+" confidence)")
+		notes = append(notes, "threat on record: "+r.Threat+" ("+string(r.ThreatConfidence)+" confidence)")
 	}
 	if len(r.Expected) > 0 {
 		notes = append(notes, "usually: "+strings.Join(r.Expected, "; "))
@@ -243,12 +239,9 @@ func renderListener(t *text, r dossier.ListenerRow, wide bool) {
 	t.wrapTo(5, 7, strings.Join(notes, " · "), wide)
 }
 
-func ownerLabel(r dossier.ListenerRow) string {
+func ownerLabel(r *dossier.Listener) string {
 	if r.PID == nil {
-		s := "pid unknown"
-		if r.OwnerUnknownReason != "" {
-			s += ": " + r.OwnerUnknownReason
-		}
+		s := "pid unknown: " + dossier.OwnerUnknownText(i18n.EN, r.OwnerUnknown)
 		if r.UID >= 0 {
 			s += " (socket uid " + strconv.Itoa(r.UID) + ")"
 		}

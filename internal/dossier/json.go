@@ -1,6 +1,14 @@
 package dossier
 
-import "encoding/json"
+import (
+	"encoding/json"
+	"fmt"
+	"net/netip"
+
+	"github.com/porthole/porthole/internal/intel"
+	"github.com/porthole/porthole/internal/ports"
+	"github.com/porthole/porthole/internal/registry"
+)
 
 // The JSON forms below follow docs/json.md: every field is always present,
 // an empty or unknown string is null (never ""), a port is a number (a
@@ -103,6 +111,54 @@ func (n Neighbour) MarshalJSON() ([]byte, error) {
 		Port int     `json:"port"`
 		Name *string `json:"name"`
 	}{n.Port, str(n.Name)})
+}
+
+// MarshalJSON writes the listener as its Row.
+func (l Listener) MarshalJSON() ([]byte, error) { return l.Row().MarshalJSON() }
+
+// UnmarshalJSON reads a listener as MarshalJSON writes it (tests read
+// porthole's output back); a protocol or an address it cannot read is an
+// error. A null uid is -1, unknown, as in Listener.
+func (l *Listener) UnmarshalJSON(b []byte) error {
+	r := ListenerRow{UID: -1}
+	if err := json.Unmarshal(b, &r); err != nil {
+		return err
+	}
+	return r.listener(l)
+}
+
+// listener sets l to the listener r describes.
+func (r *ListenerRow) listener(l *Listener) error {
+	proto, ok := ports.ParseProto(r.Proto)
+	if !ok {
+		return fmt.Errorf("listener: unknown proto %q", clip(r.Proto))
+	}
+	var addr netip.Addr
+	if r.Address != "" {
+		a, err := netip.ParseAddr(r.Address)
+		if err != nil {
+			return fmt.Errorf("listener: address %q: not an IP address", clip(r.Address))
+		}
+		addr = a
+	}
+	*l = Listener{
+		Proto: proto, Family: r.Family, Addr: addr, Port: r.Port, PID: r.PID, PIDs: r.PIDs,
+		OwnerUnknown: r.OwnerUnknown, Process: r.Process, UID: r.UID, User: r.User, Exe: r.Exe, ExeDeleted: r.ExeDeleted,
+		Cmdline: r.Cmdline, NetNS: r.NetNS, NetNSName: r.NetNSName, HostNetNS: r.HostNetNS, Container: r.Container,
+		ContainerName: r.ContainerName, Unit: r.Unit, DualStack: r.DualStack, Inode: r.Inode,
+		Service: r.Service, Status: registry.Status(r.Status), Threat: r.Threat, ThreatConfidence: intel.Confidence(r.ThreatConfidence),
+		ThreatID: r.ThreatID, ThreatKind: intel.Kind(r.ThreatKind), Use: r.Use, Expected: r.Expected,
+		ExpectedPrograms: r.ExpectedPrograms, ThreatSignal: r.ThreatSignal, Flag: r.Flag, FlagSeverity: r.FlagSeverity,
+	}
+	return nil
+}
+
+// clip shortens a value quoted in an error message.
+func clip(s string) string {
+	if len(s) > 40 {
+		return s[:40] + "…"
+	}
+	return s
 }
 
 // MarshalJSON writes a listener: pid, uid, netns and inode are null when

@@ -11,68 +11,133 @@ import (
 	"github.com/porthole/porthole/internal/sockets"
 )
 
-// ListenerRow is one live listener as `porthole who` and `porthole list`
-// print it, `--json` emits it, the audit judges it and the web page shows
-// it: the socket, its owner, and what the registry and intel say about the
-// port. PID is null (never 0) when no owner is visible; OwnerUnknown says
-// why as a stable code and OwnerUnknownReason in English words. The JSON
-// form (json.go) writes null for every unknown value and keeps every field.
+// Listener is one live listener with what the registry and intel say
+// about its port: the value `porthole who`, `list`, `audit`, `watch` and
+// `info` compute on. Its facts keep their types (the protocol, the
+// address, the code of why no owner is known, the registry status); the
+// words are made when it is shown: Row is its JSON form, and the text
+// renderers phrase it with the methods below. PID is nil when no owner is
+// visible; OwnerUnknown then says why.
+type Listener struct {
+	Proto        ports.Proto
+	Family       int // 4 or 6
+	Addr         netip.Addr
+	Port         int
+	PID          *int
+	PIDs         []int // every process holding the socket, when several do
+	OwnerUnknown sockets.OwnerUnknown
+	Process      string
+	UID          int // the socket's owner uid; -1 when unknown
+	User         string
+	Exe          string
+	ExeDeleted   bool
+	Cmdline      []string
+	NetNS        uint64
+	NetNSName    string // "ip netns" name of NetNS, when it has one (see NameNetNS)
+	HostNetNS    bool
+	Container    string
+	// ContainerName is the runtime's name for Container, when readable.
+	ContainerName string
+	Unit          string
+	DualStack     bool
+	Inode         uint64
+	// Service is the IANA name for the port and protocol ("" if none);
+	// Status is the registry's status for them.
+	Service string
+	Status  registry.Status
+	// Threat is the name of the strongest intel threat on record for the
+	// port and protocol ("" if none), with its confidence, id and kind.
+	Threat           string
+	ThreatConfidence intel.Confidence
+	ThreatID         string
+	ThreatKind       intel.Kind
+	// Use is the name of an unofficial use on record for the port, if any.
+	Use string
+	// Expected names what usually listens on the port (intel use entries),
+	// ExpectedPrograms their executables' base names, and ThreatSignal how
+	// much the port's threat says about a listener ("" when no threat is on
+	// record). See RelevanceOf.
+	Expected         []string
+	ExpectedPrograms []string
+	ThreatSignal     Signal
+	// Flag is the one-word reason of the most severe finding porthole
+	// audit would report about this listener at low or above, without a
+	// baseline ("worm", "tmp-exe"; "" for none), and FlagSeverity its
+	// severity's name. list and who set them (audit.Flags).
+	Flag         string
+	FlagSeverity string
+}
+
+// ListenerRow is a Listener as `--json` writes it (docs/json.md): every
+// fact a string or a number, and the owner-unknown code with its English
+// words. It is made only to be written (Listener.Row), or read back from
+// porthole's JSON; nothing computes on it. Its JSON form (json.go) writes
+// null for every unknown value and keeps every field.
 type ListenerRow struct {
 	Proto              string               `json:"proto"`
 	Family             int                  `json:"family"`
 	Address            string               `json:"address"`
 	Port               int                  `json:"port"`
 	PID                *int                 `json:"pid"`
-	PIDs               []int                `json:"pids,omitempty"` // every process holding the socket, when several do
+	PIDs               []int                `json:"pids,omitempty"`
 	OwnerUnknown       sockets.OwnerUnknown `json:"owner_unknown,omitempty"`
 	OwnerUnknownReason string               `json:"owner_unknown_reason"`
 	Process            string               `json:"process"`
-	UID                int                  `json:"uid"` // the socket's owner uid; -1 when unknown
+	UID                int                  `json:"uid"`
 	User               string               `json:"user"`
 	Exe                string               `json:"exe"`
 	ExeDeleted         bool                 `json:"exe_deleted"`
 	Cmdline            []string             `json:"cmdline"`
 	NetNS              uint64               `json:"netns"`
-	NetNSName          string               `json:"netns_name,omitempty"` // "ip netns" name of NetNS, when it has one (see NameNetNS)
+	NetNSName          string               `json:"netns_name,omitempty"`
 	HostNetNS          bool                 `json:"host_netns"`
 	Container          string               `json:"container"`
-	ContainerName      string               `json:"container_name"` // the runtime's name for Container, when readable
+	ContainerName      string               `json:"container_name"`
 	Unit               string               `json:"unit"`
 	DualStack          bool                 `json:"dual_stack"`
 	Loopback           bool                 `json:"loopback"`
 	Inode              uint64               `json:"inode,omitempty"`
-	// Service is the IANA name for the port and protocol ("" if none);
-	// Status is the registry's status for them.
-	Service string `json:"service"`
-	Status  string `json:"status"`
-	// Threat is the name of the strongest intel threat on record for the
-	// port and protocol ("" if none), with its confidence and id.
-	Threat           string `json:"threat"`
-	ThreatConfidence string `json:"threat_confidence,omitempty"`
-	ThreatID         string `json:"threat_id,omitempty"`
-	ThreatKind       string `json:"threat_kind,omitempty"` // intel kind: worm, backdoor, c2, …
-	// Use is the name of an unofficial use on record for the port, if any.
-	Use string `json:"use,omitempty"`
-	// Expected names what usually listens on the port (intel use entries),
-	// ExpectedPrograms their executables' base names, and ThreatSignal how
-	// much the port's threat says about a listener ("distinctive",
-	// "common"; "" when no threat is on record). See RelevanceOf.
-	Expected         []string `json:"expected,omitempty"`
-	ExpectedPrograms []string `json:"expected_programs,omitempty"`
-	ThreatSignal     Signal   `json:"threat_signal,omitempty"`
-	// Flag is the one-word reason of the most severe finding porthole
-	// audit would report about this listener at low or above, without a
-	// baseline ("worm", "tmp-exe"; "" for none). list and who set it.
-	Flag         string `json:"flag,omitempty"`
-	FlagSeverity string `json:"flag_severity,omitempty"`
+	Service            string               `json:"service"`
+	Status             string               `json:"status"`
+	Threat             string               `json:"threat"`
+	ThreatConfidence   string               `json:"threat_confidence,omitempty"`
+	ThreatID           string               `json:"threat_id,omitempty"`
+	ThreatKind         string               `json:"threat_kind,omitempty"`
+	Use                string               `json:"use,omitempty"`
+	Expected           []string             `json:"expected,omitempty"`
+	ExpectedPrograms   []string             `json:"expected_programs,omitempty"`
+	ThreatSignal       Signal               `json:"threat_signal,omitempty"`
+	Flag               string               `json:"flag,omitempty"`
+	FlagSeverity       string               `json:"flag_severity,omitempty"`
 }
 
-// NameNetNS sets NetNSName of the rows in another network namespace that
-// names (sockets.NetNSNames) knows.
-func NameNetNS(rows []ListenerRow, names map[uint64]string) {
-	for i := range rows {
-		if r := &rows[i]; !r.HostNetNS && r.NetNS != 0 {
-			r.NetNSName = names[r.NetNS]
+// Row is the listener's JSON form: the protocol and address spelled out,
+// and, when no owner is known, why in English.
+func (l *Listener) Row() ListenerRow {
+	r := ListenerRow{
+		Proto: l.Proto.String(), Family: l.Family, Address: l.Addr.String(), Port: l.Port, PID: l.PID, PIDs: l.PIDs,
+		OwnerUnknown: l.OwnerUnknown, Process: l.Process, UID: l.UID, User: l.User, Exe: l.Exe, ExeDeleted: l.ExeDeleted,
+		Cmdline: l.Cmdline, NetNS: l.NetNS, NetNSName: l.NetNSName, HostNetNS: l.HostNetNS, Container: l.Container,
+		ContainerName: l.ContainerName, Unit: l.Unit, DualStack: l.DualStack, Loopback: l.Addr.IsLoopback(), Inode: l.Inode,
+		Service: l.Service, Status: string(l.Status), Threat: l.Threat, ThreatConfidence: string(l.ThreatConfidence),
+		ThreatID: l.ThreatID, ThreatKind: string(l.ThreatKind), Use: l.Use, Expected: l.Expected,
+		ExpectedPrograms: l.ExpectedPrograms, ThreatSignal: l.ThreatSignal, Flag: l.Flag, FlagSeverity: l.FlagSeverity,
+	}
+	if !l.Addr.IsValid() {
+		r.Address = "" // a zero Listener, not one List reported
+	}
+	if l.PID == nil {
+		r.OwnerUnknownReason = OwnerUnknownText(i18n.EN, l.OwnerUnknown)
+	}
+	return r
+}
+
+// NameNetNS sets NetNSName of the listeners in another network namespace
+// that names (sockets.NetNSNames) knows.
+func NameNetNS(ls []Listener, names map[uint64]string) {
+	for i := range ls {
+		if l := &ls[i]; !l.HostNetNS && l.NetNS != 0 {
+			l.NetNSName = names[l.NetNS]
 		}
 	}
 }
@@ -90,43 +155,57 @@ func OwnerWarning(ls []sockets.Listener) string {
 	return sockets.OwnerWarning(ls, func(c sockets.OwnerUnknown) string { return OwnerUnknownText(i18n.EN, c) })
 }
 
+// DualStackText marks a dual-stack socket (an IPv6 wildcard that also
+// accepts IPv4) in lang: "(IPv4 and IPv6)".
+func DualStackText(lang i18n.Lang) string { return i18n.T(lang, "here.dualstack") }
+
 // NetNSLabel names the socket's network namespace for people: "" for the
 // host's, else the `ip netns` name, the owning container's name, or the
 // namespace inode.
-func (r *ListenerRow) NetNSLabel() string {
+func (l *Listener) NetNSLabel() string {
 	switch {
-	case r.HostNetNS || r.NetNS == 0:
+	case l.HostNetNS || l.NetNS == 0:
 		return ""
-	case r.NetNSName != "":
-		return r.NetNSName
-	case r.ContainerName != "":
-		return "container " + r.ContainerName
+	case l.NetNSName != "":
+		return l.NetNSName
+	case l.ContainerName != "":
+		return "container " + l.ContainerName
 	}
-	return strconv.FormatUint(r.NetNS, 10)
+	return strconv.FormatUint(l.NetNS, 10)
 }
 
 // HostPort is the socket's address and port as people write them:
 // "127.0.0.1:2556", "[::1]:2556".
-func (r *ListenerRow) HostPort() string {
-	if r.Family == 6 {
-		return "[" + r.Address + "]:" + strconv.Itoa(r.Port)
-	}
-	return r.Address + ":" + strconv.Itoa(r.Port)
+func (l *Listener) HostPort() string {
+	return string(l.AppendHostPort(nil))
 }
 
-// Annotate turns listeners into rows, joined with the registry and intel
-// (db may be nil). The registry and intel are consulted once per distinct
-// port and protocol; intel only for ports that some entry covers at all.
-func Annotate(ls []sockets.Listener, x *registry.Index, db *intel.DB) []ListenerRow {
-	rows := make([]ListenerRow, len(ls))
+// AppendHostPort appends HostPort to b.
+func (l *Listener) AppendHostPort(b []byte) []byte {
+	if l.Family == 6 {
+		b = append(l.Addr.AppendTo(append(b, '[')), ']')
+	} else {
+		b = l.Addr.AppendTo(b)
+	}
+	return strconv.AppendInt(append(b, ':'), int64(l.Port), 10)
+}
+
+// Annotate joins listeners with the registry and intel (db may be nil).
+// The registry and intel are consulted once per distinct port and
+// protocol; intel only for ports that some entry covers at all.
+func Annotate(ls []sockets.Listener, x *registry.Index, db *intel.DB) []Listener {
+	rows := make([]Listener, len(ls))
 	type key struct {
 		port  int
-		proto string
+		proto ports.Proto
 	}
 	type ann struct {
-		service, status, threat, confidence, id, kind, use string
-		expected, programs                                 []string
-		signal                                             Signal
+		service, threat, id, use string
+		status                   registry.Status
+		confidence               intel.Confidence
+		kind                     intel.Kind
+		expected, programs       []string
+		signal                   Signal
 	}
 	var covered *portSet
 	if db != nil {
@@ -134,18 +213,13 @@ func Annotate(ls []sockets.Listener, x *registry.Index, db *intel.DB) []Listener
 	}
 	names := map[key]*ann{}
 	pids := make([]int, len(ls)) // backing store for the rows' PID pointers
-	var lastAddr netip.Addr      // most rows share a few addresses: format each run once
-	var lastAddrS string
 	for i := range ls {
 		l := &ls[i]
 		r := &rows[i]
-		if i == 0 || l.Addr != lastAddr {
-			lastAddr, lastAddrS = l.Addr, l.Addr.String()
-		}
-		*r = ListenerRow{
-			Proto: l.Proto, Family: l.Family, Address: lastAddrS, Port: l.Port,
+		*r = Listener{
+			Proto: l.Proto, Family: l.Family, Addr: l.Addr, Port: l.Port,
 			OwnerUnknown: l.OwnerUnknown, UID: l.UID, NetNS: l.NetNS, HostNetNS: l.HostNetNS,
-			DualStack: l.DualStack, Loopback: l.Addr.IsLoopback(), Inode: l.Inode, Cmdline: []string{},
+			DualStack: l.DualStack, Inode: l.Inode, Cmdline: []string{},
 		}
 		if len(l.Owners) > 0 {
 			o := &l.Owners[0]
@@ -166,13 +240,11 @@ func Annotate(ls []sockets.Listener, x *registry.Index, db *intel.DB) []Listener
 				}
 			}
 			r.OwnerUnknown = sockets.OwnerKnown
-		} else {
-			r.OwnerUnknownReason = OwnerUnknownText(i18n.EN, l.OwnerUnknown)
 		}
 		k := key{l.Port, l.Proto}
 		a, ok := names[k]
 		if !ok {
-			st := x.StatusOf(l.Port, protoOf(l.Proto))
+			st := x.StatusOf(l.Port, l.Proto)
 			intelDB := db
 			if covered != nil && !covered.has(l.Port) {
 				intelDB = nil // no entry mentions the port: skip the scan
@@ -181,20 +253,20 @@ func Annotate(ls []sockets.Listener, x *registry.Index, db *intel.DB) []Listener
 				// Nothing to look up: the status is all there is, and
 				// not worth a cache entry (most listeners on a busy
 				// host are on such ports).
-				r.Status = string(st)
+				r.Status = st
 				continue
 			}
-			a = &ann{status: string(st)}
+			a = &ann{status: st}
 			var threat *intel.Match
 			// Only a named row makes a port assigned, so other ports have
 			// no service name to look for.
 			var matches []intel.Match
 			a.service, threat, a.use, matches = annotate(l.Port, l.Proto, x, intelDB, st == registry.StatusAssigned)
 			if threat != nil {
-				a.threat, a.confidence, a.id, a.kind = threat.Entry.Name, string(threat.Entry.Confidence), threat.Entry.ID, string(threat.Entry.Kind)
+				a.threat, a.confidence, a.id, a.kind = threat.Entry.Name, threat.Entry.Confidence, threat.Entry.ID, threat.Entry.Kind
 			}
 			if len(matches) > 0 {
-				rel := RelevanceOf(l.Port, protoOf(l.Proto), matches, x)
+				rel := RelevanceOf(l.Port, l.Proto, matches, x)
 				a.signal, a.programs = rel.Signal, rel.Programs()
 				for _, o := range rel.Expected {
 					a.expected = append(a.expected, o.Name)
@@ -241,15 +313,9 @@ func intelPorts(db *intel.DB) *portSet {
 	return s
 }
 
-func protoOf(s string) ports.Proto {
-	p, _ := ports.ParseProto(s)
-	return p
-}
-
 // annotate returns the IANA name, the strongest threat on record, the
 // first use's name and every intel match for a port and protocol.
-func annotate(port int, proto string, x *registry.Index, db *intel.DB, named bool) (service string, threat *intel.Match, use string, matches []intel.Match) {
-	p := protoOf(proto)
+func annotate(port int, p ports.Proto, x *registry.Index, db *intel.DB, named bool) (service string, threat *intel.Match, use string, matches []intel.Match) {
 	if named {
 		for _, r := range x.Port(port) {
 			if r.Name != "" && r.ForProto(p) {

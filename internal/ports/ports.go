@@ -41,6 +41,20 @@ func (p Proto) String() string {
 	return ""
 }
 
+// MarshalText writes the registry spelling ("" for ProtoNone), so a
+// Proto is a string in JSON.
+func (p Proto) MarshalText() ([]byte, error) { return []byte(p.String()), nil }
+
+// UnmarshalText reads what MarshalText writes.
+func (p *Proto) UnmarshalText(b []byte) error {
+	v, ok := ParseProto(string(b))
+	if !ok {
+		return fmt.Errorf("unknown protocol %q", b)
+	}
+	*p = v
+	return nil
+}
+
 // ParseProto reads a protocol name, case-insensitively. The empty string is
 // ProtoNone.
 func ParseProto(s string) (Proto, bool) {

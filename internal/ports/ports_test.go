@@ -158,3 +158,21 @@ func TestSpecErrorCutsLongTokens(t *testing.T) {
 		t.Errorf("QuoteToken escapes %q", got)
 	}
 }
+
+// A Proto is its name in JSON (baseline --json writes rules' protocols).
+func TestProtoText(t *testing.T) {
+	for _, p := range append([]Proto{ProtoNone}, Protos[:]...) {
+		b, err := p.MarshalText()
+		if err != nil || string(b) != p.String() {
+			t.Errorf("%v: %q %v", p, b, err)
+		}
+		var back Proto
+		if err := back.UnmarshalText(b); err != nil || back != p {
+			t.Errorf("%q read back as %v, %v", b, back, err)
+		}
+	}
+	var p Proto
+	if err := p.UnmarshalText([]byte("icmp")); err == nil {
+		t.Error("icmp: no error")
+	}
+}

@@ -3,6 +3,7 @@ package sockets
 import (
 	"context"
 	"encoding/binary"
+	"github.com/porthole/porthole/internal/ports"
 	"net"
 	"testing"
 
@@ -75,7 +76,7 @@ func listFingerprint(ls []Listener) uint64 {
 			d[0] = afINET6
 		}
 		proto := uint8(ipprotoTCP)
-		if l.Proto == "udp" {
+		if l.Proto == ports.UDP {
 			proto, d[1] = ipprotoUDP, tcpClose
 		}
 		binary.BigEndian.PutUint16(d[4:], uint16(l.Port))

@@ -22,6 +22,8 @@ import (
 	"encoding/binary"
 	"fmt"
 	"net/netip"
+
+	"github.com/porthole/porthole/internal/ports"
 )
 
 const (
@@ -41,18 +43,18 @@ type mibRow struct {
 	PID   uint32
 }
 
-// parseMIBTable parses a table of proto ("tcp"/"udp") and family (4/6).
-func parseMIBTable(b []byte, proto string, family int, fn func(*mibRow)) error {
+// parseMIBTable parses a table of proto (tcp or udp) and family (4/6).
+func parseMIBTable(b []byte, proto ports.Proto, family int, fn func(*mibRow)) error {
 	le := binary.LittleEndian
 	var size int
 	switch {
-	case proto == "tcp" && family == 4:
+	case proto == ports.TCP && family == 4:
 		size = tcpRow4Len
-	case proto == "tcp" && family == 6:
+	case proto == ports.TCP && family == 6:
 		size = tcpRow6Len
-	case proto == "udp" && family == 4:
+	case proto == ports.UDP && family == 4:
 		size = udpRow4Len
-	case proto == "udp" && family == 6:
+	case proto == ports.UDP && family == 6:
 		size = udpRow6Len
 	default:
 		return fmt.Errorf("no table for %s%d", proto, family)
@@ -87,7 +89,7 @@ func parseMIBTable(b []byte, proto string, family int, fn func(*mibRow)) error {
 // mibListener converts a table row into a Listener when it is a TCP
 // listener (UDP tables hold only local endpoints) in the wanted ports.
 func mibListener(t table, r *mibRow, q Query) (Listener, []int, bool) {
-	if r.Port == 0 || !q.wantPort(int(r.Port)) || (t.proto == "tcp" && r.State != mibTCPStateListen) {
+	if r.Port == 0 || !q.wantPort(int(r.Port)) || (t.proto == ports.TCP && r.State != mibTCPStateListen) {
 		return Listener{}, nil, false
 	}
 	l := Listener{Proto: t.proto, Family: t.family, Addr: r.Local, Port: int(r.Port), UID: -1, HostNetNS: true}

@@ -17,7 +17,7 @@ func list(ctx context.Context, q Query) ([]Listener, error) {
 			continue // one pcblist per protocol holds both families
 		}
 		proto := t.proto
-		name := "net.inet." + proto + ".pcblist_n"
+		name := "net.inet." + proto.String() + ".pcblist_n"
 		b, err := unix.SysctlRaw(name)
 		if err != nil {
 			return nil, fmt.Errorf("sysctl %s: %w", name, err)

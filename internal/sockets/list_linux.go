@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"syscall"
 
+	"github.com/porthole/porthole/internal/ports"
 	"github.com/porthole/porthole/internal/process"
 	"golang.org/x/sys/unix"
 )
@@ -266,7 +267,7 @@ func dumpTable(fd int, seq uint32, t table, q Query, buf []byte, c *collector) e
 	if t.family == 6 {
 		family = afINET6
 	}
-	if t.proto == "udp" {
+	if t.proto == ports.UDP {
 		proto, states = ipprotoUDP, 1<<tcpClose
 	}
 	lo, hi := 0, 65535
@@ -353,7 +354,7 @@ func listProcNet(dir string, q Query, c *collector) error {
 }
 
 func readProcNetTable(dir string, t table, q Query, c *collector) error {
-	name := t.proto
+	name := t.proto.String()
 	if t.family == 6 {
 		name += "6"
 	}
@@ -370,10 +371,10 @@ func readProcNetTable(dir string, t table, q Query, c *collector) error {
 		if e.LPort == 0 || !q.wantPort(int(e.LPort)) {
 			return
 		}
-		if t.proto == "tcp" && e.State != tcpListen {
+		if t.proto == ports.TCP && e.State != tcpListen {
 			return
 		}
-		if t.proto == "udp" && (e.State != tcpClose || e.RPort != 0 || !e.Remote.IsUnspecified()) {
+		if t.proto == ports.UDP && (e.State != tcpClose || e.RPort != 0 || !e.Remote.IsUnspecified()) {
 			return
 		}
 		c.add(Listener{Proto: t.proto, Family: t.family, Addr: e.Local, Port: int(e.LPort), Inode: e.Inode, UID: int(e.UID)})

@@ -3,6 +3,7 @@ package sockets
 import (
 	"context"
 	"errors"
+	"github.com/porthole/porthole/internal/ports"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -27,7 +28,7 @@ func mustList(t testing.TB, q Query) []Listener {
 func findPort(ls []Listener, proto string, port int) []Listener {
 	var out []Listener
 	for _, l := range ls {
-		if l.Proto == proto && l.Port == port {
+		if l.Proto.String() == proto && l.Port == port {
 			out = append(out, l)
 		}
 	}
@@ -115,13 +116,13 @@ func TestListPortQuery(t *testing.T) {
 	h := startHelper(t, "tcp4,tcp4,udp4", "")
 	port := h.ports["tcp4"][1]
 	ls := ownedBy(mustList(t, Query{TCP: true, Ports: Ports(port, port)}), h.pid)
-	if len(ls) != 1 || ls[0].Port != port || ls[0].Proto != "tcp" {
+	if len(ls) != 1 || ls[0].Port != port || ls[0].Proto != ports.TCP {
 		t.Fatalf("port query %d: %+v", port, ls)
 	}
 	// A range covering both TCP ports and nothing else of ours.
 	lo, hi := min(h.ports["tcp4"][0], h.ports["tcp4"][1]), max(h.ports["tcp4"][0], h.ports["tcp4"][1])
 	for _, l := range mustList(t, Query{TCP: true, Ports: Ports(lo, hi)}) {
-		if l.Port < lo || l.Port > hi || l.Proto != "tcp" {
+		if l.Port < lo || l.Port > hi || l.Proto != ports.TCP {
 			t.Errorf("range %d-%d returned %s/%d", lo, hi, l.Proto, l.Port)
 		}
 	}
@@ -131,7 +132,7 @@ func TestListPortQuery(t *testing.T) {
 		t.Fatal("udp query with NoOwners: nothing")
 	}
 	for _, l := range ls {
-		if l.Port != udp || l.Proto != "udp" || len(l.Owners) != 0 || l.OwnerUnknown != OwnerSkipped {
+		if l.Port != udp || l.Proto != ports.UDP || len(l.Owners) != 0 || l.OwnerUnknown != OwnerSkipped {
 			t.Fatalf("udp query with NoOwners: %+v", l)
 		}
 	}
@@ -141,6 +142,41 @@ func TestListPortQuery(t *testing.T) {
 	// Port 0 is a port, not a wildcard: no listener holds it.
 	if ls := mustList(t, Query{Ports: Ports(0, 0)}); len(ls) != 0 {
 		t.Errorf("port 0 query returned %d listeners, first %s/%d", len(ls), ls[0].Proto, ls[0].Port)
+	}
+}
+
+// Queries that overlap report each socket once, in the order the queries
+// found them.
+func TestListQueriesOnce(t *testing.T) {
+	h := startHelper(t, "tcp4,udp4", "")
+	tcp, udp := h.ports["tcp4"][0], h.ports["udp4"][0]
+	qs := []Query{
+		{UDP: true, Ports: Ports(udp, udp)},
+		{Ports: Ports(tcp, tcp)},
+		{Ports: Ports(min(tcp, udp), max(tcp, udp))}, // both again, and whatever lies between
+		{TCP: true, Ports: Ports(tcp, tcp)},
+	}
+	ls, err := ListQueries(context.Background(), qs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	seen := map[uint64]bool{}
+	for _, l := range ls {
+		if seen[l.Inode] {
+			t.Errorf("inode %d (%s/%d) listed twice", l.Inode, l.Proto, l.Port)
+		}
+		seen[l.Inode] = true
+		if hasOwner(l, h.pid) {
+			got = append(got, l.Proto.String()+"/"+strconv.Itoa(l.Port))
+		}
+	}
+	want := []string{"udp/" + strconv.Itoa(udp), "tcp/" + strconv.Itoa(tcp)}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("the helper's sockets: %v, want %v", got, want)
+	}
+	if _, err := ListQueries(context.Background(), []Query{{}, {Ports: Ports(10, 5)}}); err == nil {
+		t.Error("a bad query among good ones: no error")
 	}
 }
 
@@ -239,7 +275,7 @@ func TestAgainstSS(t *testing.T) {
 		if ours[l.Port] {
 			for _, o := range l.Owners {
 				if o.PID == h.pid {
-					got[key{l.Proto, l.Addr, l.Port, l.DualStack, o.PID}] = true
+					got[key{l.Proto.String(), l.Addr, l.Port, l.DualStack, o.PID}] = true
 				}
 			}
 		}
@@ -295,7 +331,7 @@ func TestOtherNetNS(t *testing.T) {
 	// The whole listing also has it, once.
 	n := 0
 	for _, l := range mustList(t, Query{AllNetNS: true}) {
-		if l.Proto == "udp" && hasOwner(l, h.pid) {
+		if l.Proto == ports.UDP && hasOwner(l, h.pid) {
 			n++
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"unsafe"
 
+	"github.com/porthole/porthole/internal/ports"
 	"golang.org/x/sys/windows"
 )
 
@@ -54,7 +55,7 @@ func extendedTable(t table) ([]byte, error) {
 		af = windows.AF_INET6
 	}
 	proc, class := procGetExtendedTcpTable, uintptr(tcpTableOwnerPIDListener)
-	if t.proto == "udp" {
+	if t.proto == ports.UDP {
 		proc, class = procGetExtendedUdpTable, udpTableOwnerPID
 	}
 	size := uint32(16 << 10)

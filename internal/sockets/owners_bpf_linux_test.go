@@ -38,7 +38,7 @@ type ownerKey struct {
 func ownerMap(ls []Listener) map[ownerKey][]int {
 	m := map[ownerKey][]int{}
 	for _, l := range ls {
-		k := ownerKey{l.Proto, l.Addr.String(), l.Port, l.Inode}
+		k := ownerKey{l.Proto.String(), l.Addr.String(), l.Port, l.Inode}
 		var ps []int
 		for _, o := range l.Owners {
 			ps = append(ps, o.PID)

@@ -27,6 +27,8 @@ import (
 	"encoding/binary"
 	"fmt"
 	"net/netip"
+
+	"github.com/porthole/porthole/internal/ports"
 )
 
 const (
@@ -131,14 +133,14 @@ func roundup8(n int) int { return (n + 7) &^ 7 }
 
 // pcbListener converts a PCB into a Listener if it is a TCP listener or an
 // unconnected UDP socket; the PIDs to look up are returned too.
-func pcbListener(proto string, e *pcbEntry, q Query) (Listener, []int, bool) {
+func pcbListener(proto ports.Proto, e *pcbEntry, q Query) (Listener, []int, bool) {
 	if e.LPort == 0 || !q.wantPort(int(e.LPort)) {
 		return Listener{}, nil, false
 	}
-	if proto == "tcp" && !e.Listening {
+	if proto == ports.TCP && !e.Listening {
 		return Listener{}, nil, false
 	}
-	if proto == "udp" && (e.FPort != 0 || !e.Remote.IsUnspecified()) {
+	if proto == ports.UDP && (e.FPort != 0 || !e.Remote.IsUnspecified()) {
 		return Listener{}, nil, false
 	}
 	l := Listener{Proto: proto, Family: e.Family, Addr: e.Local, Port: int(e.LPort), UID: int(e.UID), HostNetNS: true, DualStack: e.DualStack}

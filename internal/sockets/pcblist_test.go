@@ -2,6 +2,7 @@ package sockets
 
 import (
 	"encoding/binary"
+	"github.com/porthole/porthole/internal/ports"
 	"net/netip"
 	"os"
 	"runtime"
@@ -105,7 +106,7 @@ func TestParsePcblist(t *testing.T) {
 	var pids [][]int
 	q, _ := Query{}.normalize()
 	if err := parsePcblist(b, func(e *pcbEntry) {
-		if l, p, ok := pcbListener("tcp", e, q); ok {
+		if l, p, ok := pcbListener(ports.TCP, e, q); ok {
 			got, pids = append(got, l), append(pids, p)
 		}
 	}); err != nil {
@@ -131,7 +132,7 @@ func TestParsePcblist(t *testing.T) {
 	)
 	n := 0
 	if err := parsePcblist(u, func(e *pcbEntry) {
-		if l, _, ok := pcbListener("udp", e, q); ok {
+		if l, _, ok := pcbListener(ports.UDP, e, q); ok {
 			n++
 			if l.Port != 5353 {
 				t.Errorf("udp: %+v", l)
@@ -153,7 +154,7 @@ func FuzzParsePcblist(f *testing.F) {
 	f.Add(pcblistFixture(false, pcbFixture{vflag: inpIPv6, local: netip.IPv6Unspecified(), remote: netip.IPv6Unspecified(), lport: 1}))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		q, _ := Query{}.normalize()
-		parsePcblist(b, func(e *pcbEntry) { pcbListener("tcp", e, q); pcbListener("udp", e, q) })
+		parsePcblist(b, func(e *pcbEntry) { pcbListener(ports.TCP, e, q); pcbListener(ports.UDP, e, q) })
 	})
 }
 
@@ -211,32 +212,32 @@ func udp6Row(local netip.AddrPort, pid uint32) []byte {
 }
 
 func TestParseMIBTables(t *testing.T) {
-	collect := func(b []byte, proto string, fam int) []mibRow {
+	collect := func(b []byte, proto ports.Proto, fam int) []mibRow {
 		var rows []mibRow
 		if err := parseMIBTable(b, proto, fam, func(r *mibRow) { rows = append(rows, *r) }); err != nil {
 			t.Fatal(err)
 		}
 		return rows
 	}
-	r := collect(mibTable(tcpRow4Len, tcp4Row(2, netip.MustParseAddrPort("127.0.0.1:135"), 900), tcp4Row(5, netip.MustParseAddrPort("10.0.0.1:50000"), 4)), "tcp", 4)
+	r := collect(mibTable(tcpRow4Len, tcp4Row(2, netip.MustParseAddrPort("127.0.0.1:135"), 900), tcp4Row(5, netip.MustParseAddrPort("10.0.0.1:50000"), 4)), ports.TCP, 4)
 	if len(r) != 2 || r[0] != (mibRow{Local: netip.MustParseAddr("127.0.0.1"), Port: 135, State: 2, PID: 900}) || r[1].State != 5 {
 		t.Errorf("tcp4 %+v", r)
 	}
-	r = collect(mibTable(tcpRow6Len, tcp6Row(2, netip.MustParseAddrPort("[::]:445"), 4)), "tcp", 6)
+	r = collect(mibTable(tcpRow6Len, tcp6Row(2, netip.MustParseAddrPort("[::]:445"), 4)), ports.TCP, 6)
 	if len(r) != 1 || r[0] != (mibRow{Local: netip.IPv6Unspecified(), Port: 445, State: 2, PID: 4}) {
 		t.Errorf("tcp6 %+v", r)
 	}
-	r = collect(mibTable(udpRow4Len, udp4Row(netip.MustParseAddrPort("0.0.0.0:5353"), 1234)), "udp", 4)
+	r = collect(mibTable(udpRow4Len, udp4Row(netip.MustParseAddrPort("0.0.0.0:5353"), 1234)), ports.UDP, 4)
 	if len(r) != 1 || r[0] != (mibRow{Local: netip.IPv4Unspecified(), Port: 5353, PID: 1234}) {
 		t.Errorf("udp4 %+v", r)
 	}
-	r = collect(mibTable(udpRow6Len, udp6Row(netip.MustParseAddrPort("[::1]:1900"), 77)), "udp", 6)
+	r = collect(mibTable(udpRow6Len, udp6Row(netip.MustParseAddrPort("[::1]:1900"), 77)), ports.UDP, 6)
 	if len(r) != 1 || r[0] != (mibRow{Local: netip.IPv6Loopback(), Port: 1900, PID: 77}) {
 		t.Errorf("udp6 %+v", r)
 	}
 	bad := mibTable(udpRow4Len, udp4Row(netip.MustParseAddrPort("0.0.0.0:1"), 1))
 	binary.LittleEndian.PutUint32(bad, 2) // claims two rows, holds one
-	if err := parseMIBTable(bad, "udp", 4, func(*mibRow) {}); err == nil {
+	if err := parseMIBTable(bad, ports.UDP, 4, func(*mibRow) {}); err == nil {
 		t.Error("overlong count accepted")
 	}
 }
@@ -245,12 +246,12 @@ func FuzzParseMIBTable(f *testing.F) {
 	f.Add(mibTable(tcpRow4Len, tcp4Row(2, netip.MustParseAddrPort("127.0.0.1:135"), 900)), uint8(0))
 	f.Add(mibTable(udpRow6Len, udp6Row(netip.MustParseAddrPort("[::1]:1900"), 77)), uint8(3))
 	f.Fuzz(func(t *testing.T, b []byte, which uint8) {
-		proto, fam := "tcp", 4
+		proto, fam := ports.TCP, 4
 		if which&1 != 0 {
 			fam = 6
 		}
 		if which&2 != 0 {
-			proto = "udp"
+			proto = ports.UDP
 		}
 		parseMIBTable(b, proto, fam, func(r *mibRow) {
 			if !r.Local.IsValid() {
@@ -271,7 +272,7 @@ func TestMIBListenerAndAttach(t *testing.T) {
 	var ls []Listener
 	var pids [][]int
 	for i := range rows {
-		if l, p, ok := mibListener(table{"tcp", 4}, &rows[i], q); ok {
+		if l, p, ok := mibListener(table{ports.TCP, 4}, &rows[i], q); ok {
 			ls, pids = append(ls, l), append(pids, p)
 		}
 	}

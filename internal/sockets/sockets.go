@@ -47,6 +47,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/porthole/porthole/internal/ports"
 	"github.com/porthole/porthole/internal/process"
 )
 
@@ -101,8 +102,8 @@ func (q Query) wantPort(p int) bool {
 
 // Listener is one listening TCP socket or unconnected UDP socket.
 type Listener struct {
-	Proto  string // "tcp" or "udp"
-	Family int    // 4 or 6
+	Proto  ports.Proto // ports.TCP or ports.UDP
+	Family int         // 4 or 6
 	Addr   netip.Addr
 	Port   int
 	// Inode is the socket inode on Linux (0 elsewhere).
@@ -218,6 +219,35 @@ func List(ctx context.Context, q Query) ([]Listener, error) {
 	return ls, nil
 }
 
+// ListQueries runs List for each query and returns every socket once, in
+// the order the queries found them: a socket that several queries select
+// (overlapping port ranges, one port asked for twice) is reported by the
+// first. Sockets are told apart by inode, which is unique across network
+// namespaces; sockets without one (macOS, Windows) are all kept.
+func ListQueries(ctx context.Context, qs []Query) ([]Listener, error) {
+	if len(qs) == 1 {
+		return List(ctx, qs[0])
+	}
+	var out []Listener
+	seen := map[uint64]bool{}
+	for _, q := range qs {
+		got, err := List(ctx, q)
+		if err != nil {
+			return nil, err
+		}
+		for _, l := range got {
+			if l.Inode != 0 {
+				if seen[l.Inode] {
+					continue
+				}
+				seen[l.Inode] = true
+			}
+			out = append(out, l)
+		}
+	}
+	return out, nil
+}
+
 func sortListeners(ls []Listener) {
 	// Sorting the 130-byte rows themselves compares and moves copies of
 	// them; sort small keys (protocol and port, which differ for most
@@ -233,8 +263,8 @@ func sortListeners(ls []Listener) {
 	keys := make([]key, len(ls))
 	for i := range ls {
 		k := uint32(ls[i].Port) & 0xffff
-		if ls[i].Proto != "tcp" {
-			k |= 1 << 16 // "udp" after "tcp" (there is no other protocol)
+		if ls[i].Proto != ports.TCP {
+			k |= 1 << 16 // udp after tcp (there is no other protocol)
 		}
 		keys[i] = key{k, int32(i)}
 	}
@@ -268,7 +298,7 @@ func sortListeners(ls []Listener) {
 // compareListeners is the order of List: protocol, port, address, this
 // network namespace first, then by namespace, then by inode.
 func compareListeners(a, b Listener) int {
-	if c := strings.Compare(a.Proto, b.Proto); c != 0 {
+	if c := cmp.Compare(a.Proto, b.Proto); c != 0 {
 		return c
 	}
 	if c := cmp.Compare(a.Port, b.Port); c != 0 {
@@ -291,17 +321,17 @@ func compareListeners(a, b Listener) int {
 
 // table is one socket table: a protocol and an address family.
 type table struct {
-	proto  string
+	proto  ports.Proto
 	family int
 }
 
 func tables(q Query) []table {
 	var ts []table
 	if q.TCP {
-		ts = append(ts, table{"tcp", 4}, table{"tcp", 6})
+		ts = append(ts, table{ports.TCP, 4}, table{ports.TCP, 6})
 	}
 	if q.UDP {
-		ts = append(ts, table{"udp", 4}, table{"udp", 6})
+		ts = append(ts, table{ports.UDP, 4}, table{ports.UDP, 6})
 	}
 	return ts
 }

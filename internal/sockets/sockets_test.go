@@ -6,6 +6,8 @@ import (
 	"reflect"
 	"slices"
 	"testing"
+
+	"github.com/porthole/porthole/internal/ports"
 )
 
 // randomListeners makes n rows with many ties on protocol and port, so
@@ -14,7 +16,7 @@ func randomListeners(r *rand.Rand, n int) []Listener {
 	ls := make([]Listener, n)
 	for i := range ls {
 		ls[i] = Listener{
-			Proto:     []string{"tcp", "udp"}[r.IntN(2)],
+			Proto:     []ports.Proto{ports.TCP, ports.UDP}[r.IntN(2)],
 			Port:      r.IntN(8),
 			Addr:      netip.AddrFrom4([4]byte{127, 0, 0, byte(r.IntN(3))}),
 			HostNetNS: r.IntN(2) == 0,
@@ -45,7 +47,7 @@ func FuzzSortListeners(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		ls := make([]Listener, len(b))
 		for i, c := range b {
-			ls[i] = Listener{Proto: []string{"tcp", "udp"}[c>>7], Port: int(c & 7), Addr: netip.AddrFrom4([4]byte{0, 0, 0, c >> 3 & 3}), Inode: uint64(i)}
+			ls[i] = Listener{Proto: []ports.Proto{ports.TCP, ports.UDP}[c>>7], Port: int(c & 7), Addr: netip.AddrFrom4([4]byte{0, 0, 0, c >> 3 & 3}), Inode: uint64(i)}
 		}
 		want := slices.Clone(ls)
 		slices.SortStableFunc(want, compareListeners)

@@ -29,7 +29,7 @@ type Live struct {
 	List func(context.Context, sockets.Query) ([]sockets.Listener, error)
 
 	sig   uint64
-	rows  []dossier.ListenerRow
+	rows  []dossier.Listener
 	since int
 	// fp fingerprints the host namespace's sockets without decoding them
 	// (Linux); fpSig is its value at the last full scan, fpOK whether that
@@ -43,7 +43,7 @@ type Live struct {
 }
 
 // Scan implements Scanner.
-func (l *Live) Scan(ctx context.Context) ([]dossier.ListenerRow, error) {
+func (l *Live) Scan(ctx context.Context) ([]dossier.Listener, error) {
 	list := l.List
 	if list == nil {
 		list = sockets.List
@@ -115,7 +115,7 @@ func signature(ls []sockets.Listener) uint64 {
 	var b [48]byte
 	for i := range ls {
 		l := &ls[i]
-		b[0] = l.Proto[0]
+		b[0] = byte(l.Proto)
 		a16 := l.Addr.As16()
 		copy(b[1:17], a16[:])
 		binary.LittleEndian.PutUint16(b[17:], uint16(l.Port))

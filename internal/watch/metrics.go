@@ -10,6 +10,7 @@ import (
 
 	"github.com/porthole/porthole/internal/audit"
 	"github.com/porthole/porthole/internal/dossier"
+	"github.com/porthole/porthole/internal/ports"
 	"github.com/porthole/porthole/internal/promtext"
 )
 
@@ -144,13 +145,14 @@ func (m *Metrics) setLastScan(now time.Time) {
 	m.mu.Unlock()
 }
 
-func (m *Metrics) setState(rows []dossier.ListenerRow, rep *audit.Report, events []Event, now time.Time) {
+func (m *Metrics) setState(rows []dossier.Listener, rep *audit.Report, events []Event, now time.Time) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	counts := map[string]int{"tcp": 0, "udp": 0}
 	for i := range rows {
-		if _, ok := counts[rows[i].Proto]; ok {
-			counts[rows[i].Proto]++
+		switch rows[i].Proto {
+		case ports.TCP, ports.UDP:
+			counts[rows[i].Proto.String()]++
 		}
 	}
 	for p, n := range counts {
@@ -164,7 +166,7 @@ func (m *Metrics) setState(rows []dossier.ListenerRow, rep *audit.Report, events
 		return
 	}
 	byRule := map[string]int{}
-	worst := map[*dossier.ListenerRow]audit.Severity{}
+	worst := map[*dossier.Listener]audit.Severity{}
 	for _, f := range rep.Findings {
 		byRule[f.Rule]++
 		if f.Listener == nil {

@@ -14,13 +14,16 @@
 package watch
 
 import (
+	"cmp"
 	"context"
+	"net/netip"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/porthole/porthole/internal/audit"
 	"github.com/porthole/porthole/internal/dossier"
+	"github.com/porthole/porthole/internal/ports"
 )
 
 // Event types.
@@ -36,11 +39,11 @@ var EventTypes = []string{Added, Removed, OwnerChanged}
 // Event is one change. Listener is the listener now (for removed: as it was
 // last seen); Previous is the listener before an owner change.
 type Event struct {
-	Time     time.Time            `json:"time"`
-	Type     string               `json:"event"`
-	Initial  bool                 `json:"initial"` // part of the first scan's inventory
-	Listener dossier.ListenerRow  `json:"listener"`
-	Previous *dossier.ListenerRow `json:"previous"` // null unless the owner changed
+	Time     time.Time         `json:"time"`
+	Type     string            `json:"event"`
+	Initial  bool              `json:"initial"` // part of the first scan's inventory
+	Listener dossier.Listener  `json:"listener"`
+	Previous *dossier.Listener `json:"previous"` // null unless the owner changed
 	// Findings are the audit findings about the listener ("rule:severity"),
 	// when the watcher judges listeners; null when it does not.
 	Findings []string `json:"findings"`
@@ -48,25 +51,25 @@ type Event struct {
 
 // Key is the identity of a listener.
 type Key struct {
-	Proto   string
-	Address string
-	Port    int
-	NetNS   uint64
+	Proto ports.Proto
+	Addr  netip.Addr
+	Port  int
+	NetNS uint64
 }
 
 // KeyOf returns the identity of a row.
-func KeyOf(r *dossier.ListenerRow) Key {
-	return Key{Proto: r.Proto, Address: r.Address, Port: r.Port, NetNS: r.NetNS}
+func KeyOf(r *dossier.Listener) Key {
+	return Key{Proto: r.Proto, Addr: r.Addr, Port: r.Port, NetNS: r.NetNS}
 }
 
 // entry is what the watcher remembers of one key.
 type entry struct {
-	row    dossier.ListenerRow
+	row    dossier.Listener
 	owners string // sorted, distinct executables ("" when unknown)
 }
 
 // Scanner returns the current listeners, complete, or an error.
-type Scanner func(ctx context.Context) ([]dossier.ListenerRow, error)
+type Scanner func(ctx context.Context) ([]dossier.Listener, error)
 
 // Watcher turns successive scans into events. It is not safe for
 // concurrent use; Run calls Poll from one goroutine.
@@ -75,7 +78,7 @@ type Watcher struct {
 	Now  func() time.Time
 	// Judge, when set, audits each changed scan; its findings go into the
 	// events and the metrics.
-	Judge func([]dossier.ListenerRow) *audit.Report
+	Judge func([]dossier.Listener) *audit.Report
 	// Metrics, when set, is updated after every scan.
 	Metrics *Metrics
 	// NoInitial suppresses the "added" events of the first scan.
@@ -83,17 +86,17 @@ type Watcher struct {
 
 	state  map[Key]entry
 	primed bool
-	last   []dossier.ListenerRow // the rows of the last scan, to notice a scanner's unchanged answer
+	last   []dossier.Listener // the rows of the last scan, to notice a scanner's unchanged answer
 }
 
 // sameRows reports whether a and b are the very same slice: a scanner such
 // as Live returns its previous answer when nothing changed.
-func sameRows(a, b []dossier.ListenerRow) bool {
+func sameRows(a, b []dossier.Listener) bool {
 	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
 }
 
 // owners is the identity of the programs holding the rows of one key.
-func owners(rows []*dossier.ListenerRow) string {
+func owners(rows []*dossier.Listener) string {
 	var exes []string
 	for _, r := range rows {
 		exe := r.Exe
@@ -131,7 +134,7 @@ func (w *Watcher) Poll(ctx context.Context) ([]Event, error) {
 		return nil, nil
 	}
 	w.last = rows
-	groups := make(map[Key][]*dossier.ListenerRow, len(rows))
+	groups := make(map[Key][]*dossier.Listener, len(rows))
 	order := make([]Key, 0, len(rows))
 	for i := range rows {
 		k := KeyOf(&rows[i])
@@ -184,22 +187,16 @@ func (w *Watcher) Poll(ctx context.Context) ([]Event, error) {
 }
 
 func compareKeys(a, b Key) int {
-	if c := strings.Compare(a.Proto, b.Proto); c != 0 {
+	if c := cmp.Compare(a.Proto, b.Proto); c != 0 {
 		return c
 	}
-	if a.Port != b.Port {
-		return a.Port - b.Port
-	}
-	if c := strings.Compare(a.Address, b.Address); c != 0 {
+	if c := cmp.Compare(a.Port, b.Port); c != 0 {
 		return c
 	}
-	switch {
-	case a.NetNS < b.NetNS:
-		return -1
-	case a.NetNS > b.NetNS:
-		return 1
+	if c := a.Addr.Compare(b.Addr); c != 0 {
+		return c
 	}
-	return 0
+	return cmp.Compare(a.NetNS, b.NetNS)
 }
 
 func findingsByKey(rep *audit.Report) map[Key][]string {

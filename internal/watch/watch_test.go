@@ -17,6 +17,7 @@ import (
 	"github.com/porthole/porthole/internal/audit"
 	"github.com/porthole/porthole/internal/dossier"
 	"github.com/porthole/porthole/internal/intel"
+	"github.com/porthole/porthole/internal/ports"
 	"github.com/porthole/porthole/internal/process"
 	"github.com/porthole/porthole/internal/registry"
 	"github.com/porthole/porthole/internal/sockets"
@@ -33,19 +34,19 @@ func newClock() *fakeClock { return &fakeClock{time.Date(2026, 11, 25, 12, 0, 0,
 
 func pid(n int) *int { return &n }
 
-func row(port, p int, exe string) dossier.ListenerRow {
-	return dossier.ListenerRow{Proto: "tcp", Family: 4, Address: "127.0.0.1", Port: port, PID: pid(p), Exe: exe,
-		Process: exe[strings.LastIndexByte(exe, '/')+1:], NetNS: 1, HostNetNS: true, Loopback: true}
+func row(port, p int, exe string) dossier.Listener {
+	return dossier.Listener{Proto: ports.TCP, Family: 4, Addr: netip.MustParseAddr("127.0.0.1"), Port: port, PID: pid(p), Exe: exe,
+		Process: exe[strings.LastIndexByte(exe, '/')+1:], NetNS: 1, HostNetNS: true}
 }
 
 // scripted returns the scans in order; an error entry fails that scan.
 type scripted struct {
-	scans [][]dossier.ListenerRow
+	scans [][]dossier.Listener
 	errs  []error
 	i     int
 }
 
-func (s *scripted) Scan(context.Context) ([]dossier.ListenerRow, error) {
+func (s *scripted) Scan(context.Context) ([]dossier.Listener, error) {
 	i := s.i
 	s.i++
 	if i < len(s.errs) && s.errs[i] != nil {
@@ -65,7 +66,7 @@ func types(evs []Event) []string {
 func TestPollIdentity(t *testing.T) {
 	clock := newClock()
 	s := &scripted{
-		scans: [][]dossier.ListenerRow{
+		scans: [][]dossier.Listener{
 			{row(22, 10, "/usr/sbin/sshd"), row(80, 11, "/usr/sbin/nginx")},
 			// sshd restarted (new pid), nginx's socket reported twice (two workers)
 			{row(22, 99, "/usr/sbin/sshd"), row(80, 12, "/usr/sbin/nginx"), row(80, 13, "/usr/sbin/nginx")},
@@ -73,7 +74,7 @@ func TestPollIdentity(t *testing.T) {
 			// 80 now held by another program; 22 gone; 443 new
 			{row(80, 14, "/tmp/evil"), row(443, 15, "/usr/sbin/nginx")},
 			// owner not visible for a moment: not a change
-			{{Proto: "tcp", Family: 4, Address: "127.0.0.1", Port: 80, NetNS: 1, HostNetNS: true, OwnerUnknownReason: "gone"}, row(443, 15, "/usr/sbin/nginx")},
+			{{Proto: ports.TCP, Family: 4, Addr: netip.MustParseAddr("127.0.0.1"), Port: 80, NetNS: 1, HostNetNS: true, OwnerUnknown: sockets.OwnerNotFound}, row(443, 15, "/usr/sbin/nginx")},
 			{row(80, 14, "/tmp/evil"), row(443, 15, "/usr/sbin/nginx")},
 		},
 		errs: []error{nil, nil, errors.New("netlink: interrupted")},
@@ -112,7 +113,7 @@ func TestPollIdentity(t *testing.T) {
 }
 
 func TestNoInitial(t *testing.T) {
-	s := &scripted{scans: [][]dossier.ListenerRow{{row(22, 1, "/usr/sbin/sshd")}, {row(22, 1, "/usr/sbin/sshd"), row(23, 2, "/usr/sbin/telnetd")}}}
+	s := &scripted{scans: [][]dossier.Listener{{row(22, 1, "/usr/sbin/sshd")}, {row(22, 1, "/usr/sbin/sshd"), row(23, 2, "/usr/sbin/telnetd")}}}
 	w := &Watcher{Scan: s.Scan, Now: newClock().Now, NoInitial: true}
 	if evs, _ := w.Poll(context.Background()); len(evs) != 0 {
 		t.Errorf("first scan with NoInitial: %v", types(evs))
@@ -156,7 +157,7 @@ func TestScenarioAppearVanish(t *testing.T) {
 	mine := func(evs []Event) []Event {
 		var out []Event
 		for _, e := range evs {
-			if e.Listener.Port == port && e.Listener.Address == "127.0.0.1" {
+			if e.Listener.Port == port && e.Listener.Addr.String() == "127.0.0.1" {
 				out = append(out, e)
 			}
 		}
@@ -195,7 +196,7 @@ func TestScenarioAppearVanish(t *testing.T) {
 
 func TestLiveSkipsOwnerLookupWhenUnchanged(t *testing.T) {
 	calls := map[bool]int{}
-	sock := sockets.Listener{Proto: "tcp", Family: 4, Addr: netip.MustParseAddr("127.0.0.1"), Port: 8080, Inode: 7, NetNS: 1, HostNetNS: true}
+	sock := sockets.Listener{Proto: ports.TCP, Family: 4, Addr: netip.MustParseAddr("127.0.0.1"), Port: 8080, Inode: 7, NetNS: 1, HostNetNS: true}
 	list := func(_ context.Context, q sockets.Query) ([]sockets.Listener, error) {
 		calls[q.NoOwners]++
 		l := sock
@@ -225,11 +226,11 @@ func TestLiveSkipsOwnerLookupWhenUnchanged(t *testing.T) {
 func TestMetrics(t *testing.T) {
 	reg, db := mustKnowledge(t)
 	bagle := row(2556, 7, "/tmp/x/bagle")
-	s := &scripted{scans: [][]dossier.ListenerRow{{row(22, 1, "/usr/sbin/sshd"), bagle}, nil},
+	s := &scripted{scans: [][]dossier.Listener{{row(22, 1, "/usr/sbin/sshd"), bagle}, nil},
 		errs: []error{nil, errors.New("boom")}}
 	m := NewMetrics()
 	w := &Watcher{Scan: s.Scan, Now: newClock().Now, Metrics: m,
-		Judge: func(rows []dossier.ListenerRow) *audit.Report {
+		Judge: func(rows []dossier.Listener) *audit.Report {
 			return audit.Run(rows, audit.Options{Registry: reg, Intel: db})
 		}}
 	evs, _ := w.Poll(context.Background())
@@ -285,12 +286,12 @@ func TestMetrics(t *testing.T) {
 func TestRunStopsOnCancel(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	n := 0
-	scan := func(context.Context) ([]dossier.ListenerRow, error) {
+	scan := func(context.Context) ([]dossier.Listener, error) {
 		n++
 		if n == 3 {
 			cancel()
 		}
-		return []dossier.ListenerRow{row(22, n, "/usr/sbin/sshd")}, nil
+		return []dossier.Listener{row(22, n, "/usr/sbin/sshd")}, nil
 	}
 	w := &Watcher{Scan: scan, Now: newClock().Now}
 	done := make(chan error, 1)
@@ -306,14 +307,14 @@ func TestRunStopsOnCancel(t *testing.T) {
 }
 
 func BenchmarkPoll10k(b *testing.B) {
-	rows := make([]dossier.ListenerRow, 10_000)
+	rows := make([]dossier.Listener, 10_000)
 	for i := range rows {
 		rows[i] = row(10000+i, 100+i/100, fmt.Sprintf("/usr/lib/s%d/srv", i/100))
 	}
-	alt := append([]dossier.ListenerRow(nil), rows...)
+	alt := append([]dossier.Listener(nil), rows...)
 	alt[5000].Exe = "/tmp/other"
 	flip := false
-	w := &Watcher{Now: newClock().Now, Scan: func(context.Context) ([]dossier.ListenerRow, error) {
+	w := &Watcher{Now: newClock().Now, Scan: func(context.Context) ([]dossier.Listener, error) {
 		flip = !flip
 		if flip {
 			return rows, nil
@@ -369,4 +370,30 @@ func TestLiveCloseReleases(t *testing.T) {
 		t.Fatalf("Scan after Close: %d rows, %v", len(rows), err)
 	}
 	live.Close()
+}
+
+// Removed listeners are reported in address order (9.0.0.1 before
+// 10.0.0.1), the order sockets.List gives the added ones.
+func TestRemovedInAddressOrder(t *testing.T) {
+	var first []dossier.Listener
+	for _, a := range []string{"10.0.0.1", "::1", "9.0.0.1"} {
+		r := row(80, 1, "/usr/sbin/nginx")
+		r.Addr = netip.MustParseAddr(a)
+		first = append(first, r)
+	}
+	w := &Watcher{Scan: (&scripted{scans: [][]dossier.Listener{first, {}}}).Scan, Now: newClock().Now}
+	if _, err := w.Poll(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	evs, err := w.Poll(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range evs {
+		got = append(got, e.Type+" "+e.Listener.Addr.String())
+	}
+	if want := "removed 9.0.0.1|removed 10.0.0.1|removed ::1"; strings.Join(got, "|") != want {
+		t.Errorf("events %q, want %s", got, want)
+	}
 }

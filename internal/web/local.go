@@ -65,7 +65,7 @@ func (c *localCache) get(ctx context.Context, low, high int) *localResult {
 		r.Err = err.Error()
 	}
 	for _, l := range ls {
-		row := localRow{Proto: l.Proto, Addr: l.Addr.String(), Port: strconv.Itoa(l.Port)}
+		row := localRow{Proto: l.Proto.String(), Addr: l.Addr.String(), Port: strconv.Itoa(l.Port)}
 		if len(l.Owners) == 0 {
 			// The catalog key of the reason, as the template's string
 			// map spells it; the page shows it in its own language.

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/porthole/porthole/internal/dossier"
+	"github.com/porthole/porthole/internal/ports"
 	"github.com/porthole/porthole/internal/process"
 	"github.com/porthole/porthole/internal/sockets"
 	"github.com/porthole/porthole/internal/testenv"
@@ -231,9 +232,9 @@ func TestStaticAssets(t *testing.T) {
 
 func fakeListeners(_ context.Context, low, high int) ([]sockets.Listener, error) {
 	all := []sockets.Listener{
-		{Proto: "tcp", Family: 4, Addr: netip.MustParseAddr("127.0.0.1"), Port: 2556, UID: 1000,
+		{Proto: ports.TCP, Family: 4, Addr: netip.MustParseAddr("127.0.0.1"), Port: 2556, UID: 1000,
 			Owners: []process.Info{{PID: 4242, Name: "bagle-test", Exe: "/tmp/bagle-test", ExeDeleted: true, User: "alice"}}},
-		{Proto: "udp", Family: 6, Addr: netip.MustParseAddr("::"), Port: 5353, UID: -1, OwnerUnknown: sockets.OwnerNotRoot},
+		{Proto: ports.UDP, Family: 6, Addr: netip.MustParseAddr("::"), Port: 5353, UID: -1, OwnerUnknown: sockets.OwnerNotRoot},
 	}
 	var out []sockets.Listener
 	for _, l := range all {
