@@ -284,10 +284,10 @@ func TestScanNoteIsNoOccupant(t *testing.T) {
 	if len(rel.Expected) != 1 || rel.Expected[0].ID != "real" || rel.Signal != SignalCommon {
 		t.Errorf("any: expected %+v, signal %q; want only the real service, common", rel.Expected, rel.Signal)
 	}
-	if _, _, got, _ := annotate(40001, "udp", src.Registry, src.Intel, false); got != "" {
+	if _, _, got, _ := annotate(40001, ports.UDP, src.Registry, src.Intel, false); got != "" {
 		t.Errorf("a listener's use on udp/40001 = %q, want none (the note names no occupant)", got)
 	}
-	if _, _, got, _ := annotate(40001, "tcp", src.Registry, src.Intel, false); got != "Real service" {
+	if _, _, got, _ := annotate(40001, ports.TCP, src.Registry, src.Intel, false); got != "Real service" {
 		t.Errorf("a listener's use on tcp/40001 = %q, want the real service", got)
 	}
 }
