@@ -23,7 +23,8 @@ var layers = [][]string{
 	// Leaves: types and formats that know nothing of porthole's other packages.
 	{"internal/ports", "internal/i18n", "internal/safefile", "internal/promtext", "internal/store/record", "internal/testenv"},
 	// Knowledge and the operating system: the registry, intel, processes, the stores, HTTP hardening.
-	{"internal/registry", "internal/intel", "internal/process", "internal/store", "internal/store/sqlite", "internal/store/postgres", "internal/webguard"},
+	{"internal/registry", "internal/intel", "internal/process", "internal/store", "internal/store/sqlite", "internal/store/postgres", "internal/webguard",
+		"internal/fleet"},
 	// What is here, what matches, what users said.
 	{"internal/sockets", "internal/search", "internal/feedback", "internal/store/storetest"},
 	// One port's facts in one value.
