@@ -2,6 +2,7 @@ package fleet_test
 
 import (
 	"bytes"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -273,4 +274,26 @@ func FuzzDecode(f *testing.F) {
 			t.Fatalf("round trip changed the report:\n%+v\n%+v", r, r2)
 		}
 	})
+}
+
+func TestToken(t *testing.T) {
+	a, err := fleet.NewToken(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := fleet.NewToken(rand.Reader)
+	if a == b || !fleet.ValidToken(a) || !fleet.ValidToken(b) {
+		t.Fatalf("tokens %q, %q", a, b)
+	}
+	if fleet.HashToken(a) == fleet.HashToken(b) || fleet.HashToken(a) != fleet.HashToken(a) {
+		t.Error("HashToken does not tell the tokens apart, or is not a function")
+	}
+	for _, s := range []string{"", "pht_", a[:len(a)-1], a + "x", "xxx" + a[3:], a[:10] + "!" + a[11:], strings.ToUpper(a)} {
+		if fleet.ValidToken(s) {
+			t.Errorf("ValidToken(%q) accepted", s)
+		}
+	}
+	if _, err := fleet.NewToken(strings.NewReader("short")); err == nil {
+		t.Error("NewToken from 5 random bytes succeeded")
+	}
 }
