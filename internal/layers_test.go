@@ -31,6 +31,8 @@ var layers = [][]string{
 	{"internal/dossier"},
 	// Judging listeners.
 	{"internal/audit"},
+	// The fleet: its HTTP API and the agent.
+	{"internal/fleet/fleetapi"},
 	// Long-running outputs.
 	{"internal/web", "internal/watch"},
 	// Commands and flags.

@@ -1,14 +1,20 @@
 package cli
 
 import (
+	"bytes"
 	"context"
+	"io"
+	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/porthole/porthole/internal/fleet"
 	"github.com/porthole/porthole/internal/fleet/fleetdb"
+	"github.com/porthole/porthole/internal/ports"
 )
 
 func TestFleetTokenAndRevoke(t *testing.T) {
@@ -89,5 +95,62 @@ func TestFleetBadInput(t *testing.T) {
 	}
 	if r := run(t, "", "fleet", "--help"); r.code != ExitOK || !strings.Contains(r.stdout, "fleet token NAME") {
 		t.Errorf("fleet --help: %d %q", r.code, r.stdout)
+	}
+}
+
+// TestServeFleet: serve with --admin-token-file mounts the fleet API on the
+// --db database; without it there is no fleet API.
+func TestServeFleet(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "serve.db")
+	adminFile := filepath.Join(dir, "admin")
+	admin := strings.Repeat("a", 40)
+	if err := os.WriteFile(adminFile, []byte(admin+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := run(t, "", "fleet", "token", "web-1", "--db", db)
+	if r.code != 0 {
+		t.Fatal(r.stderr)
+	}
+	tok := strings.TrimSpace(r.stdout)
+	addr := startServe(t, "--db", db, "--admin-token-file", adminFile)
+	rep, _ := fleet.Encode(fleet.Report{Host: "web-1", Agent: "a1", Seq: 1, Kind: fleet.KindFull, Interval: 30 * time.Second,
+		Listeners: []fleet.Listener{{Key: fleet.Key{Proto: ports.TCP, Addr: netip.MustParseAddr("0.0.0.0"), Port: 2556}, Owner: fleet.NoOwner}}})
+	do := func(method, path, token string, body []byte) (int, string) {
+		req, _ := http.NewRequest(method, "http://"+addr+path, bytes.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		if resp.Header.Get("X-Content-Type-Options") != "nosniff" {
+			t.Errorf("%s %s: no security headers", method, path)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, body := do("POST", "/api/v1/fleet/report", tok, rep); code != 200 {
+		t.Fatalf("report: %d %s", code, body)
+	}
+	if code, body := do("GET", "/api/v1/fleet/hosts", admin, nil); code != 200 || !strings.Contains(body, `"name":"web-1"`) || !strings.Contains(body, `"listeners":1`) {
+		t.Errorf("hosts: %d %s", code, body)
+	}
+	if code, _ := do("GET", "/api/v1/fleet/hosts", tok, nil); code != 401 {
+		t.Errorf("hosts with a host token: %d", code)
+	}
+	// The site is still there.
+	if code, _ := do("GET", "/ports/2556", "", nil); code != 200 {
+		t.Errorf("/ports/2556: %d", code)
+	}
+
+	plain := startServe(t, "--db", filepath.Join(dir, "plain.db"))
+	resp, err := http.Get("http://" + plain + "/api/v1/fleet/hosts")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 404 {
+		t.Errorf("fleet hosts of a serve without --admin-token-file: %d", resp.StatusCode)
 	}
 }

@@ -41,7 +41,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	fs.IntVar(&o.rateLimit, "rate-limit", 10, "feedback posts per minute per client (0: no limit)")
 	fs.BoolVar(&o.trustProxy, "trust-proxy", false, "take the client address from X-Forwarded-For (only behind a reverse proxy)")
 	fs.BoolVar(&o.showLocal, "show-local", false, "show this machine's listeners even when not listening on loopback (the Host check applies then too)")
-	fs.StringVar(&o.adminTokenFile, "admin-token-file", "", "enable /admin/feedback for the bearer token in `FILE` (mode 0600, at least 32 bytes; failed tries are throttled)")
+	fs.StringVar(&o.adminTokenFile, "admin-token-file", "", "enable /admin/feedback and the fleet API (/api/v1/fleet/, see docs/fleet.md) for the bearer token in `FILE` (mode 0600, at least 32 bytes; failed tries are throttled)")
 	fs.StringVar(&o.baseURL, "base-url", "", "absolute `URL` of the site, for robots.txt and the sitemap (default: root-relative URLs, no Sitemap line); its host is also accepted by the Host check")
 	fs.BoolVar(&o.json, "json", false, "print the address served as one JSON object on stdout once listening")
 	rest, err := parseFlags(fs, args)
@@ -118,6 +118,13 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	opt.Feedback = fb
 	site := web.New(opt)
 	h := site.Handler()
+	if adminToken != "" {
+		var closeFleet func()
+		if h, closeFleet, err = withFleet(ctx, h, env, o.db, adminToken, o.trustProxy, log); err != nil {
+			return err
+		}
+		defer closeFleet()
+	}
 	if local {
 		// DNS rebinding: a foreign page whose name now resolves to this
 		// address must not read this machine's listeners.
