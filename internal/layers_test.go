@@ -32,7 +32,7 @@ var layers = [][]string{
 	// Judging listeners.
 	{"internal/audit"},
 	// The fleet: its HTTP API and the agent.
-	{"internal/fleet/fleetapi"},
+	{"internal/fleet/fleetapi", "internal/fleet/agent"},
 	// Long-running outputs.
 	{"internal/web", "internal/watch"},
 	// Commands and flags.
