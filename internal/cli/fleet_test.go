@@ -154,3 +154,39 @@ func TestServeFleet(t *testing.T) {
 		t.Errorf("fleet hosts of a serve without --admin-token-file: %d", resp.StatusCode)
 	}
 }
+
+func TestAgentBadInput(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "token")
+	tok, _ := fleet.NewToken(strings.NewReader(strings.Repeat("x", 64)))
+	os.WriteFile(good, []byte(tok+"\n"), 0o600)
+	open := filepath.Join(dir, "open")
+	os.WriteFile(open, []byte(tok), 0o644)
+	os.Chmod(open, 0o644)
+	notToken := filepath.Join(dir, "nottoken")
+	os.WriteFile(notToken, []byte(strings.Repeat("z", 40)), 0o600)
+	srv := "http://127.0.0.1:1"
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--token-file", good}, "--server"},
+		{[]string{"--server", srv}, "--token-file"},
+		{[]string{"--server", "ftp://x", "--token-file", good}, "--server"},
+		{[]string{"--server", "http://u:p@x", "--token-file", good}, "--server"},
+		{[]string{"--server", "127.0.0.1:8025", "--token-file", good}, "--server"},
+		{[]string{"--server", srv, "--token-file", good, "--interval", "0s"}, "--interval"},
+		{[]string{"--server", srv, "--token-file", good, "--interval", "1500ms"}, "--interval"},
+		{[]string{"--server", srv, "--token-file", good, "--interval", "48h"}, "--interval"},
+		{[]string{"--server", srv, "--token-file", good, "--name", "a b"}, "--name"},
+		{[]string{"--server", srv, "--token-file", filepath.Join(dir, "missing")}, "--token-file"},
+		{[]string{"--server", srv, "--token-file", open}, "--token-file"},
+		{[]string{"--server", srv, "--token-file", notToken}, "host token"},
+		{[]string{"--server", srv, "--token-file", good, "extra"}, "no arguments"},
+	} {
+		r := run(t, "", append([]string{"agent", "--name", "h"}, tc.args...)...)
+		if r.code != ExitUsage || !strings.Contains(r.stderr, tc.want) {
+			t.Errorf("agent %q: exit %d, stderr %q; want 2 mentioning %q", tc.args, r.code, r.stderr, tc.want)
+		}
+	}
+}
