@@ -3,6 +3,8 @@ package fleet_test
 import (
 	"bytes"
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -285,8 +287,11 @@ func TestToken(t *testing.T) {
 	if a == b || !fleet.ValidToken(a) || !fleet.ValidToken(b) {
 		t.Fatalf("tokens %q, %q", a, b)
 	}
-	if fleet.HashToken(a) == fleet.HashToken(b) || fleet.HashToken(a) != fleet.HashToken(a) {
-		t.Error("HashToken does not tell the tokens apart, or is not a function")
+	if fleet.HashToken(a) == fleet.HashToken(b) {
+		t.Error("HashToken does not tell the tokens apart")
+	}
+	if h := fleet.HashToken(a); hex.EncodeToString(h[:]) != fmt.Sprintf("%x", sha256.Sum256([]byte(a))) {
+		t.Error("HashToken is not the SHA-256 of the token")
 	}
 	for _, s := range []string{"", "pht_", a[:len(a)-1], a + "x", "xxx" + a[3:], a[:10] + "!" + a[11:], strings.ToUpper(a)} {
 		if fleet.ValidToken(s) {
