@@ -11,7 +11,8 @@
 //     fails (the agent keeps the report and resends it).
 //   - GET /api/v1/fleet/hosts and GET /api/v1/fleet/ports/{n}, with the admin
 //     bearer token: the hosts (name, last_seen, stale, listeners, …) and the
-//     listeners on port n across hosts.
+//     listeners on port n across hosts. GET /api/v1/fleet/outliers: the
+//     (protocol, port, executable) triples few hosts have, with those hosts.
 //
 // Failed tokens of either kind are throttled per client (webguard.Throttle).
 package fleetapi
@@ -74,6 +75,7 @@ func New(o Options) (*Handler, error) {
 	h.mux.HandleFunc(Prefix+"report", only("POST", h.report))
 	h.mux.HandleFunc(Prefix+"hosts", only("GET", h.adminOnly(h.hosts)))
 	h.mux.HandleFunc(Prefix+"ports/{n}", only("GET", h.adminOnly(h.port)))
+	h.mux.HandleFunc(Prefix+"outliers", only("GET", h.adminOnly(h.outliers)))
 	h.mux.HandleFunc(Prefix, func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no such fleet endpoint")
 	})
@@ -344,6 +346,29 @@ func (h *Handler) port(w http.ResponseWriter, r *http.Request) {
 			j.UID = &uid
 		}
 		out[i] = j
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// outlierJSON is one entry of GET /api/v1/fleet/outliers.
+type outlierJSON struct {
+	Proto string   `json:"proto"`
+	Port  int      `json:"port"`
+	Exe   *string  `json:"exe"`
+	Hosts []string `json:"hosts"`
+	Of    int      `json:"of"` // hosts compared
+}
+
+func (h *Handler) outliers(w http.ResponseWriter, r *http.Request) {
+	list, err := h.o.DB.Outliers(r.Context())
+	if err != nil {
+		h.o.Log.Error("fleet outliers", "err", err)
+		unavailable(w)
+		return
+	}
+	out := make([]outlierJSON, len(list))
+	for i, o := range list {
+		out[i] = outlierJSON{Proto: o.Proto.String(), Port: int(o.Port), Exe: str(o.Exe), Hosts: o.Hosts, Of: o.Of}
 	}
 	writeJSON(w, http.StatusOK, out)
 }

@@ -226,13 +226,14 @@ func TestRefusals(t *testing.T) {
 		}
 	}
 
-	for _, path := range []string{"/api/v1/fleet/hosts", "/api/v1/fleet/ports/22"} {
+	for _, path := range []string{"/api/v1/fleet/hosts", "/api/v1/fleet/ports/22", "/api/v1/fleet/outliers"} {
 		for _, tok := range []string{"", "wrong-admin-token-but-long-enough-to-be-one", e.toks["a"]} {
 			if a := e.do(t, "GET", path, tok, nil); a.status != 401 {
 				t.Errorf("GET %s with %q: %d", path, tok, a.status)
 			}
 		}
 	}
+	e.clock.Add(10 * time.Minute) // the failures above used the throttle's allowance up
 	for _, p := range []string{"abc", "65536", "-1", "022", "0x16", "1e3", "%20"} {
 		if a := e.do(t, "GET", "/api/v1/fleet/ports/"+p, adminToken, nil); a.status != 400 {
 			t.Errorf("ports/%s: %d %s", p, a.status, a.body)
@@ -281,5 +282,26 @@ func TestNeedsAdminToken(t *testing.T) {
 	}
 	if _, err := fleetapi.New(fleetapi.Options{AdminToken: adminToken}); err == nil {
 		t.Error("New accepted no database")
+	}
+}
+
+func TestOutliers(t *testing.T) {
+	names := []string{"a", "b", "c", "d"}
+	e := newEnv(t, names...)
+	for i, n := range names {
+		ls := []fleet.Listener{lis(22, 1, "/usr/sbin/sshd")}
+		if i == 2 {
+			ls = append(ls, lis(2556, 9, "/tmp/x"))
+		}
+		if a := e.send(t, e.toks[n], full(n, 1, ls...)); a.status != 200 {
+			t.Fatalf("report: %d %s", a.status, a.body)
+		}
+	}
+	a := e.do(t, "GET", "/api/v1/fleet/outliers", adminToken, nil)
+	if want := `[{"proto":"tcp","port":2556,"exe":"/tmp/x","hosts":["c"],"of":4}]`; a.status != 200 || strings.TrimSpace(a.body) != want {
+		t.Errorf("outliers = %d %s, want %s", a.status, a.body, want)
+	}
+	if a := e.do(t, "GET", "/api/v1/fleet/outliers", e.toks["a"], nil); a.status != 401 {
+		t.Errorf("outliers with a host token: %d", a.status)
 	}
 }

@@ -509,6 +509,73 @@ func (db *DB) Port(ctx context.Context, port int) ([]HostListener, error) {
 	return out, nil
 }
 
+// Outlier is a (protocol, port, executable) that few hosts have.
+type Outlier struct {
+	Proto ports.Proto
+	Port  uint16
+	Exe   string   // "" when the owner could not be seen
+	Hosts []string // the hosts that have it, by name
+	Of    int      // hosts in the comparison
+}
+
+// OutlierShare is the largest share of hosts a (protocol, port, executable)
+// may be seen on and still be an outlier; at least one host always may.
+const OutlierShare = 0.05
+
+// MinOutlierHosts is the fewest reporting hosts for outliers to mean
+// anything: in a smaller fleet nothing is usual yet.
+const MinOutlierHosts = 3
+
+// Outliers returns the (protocol, port, executable) triples seen on at most
+// max(1, OutlierShare × N) of the N hosts that have reported (and are not
+// revoked), by protocol, port and executable; none when N is under
+// MinOutlierHosts.
+func (db *DB) Outliers(ctx context.Context) ([]Outlier, error) {
+	var n int
+	if err := db.r.QueryRowContext(ctx, `SELECT count(*) FROM fleet_hosts WHERE last_seen IS NOT NULL AND token_hash IS NOT NULL`).Scan(&n); err != nil {
+		return nil, wrap("outliers", err)
+	}
+	out := []Outlier{}
+	if n < MinOutlierHosts {
+		return out, nil
+	}
+	limit := max(1, int(OutlierShare*float64(n)))
+	rows, err := db.r.QueryContext(ctx, db.q(`SELECT l.proto, l.port, l.exe, h.name
+		FROM fleet_listeners l JOIN fleet_hosts h ON h.id = l.host_id
+		JOIN (SELECT l2.proto, l2.port, l2.exe FROM fleet_listeners l2 JOIN fleet_hosts h2 ON h2.id = l2.host_id
+			WHERE h2.last_seen IS NOT NULL AND h2.token_hash IS NOT NULL
+			GROUP BY l2.proto, l2.port, l2.exe HAVING count(DISTINCT l2.host_id) <= ?) o
+			ON o.proto = l.proto AND o.port = l.port AND o.exe = l.exe
+		WHERE h.last_seen IS NOT NULL AND h.token_hash IS NOT NULL
+		ORDER BY l.port, l.proto, l.exe, h.name`), limit)
+	if err != nil {
+		return nil, wrap("outliers", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var proto, exe, host string
+		var port int
+		if err := rows.Scan(&proto, &port, &exe, &host); err != nil {
+			return nil, wrap("outliers", err)
+		}
+		p, _ := ports.ParseProto(proto)
+		if k := len(out) - 1; k >= 0 && out[k].Proto == p && int(out[k].Port) == port && out[k].Exe == exe {
+			if !slices.Contains(out[k].Hosts, host) {
+				out[k].Hosts = append(out[k].Hosts, host)
+			}
+			continue
+		}
+		out = append(out, Outlier{Proto: p, Port: uint16(port), Exe: exe, Hosts: []string{host}, Of: n})
+	}
+	if err := rows.Err(); err != nil {
+		return nil, wrap("outliers", err)
+	}
+	slices.SortFunc(out, func(a, b Outlier) int {
+		return cmp.Or(cmp.Compare(a.Proto, b.Proto), cmp.Compare(a.Port, b.Port), cmp.Compare(a.Exe, b.Exe))
+	})
+	return out, nil
+}
+
 // Changes returns up to limit changes, newest first, of host name ("" for
 // every host) with an ID below before (0 for no bound).
 func (db *DB) Changes(ctx context.Context, name string, before int64, limit int) ([]Change, error) {

@@ -116,6 +116,7 @@ func TestConformance(t *testing.T) {
 		{"Hostile", testHostile},
 		{"Concurrent", testConcurrent},
 		{"ConcurrentReplay", testConcurrentReplay},
+		{"Outliers", testOutliers},
 		{"Close", testClose},
 	}
 	for _, b := range backends(t) {
@@ -623,5 +624,45 @@ func TestOpenErrors(t *testing.T) {
 	mustOpen(t, path).Close()
 	if fi, err := os.Stat(path); runtime.GOOS != "windows" && (err != nil || fi.Mode().Perm()&0o077 != 0) {
 		t.Errorf("database file: %v, %v; want no access for group and others", fi.Mode(), err)
+	}
+}
+
+func testOutliers(t *testing.T, db *fleetdb.DB) {
+	sshd := lis(ports.TCP, "0.0.0.0", 22, 1, "/usr/sbin/sshd")
+	odd := lis(ports.TCP, "0.0.0.0", 2556, 7, "/tmp/.x/miner")
+	other := lis(ports.TCP, "0.0.0.0", 22, 9, "/opt/dropbear") // the same port, another program
+	for i, name := range []string{"a", "b"} {
+		addHost(t, db, name)
+		r := report(name, "r", 1, fleet.KindFull)
+		r.Listeners = []fleet.Listener{sshd}
+		if i == 0 {
+			r.Listeners = append(r.Listeners, odd)
+		}
+		apply(t, db, r, base)
+	}
+	if got, err := db.Outliers(ctx); err != nil || len(got) != 0 {
+		t.Errorf("with two hosts: %v, %v; want none", got, err)
+	}
+	for i := range 18 {
+		name := fmt.Sprintf("h%02d", i)
+		addHost(t, db, name)
+		r := report(name, "r", 1, fleet.KindFull)
+		r.Listeners = []fleet.Listener{sshd}
+		if i == 5 {
+			r.Listeners = []fleet.Listener{other}
+		}
+		apply(t, db, r, base)
+	}
+	addHost(t, db, "silent") // never reported: not counted
+	got, err := db.Outliers(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []fleetdb.Outlier{
+		{Proto: ports.TCP, Port: 22, Exe: "/opt/dropbear", Hosts: []string{"h05"}, Of: 20},
+		{Proto: ports.TCP, Port: 2556, Exe: "/tmp/.x/miner", Hosts: []string{"a"}, Of: 20},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("Outliers =\n%+v\nwant\n%+v", got, want)
 	}
 }
