@@ -2,9 +2,11 @@ package cli
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"net/url"
 	"os"
 	"strings"
@@ -23,6 +25,7 @@ func runAgent(ctx context.Context, env *Env, args []string) error {
 	name := fs.String("name", "", "this host's `NAME` in the fleet (default: the host name)")
 	interval := fs.Duration("interval", 30*time.Second, "report at least every `DURATION` (whole seconds, 1s to 24h); the server marks a host stale after three missed intervals")
 	spool := fs.String("spool", "", "keep unsent reports in `DIR` (created mode 0700 if missing), so they survive a restart")
+	ca := fs.String("ca", "", "trust the server certificates signed by the PEM certificates in `FILE` (for a private CA; the system's roots otherwise)")
 	asJSON := fs.Bool("json", false, "log as JSON lines on stderr")
 	rest, err := parseFlags(fs, args)
 	if err != nil {
@@ -37,6 +40,19 @@ func runAgent(ctx context.Context, env *Env, args []string) error {
 		return usagef("agent needs --server URL")
 	case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil:
 		return badToken(*server, "--server %s: want an http:// or https:// URL such as https://fleet.example:8025", quoteArg(*server))
+	}
+	client := &http.Client{Timeout: 30 * time.Second}
+	if *ca != "" {
+		if u.Scheme != "https" {
+			return usagef("--ca needs an https:// --server")
+		}
+		pool, err := caPool(*ca)
+		if err != nil {
+			return err
+		}
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+		client.Transport = tr
 	}
 	if *tokenFile == "" {
 		return usagef("agent needs --token-file FILE (make the token with: porthole fleet token NAME)")
@@ -72,7 +88,7 @@ func runAgent(ctx context.Context, env *Env, args []string) error {
 	}
 	log.Info("agent started", "server", strings.TrimSuffix(*server, "/"), "host", host, "interval", interval.String())
 	err = agent.Run(ctx, agent.Config{Server: *server, Token: token, Name: host, Interval: *interval, Spool: *spool,
-		Snapshot: agent.Listeners, Log: log, Boot: agent.BootID()})
+		Snapshot: agent.Listeners, Log: log, Client: client, Boot: agent.BootID()})
 	if errors.Is(err, agent.ErrRefused) {
 		return fmt.Errorf("%w (check the token: porthole fleet token %s makes a new one)", err, host)
 	}
