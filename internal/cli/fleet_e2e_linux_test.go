@@ -7,7 +7,9 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -15,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/porthole/porthole/internal/fleet"
 	"github.com/porthole/porthole/internal/fleet/fleetdb"
 	"github.com/porthole/porthole/internal/testenv"
 )
@@ -169,5 +172,62 @@ func TestFleetEndToEnd(t *testing.T) {
 		if count[k] != n {
 			t.Errorf("%q recorded %d times, want %d (all: %v)", k, count[k], n, count)
 		}
+	}
+}
+
+// TestFleetAgentNetNS: `porthole agent --netns NAME` reports the listeners
+// of that namespace only, as a host of its own, while it talks to a server
+// in its own namespace.
+func TestFleetAgentNetNS(t *testing.T) {
+	testenv.NeedNetNS(t)
+	needTools(t, "ip")
+	name := fmt.Sprintf("porthole-fleet-%d", os.Getpid())
+	if out, err := exec.Command("ip", "netns", "add", name).CombinedOutput(); err != nil {
+		skipOrFail(t, fmt.Sprintf("ip netns add: %v: %s", err, out))
+	}
+	t.Cleanup(func() { exec.Command("ip", "netns", "delete", name).Run() })
+	if out, err := exec.Command("ip", "netns", "exec", name, "ip", "link", "set", "lo", "up").CombinedOutput(); err != nil {
+		t.Fatalf("lo up: %v: %s", err, out)
+	}
+	inside := listenInNetNS(t, name)
+	outside, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer outside.Close()
+
+	_, db, adminFile, tokFile, _ := fleetSetup(t, "ns-host")
+	addr, stop := fleetServer(t, db, adminFile, "127.0.0.1:0")
+	defer stop(syscall.SIGTERM)
+	cmd, stderr := child(t, []string{audWatchMainEnv + "=1"}, "agent", "--server", "http://"+addr,
+		"--token-file", tokFile, "--name", "ns-host", "--interval", "1s", "--netns", name)
+	defer func() { cmd.Process.Signal(syscall.SIGTERM); waitExit(t, cmd, stderr) }()
+	st, err := fleetdb.Open(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	deadline := time.Now().Add(time.Minute) // a guard against a hang
+	var ls []fleet.Listener
+	for {
+		if ls, err = st.Listeners(context.Background(), "ns-host"); err == nil && len(ls) > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no report from the agent; stderr:\n%s", stderr.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	found := false
+	for _, l := range ls {
+		if int(l.Port) == outside.Addr().(*net.TCPAddr).Port || l.Port == netip.MustParseAddrPort(addr).Port() {
+			t.Errorf("a listener of the agent's own namespace was reported: %v", l)
+		}
+		if int(l.Port) == inside && l.NetNS == "" && l.PID == os.Getpid() {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("the namespace's listener on %d is not in %v", inside, ls)
 	}
 }

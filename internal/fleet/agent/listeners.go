@@ -90,3 +90,19 @@ func clean(s string, max int) string {
 	}
 	return out
 }
+
+// ListenersIn returns a Snapshot that reads only the network namespace at
+// path (its sockets are dumped from inside it; the agent itself stays in
+// its own), reporting them as this host's own listeners.
+func ListenersIn(path string) func(context.Context) ([]fleet.Listener, error) {
+	return func(ctx context.Context) ([]fleet.Listener, error) {
+		ls, err := sockets.List(ctx, sockets.Query{NetNS: path})
+		if err != nil {
+			return nil, err
+		}
+		for i := range ls {
+			ls[i].HostNetNS = true
+		}
+		return FromSockets(ls, nil), nil
+	}
+}
