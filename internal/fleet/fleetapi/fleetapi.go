@@ -48,9 +48,10 @@ type Options struct {
 
 // Handler serves the fleet API.
 type Handler struct {
-	o     Options
-	admin *webguard.BearerAuth
-	mux   *http.ServeMux
+	o       Options
+	admin   *webguard.BearerAuth
+	mux     *http.ServeMux
+	metrics *metrics
 }
 
 // New returns the API's handler.
@@ -71,8 +72,8 @@ func New(o Options) (*Handler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("fleet admin token: %w", err)
 	}
-	h := &Handler{o: o, admin: admin, mux: http.NewServeMux()}
-	h.mux.HandleFunc(Prefix+"report", only("POST", h.report))
+	h := &Handler{o: o, admin: admin, mux: http.NewServeMux(), metrics: newMetrics()}
+	h.mux.HandleFunc(Prefix+"report", only("POST", h.timed(h.report)))
 	h.mux.HandleFunc(Prefix+"hosts", only("GET", h.adminOnly(h.hosts)))
 	h.mux.HandleFunc(Prefix+"ports/{n}", only("GET", h.adminOnly(h.port)))
 	h.mux.HandleFunc(Prefix+"outliers", only("GET", h.adminOnly(h.outliers)))
@@ -175,6 +176,46 @@ type reportAnswer struct {
 	Changes int    `json:"changes"`
 }
 
+// outcomeWriter remembers the outcome of a report's answer for the metrics.
+type outcomeWriter struct {
+	http.ResponseWriter
+	outcome string
+}
+
+func (o *outcomeWriter) WriteHeader(code int) {
+	if o.outcome == "" {
+		switch code {
+		case http.StatusUnauthorized, http.StatusTooManyRequests:
+			o.outcome = "unauthorized"
+		case http.StatusForbidden:
+			o.outcome = "forbidden"
+		case http.StatusRequestEntityTooLarge:
+			o.outcome = "too_large"
+		case http.StatusBadRequest, http.StatusUnsupportedMediaType:
+			o.outcome = "invalid"
+		case http.StatusConflict:
+			o.outcome = "resync"
+		default:
+			if code >= 500 {
+				o.outcome = "error"
+			}
+		}
+	}
+	o.ResponseWriter.WriteHeader(code)
+}
+
+func (h *Handler) timed(next http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now() // the real clock: a duration, not a date
+		ow := &outcomeWriter{ResponseWriter: w}
+		next(ow, r)
+		if ow.outcome == "" {
+			ow.outcome = "error"
+		}
+		h.metrics.observe(ow.outcome, time.Since(start))
+	}
+}
+
 func (h *Handler) report(w http.ResponseWriter, r *http.Request) {
 	host, ok := h.hostAuth(w, r)
 	if !ok {
@@ -219,6 +260,9 @@ func (h *Handler) report(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ans := reportAnswer{Outcome: res.Outcome.String(), Seq: rep.Seq, Gap: res.Gap, Changes: res.Changes}
+	if ow, ok := w.(*outcomeWriter); ok {
+		ow.outcome = ans.Outcome
+	}
 	status := http.StatusOK
 	if res.Outcome == fleetdb.Resync {
 		status = http.StatusConflict

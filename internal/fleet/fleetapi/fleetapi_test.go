@@ -19,6 +19,7 @@ import (
 	"github.com/porthole/porthole/internal/fleet/fleetapi"
 	"github.com/porthole/porthole/internal/fleet/fleetdb"
 	"github.com/porthole/porthole/internal/ports"
+	"github.com/porthole/porthole/internal/promtext"
 )
 
 const adminToken = "admin-token-of-at-least-32-bytes-0123456789"
@@ -303,5 +304,48 @@ func TestOutliers(t *testing.T) {
 	}
 	if a := e.do(t, "GET", "/api/v1/fleet/outliers", e.toks["a"], nil); a.status != 401 {
 		t.Errorf("outliers with a host token: %d", a.status)
+	}
+}
+
+func TestMetrics(t *testing.T) {
+	e := newEnv(t, "a", "b", "c")
+	h, err := fleetapi.New(fleetapi.Options{DB: e.db, AdminToken: adminToken, Now: e.clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	e.srv = srv
+	e.send(t, e.toks["a"], full("a", 1))
+	e.send(t, e.toks["a"], full("a", 1)) // replay
+	e.send(t, e.toks["b"], full("a", 2)) // forbidden
+	e.send(t, "", full("a", 3))          // unauthorized
+	e.clock.Add(time.Hour)
+	e.send(t, e.toks["c"], full("c", 1)) // c is fresh, a is stale, b never reported
+	fams, err := h.Families(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	if err := promtext.Write(&b, fams); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	for _, want := range []string{
+		"porthole_fleet_hosts 3\n",
+		"porthole_fleet_hosts_stale 2\n",
+		`porthole_fleet_reports_total{outcome="applied"} 2` + "\n",
+		`porthole_fleet_reports_total{outcome="replay"} 1` + "\n",
+		`porthole_fleet_reports_total{outcome="forbidden"} 1` + "\n",
+		`porthole_fleet_reports_total{outcome="unauthorized"} 1` + "\n",
+		`porthole_fleet_report_duration_seconds_bucket{le="+Inf"} 5` + "\n",
+		"porthole_fleet_report_duration_seconds_count 5\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("metrics lack %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, `host=`) || strings.Contains(out, `port=`) {
+		t.Errorf("a host or port label:\n%s", out)
 	}
 }
