@@ -38,7 +38,7 @@ var layers = [][]string{
 	// Commands and flags.
 	{"internal/cli"},
 	// Programs.
-	{"cmd/porthole", "bench/feedbackload", "bench/listeners", "bench/listeners/alt", "bench/listeners/probe", "scripts/coverage"},
+	{"cmd/porthole", "bench/feedbackload", "bench/fleetload", "bench/listeners", "bench/listeners/alt", "bench/listeners/probe", "scripts/coverage"},
 }
 
 // testOnly packages are imported by _test.go files only.

@@ -115,40 +115,44 @@ func writeError(w http.ResponseWriter, status int, msg string) {
 }
 
 // hostAuth returns the host whose token r carries, or writes the refusal.
+// The token is checked before the throttle is charged, and only a failure
+// is charged: the agents of a fleet behind one address (NAT, a proxy)
+// report at once with the right tokens and must not throttle each other. A
+// client out of attempts is refused before its token is looked at.
 func (h *Handler) hostAuth(w http.ResponseWriter, r *http.Request) (string, bool) {
 	client := webguard.ClientAddr(r, h.o.TrustProxy)
-	tok, ok := bearer(r)
-	if !ok {
-		// Nothing guessed, nothing spent, unless the client is throttled already.
-		if ok, wait := h.o.Throttle.Begin(client); !ok {
-			webguard.Refuse(w, webguard.Throttled, wait, "porthole fleet")
-			return "", false
-		}
-		h.o.Throttle.Succeeded(client)
-		webguard.Refuse(w, webguard.Denied, 0, "porthole fleet")
-		return "", false
-	}
-	if ok, wait := h.o.Throttle.Begin(client); !ok {
+	if blocked, wait := h.o.Throttle.Blocked(client); blocked {
 		webguard.Refuse(w, webguard.Throttled, wait, "porthole fleet")
 		return "", false
 	}
-	if !fleet.ValidToken(tok) {
+	deny := func() {
+		if ok, wait := h.o.Throttle.Begin(client); !ok {
+			webguard.Refuse(w, webguard.Throttled, wait, "porthole fleet")
+			return
+		}
 		webguard.Refuse(w, webguard.Denied, 0, "porthole fleet")
+	}
+	tok, present := bearer(r)
+	if !present {
+		// Nothing guessed, nothing spent.
+		webguard.Refuse(w, webguard.Denied, 0, "porthole fleet")
+		return "", false
+	}
+	if !fleet.ValidToken(tok) {
+		deny()
 		return "", false
 	}
 	name, err := h.o.DB.HostByToken(r.Context(), fleet.HashToken(tok))
 	switch {
 	case errors.Is(err, fleetdb.ErrUnknownHost):
 		h.o.Log.Warn("fleet report with an unknown token", "client", client.String())
-		webguard.Refuse(w, webguard.Denied, 0, "porthole fleet")
+		deny()
 		return "", false
 	case err != nil:
-		h.o.Throttle.Succeeded(client) // our failure, not the client's
 		h.o.Log.Error("fleet token lookup", "err", err)
 		unavailable(w)
 		return "", false
 	}
-	h.o.Throttle.Succeeded(client)
 	return name, true
 }
 

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -347,5 +348,48 @@ func TestMetrics(t *testing.T) {
 	}
 	if strings.Contains(out, `host=`) || strings.Contains(out, `port=`) {
 		t.Errorf("a host or port label:\n%s", out)
+	}
+}
+
+// TestManyAgentsOneAddress: agents behind one address (NAT) reporting at
+// once with the right tokens are never throttled, while wrong tokens from
+// that address still are.
+func TestManyAgentsOneAddress(t *testing.T) {
+	var names []string
+	for i := range 40 {
+		names = append(names, fmt.Sprintf("h%02d", i))
+	}
+	e := newEnv(t, names...)
+	var wg sync.WaitGroup
+	codes := make([]int, len(names))
+	for i, n := range names {
+		wg.Go(func() {
+			b, _ := fleet.Encode(full(n, 1, lis(22, 1, "/usr/sbin/sshd")))
+			req, _ := http.NewRequest("POST", e.srv.URL+"/api/v1/fleet/report", bytes.NewReader(b))
+			req.Header.Set("Authorization", "Bearer "+e.toks[n])
+			resp, err := e.srv.Client().Do(req)
+			if err != nil {
+				return
+			}
+			resp.Body.Close()
+			codes[i] = resp.StatusCode
+		})
+	}
+	wg.Wait()
+	for i, c := range codes {
+		if c != 200 {
+			t.Errorf("%s: %d", names[i], c)
+		}
+	}
+	wrong, _ := fleet.NewToken(rand.Reader)
+	good, _ := fleet.Encode(full("h00", 2))
+	last := 0
+	for range 20 {
+		if last = e.do(t, "POST", "/api/v1/fleet/report", wrong, bytes.NewReader(good)).status; last == 429 {
+			break
+		}
+	}
+	if last != 429 {
+		t.Errorf("wrong tokens from the same address: %d, want 429 in the end", last)
 	}
 }
