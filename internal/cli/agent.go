@@ -25,6 +25,7 @@ func runAgent(ctx context.Context, env *Env, args []string) error {
 	name := fs.String("name", "", "this host's `NAME` in the fleet (default: the host name)")
 	interval := fs.Duration("interval", 30*time.Second, "report at least every `DURATION` (whole seconds, 1s to 24h); the server marks a host stale after three missed intervals")
 	spool := fs.String("spool", "", "keep unsent reports in `DIR` (created mode 0700 if missing), so they survive a restart")
+	group := fs.String("group", "", "compare this host for outliers with the hosts of group `NAME` only (default: the whole fleet)")
 	netns := fs.String("netns", "", "report only the network namespace `NAME` (an ip netns name) or PATH (/proc/PID/ns/net), as a host of its own; the agent talks to the server from its own namespace (default: every namespace this agent can see)")
 	ca := fs.String("ca", "", "trust the server certificates signed by the PEM certificates in `FILE` (for a private CA; the system's roots otherwise)")
 	asJSON := fs.Bool("json", false, "log as JSON lines on stderr")
@@ -54,6 +55,9 @@ func runAgent(ctx context.Context, env *Env, args []string) error {
 		tr := http.DefaultTransport.(*http.Transport).Clone()
 		tr.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
 		client.Transport = tr
+	}
+	if *group != "" && fleet.ValidName(*group) != nil {
+		return badToken(*group, "--group %s: use 1–%d letters, digits, '.', '-' or '_', starting with a letter or digit", quoteArg(*group), fleet.MaxNameLen)
 	}
 	snapshot := agent.Listeners
 	if *netns != "" {
@@ -103,7 +107,7 @@ func runAgent(ctx context.Context, env *Env, args []string) error {
 	}
 	log.Info("agent started", "server", strings.TrimSuffix(*server, "/"), "host", host, "interval", interval.String())
 	err = agent.Run(ctx, agent.Config{Server: *server, Token: token, Name: host, Interval: *interval, Spool: *spool,
-		Snapshot: snapshot, Log: log, Client: client, Boot: agent.BootID()})
+		Snapshot: snapshot, Log: log, Client: client, Boot: agent.BootID(), Group: *group})
 	if errors.Is(err, agent.ErrRefused) {
 		return fmt.Errorf("%w (check the token: porthole fleet token %s makes a new one)", err, host)
 	}

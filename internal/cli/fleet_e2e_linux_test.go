@@ -109,7 +109,7 @@ func TestFleetEndToEnd(t *testing.T) {
 
 	spool := filepath.Join(dir, "spool")
 	agentCmd, agentErr := child(t, []string{audWatchMainEnv + "=1"}, "agent", "--server", "http://"+addr,
-		"--token-file", tokFile, "--name", "e2e-host", "--interval", "1s", "--spool", spool)
+		"--token-file", tokFile, "--name", "e2e-host", "--interval", "1s", "--spool", spool, "--group", "e2e")
 	waitFor("the TCP listener in the inventory", listening(p1, "tcp"))
 	waitFor("the UDP listener in the inventory", listening(pu, "udp"))
 	if exe, _ := os.Executable(); port(p1)[0]["exe"] != exe {
@@ -154,6 +154,9 @@ func TestFleetEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
+	if hs, err := st.Hosts(context.Background()); err != nil || len(hs) != 1 || hs[0].Group != "e2e" || hs[0].Gaps != 0 {
+		t.Errorf("hosts = %+v, %v; want e2e-host in group e2e, no gap", hs, err)
+	}
 	cs, err := st.Changes(context.Background(), "e2e-host", 0, 0)
 	if err != nil {
 		t.Fatal(err)

@@ -183,6 +183,7 @@ func TestAgentBadInput(t *testing.T) {
 		{[]string{"--server", srv, "--token-file", open}, "--token-file"},
 		{[]string{"--server", srv, "--token-file", notToken}, "host token"},
 		{[]string{"--server", srv, "--token-file", good, "extra"}, "no arguments"},
+		{[]string{"--server", srv, "--token-file", good, "--group", "-x"}, "--group"},
 	} {
 		r := run(t, "", append([]string{"agent", "--name", "h"}, tc.args...)...)
 		if r.code != ExitUsage || !strings.Contains(r.stderr, tc.want) {

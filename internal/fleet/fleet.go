@@ -125,6 +125,7 @@ type Report struct {
 	Host     string        // the host's name, as given to `porthole fleet token`
 	Agent    string        // the agent run's random id
 	Boot     string        // the host's boot id, "" when unknown
+	Group    string        // the group the host is compared with for outliers; "" is the whole fleet
 	Seq      uint64        // 1, 2, … within one Agent run
 	Kind     Kind          //
 	Interval time.Duration // the agent's reporting interval, whole seconds
@@ -220,6 +221,11 @@ func (r Report) Validate() error {
 	}
 	if err := validID("boot", r.Boot, false); err != nil {
 		return err
+	}
+	if r.Group != "" {
+		if err := ValidName(r.Group); err != nil {
+			return fmt.Errorf("%w: group %q: use 1–%d letters, digits, '.', '-' or '_', starting with a letter or digit", ErrInvalid, r.Group, MaxNameLen)
+		}
 	}
 	if r.Seq < 1 || r.Seq > MaxSeq {
 		return fmt.Errorf("%w: seq: %d outside 1–%d", ErrInvalid, r.Seq, uint64(MaxSeq))

@@ -85,7 +85,7 @@ func TestApplyFullAndHeartbeat(t *testing.T) {
 
 func validReport() fleet.Report {
 	return fleet.Report{
-		Host: "web-1", Agent: "4f2a9c", Boot: "0b4e", Seq: 7, Kind: fleet.KindDelta, Interval: 30 * time.Second,
+		Host: "web-1", Agent: "4f2a9c", Boot: "0b4e", Group: "web", Seq: 7, Kind: fleet.KindDelta, Interval: 30 * time.Second,
 		Added:   []fleet.Listener{lis(ports.TCP, "0.0.0.0", 2556, 4242, "/tmp/.x/miner")},
 		Removed: []fleet.Listener{{Key: fleet.Key{Proto: ports.UDP, Addr: netip.MustParseAddr("::1"), Port: 5353, NetNS: "blue"}, Owner: fleet.NoOwner}},
 		Changed: []fleet.Listener{lis(ports.TCP, "fe80::1%eth0", 22, 9, "/usr/sbin/sshd")},
@@ -134,6 +134,7 @@ func TestDecodeRejects(t *testing.T) {
 		{"unknown field", sub(`"seq":7`, `"seq":7,"admin":true`), "admin"},
 		{"old version", sub(`"version":1`, `"version":0`), "version"},
 		{"future version", sub(`"version":1`, `"version":2`), "version"},
+		{"bad group", sub(`"group":"web"`, `"group":"a b"`), "group"},
 		{"bad host", sub(`"host":"web-1"`, `"host":"-web"`), "host name"},
 		{"host with slash", sub(`"host":"web-1"`, `"host":"a/b"`), "host name"},
 		{"long host", sub(`"host":"web-1"`, `"host":"`+strings.Repeat("a", 64)+`"`), "host name"},

@@ -18,7 +18,7 @@ var ErrTooLarge = errors.New("report larger than the limit")
 
 // wireReport is the JSON form of a Report (version 1):
 //
-//	{"version": 1, "host": "web-1", "agent": "9f…", "boot": "…", "seq": 7,
+//	{"version": 1, "host": "web-1", "agent": "9f…", "boot": "…", "group": "web", "seq": 7,
 //	 "kind": "delta", "interval": 30,
 //	 "added": [LISTENER…], "removed": [LISTENER…], "changed": [LISTENER…]}
 //
@@ -29,6 +29,7 @@ type wireReport struct {
 	Host      string         `json:"host"`
 	Agent     string         `json:"agent"`
 	Boot      string         `json:"boot,omitempty"`
+	Group     string         `json:"group,omitempty"`
 	Seq       int64          `json:"seq"`
 	Kind      string         `json:"kind"`
 	Interval  int64          `json:"interval"`
@@ -56,7 +57,7 @@ type wireListener struct {
 // Encode returns the JSON form of r. It does not validate r.
 func Encode(r Report) ([]byte, error) {
 	w := wireReport{
-		Version: Version, Host: r.Host, Agent: r.Agent, Boot: r.Boot, Seq: int64(r.Seq), Kind: r.Kind.String(),
+		Version: Version, Host: r.Host, Agent: r.Agent, Boot: r.Boot, Group: r.Group, Seq: int64(r.Seq), Kind: r.Kind.String(),
 		Interval:  int64(r.Interval / time.Second),
 		Listeners: toWire(r.Listeners), Added: toWire(r.Added), Removed: toWire(r.Removed), Changed: toWire(r.Changed),
 	}
@@ -131,7 +132,7 @@ func DecodeBytes(b []byte) (Report, error) {
 	if !ok {
 		return Report{}, fmt.Errorf("%w: kind: %q is not full, delta or heartbeat", ErrInvalid, w.Kind)
 	}
-	r := Report{Host: w.Host, Agent: w.Agent, Boot: w.Boot, Seq: uint64(w.Seq), Kind: kind,
+	r := Report{Host: w.Host, Agent: w.Agent, Boot: w.Boot, Group: w.Group, Seq: uint64(w.Seq), Kind: kind,
 		Interval: time.Duration(w.Interval) * time.Second}
 	if n := len(w.Listeners) + len(w.Added) + len(w.Removed) + len(w.Changed); n > MaxListeners {
 		return Report{}, fmt.Errorf("%w: listeners: %d in one report, more than %d", ErrInvalid, n, MaxListeners)

@@ -52,6 +52,7 @@ type Config struct {
 	Client   *http.Client
 	Log      *slog.Logger
 	Boot     string // the host's boot id ("" when unknown)
+	Group    string // the group the server compares this host with ("" for the whole fleet)
 }
 
 // ErrRefused is returned by Run when the server refuses the token (401) or
@@ -136,7 +137,7 @@ func (a *agent) tick(ctx context.Context) error {
 // interval has passed since the last report.
 func (a *agent) enqueue(ls []fleet.Listener, now time.Time) error {
 	ls = fleet.Normalize(ls)
-	r := fleet.Report{Host: a.c.Name, Agent: a.run, Boot: a.c.Boot, Interval: a.c.Interval}
+	r := fleet.Report{Host: a.c.Name, Agent: a.run, Boot: a.c.Boot, Group: a.c.Group, Interval: a.c.Interval}
 	switch d := fleet.Diff(a.sent, ls); {
 	case !a.synced:
 		r.Kind, r.Listeners = fleet.KindFull, ls

@@ -297,6 +297,7 @@ type hostJSON struct {
 	LastSeq   uint64     `json:"last_seq"`
 	Agent     string     `json:"agent"`
 	Boot      string     `json:"boot"`
+	Group     string     `json:"group"` // "" when the agent named none
 	Reports   int64      `json:"reports"`
 	Gaps      int64      `json:"gaps"`
 	Revoked   bool       `json:"revoked"`
@@ -313,7 +314,7 @@ func (h *Handler) hosts(w http.ResponseWriter, r *http.Request) {
 	out := make([]hostJSON, len(hs))
 	for i, x := range hs {
 		out[i] = hostJSON{Name: x.Name, Created: x.Created, Stale: x.Stale(now), Listeners: x.Listeners,
-			Interval: int64(x.Interval / time.Second), LastSeq: x.LastSeq, Agent: x.Agent, Boot: x.Boot,
+			Interval: int64(x.Interval / time.Second), LastSeq: x.LastSeq, Agent: x.Agent, Boot: x.Boot, Group: x.Group,
 			Reports: x.Reports, Gaps: x.Gaps, Revoked: x.Revoked}
 		if !x.LastSeen.IsZero() {
 			seen := x.LastSeen
@@ -400,6 +401,7 @@ func (h *Handler) port(w http.ResponseWriter, r *http.Request) {
 
 // outlierJSON is one entry of GET /api/v1/fleet/outliers.
 type outlierJSON struct {
+	Group string   `json:"group"` // "" for the hosts that named no group
 	Proto string   `json:"proto"`
 	Port  int      `json:"port"`
 	Exe   *string  `json:"exe"`
@@ -416,7 +418,7 @@ func (h *Handler) outliers(w http.ResponseWriter, r *http.Request) {
 	}
 	out := make([]outlierJSON, len(list))
 	for i, o := range list {
-		out[i] = outlierJSON{Proto: o.Proto.String(), Port: int(o.Port), Exe: str(o.Exe), Hosts: o.Hosts, Of: o.Of}
+		out[i] = outlierJSON{Group: o.Group, Proto: o.Proto.String(), Port: int(o.Port), Exe: str(o.Exe), Hosts: o.Hosts, Of: o.Of}
 	}
 	writeJSON(w, http.StatusOK, out)
 }

@@ -300,7 +300,7 @@ func TestOutliers(t *testing.T) {
 		}
 	}
 	a := e.do(t, "GET", "/api/v1/fleet/outliers", adminToken, nil)
-	if want := `[{"proto":"tcp","port":2556,"exe":"/tmp/x","hosts":["c"],"of":4}]`; a.status != 200 || strings.TrimSpace(a.body) != want {
+	if want := `[{"group":"","proto":"tcp","port":2556,"exe":"/tmp/x","hosts":["c"],"of":4}]`; a.status != 200 || strings.TrimSpace(a.body) != want {
 		t.Errorf("outliers = %d %s, want %s", a.status, a.body, want)
 	}
 	if a := e.do(t, "GET", "/api/v1/fleet/outliers", e.toks["a"], nil); a.status != 401 {

@@ -60,6 +60,7 @@ type Host struct {
 	LastSeen  time.Time // zero until the first report
 	Agent     string    // the agent run being applied
 	Boot      string
+	Group     string // the group the host's agent named ("" is the whole fleet)
 	LastSeq   uint64
 	Interval  time.Duration
 	Reports   int64 // reports applied
@@ -328,8 +329,8 @@ func (db *DB) Apply(ctx context.Context, r fleet.Report, now time.Time) (Result,
 			}
 		}
 		_, err = tx.ExecContext(ctx, db.q(`UPDATE fleet_hosts SET last_seen = ?, last_seq = ?,
-			interval_s = ?, reports = reports + 1, gaps = gaps + ? WHERE id = ?`),
-			at, int64(r.Seq), int64(r.Interval/time.Second), gap, id)
+			interval_s = ?, reports = reports + 1, gaps = gaps + ?, host_group = ? WHERE id = ?`),
+			at, int64(r.Seq), int64(r.Interval/time.Second), gap, r.Group, id)
 		return err
 	})
 	if err != nil {
@@ -458,7 +459,7 @@ func (db *DB) Listeners(ctx context.Context, name string) ([]fleet.Listener, err
 
 // Hosts returns every host, by name.
 func (db *DB) Hosts(ctx context.Context) ([]Host, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT h.name, h.created, h.last_seen, h.agent, h.boot, h.last_seq, h.interval_s,
+	rows, err := db.r.QueryContext(ctx, `SELECT h.name, h.created, h.last_seen, h.agent, h.boot, h.host_group, h.last_seq, h.interval_s,
 			h.reports, h.gaps, h.token_hash IS NULL,
 			(SELECT count(*) FROM fleet_listeners l WHERE l.host_id = h.id)
 		FROM fleet_hosts h ORDER BY h.name`)
@@ -472,7 +473,7 @@ func (db *DB) Hosts(ctx context.Context) ([]Host, error) {
 		var created int64
 		var seen sql.NullInt64
 		var seq, interval int64
-		if err := rows.Scan(&h.Name, &created, &seen, &h.Agent, &h.Boot, &seq, &interval, &h.Reports, &h.Gaps, &h.Revoked, &h.Listeners); err != nil {
+		if err := rows.Scan(&h.Name, &created, &seen, &h.Agent, &h.Boot, &h.Group, &seq, &interval, &h.Reports, &h.Gaps, &h.Revoked, &h.Listeners); err != nil {
 			return nil, wrap("hosts", err)
 		}
 		h.Created, h.LastSeen = time.UnixMicro(created).UTC(), fromMicros(seen)
@@ -509,69 +510,101 @@ func (db *DB) Port(ctx context.Context, port int) ([]HostListener, error) {
 	return out, nil
 }
 
-// Outlier is a (protocol, port, executable) that few hosts have.
+// Outlier is a (protocol, port, executable) that few hosts of a group have.
 type Outlier struct {
+	Group string // "" is the hosts that named no group
 	Proto ports.Proto
 	Port  uint16
 	Exe   string   // "" when the owner could not be seen
 	Hosts []string // the hosts that have it, by name
-	Of    int      // hosts in the comparison
+	Of    int      // hosts in the group
 }
 
-// OutlierShare is the largest share of hosts a (protocol, port, executable)
-// may be seen on and still be an outlier; at least one host always may.
+// OutlierShare is the largest share of a group's hosts a (protocol, port,
+// executable) may be seen on and still be an outlier; at least one host
+// always may.
 const OutlierShare = 0.05
 
-// MinOutlierHosts is the fewest reporting hosts for outliers to mean
-// anything: in a smaller fleet nothing is usual yet.
+// MinOutlierHosts is the fewest reporting hosts a group needs for outliers
+// to mean anything: in a smaller group nothing is usual yet.
 const MinOutlierHosts = 3
 
-// Outliers returns the (protocol, port, executable) triples seen on at most
-// max(1, OutlierShare × N) of the N hosts that have reported (and are not
-// revoked), by protocol, port and executable; none when N is under
-// MinOutlierHosts.
+// live selects the hosts that count: reported at least once, not revoked.
+const live = `h.last_seen IS NOT NULL AND h.token_hash IS NOT NULL`
+
+// Outliers returns, for each group (the agents' --group; "" for hosts that
+// named none) of at least MinOutlierHosts reporting hosts, the (protocol,
+// port, executable) triples seen on at most max(1, OutlierShare × N) of its
+// N hosts, by group, protocol, port and executable.
 func (db *DB) Outliers(ctx context.Context) ([]Outlier, error) {
-	var n int
-	if err := db.r.QueryRowContext(ctx, `SELECT count(*) FROM fleet_hosts WHERE last_seen IS NOT NULL AND token_hash IS NOT NULL`).Scan(&n); err != nil {
-		return nil, wrap("outliers", err)
-	}
-	out := []Outlier{}
-	if n < MinOutlierHosts {
-		return out, nil
-	}
-	limit := max(1, int(OutlierShare*float64(n)))
-	rows, err := db.r.QueryContext(ctx, db.q(`SELECT l.proto, l.port, l.exe, h.name
-		FROM fleet_listeners l JOIN fleet_hosts h ON h.id = l.host_id
-		JOIN (SELECT l2.proto, l2.port, l2.exe FROM fleet_listeners l2 JOIN fleet_hosts h2 ON h2.id = l2.host_id
-			WHERE h2.last_seen IS NOT NULL AND h2.token_hash IS NOT NULL
-			GROUP BY l2.proto, l2.port, l2.exe HAVING count(DISTINCT l2.host_id) <= ?) o
-			ON o.proto = l.proto AND o.port = l.port AND o.exe = l.exe
-		WHERE h.last_seen IS NOT NULL AND h.token_hash IS NOT NULL
-		ORDER BY l.port, l.proto, l.exe, h.name`), limit)
+	sizes := map[string]int{}
+	rows, err := db.r.QueryContext(ctx, `SELECT h.host_group, count(*) FROM fleet_hosts h WHERE `+live+` GROUP BY h.host_group`)
 	if err != nil {
 		return nil, wrap("outliers", err)
 	}
-	defer rows.Close()
 	for rows.Next() {
-		var proto, exe, host string
-		var port int
-		if err := rows.Scan(&proto, &port, &exe, &host); err != nil {
+		var g string
+		var n int
+		if err := rows.Scan(&g, &n); err != nil {
+			rows.Close()
 			return nil, wrap("outliers", err)
 		}
-		p, _ := ports.ParseProto(proto)
-		if k := len(out) - 1; k >= 0 && out[k].Proto == p && int(out[k].Port) == port && out[k].Exe == exe {
-			if !slices.Contains(out[k].Hosts, host) {
-				out[k].Hosts = append(out[k].Hosts, host)
-			}
-			continue
-		}
-		out = append(out, Outlier{Proto: p, Port: uint16(port), Exe: exe, Hosts: []string{host}, Of: n})
+		sizes[g] = n
 	}
+	rows.Close()
 	if err := rows.Err(); err != nil {
 		return nil, wrap("outliers", err)
 	}
+	rows, err = db.r.QueryContext(ctx, `SELECT h.host_group, l.proto, l.port, l.exe, count(DISTINCT l.host_id)
+		FROM fleet_listeners l JOIN fleet_hosts h ON h.id = l.host_id WHERE `+live+`
+		GROUP BY h.host_group, l.proto, l.port, l.exe`)
+	if err != nil {
+		return nil, wrap("outliers", err)
+	}
+	out := []Outlier{}
+	for rows.Next() {
+		var o Outlier
+		var proto string
+		var port, n int
+		if err := rows.Scan(&o.Group, &proto, &port, &o.Exe, &n); err != nil {
+			rows.Close()
+			return nil, wrap("outliers", err)
+		}
+		o.Of = sizes[o.Group]
+		if o.Of < MinOutlierHosts || n > max(1, int(OutlierShare*float64(o.Of))) {
+			continue
+		}
+		o.Proto, _ = ports.ParseProto(proto)
+		o.Port = uint16(port)
+		out = append(out, o)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, wrap("outliers", err)
+	}
+	for i := range out {
+		o := &out[i]
+		hs, err := db.r.QueryContext(ctx, db.q(`SELECT DISTINCT h.name FROM fleet_listeners l JOIN fleet_hosts h ON h.id = l.host_id
+			WHERE `+live+` AND h.host_group = ? AND l.proto = ? AND l.port = ? AND l.exe = ? ORDER BY h.name`),
+			o.Group, o.Proto.String(), int(o.Port), o.Exe)
+		if err != nil {
+			return nil, wrap("outliers", err)
+		}
+		for hs.Next() {
+			var name string
+			if err := hs.Scan(&name); err != nil {
+				hs.Close()
+				return nil, wrap("outliers", err)
+			}
+			o.Hosts = append(o.Hosts, name)
+		}
+		hs.Close()
+		if err := hs.Err(); err != nil {
+			return nil, wrap("outliers", err)
+		}
+	}
 	slices.SortFunc(out, func(a, b Outlier) int {
-		return cmp.Or(cmp.Compare(a.Proto, b.Proto), cmp.Compare(a.Port, b.Port), cmp.Compare(a.Exe, b.Exe))
+		return cmp.Or(cmp.Compare(a.Group, b.Group), cmp.Compare(a.Proto, b.Proto), cmp.Compare(a.Port, b.Port), cmp.Compare(a.Exe, b.Exe))
 	})
 	return out, nil
 }

@@ -125,6 +125,7 @@ func TestConformance(t *testing.T) {
 				t.Run(c.name, func(t *testing.T) { c.fn(t, mustOpen(t, b.fresh(t))) })
 			}
 			t.Run("Migrations", func(t *testing.T) { testMigrations(t, b) })
+			t.Run("UpgradeFromVersion1", func(t *testing.T) { testUpgrade(t, b) })
 		})
 	}
 }
@@ -583,7 +584,7 @@ func testMigrations(t *testing.T, b backend) {
 	addHost(t, db, "kept")
 	db.Close()
 	db = mustOpen(t, dsn)
-	if v, err := db.SchemaVersion(ctx); err != nil || v != 1 {
+	if v, err := db.SchemaVersion(ctx); err != nil || v != 2 {
 		t.Errorf("SchemaVersion = %d, %v", v, err)
 	}
 	hostNamed(t, db, "kept")
@@ -594,7 +595,7 @@ func testMigrations(t *testing.T, b backend) {
 	}
 	defer raw.Close()
 	var n int
-	if err := raw.QueryRow(`SELECT count(*) FROM fleet_schema_migrations`).Scan(&n); err != nil || n != 1 {
+	if err := raw.QueryRow(`SELECT count(*) FROM fleet_schema_migrations`).Scan(&n); err != nil || n != 2 {
 		t.Errorf("fleet_schema_migrations has %d rows, %v", n, err)
 	}
 	if _, err := raw.Exec(`INSERT INTO fleet_schema_migrations (version, name, applied) VALUES (99, '0099_future.sql', 0)`); err != nil {
@@ -643,6 +644,17 @@ func testOutliers(t *testing.T, db *fleetdb.DB) {
 	if got, err := db.Outliers(ctx); err != nil || len(got) != 0 {
 		t.Errorf("with two hosts: %v, %v; want none", got, err)
 	}
+	// A group of its own is compared apart: three database hosts, one odd.
+	for i, name := range []string{"db1", "db2", "db3"} {
+		addHost(t, db, name)
+		r := report(name, "r", 1, fleet.KindFull)
+		r.Group = "db"
+		r.Listeners = []fleet.Listener{lis(ports.TCP, "0.0.0.0", 5432, 1, "/usr/lib/postgresql/15/bin/postgres")}
+		if i == 2 {
+			r.Listeners = append(r.Listeners, sshd)
+		}
+		apply(t, db, r, base)
+	}
 	for i := range 18 {
 		name := fmt.Sprintf("h%02d", i)
 		addHost(t, db, name)
@@ -661,8 +673,51 @@ func testOutliers(t *testing.T, db *fleetdb.DB) {
 	want := []fleetdb.Outlier{
 		{Proto: ports.TCP, Port: 22, Exe: "/opt/dropbear", Hosts: []string{"h05"}, Of: 20},
 		{Proto: ports.TCP, Port: 2556, Exe: "/tmp/.x/miner", Hosts: []string{"a"}, Of: 20},
+		{Group: "db", Proto: ports.TCP, Port: 22, Exe: "/usr/sbin/sshd", Hosts: []string{"db3"}, Of: 3},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("Outliers =\n%+v\nwant\n%+v", got, want)
+	}
+}
+
+// testUpgrade: a database made by the first schema version (the migration
+// file run by hand, as an older porthole did) is migrated on Open, its
+// hosts kept.
+func testUpgrade(t *testing.T, b backend) {
+	dsn := b.fresh(t)
+	v1, err := os.ReadFile(filepath.Join("migrations", b.name, "0001_fleet.sql"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := sql.Open(b.driver, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	for _, q := range []string{
+		`CREATE TABLE fleet_schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied bigint NOT NULL)`,
+		string(v1),
+		`INSERT INTO fleet_schema_migrations (version, name, applied) VALUES (1, '0001_fleet.sql', 0)`,
+		`INSERT INTO fleet_hosts (name, created, last_seen, agent, last_seq, interval_s) VALUES ('old', 0, 1, 'r', 4, 30)`,
+	} {
+		if _, err := raw.Exec(q); err != nil {
+			t.Fatalf("%.60s: %v", q, err)
+		}
+	}
+	db := mustOpen(t, dsn)
+	if v, err := db.SchemaVersion(ctx); err != nil || v != 2 {
+		t.Errorf("SchemaVersion after the upgrade = %d, %v", v, err)
+	}
+	if h := hostNamed(t, db, "old"); h.LastSeq != 4 || h.Group != "" || h.Agent != "r" {
+		t.Errorf("host after the upgrade = %+v", h)
+	}
+	// The next report of the same run goes on where it was.
+	r := report("old", "r", 5, fleet.KindHeartbeat)
+	r.Group = "g"
+	if res := apply(t, db, r, base); res.Outcome != fleetdb.Applied || res.Gap {
+		t.Errorf("report after the upgrade = %+v", res)
+	}
+	if h := hostNamed(t, db, "old"); h.Group != "g" {
+		t.Errorf("group = %q", h.Group)
 	}
 }
