@@ -11,7 +11,8 @@
 //     fails (the agent keeps the report and resends it).
 //   - GET /api/v1/fleet/hosts and GET /api/v1/fleet/ports/{n}, with the admin
 //     bearer token: the hosts (name, last_seen, stale, listeners, …) and the
-//     listeners on port n across hosts. GET /api/v1/fleet/outliers: the
+//     listeners on port n across hosts. GET /api/v1/fleet/hosts/{name}: one
+//     host's listeners (the same objects as ports/{n}). GET /api/v1/fleet/outliers: the
 //     (protocol, port, executable) triples few hosts have, with those hosts.
 //
 // Failed tokens of either kind are throttled per client (webguard.Throttle).
@@ -75,6 +76,7 @@ func New(o Options) (*Handler, error) {
 	h := &Handler{o: o, admin: admin, mux: http.NewServeMux(), metrics: newMetrics()}
 	h.mux.HandleFunc(Prefix+"report", only("POST", h.timed(h.report)))
 	h.mux.HandleFunc(Prefix+"hosts", only("GET", h.adminOnly(h.hosts)))
+	h.mux.HandleFunc(Prefix+"hosts/{name}", only("GET", h.adminOnly(h.host)))
 	h.mux.HandleFunc(Prefix+"ports/{n}", only("GET", h.adminOnly(h.port)))
 	h.mux.HandleFunc(Prefix+"outliers", only("GET", h.adminOnly(h.outliers)))
 	h.mux.HandleFunc(Prefix, func(w http.ResponseWriter, r *http.Request) {
@@ -379,22 +381,61 @@ func (h *Handler) port(w http.ResponseWriter, r *http.Request) {
 	}
 	out := make([]ListenerJSON, len(ls))
 	for i, l := range ls {
-		family := 4
-		if l.Addr.Is6() {
-			family = 6
+		out[i] = listenerJSON(l, stale[l.Host])
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func listenerJSON(l fleetdb.HostListener, stale bool) ListenerJSON {
+	family := 4
+	if l.Addr.Is6() {
+		family = 6
+	}
+	j := ListenerJSON{Host: l.Host, Stale: stale, Proto: l.Proto.String(), Family: family, Address: l.Addr.String(),
+		Port: int(l.Port), Process: str(l.Process), User: str(l.User), Exe: str(l.Exe), NetNSName: str(l.NetNS),
+		HostNetNS: l.NetNS == "", Container: str(l.Container), Loopback: l.Addr.IsLoopback(), Since: l.Since}
+	if l.PID > 0 {
+		pid := l.PID
+		j.PID = &pid
+	}
+	if l.UID >= 0 {
+		uid := l.UID
+		j.UID = &uid
+	}
+	return j
+}
+
+func (h *Handler) host(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("name")
+	if fleet.ValidName(name) != nil {
+		writeError(w, http.StatusBadRequest, "not a host name")
+		return
+	}
+	ls, err := h.o.DB.HostListeners(r.Context(), name)
+	switch {
+	case errors.Is(err, fleetdb.ErrUnknownHost):
+		writeError(w, http.StatusNotFound, "no such host")
+		return
+	case err != nil:
+		h.o.Log.Error("fleet host", "err", err)
+		unavailable(w)
+		return
+	}
+	hs, err := h.o.DB.Hosts(r.Context())
+	if err != nil {
+		h.o.Log.Error("fleet hosts", "err", err)
+		unavailable(w)
+		return
+	}
+	stale := false
+	for _, x := range hs {
+		if x.Name == name {
+			stale = x.Stale(h.o.Now())
 		}
-		j := ListenerJSON{Host: l.Host, Stale: stale[l.Host], Proto: l.Proto.String(), Family: family, Address: l.Addr.String(),
-			Port: int(l.Port), Process: str(l.Process), User: str(l.User), Exe: str(l.Exe), NetNSName: str(l.NetNS),
-			HostNetNS: l.NetNS == "", Container: str(l.Container), Loopback: l.Addr.IsLoopback(), Since: l.Since}
-		if l.PID > 0 {
-			pid := l.PID
-			j.PID = &pid
-		}
-		if l.UID >= 0 {
-			uid := l.UID
-			j.UID = &uid
-		}
-		out[i] = j
+	}
+	out := make([]ListenerJSON, len(ls))
+	for i, l := range ls {
+		out[i] = listenerJSON(l, stale)
 	}
 	writeJSON(w, http.StatusOK, out)
 }

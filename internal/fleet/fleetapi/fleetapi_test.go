@@ -144,6 +144,19 @@ func TestReportAndRead(t *testing.T) {
 		ls[0]["proto"] != "tcp" || ls[0]["address"] != "0.0.0.0" || ls[0]["port"] != 2556.0 || ls[0]["netns_name"] != nil {
 		t.Errorf("ports/2556 = %s", a.body)
 	}
+	a = e.do(t, "GET", "/api/v1/fleet/hosts/web-1", adminToken, nil)
+	var one []map[string]any
+	if err := json.Unmarshal([]byte(a.body), &one); err != nil || a.status != 200 || len(one) != 2 || one[0]["port"] != 22.0 || one[1]["port"] != 2556.0 || one[0]["host"] != "web-1" {
+		t.Errorf("hosts/web-1 = %d %s", a.status, a.body)
+	}
+	for path, want := range map[string]int{"/api/v1/fleet/hosts/nobody": 404, "/api/v1/fleet/hosts/-x": 400} {
+		if a := e.do(t, "GET", path, adminToken, nil); a.status != want {
+			t.Errorf("%s: %d, want %d", path, a.status, want)
+		}
+	}
+	if a := e.do(t, "GET", "/api/v1/fleet/hosts/web-1", e.toks["web-1"], nil); a.status != 401 {
+		t.Errorf("hosts/web-1 with a host token: %d", a.status)
+	}
 	if a := e.do(t, "GET", "/api/v1/fleet/ports/9", adminToken, nil); a.status != 200 || strings.TrimSpace(a.body) != "[]" {
 		t.Errorf("ports/9 = %d %s", a.status, a.body)
 	}

@@ -457,6 +457,47 @@ func (db *DB) Listeners(ctx context.Context, name string) ([]fleet.Listener, err
 	return ls, wrap("listeners", err)
 }
 
+// HostListeners returns the current listeners of host name with their
+// host and since when, sorted.
+func (db *DB) HostListeners(ctx context.Context, name string) ([]HostListener, error) {
+	rows, err := db.r.QueryContext(ctx, db.q(`SELECT h.name, `+prefixed("l.", listenerColumns)+`, l.since
+		FROM fleet_hosts h LEFT JOIN fleet_listeners l ON l.host_id = h.id WHERE h.name = ?`), name)
+	if err != nil {
+		return nil, wrap("host listeners", err)
+	}
+	defer rows.Close()
+	out := []HostListener{}
+	found := false
+	for rows.Next() {
+		found = true
+		var proto, addr, netns, user, process, exe, container sql.NullString
+		var port, pid, uid, since sql.NullInt64
+		var host string
+		if err := rows.Scan(&host, &proto, &addr, &port, &netns, &pid, &uid, &user, &process, &exe, &container, &since); err != nil {
+			return nil, wrap("host listeners", err)
+		}
+		if !proto.Valid {
+			continue // a host without listeners
+		}
+		p, ok := ports.ParseProto(proto.String)
+		a, err := netip.ParseAddr(addr.String)
+		if !ok || err != nil {
+			return nil, wrap("host listeners", fmt.Errorf("stored listener %q %q", proto.String, addr.String))
+		}
+		out = append(out, HostListener{Host: host, Since: time.UnixMicro(since.Int64).UTC(), Listener: fleet.Listener{
+			Key:   fleet.Key{Proto: p, Addr: a, Port: uint16(port.Int64), NetNS: netns.String},
+			Owner: fleet.Owner{PID: int(pid.Int64), UID: int(uid.Int64), User: user.String, Process: process.String, Exe: exe.String, Container: container.String}}})
+	}
+	if err := rows.Err(); err != nil {
+		return nil, wrap("host listeners", err)
+	}
+	if !found {
+		return nil, fmt.Errorf("%w: %q", ErrUnknownHost, name)
+	}
+	sortHostListeners(out)
+	return out, nil
+}
+
 // Hosts returns every host, by name.
 func (db *DB) Hosts(ctx context.Context) ([]Host, error) {
 	rows, err := db.r.QueryContext(ctx, `SELECT h.name, h.created, h.last_seen, h.agent, h.boot, h.host_group, h.last_seq, h.interval_s,

@@ -445,6 +445,16 @@ func testHostsAreSeparate(t *testing.T, db *fleetdb.DB) {
 	if got, err := db.Port(ctx, 9); err != nil || len(got) != 0 {
 		t.Errorf("Port(9) = %v, %v", got, err)
 	}
+	if got, err := db.HostListeners(ctx, "a"); err != nil || len(got) != 2 || got[0].Listener != other || got[1].Listener != same || got[0].Host != "a" {
+		t.Errorf("HostListeners(a) = %+v, %v", got, err)
+	}
+	addHost(t, db, "empty")
+	if got, err := db.HostListeners(ctx, "empty"); err != nil || got == nil || len(got) != 0 {
+		t.Errorf("HostListeners(empty) = %#v, %v; want an empty list", got, err)
+	}
+	if _, err := db.HostListeners(ctx, "nobody"); !errors.Is(err, fleetdb.ErrUnknownHost) {
+		t.Errorf("HostListeners(nobody) = %v", err)
+	}
 }
 
 func testStale(t *testing.T, db *fleetdb.DB) {
