@@ -135,6 +135,54 @@ type Report struct {
 	// Removed listeners carry their last known owner; Changed ones their
 	// new owner.
 	Added, Removed, Changed []Listener
+	// Findings, when FindingsSet, replace the host's audit findings (none
+	// when empty); a report without them leaves the stored ones. Full and
+	// delta reports may carry them, heartbeats not.
+	Findings    []Finding
+	FindingsSet bool
+}
+
+// Finding is one result of `porthole audit` on the host, run by its agent.
+type Finding struct {
+	Rule     string // the audit rule id, such as "known-bad-port"
+	Severity string // info, low, medium, high or critical
+	Key             // the listener it is about; a zero Proto for none (a baseline rule with no listener)
+	Reason   string // why, in English
+}
+
+// Limits of a finding.
+const (
+	MaxFindings  = 10000
+	MaxReasonLen = 1024
+)
+
+var (
+	ruleRE     = regexp.MustCompile(`^[a-z][a-z0-9-]{0,63}$`)
+	severities = []string{"info", "low", "medium", "high", "critical"}
+)
+
+// Validate checks one finding; field prefixes the field names in errors.
+func (f Finding) Validate(field string) error {
+	if !ruleRE.MatchString(f.Rule) {
+		return fmt.Errorf("%w: %s.rule: %q is not a rule id", ErrInvalid, field, f.Rule)
+	}
+	if !slices.Contains(severities, f.Severity) {
+		return fmt.Errorf("%w: %s.severity: %q is not info, low, medium, high or critical", ErrInvalid, field, f.Severity)
+	}
+	if f.Proto != ports.ProtoNone {
+		if err := (Listener{Key: f.Key, Owner: NoOwner}).Validate(field); err != nil {
+			return err
+		}
+	}
+	return validText(field+".reason", f.Reason, MaxReasonLen)
+}
+
+// CompareFindings orders findings by key, then rule, for a stable set.
+func CompareFindings(a, b Finding) int {
+	if c := a.Key.Compare(b.Key); c != 0 {
+		return c
+	}
+	return cmp.Or(cmp.Compare(a.Rule, b.Rule), cmp.Compare(a.Severity, b.Severity), cmp.Compare(a.Reason, b.Reason))
 }
 
 var (
@@ -250,8 +298,22 @@ func (r Report) Validate() error {
 		if n > 0 {
 			return fmt.Errorf("%w: a heartbeat carries no listeners", ErrInvalid)
 		}
+		if r.FindingsSet {
+			return fmt.Errorf("%w: a heartbeat carries no findings", ErrInvalid)
+		}
 	default:
 		return fmt.Errorf("%w: kind: not full, delta or heartbeat", ErrInvalid)
+	}
+	if len(r.Findings) > 0 && !r.FindingsSet {
+		return fmt.Errorf("%w: findings without FindingsSet", ErrInvalid)
+	}
+	if len(r.Findings) > MaxFindings {
+		return fmt.Errorf("%w: findings: %d, more than %d", ErrInvalid, len(r.Findings), MaxFindings)
+	}
+	for i, f := range r.Findings {
+		if err := f.Validate(fmt.Sprintf("findings[%d]", i)); err != nil {
+			return err
+		}
 	}
 	seen := make(map[Key]string, n)
 	for _, list := range []struct {

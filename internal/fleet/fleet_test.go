@@ -89,6 +89,11 @@ func validReport() fleet.Report {
 		Added:   []fleet.Listener{lis(ports.TCP, "0.0.0.0", 2556, 4242, "/tmp/.x/miner")},
 		Removed: []fleet.Listener{{Key: fleet.Key{Proto: ports.UDP, Addr: netip.MustParseAddr("::1"), Port: 5353, NetNS: "blue"}, Owner: fleet.NoOwner}},
 		Changed: []fleet.Listener{lis(ports.TCP, "fe80::1%eth0", 22, 9, "/usr/sbin/sshd")},
+		Findings: []fleet.Finding{
+			{Rule: "tmp-exe", Severity: "high", Key: fleet.Key{Proto: ports.TCP, Addr: netip.MustParseAddr("0.0.0.0"), Port: 2556}, Reason: "runs from /tmp"},
+			{Rule: "baseline-missing", Severity: "medium", Reason: "nothing listens where the baseline expects sshd"},
+		},
+		FindingsSet: true,
 	}
 }
 
@@ -96,6 +101,7 @@ func TestRoundTrip(t *testing.T) {
 	for _, r := range []fleet.Report{
 		validReport(),
 		{Host: "h", Agent: "a", Seq: 1, Kind: fleet.KindHeartbeat, Interval: time.Second},
+		{Host: "h", Agent: "a", Seq: 2, Kind: fleet.KindDelta, Interval: time.Second, FindingsSet: true},
 		{Host: "db.example.org", Agent: "a-b", Seq: fleet.MaxSeq, Kind: fleet.KindFull, Interval: fleet.MaxInterval,
 			Listeners: []fleet.Listener{lis(ports.SCTP, "10.0.0.1", 0, 0, ""), lis(ports.DCCP, "::", 65535, fleet.MaxPID, "/x y/z")}},
 	} {
@@ -163,6 +169,10 @@ func TestDecodeRejects(t *testing.T) {
 		{"user invalid UTF-8", sub(`"user":"root"`, "\"user\":\"r\xffot\""), "UTF-8"},
 		{"duplicate key", sub(`"changed":[`, `"changed":[{"proto":"tcp","address":"0.0.0.0","port":2556,"pid":1,"uid":1},`), "also added[0]"},
 		{"heartbeat with listeners", sub(`"kind":"delta"`, `"kind":"heartbeat"`), "heartbeat"},
+		{"bad rule", sub(`"rule":"tmp-exe"`, `"rule":"Tmp Exe"`), "findings[0].rule"},
+		{"bad severity", sub(`"severity":"high"`, `"severity":"urgent"`), "findings[0].severity"},
+		{"finding port", sub(`"port":2556,"reason"`, `"port":99999,"reason"`), "findings[0].port"},
+		{"finding reason control", sub(`"reason":"runs from /tmp"`, `"reason":"a\u0007b"`), "findings[0].reason"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -37,6 +37,19 @@ type wireReport struct {
 	Added     []wireListener `json:"added,omitempty"`
 	Removed   []wireListener `json:"removed,omitempty"`
 	Changed   []wireListener `json:"changed,omitempty"`
+	Findings  *[]wireFinding `json:"findings,omitempty"` // absent: unchanged; [] none
+}
+
+// wireFinding is an audit finding; the listener fields are absent for a
+// finding about no listener.
+type wireFinding struct {
+	Rule     string `json:"rule"`
+	Severity string `json:"severity"`
+	Proto    string `json:"proto,omitempty"`
+	Address  string `json:"address,omitempty"`
+	Port     int64  `json:"port,omitempty"`
+	NetNS    string `json:"netns,omitempty"`
+	Reason   string `json:"reason"`
 }
 
 // wireListener is a listener's JSON form; its names match `list --json`. pid
@@ -60,6 +73,16 @@ func Encode(r Report) ([]byte, error) {
 		Version: Version, Host: r.Host, Agent: r.Agent, Boot: r.Boot, Group: r.Group, Seq: int64(r.Seq), Kind: r.Kind.String(),
 		Interval:  int64(r.Interval / time.Second),
 		Listeners: toWire(r.Listeners), Added: toWire(r.Added), Removed: toWire(r.Removed), Changed: toWire(r.Changed),
+	}
+	if r.FindingsSet {
+		fs := make([]wireFinding, len(r.Findings))
+		for i, f := range r.Findings {
+			fs[i] = wireFinding{Rule: f.Rule, Severity: f.Severity, NetNS: f.NetNS, Reason: f.Reason}
+			if f.Proto != ports.ProtoNone {
+				fs[i].Proto, fs[i].Address, fs[i].Port = f.Proto.String(), f.Addr.String(), int64(f.Port)
+			}
+		}
+		w.Findings = &fs
 	}
 	return json.Marshal(w)
 }
@@ -148,6 +171,24 @@ func DecodeBytes(b []byte) (Report, error) {
 				return Report{}, err
 			}
 			*l.out = append(*l.out, x)
+		}
+	}
+	if w.Findings != nil {
+		if len(*w.Findings) > MaxFindings {
+			return Report{}, fmt.Errorf("%w: findings: %d, more than %d", ErrInvalid, len(*w.Findings), MaxFindings)
+		}
+		r.FindingsSet = true
+		for i, wf := range *w.Findings {
+			field := fmt.Sprintf("findings[%d]", i)
+			f := Finding{Rule: wf.Rule, Severity: wf.Severity, Reason: wf.Reason}
+			if wf.Proto != "" || wf.Address != "" || wf.Port != 0 || wf.NetNS != "" {
+				l, err := fromWire(wireListener{Proto: wf.Proto, Address: wf.Address, Port: wf.Port, NetNS: wf.NetNS}, field)
+				if err != nil {
+					return Report{}, err
+				}
+				f.Key = l.Key
+			}
+			r.Findings = append(r.Findings, f)
 		}
 	}
 	if err := r.Validate(); err != nil {

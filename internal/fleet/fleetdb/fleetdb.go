@@ -318,6 +318,11 @@ func (db *DB) Apply(ctx context.Context, r fleet.Report, now time.Time) (Result,
 			return err
 		}
 		res.Changes = len(d.Added) + len(d.Removed) + len(d.Changed)
+		if r.FindingsSet {
+			if err := db.setFindings(ctx, tx, id, at, r.Findings); err != nil {
+				return err
+			}
+		}
 		gap := 0
 		if res.Gap {
 			gap = 1
@@ -337,6 +342,98 @@ func (db *DB) Apply(ctx context.Context, r fleet.Report, now time.Time) (Result,
 		return Result{}, wrap("apply", err)
 	}
 	return res, nil
+}
+
+// setFindings replaces the host's findings, keeping the since of those
+// that were there already.
+func (db *DB) setFindings(ctx context.Context, tx *sql.Tx, host, at int64, fs []fleet.Finding) error {
+	type key struct {
+		rule, proto, addr, netns string
+		port                     int
+	}
+	since := map[key]int64{}
+	rows, err := tx.QueryContext(ctx, db.q(`SELECT rule, proto, addr, port, netns, since FROM fleet_findings WHERE host_id = ?`), host)
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var k key
+		var s int64
+		if err := rows.Scan(&k.rule, &k.proto, &k.addr, &k.port, &k.netns, &s); err != nil {
+			rows.Close()
+			return err
+		}
+		since[k] = s
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, db.q(`DELETE FROM fleet_findings WHERE host_id = ?`), host); err != nil {
+		return err
+	}
+	for _, f := range fs {
+		k := key{rule: f.Rule, netns: f.NetNS}
+		if f.Proto != ports.ProtoNone {
+			k.proto, k.addr, k.port = f.Proto.String(), f.Addr.String(), int(f.Port)
+		}
+		s, ok := since[k]
+		if !ok {
+			s = at
+		}
+		if _, err := tx.ExecContext(ctx, db.q(`INSERT INTO fleet_findings (host_id, rule, severity, proto, addr, port, netns, reason, since)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`), host, f.Rule, f.Severity, k.proto, k.addr, k.port, k.netns, f.Reason, s); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// HostFinding is a finding with its host.
+type HostFinding struct {
+	Host string
+	fleet.Finding
+	Since time.Time // first reported
+}
+
+var severityRank = map[string]int{"critical": 0, "high": 1, "medium": 2, "low": 3, "info": 4}
+
+// Findings returns the current findings of host name ("" for every host),
+// most severe first, then by host and listener.
+func (db *DB) Findings(ctx context.Context, name string) ([]HostFinding, error) {
+	rows, err := db.r.QueryContext(ctx, db.q(`SELECT h.name, f.rule, f.severity, f.proto, f.addr, f.port, f.netns, f.reason, f.since
+		FROM fleet_findings f JOIN fleet_hosts h ON h.id = f.host_id WHERE (CAST(? AS text) = '' OR h.name = ?)`), name, name)
+	if err != nil {
+		return nil, wrap("findings", err)
+	}
+	defer rows.Close()
+	out := []HostFinding{}
+	for rows.Next() {
+		var hf HostFinding
+		var proto, addr string
+		var port int
+		var since int64
+		if err := rows.Scan(&hf.Host, &hf.Rule, &hf.Severity, &proto, &addr, &port, &hf.NetNS, &hf.Reason, &since); err != nil {
+			return nil, wrap("findings", err)
+		}
+		if proto != "" {
+			p, ok := ports.ParseProto(proto)
+			a, err := netip.ParseAddr(addr)
+			if !ok || err != nil {
+				return nil, wrap("findings", fmt.Errorf("stored finding %q %q", proto, addr))
+			}
+			hf.Proto, hf.Addr, hf.Port = p, a, uint16(port)
+		}
+		hf.Since = time.UnixMicro(since).UTC()
+		out = append(out, hf)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, wrap("findings", err)
+	}
+	slices.SortFunc(out, func(a, b HostFinding) int {
+		return cmp.Or(cmp.Compare(severityRank[a.Severity], severityRank[b.Severity]), cmp.Compare(a.Host, b.Host), fleet.CompareFindings(a.Finding, b.Finding))
+	})
+	return out, nil
 }
 
 func (db *DB) event(ctx context.Context, tx *sql.Tx, host int64, seq uint64, at int64, kind ChangeKind, detail string) error {

@@ -117,6 +117,7 @@ func TestConformance(t *testing.T) {
 		{"Concurrent", testConcurrent},
 		{"ConcurrentReplay", testConcurrentReplay},
 		{"Outliers", testOutliers},
+		{"Findings", testFindings},
 		{"Close", testClose},
 	}
 	for _, b := range backends(t) {
@@ -594,7 +595,7 @@ func testMigrations(t *testing.T, b backend) {
 	addHost(t, db, "kept")
 	db.Close()
 	db = mustOpen(t, dsn)
-	if v, err := db.SchemaVersion(ctx); err != nil || v != 2 {
+	if v, err := db.SchemaVersion(ctx); err != nil || v != 3 {
 		t.Errorf("SchemaVersion = %d, %v", v, err)
 	}
 	hostNamed(t, db, "kept")
@@ -605,7 +606,7 @@ func testMigrations(t *testing.T, b backend) {
 	}
 	defer raw.Close()
 	var n int
-	if err := raw.QueryRow(`SELECT count(*) FROM fleet_schema_migrations`).Scan(&n); err != nil || n != 2 {
+	if err := raw.QueryRow(`SELECT count(*) FROM fleet_schema_migrations`).Scan(&n); err != nil || n != 3 {
 		t.Errorf("fleet_schema_migrations has %d rows, %v", n, err)
 	}
 	if _, err := raw.Exec(`INSERT INTO fleet_schema_migrations (version, name, applied) VALUES (99, '0099_future.sql', 0)`); err != nil {
@@ -715,7 +716,7 @@ func testUpgrade(t *testing.T, b backend) {
 		}
 	}
 	db := mustOpen(t, dsn)
-	if v, err := db.SchemaVersion(ctx); err != nil || v != 2 {
+	if v, err := db.SchemaVersion(ctx); err != nil || v != 3 {
 		t.Errorf("SchemaVersion after the upgrade = %d, %v", v, err)
 	}
 	if h := hostNamed(t, db, "old"); h.LastSeq != 4 || h.Group != "" || h.Agent != "r" {
@@ -729,5 +730,55 @@ func testUpgrade(t *testing.T, b backend) {
 	}
 	if h := hostNamed(t, db, "old"); h.Group != "g" {
 		t.Errorf("group = %q", h.Group)
+	}
+}
+
+func testFindings(t *testing.T, db *fleetdb.DB) {
+	addHost(t, db, "a")
+	addHost(t, db, "b")
+	odd := fleet.Key{Proto: ports.TCP, Addr: netip.MustParseAddr("0.0.0.0"), Port: 2556}
+	tmp := fleet.Finding{Rule: "tmp-exe", Severity: "high", Key: odd, Reason: "runs from /tmp"}
+	bad := fleet.Finding{Rule: "known-bad-port", Severity: "critical", Key: odd, Reason: "`'; DROP TABLE fleet_findings;--"}
+	missing := fleet.Finding{Rule: "baseline-missing", Severity: "medium", Reason: "no sshd"}
+	r := report("a", "r", 1, fleet.KindFull)
+	r.Findings, r.FindingsSet = []fleet.Finding{tmp, missing, bad}, true
+	apply(t, db, r, base)
+	rb := report("b", "r", 1, fleet.KindFull)
+	rb.Findings, rb.FindingsSet = []fleet.Finding{missing}, true
+	apply(t, db, rb, base)
+	got, err := db.Findings(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var order []string
+	for _, f := range got {
+		order = append(order, f.Host+":"+f.Rule)
+	}
+	if want := "a:known-bad-port a:tmp-exe a:baseline-missing b:baseline-missing"; strings.Join(order, " ") != want {
+		t.Errorf("Findings = %q, want %q", strings.Join(order, " "), want)
+	}
+	if got[0].Finding != bad || !got[0].Since.Equal(base) {
+		t.Errorf("first finding = %+v", got[0])
+	}
+	// A report without findings keeps them; one with them replaces them,
+	// keeping when a finding was first seen.
+	apply(t, db, report("a", "r", 2, fleet.KindHeartbeat), base.Add(time.Minute))
+	if got, _ := db.Findings(ctx, "a"); len(got) != 3 {
+		t.Errorf("after a heartbeat: %d findings", len(got))
+	}
+	d := report("a", "r", 3, fleet.KindDelta)
+	d.Findings, d.FindingsSet = []fleet.Finding{tmp}, true
+	apply(t, db, d, base.Add(2*time.Minute))
+	if got, _ := db.Findings(ctx, "a"); len(got) != 1 || got[0].Finding != tmp || !got[0].Since.Equal(base) {
+		t.Errorf("after replacing: %+v", got)
+	}
+	d = report("a", "r", 4, fleet.KindDelta)
+	d.FindingsSet = true
+	apply(t, db, d, base.Add(3*time.Minute))
+	if got, _ := db.Findings(ctx, "a"); len(got) != 0 {
+		t.Errorf("after an empty set: %+v", got)
+	}
+	if got, _ := db.Findings(ctx, "b"); len(got) != 1 {
+		t.Errorf("b's findings changed: %+v", got)
 	}
 }
