@@ -28,6 +28,7 @@ func runAgent(ctx context.Context, env *Env, args []string) error {
 	group := fs.String("group", "", "compare this host for outliers with the hosts of group `NAME` only (default: the whole fleet)")
 	netns := fs.String("netns", "", "report only the network namespace `NAME` (an ip netns name) or PATH (/proc/PID/ns/net), as a host of its own; the agent talks to the server from its own namespace (default: every namespace this agent can see)")
 	ca := fs.String("ca", "", "trust the server certificates signed by the PEM certificates in `FILE` (for a private CA; the system's roots otherwise)")
+	noAudit := fs.Bool("no-audit", false, "do not run porthole audit on each reading (by default its findings of severity low and above are reported)")
 	asJSON := fs.Bool("json", false, "log as JSON lines on stderr")
 	rest, err := parseFlags(fs, args)
 	if err != nil {
@@ -59,7 +60,7 @@ func runAgent(ctx context.Context, env *Env, args []string) error {
 	if *group != "" && fleet.ValidName(*group) != nil {
 		return badToken(*group, "--group %s: use 1–%d letters, digits, '.', '-' or '_', starting with a letter or digit", quoteArg(*group), fleet.MaxNameLen)
 	}
-	snapshot := agent.Listeners
+	reader := agent.Reader{}
 	if *netns != "" {
 		path := *netns
 		if !strings.Contains(path, "/") {
@@ -71,7 +72,7 @@ func runAgent(ctx context.Context, env *Env, args []string) error {
 		if _, err := os.Stat(path); err != nil {
 			return badToken(*netns, "--netns %s: %v", quoteArg(*netns), err)
 		}
-		snapshot = agent.ListenersIn(path)
+		reader.NetNS = path
 	}
 	if *tokenFile == "" {
 		return usagef("agent needs --token-file FILE (make the token with: porthole fleet token NAME)")
@@ -99,6 +100,13 @@ func runAgent(ctx context.Context, env *Env, args []string) error {
 	if !fleet.ValidToken(token) {
 		return usagef("--token-file: %s does not hold a host token (make one with: porthole fleet token %s)", *tokenFile, host)
 	}
+	if !*noAudit {
+		k, err := loadKnowledge(env)
+		if err != nil {
+			return err
+		}
+		reader.Intel, reader.Registry = k.intel, k.reg
+	}
 	var log *slog.Logger
 	if *asJSON {
 		log = slog.New(slog.NewJSONHandler(env.Stderr, nil))
@@ -107,7 +115,7 @@ func runAgent(ctx context.Context, env *Env, args []string) error {
 	}
 	log.Info("agent started", "server", strings.TrimSuffix(*server, "/"), "host", host, "interval", interval.String())
 	err = agent.Run(ctx, agent.Config{Server: *server, Token: token, Name: host, Interval: *interval, Spool: *spool,
-		Snapshot: snapshot, Log: log, Client: client, Boot: agent.BootID(), Group: *group})
+		Snapshot: reader.Snapshot, Log: log, Client: client, Boot: agent.BootID(), Group: *group})
 	if errors.Is(err, agent.ErrRefused) {
 		return fmt.Errorf("%w (check the token: porthole fleet token %s makes a new one)", err, host)
 	}

@@ -157,6 +157,22 @@ func TestFleetEndToEnd(t *testing.T) {
 	if hs, err := st.Hosts(context.Background()); err != nil || len(hs) != 1 || hs[0].Group != "e2e" || hs[0].Gaps != 0 {
 		t.Errorf("hosts = %+v, %v; want e2e-host in group e2e, no gap", hs, err)
 	}
+	// The agent ran the audit: the test binary, which holds the listeners,
+	// runs from a temporary directory.
+	fs, err := st.Findings(context.Background(), "e2e-host")
+	if err != nil {
+		t.Fatal(err)
+	}
+	flagged := false
+	for _, f := range fs {
+		t.Logf("finding: %s %s %v %s", f.Severity, f.Rule, f.Key, f.Reason)
+		if f.Rule == "exe-in-writable-dir" && int(f.Port) == p2 {
+			flagged = true
+		}
+	}
+	if exe, _ := os.Executable(); strings.HasPrefix(exe, os.TempDir()) && !flagged {
+		t.Errorf("no exe-in-writable-dir finding for the listener on %d held by %s", p2, exe)
+	}
 	cs, err := st.Changes(context.Background(), "e2e-host", 0, 0)
 	if err != nil {
 		t.Fatal(err)

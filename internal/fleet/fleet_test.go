@@ -264,6 +264,7 @@ func FuzzDecode(f *testing.F) {
 	f.Add([]byte(`{"version":1,"host":"h","agent":"a","seq":1,"kind":"heartbeat","interval":30}`))
 	f.Add([]byte(`{"version":1,"host":"h","agent":"a","seq":1,"kind":"full","interval":30,"listeners":[{"proto":"udp","address":"::","port":53,"pid":null,"uid":null}]}`))
 	f.Add([]byte(`{"version":1,"seq":1e3}`))
+	f.Add([]byte(`{"version":1,"host":"h","agent":"a","seq":2,"kind":"delta","interval":30,"findings":[{"rule":"tmp-exe","severity":"high","proto":"tcp","address":"::","port":1,"reason":"x"},{"rule":"baseline-missing","severity":"low","reason":""}]}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		r, err := fleet.DecodeBytes(b)
 		if err != nil {

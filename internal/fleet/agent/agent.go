@@ -47,8 +47,9 @@ type Config struct {
 	// 10 s.
 	Poll  time.Duration
 	Spool string // a directory for the queue; "" keeps it in memory
-	// Snapshot reads the listeners (Listeners, outside tests).
-	Snapshot func(ctx context.Context) ([]fleet.Listener, error)
+	// Snapshot reads the listeners, and the audit findings when it runs the
+	// audit (Reader.Snapshot, outside tests).
+	Snapshot func(ctx context.Context) (State, error)
 	Client   *http.Client
 	Log      *slog.Logger
 	Boot     string // the host's boot id ("" when unknown)
@@ -58,6 +59,13 @@ type Config struct {
 // ErrRefused is returned by Run when the server refuses the token (401) or
 // the host (403): no retry can help.
 var ErrRefused = errors.New("the server refused this agent")
+
+// State is what one snapshot saw.
+type State struct {
+	Listeners []fleet.Listener
+	Findings  []fleet.Finding
+	Audited   bool // Findings are the audit's result (else the audit did not run)
+}
 
 type queued struct {
 	r    fleet.Report
@@ -72,8 +80,12 @@ type agent struct {
 	seq    uint64
 	sent   []fleet.Listener // the state after the newest queued report
 	synced bool             // a full report of this run is queued or applied
-	last   time.Time        // when the newest report was queued
-	queue  []queued
+	// findings are what the newest report carrying findings sent;
+	// findingsSent says one of this run's queued or applied reports did.
+	findings     []fleet.Finding
+	findingsSent bool
+	last         time.Time // when the newest report was queued
+	queue        []queued
 }
 
 // Run reports until ctx is done, then returns nil. It returns early only
@@ -123,10 +135,10 @@ func Run(ctx context.Context, c Config) error {
 // tick reads the listeners, queues a report if one is due, and sends the
 // queue.
 func (a *agent) tick(ctx context.Context) error {
-	ls, err := a.c.Snapshot(ctx)
+	st, err := a.c.Snapshot(ctx)
 	if err != nil {
 		a.c.Log.Warn("reading the listeners", "err", err)
-	} else if err := a.enqueue(ls, time.Now()); err != nil {
+	} else if err := a.enqueue(st, time.Now()); err != nil {
 		return err
 	}
 	return a.flush(ctx)
@@ -134,14 +146,18 @@ func (a *agent) tick(ctx context.Context) error {
 
 // enqueue queues the report the new snapshot calls for: the full state
 // first, then a delta when something changed, else a heartbeat when an
-// interval has passed since the last report.
-func (a *agent) enqueue(ls []fleet.Listener, now time.Time) error {
-	ls = fleet.Normalize(ls)
+// interval has passed since the last report. Audit findings go along with
+// the full report and whenever they differ from the last ones sent.
+func (a *agent) enqueue(st State, now time.Time) error {
+	ls := fleet.Normalize(st.Listeners)
+	fs := slices.Clone(st.Findings)
+	slices.SortFunc(fs, fleet.CompareFindings)
+	newFindings := st.Audited && (!a.findingsSent || !slices.Equal(fs, a.findings))
 	r := fleet.Report{Host: a.c.Name, Agent: a.run, Boot: a.c.Boot, Group: a.c.Group, Interval: a.c.Interval}
 	switch d := fleet.Diff(a.sent, ls); {
 	case !a.synced:
 		r.Kind, r.Listeners = fleet.KindFull, ls
-	case !d.Empty():
+	case !d.Empty() || newFindings:
 		r.Kind, r.Added, r.Removed, r.Changed = fleet.KindDelta, d.Added, d.Removed, d.Changed
 	case now.Sub(a.last) >= a.c.Interval:
 		r.Kind = fleet.KindHeartbeat
@@ -156,6 +172,9 @@ func (a *agent) enqueue(ls []fleet.Listener, now time.Time) error {
 		}
 		a.queue = nil
 		r.Kind, r.Listeners, r.Added, r.Removed, r.Changed = fleet.KindFull, ls, nil, nil, nil
+	}
+	if st.Audited && (r.Kind == fleet.KindFull || newFindings) {
+		r.Findings, r.FindingsSet = fs, true
 	}
 	a.seq++
 	r.Seq = a.seq
@@ -172,6 +191,9 @@ func (a *agent) enqueue(ls []fleet.Listener, now time.Time) error {
 	}
 	a.queue = append(a.queue, q)
 	a.sent, a.synced, a.last = ls, true, now
+	if r.FindingsSet {
+		a.findings, a.findingsSent = fs, true
+	}
 	return nil
 }
 
@@ -227,7 +249,7 @@ func (a *agent) resync() {
 		}
 		keep = append(keep, q)
 	}
-	a.queue, a.synced, a.sent = keep, false, nil
+	a.queue, a.synced, a.sent, a.findingsSent = keep, false, nil, false
 }
 
 type answer struct {

@@ -121,7 +121,12 @@ func randomRun(t *testing.T) string {
 
 func step(t *testing.T, a *agent, ls []fleet.Listener, now time.Time) {
 	t.Helper()
-	if err := a.enqueue(ls, now); err != nil {
+	stepState(t, a, State{Listeners: ls}, now)
+}
+
+func stepState(t *testing.T, a *agent, st State, now time.Time) {
+	t.Helper()
+	if err := a.enqueue(st, now); err != nil {
 		t.Fatal(err)
 	}
 	if err := a.flush(ctx); err != nil {
@@ -275,7 +280,7 @@ func TestRefused(t *testing.T) {
 	s := newServer(t)
 	a := newAgent(t, s, "")
 	a.c.Token, _ = fleet.NewToken(rand.Reader)
-	if err := a.enqueue(nil, base); err != nil {
+	if err := a.enqueue(State{}, base); err != nil {
 		t.Fatal(err)
 	}
 	if err := a.flush(ctx); !errors.Is(err, ErrRefused) || !strings.Contains(err.Error(), "401") {
@@ -287,7 +292,7 @@ func TestRefused(t *testing.T) {
 	}
 	a.queue = nil
 	a.synced = false
-	if err := a.enqueue(nil, base); err != nil {
+	if err := a.enqueue(State{}, base); err != nil {
 		t.Fatal(err)
 	}
 	if err := a.flush(ctx); !errors.Is(err, ErrRefused) || !strings.Contains(err.Error(), "403") {
@@ -304,11 +309,11 @@ func TestRunStops(t *testing.T) {
 	done := make(chan error, 1)
 	go func() {
 		done <- Run(c, Config{Server: s.url(), Token: s.tok, Name: "h1", Interval: time.Second, Log: discard(),
-			Snapshot: func(context.Context) ([]fleet.Listener, error) {
+			Snapshot: func(context.Context) (State, error) {
 				mu.Lock()
 				defer mu.Unlock()
 				reads++
-				return []fleet.Listener{lis(22, 1)}, nil
+				return State{Listeners: []fleet.Listener{lis(22, 1)}}, nil
 			}})
 	}()
 	for i := 0; i < 1000 && len(inventory(t, s)) == 0; i++ {
@@ -380,5 +385,38 @@ func TestFromSockets(t *testing.T) {
 	r := fleet.Report{Host: "h", Agent: "a", Seq: 1, Kind: fleet.KindFull, Interval: time.Second, Listeners: got}
 	if err := r.Validate(); err != nil {
 		t.Errorf("the converted listeners are not a valid report: %v", err)
+	}
+}
+
+// TestFindings: audit findings go with the full report, then only when
+// they change (a delta with no listener change), and reach the inventory.
+func TestFindings(t *testing.T) {
+	s := newServer(t)
+	a := newAgent(t, s, "")
+	one := lis(2556, 1)
+	tmp := fleet.Finding{Rule: "exe-in-writable-dir", Severity: "high", Key: one.Key, Reason: "runs from /tmp"}
+	bad := fleet.Finding{Rule: "known-bad-port", Severity: "critical", Key: one.Key, Reason: "port of a worm"}
+	st := func(fs ...fleet.Finding) State {
+		return State{Listeners: []fleet.Listener{one}, Findings: fs, Audited: true}
+	}
+	stepState(t, a, st(tmp), base)
+	stepState(t, a, st(tmp), base.Add(10*time.Second)) // nothing new: nothing sent
+	stepState(t, a, st(bad, tmp), base.Add(20*time.Second))
+	hs, _ := s.db.Hosts(ctx)
+	if hs[0].LastSeq != 2 {
+		t.Errorf("last seq = %d, want 2 (full, then one delta for the new finding)", hs[0].LastSeq)
+	}
+	fs, err := s.db.Findings(ctx, "h1")
+	if err != nil || len(fs) != 2 || fs[0].Finding != bad || fs[1].Finding != tmp {
+		t.Errorf("findings = %+v, %v", fs, err)
+	}
+	stepState(t, a, st(), base.Add(30*time.Second)) // the findings went away
+	if fs, _ := s.db.Findings(ctx, "h1"); len(fs) != 0 {
+		t.Errorf("findings after they went away = %+v", fs)
+	}
+	// A snapshot without the audit says nothing about findings.
+	stepState(t, a, State{Listeners: []fleet.Listener{one}}, base.Add(70*time.Second))
+	if hs, _ := s.db.Hosts(ctx); hs[0].LastSeq != 4 {
+		t.Errorf("last seq = %d, want 4 (a heartbeat)", hs[0].LastSeq)
 	}
 }

@@ -3,24 +3,95 @@ package agent
 import (
 	"context"
 	"fmt"
+	"net/netip"
+	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"unicode/utf8"
 
+	"github.com/porthole/porthole/internal/audit"
+	"github.com/porthole/porthole/internal/dossier"
 	"github.com/porthole/porthole/internal/fleet"
+	"github.com/porthole/porthole/internal/intel"
 	"github.com/porthole/porthole/internal/ports"
+	"github.com/porthole/porthole/internal/registry"
 	"github.com/porthole/porthole/internal/sockets"
 )
 
-// Listeners reads this host's listeners in every network namespace porthole
-// can see, as the fleet names them: a namespace other than the agent's by its
-// `ip netns` name, else "netns:INODE".
-func Listeners(ctx context.Context) ([]fleet.Listener, error) {
-	ls, err := sockets.List(ctx, sockets.Query{AllNetNS: true})
-	if err != nil {
-		return nil, err
+// Reader reads this host's state for the agent.
+type Reader struct {
+	// NetNS, when set, reads only the network namespace at this path (its
+	// sockets are dumped from inside it; the agent itself stays in its own)
+	// and reports its listeners as this host's own. "" reads every
+	// namespace the agent can see.
+	NetNS string
+	// Intel, when set, makes every snapshot run porthole audit (without a
+	// baseline) on the listeners; its findings of severity low and above
+	// are reported. Registry may be nil.
+	Intel    *intel.DB
+	Registry *registry.Index
+}
+
+// Snapshot reads the listeners (and the findings) now.
+func (r Reader) Snapshot(ctx context.Context) (State, error) {
+	q := sockets.Query{AllNetNS: true}
+	if r.NetNS != "" {
+		q = sockets.Query{NetNS: r.NetNS}
 	}
-	return FromSockets(ls, sockets.NetNSNames()), nil
+	ls, err := sockets.List(ctx, q)
+	if err != nil {
+		return State{}, err
+	}
+	names := sockets.NetNSNames()
+	if r.NetNS != "" {
+		for i := range ls {
+			ls[i].HostNetNS = true
+		}
+	}
+	st := State{Listeners: FromSockets(ls, names)}
+	if r.Intel != nil {
+		rows := dossier.Annotate(ls, r.Registry, r.Intel)
+		opt := audit.Options{Registry: r.Registry, Intel: r.Intel, AllNetNS: r.NetNS == "", OS: runtime.GOOS, Root: os.Geteuid() == 0}
+		if lo, hi, err := sockets.EphemeralRange(); err == nil {
+			opt.EphemeralLow, opt.EphemeralHigh = lo, hi
+		}
+		st.Findings, st.Audited = FindingsOf(audit.Run(rows, opt), names), true
+	}
+	return st, nil
+}
+
+// FindingsOf converts an audit report's findings of severity low and above
+// (info is not worth a fleet's attention), naming namespaces as FromSockets
+// does.
+func FindingsOf(rep *audit.Report, names map[uint64]string) []fleet.Finding {
+	out := []fleet.Finding{}
+	for _, f := range rep.Findings {
+		if f.Severity < audit.Low {
+			continue
+		}
+		x := fleet.Finding{Rule: f.Rule, Severity: f.Severity.String(), Reason: clean(f.Reason, fleet.MaxReasonLen)}
+		if l := f.Listener; l != nil {
+			proto, ok := ports.ParseProto(l.Proto)
+			addr, err := netip.ParseAddr(l.Address)
+			if ok && proto != ports.ProtoNone && err == nil && l.Port >= 0 && l.Port <= 65535 {
+				x.Key = fleet.Key{Proto: proto, Addr: addr, Port: uint16(l.Port), NetNS: nsName(l.NetNS, l.HostNetNS, names)}
+			}
+		}
+		out = append(out, x)
+	}
+	return out
+}
+
+func nsName(ino uint64, host bool, names map[uint64]string) string {
+	if host || ino == 0 {
+		return ""
+	}
+	ns := names[ino]
+	if ns == "" {
+		ns = "netns:" + strconv.FormatUint(ino, 10)
+	}
+	return clean(ns, fleet.MaxTextLen)
 }
 
 // FromSockets converts listeners as sockets.List returns them; names maps
@@ -33,14 +104,8 @@ func FromSockets(ls []sockets.Listener, names map[uint64]string) []fleet.Listene
 		if !ok || proto == ports.ProtoNone || l.Port < 0 || l.Port > 65535 || !l.Addr.IsValid() {
 			continue
 		}
-		f := fleet.Listener{Key: fleet.Key{Proto: proto, Addr: l.Addr, Port: uint16(l.Port)}, Owner: fleet.NoOwner}
-		if !l.HostNetNS && l.NetNS != 0 {
-			ns := names[l.NetNS]
-			if ns == "" {
-				ns = "netns:" + strconv.FormatUint(l.NetNS, 10)
-			}
-			f.NetNS = clean(ns, fleet.MaxTextLen)
-		}
+		f := fleet.Listener{Key: fleet.Key{Proto: proto, Addr: l.Addr, Port: uint16(l.Port), NetNS: nsName(l.NetNS, l.HostNetNS, names)},
+			Owner: fleet.NoOwner}
 		if l.UID >= 0 && l.UID <= fleet.MaxUID {
 			f.UID = l.UID
 		}
@@ -89,20 +154,4 @@ func clean(s string, max int) string {
 		out = out[:len(out)-n]
 	}
 	return out
-}
-
-// ListenersIn returns a Snapshot that reads only the network namespace at
-// path (its sockets are dumped from inside it; the agent itself stays in
-// its own), reporting them as this host's own listeners.
-func ListenersIn(path string) func(context.Context) ([]fleet.Listener, error) {
-	return func(ctx context.Context) ([]fleet.Listener, error) {
-		ls, err := sockets.List(ctx, sockets.Query{NetNS: path})
-		if err != nil {
-			return nil, err
-		}
-		for i := range ls {
-			ls[i].HostNetNS = true
-		}
-		return FromSockets(ls, nil), nil
-	}
 }

@@ -14,6 +14,7 @@
 //     listeners on port n across hosts. GET /api/v1/fleet/hosts/{name}: one
 //     host's listeners (the same objects as ports/{n}). GET /api/v1/fleet/outliers: the
 //     (protocol, port, executable) triples few hosts have, with those hosts.
+//     GET /api/v1/fleet/findings[?host=NAME]: the hosts' audit findings.
 //
 // Failed tokens of either kind are throttled per client (webguard.Throttle).
 package fleetapi
@@ -79,6 +80,7 @@ func New(o Options) (*Handler, error) {
 	h.mux.HandleFunc(Prefix+"hosts/{name}", only("GET", h.adminOnly(h.host)))
 	h.mux.HandleFunc(Prefix+"ports/{n}", only("GET", h.adminOnly(h.port)))
 	h.mux.HandleFunc(Prefix+"outliers", only("GET", h.adminOnly(h.outliers)))
+	h.mux.HandleFunc(Prefix+"findings", only("GET", h.adminOnly(h.findings)))
 	h.mux.HandleFunc(Prefix, func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no such fleet endpoint")
 	})
@@ -460,6 +462,44 @@ func (h *Handler) outliers(w http.ResponseWriter, r *http.Request) {
 	out := make([]outlierJSON, len(list))
 	for i, o := range list {
 		out[i] = outlierJSON{Group: o.Group, Proto: o.Proto.String(), Port: int(o.Port), Exe: str(o.Exe), Hosts: o.Hosts, Of: o.Of}
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// findingJSON is one entry of GET /api/v1/fleet/findings: an audit finding
+// of a host; the listener fields are null for a finding about no listener.
+type findingJSON struct {
+	Host      string    `json:"host"`
+	Rule      string    `json:"rule"`
+	Severity  string    `json:"severity"`
+	Proto     *string   `json:"proto"`
+	Address   *string   `json:"address"`
+	Port      *int      `json:"port"`
+	NetNSName *string   `json:"netns_name"`
+	Reason    string    `json:"reason"`
+	Since     time.Time `json:"since"`
+}
+
+func (h *Handler) findings(w http.ResponseWriter, r *http.Request) {
+	host := r.URL.Query().Get("host")
+	if host != "" && fleet.ValidName(host) != nil {
+		writeError(w, http.StatusBadRequest, "host: not a host name")
+		return
+	}
+	fs, err := h.o.DB.Findings(r.Context(), host)
+	if err != nil {
+		h.o.Log.Error("fleet findings", "err", err)
+		unavailable(w)
+		return
+	}
+	out := make([]findingJSON, len(fs))
+	for i, f := range fs {
+		j := findingJSON{Host: f.Host, Rule: f.Rule, Severity: f.Severity, NetNSName: str(f.NetNS), Reason: f.Reason, Since: f.Since}
+		if f.Proto != 0 {
+			port := int(f.Port)
+			j.Proto, j.Address, j.Port = str(f.Proto.String()), str(f.Addr.String()), &port
+		}
+		out[i] = j
 	}
 	writeJSON(w, http.StatusOK, out)
 }

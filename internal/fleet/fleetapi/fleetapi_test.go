@@ -406,3 +406,32 @@ func TestManyAgentsOneAddress(t *testing.T) {
 		t.Errorf("wrong tokens from the same address: %d, want 429 in the end", last)
 	}
 }
+
+func TestFindings(t *testing.T) {
+	e := newEnv(t, "a", "b")
+	r := full("a", 1, lis(2556, 9, "/tmp/x"))
+	r.Findings = []fleet.Finding{
+		{Rule: "tmp-exe", Severity: "high", Key: lis(2556, 9, "/tmp/x").Key, Reason: "runs from /tmp"},
+		{Rule: "baseline-missing", Severity: "medium", Reason: "no sshd"},
+	}
+	r.FindingsSet = true
+	if a := e.send(t, e.toks["a"], r); a.status != 200 {
+		t.Fatalf("report: %d %s", a.status, a.body)
+	}
+	e.send(t, e.toks["b"], full("b", 1))
+	a := e.do(t, "GET", "/api/v1/fleet/findings", adminToken, nil)
+	want := `[{"host":"a","rule":"tmp-exe","severity":"high","proto":"tcp","address":"0.0.0.0","port":2556,"netns_name":null,"reason":"runs from /tmp","since":"2026-03-18T09:30:00Z"},` +
+		`{"host":"a","rule":"baseline-missing","severity":"medium","proto":null,"address":null,"port":null,"netns_name":null,"reason":"no sshd","since":"2026-03-18T09:30:00Z"}]`
+	if a.status != 200 || strings.TrimSpace(a.body) != want {
+		t.Errorf("findings = %d %s\nwant %s", a.status, a.body, want)
+	}
+	if a := e.do(t, "GET", "/api/v1/fleet/findings?host=b", adminToken, nil); a.status != 200 || strings.TrimSpace(a.body) != "[]" {
+		t.Errorf("findings of b = %d %s", a.status, a.body)
+	}
+	if a := e.do(t, "GET", "/api/v1/fleet/findings?host=-x", adminToken, nil); a.status != 400 {
+		t.Errorf("findings?host=-x = %d", a.status)
+	}
+	if a := e.do(t, "GET", "/api/v1/fleet/findings", e.toks["a"], nil); a.status != 401 {
+		t.Errorf("findings with a host token = %d", a.status)
+	}
+}
