@@ -23,19 +23,22 @@ var layers = [][]string{
 	// Leaves: types and formats that know nothing of porthole's other packages.
 	{"internal/ports", "internal/i18n", "internal/safefile", "internal/promtext", "internal/store/record", "internal/testenv"},
 	// Knowledge and the operating system: the registry, intel, processes, the stores, HTTP hardening.
-	{"internal/registry", "internal/intel", "internal/process", "internal/store", "internal/store/sqlite", "internal/store/postgres", "internal/webguard"},
+	{"internal/registry", "internal/intel", "internal/process", "internal/store", "internal/store/sqlite", "internal/store/postgres", "internal/webguard",
+		"internal/fleet"},
 	// What is here, what matches, what users said.
-	{"internal/sockets", "internal/search", "internal/feedback", "internal/store/storetest"},
+	{"internal/sockets", "internal/search", "internal/feedback", "internal/store/storetest", "internal/fleet/fleetdb"},
 	// One port's facts in one value.
 	{"internal/dossier"},
 	// Judging listeners.
 	{"internal/audit"},
+	// The fleet: its HTTP API and the agent.
+	{"internal/fleet/fleetapi", "internal/fleet/agent"},
 	// Long-running outputs.
 	{"internal/web", "internal/watch"},
 	// Commands and flags.
 	{"internal/cli"},
 	// Programs.
-	{"cmd/porthole", "bench/feedbackload", "bench/listeners", "bench/listeners/alt", "bench/listeners/probe", "scripts/coverage"},
+	{"cmd/porthole", "bench/feedbackload", "bench/fleetload", "bench/listeners", "bench/listeners/alt", "bench/listeners/probe", "scripts/coverage"},
 }
 
 // testOnly packages are imported by _test.go files only.

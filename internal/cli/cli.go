@@ -63,6 +63,8 @@ func commands() []command {
 		{"export", "write the reference site as static files (every port, en and ko)", runExport},
 		{"feedback", "export the answers of the site's \"Was this page helpful?\" widget", runFeedback},
 		{"serve", "serve the port reference site and JSON API (local section on loopback)", runServe},
+		{"fleet", "manage the hosts of a fleet inventory: token NAME, revoke NAME", runFleet},
+		{"agent", "report this host's listeners to a fleet server: full state, changes, heartbeats", runAgent},
 		{"who", "who listens on PORT here: owner process, user, executable, container", runWho},
 		{"list", "every listening socket here, with owner, service name and threat flags", runList},
 		{"suggest", "pick free, unassigned, clean ports for a new service", runSuggest},

@@ -20,6 +20,7 @@ import (
 // new command of this kind cannot be forgotten here.
 var subcommands = map[string][]string{
 	"feedback": {"export"},
+	"fleet":    {"token", "revoke"},
 }
 
 // cmdDoc is what the completions and the man page know of one command.

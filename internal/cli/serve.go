@@ -31,6 +31,8 @@ type serveOptions struct {
 	showLocal      bool
 	adminTokenFile string
 	baseURL        string
+	tlsCert        string
+	tlsKey         string
 }
 
 func runServe(ctx context.Context, env *Env, args []string) error {
@@ -41,8 +43,10 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	fs.IntVar(&o.rateLimit, "rate-limit", 10, "feedback posts per minute per client (0: no limit)")
 	fs.BoolVar(&o.trustProxy, "trust-proxy", false, "take the client address from X-Forwarded-For (only behind a reverse proxy)")
 	fs.BoolVar(&o.showLocal, "show-local", false, "show this machine's listeners even when not listening on loopback (the Host check applies then too)")
-	fs.StringVar(&o.adminTokenFile, "admin-token-file", "", "enable /admin/feedback for the bearer token in `FILE` (mode 0600, at least 32 bytes; failed tries are throttled)")
+	fs.StringVar(&o.adminTokenFile, "admin-token-file", "", "enable /admin/feedback and the fleet API (/api/v1/fleet/, see docs/fleet.md) for the bearer token in `FILE` (mode 0600, at least 32 bytes; failed tries are throttled)")
 	fs.StringVar(&o.baseURL, "base-url", "", "absolute `URL` of the site, for robots.txt and the sitemap (default: root-relative URLs, no Sitemap line); its host is also accepted by the Host check")
+	fs.StringVar(&o.tlsCert, "tls-cert", "", "serve HTTPS with the certificate (chain) in PEM `FILE`; needs --tls-key")
+	fs.StringVar(&o.tlsKey, "tls-key", "", "the private key of --tls-cert, PEM `FILE`")
 	fs.BoolVar(&o.json, "json", false, "print the address served as one JSON object on stdout once listening")
 	rest, err := parseFlags(fs, args)
 	if err != nil {
@@ -68,6 +72,10 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 		if adminToken, err = webguard.ReadTokenFile(o.adminTokenFile); err != nil {
 			return usagef("--admin-token-file: %v", err)
 		}
+	}
+	tlsConf, err := serveTLSConfig(o.tlsCert, o.tlsKey)
+	if err != nil {
+		return err
 	}
 	var baseHost string
 	if o.baseURL != "" {
@@ -118,6 +126,13 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	opt.Feedback = fb
 	site := web.New(opt)
 	h := site.Handler()
+	if adminToken != "" {
+		var closeFleet func()
+		if h, closeFleet, err = withFleet(ctx, h, env, o.db, adminToken, o.trustProxy, log); err != nil {
+			return err
+		}
+		defer closeFleet()
+	}
 	if local {
 		// DNS rebinding: a foreign page whose name now resolves to this
 		// address must not read this machine's listeners.
@@ -126,22 +141,32 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	// The sitemap files are large, so writes get more time than webguard's
 	// default.
 	srv := webguard.NewServer(o.addr, webguard.Wrap(h, log), webguard.Timeouts{Write: 60 * time.Second}, log)
+	scheme := "http"
+	if tlsConf != nil {
+		srv.TLSConfig, scheme = tlsConf, "https"
+	}
 	mode := "without"
 	if local {
 		mode = "with"
 	}
 	if o.json {
 		ap := netip.MustParseAddrPort(ln.Addr().String())
-		if err := writeJSON(env.Stdout, serveOut{URL: "http://" + ln.Addr().String() + "/",
+		if err := writeJSON(env.Stdout, serveOut{URL: scheme + "://" + ln.Addr().String() + "/",
 			Address: ap.Addr().Unmap().String(), Port: int(ap.Port()), LocalSection: local}); err != nil {
 			ln.Close()
 			return err
 		}
 	} else {
-		fmt.Fprintf(env.Stderr, "porthole: serving http://%s/ (%s the local section)\n", ln.Addr(), mode)
+		fmt.Fprintf(env.Stderr, "porthole: serving %s://%s/ (%s the local section)\n", scheme, ln.Addr(), mode)
 	}
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	go func() {
+		if tlsConf != nil {
+			errc <- srv.ServeTLS(ln, "", "")
+			return
+		}
+		errc <- srv.Serve(ln)
+	}()
 	select {
 	case err := <-errc:
 		return err

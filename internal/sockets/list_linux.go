@@ -41,7 +41,14 @@ func list(ctx context.Context, q Query) ([]Listener, error) {
 	}
 	self := selfNetNS()
 	nss := []netns{{ino: self, host: true}}
-	if q.AllNetNS {
+	switch {
+	case q.NetNS != "":
+		ns, err := netnsAt(q.NetNS, self)
+		if err != nil {
+			return nil, err
+		}
+		nss = []netns{ns}
+	case q.AllNetNS:
 		nss = append(nss, otherNetNS(self)...)
 	}
 	var out []Listener
@@ -51,7 +58,7 @@ func list(ctx context.Context, q Query) ([]Listener, error) {
 		}
 		ls, err := listNetNS(ns, q)
 		if err != nil {
-			if ns.host {
+			if ns.host || q.NetNS != "" {
 				return nil, err
 			}
 			continue // another namespace that vanished or cannot be read
@@ -84,6 +91,23 @@ func readNSInode(path string) uint64 {
 }
 
 func selfNetNS() uint64 { return readNSInode("/proc/self/ns/net") }
+
+// netnsAt is the namespace at path (Query.NetNS): porthole's own when it
+// is the same inode.
+func netnsAt(path string, self uint64) (netns, error) {
+	var st unix.Stat_t
+	if err := unix.Stat(path, &st); err != nil {
+		return netns{}, fmt.Errorf("network namespace %s: %w", path, err)
+	}
+	if st.Ino == self {
+		return netns{ino: self, host: true}, nil
+	}
+	// A namespace file is on nsfs; anything else cannot be entered.
+	if st.Mode&unix.S_IFMT != unix.S_IFREG {
+		return netns{}, fmt.Errorf("network namespace %s: not a namespace file", path)
+	}
+	return netns{ino: st.Ino, path: path}, nil
+}
 
 // otherNetNS finds the distinct network namespaces held by processes
 // (/proc/*/ns/net) or pinned by name (/run/netns/*, as "ip netns add" does),

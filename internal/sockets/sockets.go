@@ -43,6 +43,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"runtime"
 	"slices"
 	"sort"
 	"strings"
@@ -66,6 +67,12 @@ type Query struct {
 	// AllNetNS also lists the sockets of every other network namespace that
 	// a process (or a /run/netns name) holds. On other systems it is ignored.
 	AllNetNS bool
+	// NetNS, when set, lists only the network namespace at this path
+	// (/run/netns/NAME, /proc/PID/ns/net) instead of porthole's own, and
+	// AllNetNS is ignored. Its listeners are not HostNetNS unless it is
+	// porthole's namespace. Linux only: elsewhere List returns
+	// ErrUnsupported.
+	NetNS string
 	// NoOwners skips the process lookup; Owners stays empty and
 	// OwnerUnknown is OwnerSkipped.
 	NoOwners bool
@@ -210,6 +217,9 @@ func List(ctx context.Context, q Query) ([]Listener, error) {
 	q, err := q.normalize()
 	if err != nil {
 		return nil, err
+	}
+	if q.NetNS != "" && runtime.GOOS != "linux" {
+		return nil, ErrUnsupported
 	}
 	ls, err := list(ctx, q)
 	if err != nil {

@@ -1,0 +1,252 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/porthole/porthole/internal/fleet"
+	"github.com/porthole/porthole/internal/fleet/fleetdb"
+	"github.com/porthole/porthole/internal/testenv"
+)
+
+// TestFleetEndToEnd runs a real `porthole serve` and a real `porthole agent`
+// as processes on loopback, with listeners the test opens: the agent's full
+// state reaches the inventory, a closed listener leaves it, listeners opened
+// while the server is down arrive once it is back (from the spool), and both
+// processes stop cleanly on SIGTERM. Nothing is applied twice or lost.
+func TestFleetEndToEnd(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "fleet.db")
+	admin := strings.Repeat("k", 40)
+	adminFile := filepath.Join(dir, "admin")
+	if err := os.WriteFile(adminFile, []byte(admin), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := run(t, "", "fleet", "token", "e2e-host", "--db", db)
+	if r.code != 0 {
+		t.Fatalf("fleet token: %s", r.stderr)
+	}
+	tokFile := filepath.Join(dir, "token")
+	if err := os.WriteFile(tokFile, []byte(r.stdout), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	startServe := func(addr string) (*testenv.SyncBuffer, func()) {
+		cmd, stderr := child(t, []string{audWatchMainEnv + "=1"}, "serve", "--addr", addr, "--db", db, "--admin-token-file", adminFile)
+		waitStderr(t, stderr, regexp.MustCompile(`serving http://\S+/`))
+		return stderr, func() {
+			if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+				t.Fatal(err)
+			}
+			if st := waitExit(t, cmd, stderr); st.ExitCode() != 0 {
+				t.Errorf("serve exited %d after SIGTERM:\n%s", st.ExitCode(), stderr.String())
+			}
+		}
+	}
+	serveErr, stopServe := startServe("127.0.0.1:0")
+	addr := regexp.MustCompile(`serving http://(\S+)/`).FindStringSubmatch(serveErr.String())[1]
+
+	// port asks the server which listeners of the fleet are on port.
+	port := func(p int) []map[string]any {
+		req, _ := http.NewRequest("GET", fmt.Sprintf("http://%s/api/v1/fleet/ports/%d", addr, p), nil)
+		req.Header.Set("Authorization", "Bearer "+admin)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		var out []map[string]any
+		if resp.StatusCode != 200 || json.Unmarshal(b, &out) != nil {
+			t.Fatalf("ports/%d: %d %s", p, resp.StatusCode, b)
+		}
+		return out
+	}
+	waitFor := func(what string, ok func() bool) {
+		t.Helper()
+		deadline := time.Now().Add(time.Minute) // a guard against a hang, not a timing assertion
+		for !ok() {
+			if time.Now().After(deadline) {
+				t.Fatalf("never saw %s", what)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	listening := func(p int, proto string) func() bool {
+		return func() bool {
+			for _, l := range port(p) {
+				if l["host"] == "e2e-host" && l["proto"] == proto && l["address"] == "127.0.0.1" && l["pid"] == float64(os.Getpid()) {
+					return true
+				}
+			}
+			return false
+		}
+	}
+
+	tcp1, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	udp, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer udp.Close()
+	p1, pu := tcp1.Addr().(*net.TCPAddr).Port, udp.LocalAddr().(*net.UDPAddr).Port
+
+	spool := filepath.Join(dir, "spool")
+	agentCmd, agentErr := child(t, []string{audWatchMainEnv + "=1"}, "agent", "--server", "http://"+addr,
+		"--token-file", tokFile, "--name", "e2e-host", "--interval", "1s", "--spool", spool, "--group", "e2e")
+	waitFor("the TCP listener in the inventory", listening(p1, "tcp"))
+	waitFor("the UDP listener in the inventory", listening(pu, "udp"))
+	if exe, _ := os.Executable(); port(p1)[0]["exe"] != exe {
+		t.Errorf("exe = %v, want %s", port(p1)[0]["exe"], exe)
+	}
+
+	tcp1.Close()
+	waitFor("the closed listener to leave the inventory", func() bool { return len(port(p1)) == 0 })
+
+	// The server goes away; the agent spools what happens meanwhile.
+	stopServe()
+	tcp2, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tcp2.Close()
+	p2 := tcp2.Addr().(*net.TCPAddr).Port
+	waitFor("the new listener in a spooled report", func() bool {
+		es, _ := os.ReadDir(spool)
+		for _, e := range es {
+			if b, err := os.ReadFile(filepath.Join(spool, e.Name())); err == nil && strings.Contains(string(b), fmt.Sprintf(`"port":%d,`, p2)) {
+				return true
+			}
+		}
+		return false
+	})
+	_, stopServe = startServe(addr)
+	waitFor("the listener opened while the server was down", listening(p2, "tcp"))
+
+	if err := agentCmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if st := waitExit(t, agentCmd, agentErr); st.ExitCode() != 0 || !strings.Contains(agentErr.String(), "agent stopped") {
+		t.Errorf("agent exited %d after SIGTERM:\n%s", st.ExitCode(), agentErr.String())
+	}
+	stopServe()
+
+	// Each listener was added once and the closed one removed once, with no
+	// report lost.
+	st, err := fleetdb.Open(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if hs, err := st.Hosts(context.Background()); err != nil || len(hs) != 1 || hs[0].Group != "e2e" || hs[0].Gaps != 0 {
+		t.Errorf("hosts = %+v, %v; want e2e-host in group e2e, no gap", hs, err)
+	}
+	// The agent ran the audit: the test binary, which holds the listeners,
+	// runs from a temporary directory.
+	fs, err := st.Findings(context.Background(), "e2e-host")
+	if err != nil {
+		t.Fatal(err)
+	}
+	flagged := false
+	for _, f := range fs {
+		t.Logf("finding: %s %s %v %s", f.Severity, f.Rule, f.Key, f.Reason)
+		if f.Rule == "exe-in-writable-dir" && int(f.Port) == p2 {
+			flagged = true
+		}
+	}
+	if exe, _ := os.Executable(); strings.HasPrefix(exe, os.TempDir()) && !flagged {
+		t.Errorf("no exe-in-writable-dir finding for the listener on %d held by %s", p2, exe)
+	}
+	cs, err := st.Changes(context.Background(), "e2e-host", 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	count := map[string]int{}
+	for _, c := range cs {
+		if c.Listener.Proto.String() == "tcp" && (int(c.Listener.Port) == p1 || int(c.Listener.Port) == p2) {
+			count[fmt.Sprintf("%s %d", c.Kind, c.Listener.Port)]++
+		}
+		if c.Kind == fleetdb.Gap {
+			t.Errorf("a gap was recorded: %s", c.Detail)
+		}
+	}
+	want := map[string]int{fmt.Sprintf("added %d", p1): 1, fmt.Sprintf("removed %d", p1): 1, fmt.Sprintf("added %d", p2): 1}
+	for k, n := range want {
+		if count[k] != n {
+			t.Errorf("%q recorded %d times, want %d (all: %v)", k, count[k], n, count)
+		}
+	}
+}
+
+// TestFleetAgentNetNS: `porthole agent --netns NAME` reports the listeners
+// of that namespace only, as a host of its own, while it talks to a server
+// in its own namespace.
+func TestFleetAgentNetNS(t *testing.T) {
+	testenv.NeedNetNS(t)
+	needTools(t, "ip")
+	name := fmt.Sprintf("porthole-fleet-%d", os.Getpid())
+	if out, err := exec.Command("ip", "netns", "add", name).CombinedOutput(); err != nil {
+		skipOrFail(t, fmt.Sprintf("ip netns add: %v: %s", err, out))
+	}
+	t.Cleanup(func() { exec.Command("ip", "netns", "delete", name).Run() })
+	if out, err := exec.Command("ip", "netns", "exec", name, "ip", "link", "set", "lo", "up").CombinedOutput(); err != nil {
+		t.Fatalf("lo up: %v: %s", err, out)
+	}
+	inside := listenInNetNS(t, name)
+	outside, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer outside.Close()
+
+	_, db, adminFile, tokFile, _ := fleetSetup(t, "ns-host")
+	addr, stop := fleetServer(t, db, adminFile, "127.0.0.1:0")
+	defer stop(syscall.SIGTERM)
+	cmd, stderr := child(t, []string{audWatchMainEnv + "=1"}, "agent", "--server", "http://"+addr,
+		"--token-file", tokFile, "--name", "ns-host", "--interval", "1s", "--netns", name)
+	defer func() { cmd.Process.Signal(syscall.SIGTERM); waitExit(t, cmd, stderr) }()
+	st, err := fleetdb.Open(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	deadline := time.Now().Add(time.Minute) // a guard against a hang
+	var ls []fleet.Listener
+	for {
+		if ls, err = st.Listeners(context.Background(), "ns-host"); err == nil && len(ls) > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no report from the agent; stderr:\n%s", stderr.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	found := false
+	for _, l := range ls {
+		if int(l.Port) == outside.Addr().(*net.TCPAddr).Port || l.Port == netip.MustParseAddrPort(addr).Port() {
+			t.Errorf("a listener of the agent's own namespace was reported: %v", l)
+		}
+		if int(l.Port) == inside && l.NetNS == "" && l.PID == os.Getpid() {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("the namespace's listener on %d is not in %v", inside, ls)
+	}
+}

@@ -1,0 +1,147 @@
+package cli
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/json"
+	"encoding/pem"
+	"io"
+	"math/big"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/porthole/porthole/internal/testenv"
+)
+
+// selfSigned writes a certificate for 127.0.0.1 that is its own CA, and its
+// key, made in the test; it returns the two paths and a pool trusting it.
+func selfSigned(t *testing.T, dir string) (certFile, keyFile string, pool *x509.CertPool) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "porthole test"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}, IsCA: true, BasicConstraintsValid: true,
+		KeyUsage:    x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kder, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600)
+	os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder}), 0o600)
+	cert, _ := x509.ParseCertificate(der)
+	pool = x509.NewCertPool()
+	pool.AddCert(cert)
+	return certFile, keyFile, pool
+}
+
+// TestFleetTLS: serve --tls-cert/--tls-key and agent --ca with a certificate
+// made in the test; a client that does not trust it is refused.
+func TestFleetTLS(t *testing.T) {
+	dir := t.TempDir()
+	certFile, keyFile, pool := selfSigned(t, dir)
+	db := filepath.Join(dir, "fleet.db")
+	admin := strings.Repeat("t", 40)
+	adminFile := filepath.Join(dir, "admin")
+	os.WriteFile(adminFile, []byte(admin), 0o600)
+	r := run(t, "", "fleet", "token", "tls-host", "--db", db)
+	if r.code != 0 {
+		t.Fatal(r.stderr)
+	}
+	tokFile := filepath.Join(dir, "token")
+	os.WriteFile(tokFile, []byte(r.stdout), 0o600)
+
+	start := func(ctx context.Context, args ...string) (*testenv.SyncBuffer, chan int) {
+		errb := &testenv.SyncBuffer{}
+		env := &Env{Stdout: io.Discard, Stderr: errb, Getenv: testGetenv, Now: time.Now,
+			Ephemeral: func() (int, int, error) { return 32768, 60999, nil }}
+		done := make(chan int, 1)
+		go func() { done <- Main(ctx, args, env) }()
+		return errb, done
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	serveErr, serveDone := start(ctx, "serve", "--addr", "127.0.0.1:0", "--db", db, "--admin-token-file", adminFile,
+		"--tls-cert", certFile, "--tls-key", keyFile)
+	addr := ""
+	for i := 0; i < 2000 && addr == ""; i++ {
+		if m := regexp.MustCompile(`serving https://(\S+)/`).FindStringSubmatch(serveErr.String()); m != nil {
+			addr = m[1]
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if addr == "" {
+		t.Fatalf("serve did not start over TLS: %s", serveErr.String())
+	}
+	agentCtx, stopAgent := context.WithCancel(ctx)
+	agentErr, agentDone := start(agentCtx, "agent", "--server", "https://"+addr, "--ca", certFile, "--token-file", tokFile,
+		"--name", "tls-host", "--interval", "1s")
+
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	hosts := func() []map[string]any {
+		req, _ := http.NewRequest("GET", "https://"+addr+"/api/v1/fleet/hosts", nil)
+		req.Header.Set("Authorization", "Bearer "+admin)
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var hs []map[string]any
+		json.NewDecoder(resp.Body).Decode(&hs)
+		if resp.Header.Get("Strict-Transport-Security") == "" {
+			t.Error("no HSTS header over TLS")
+		}
+		return hs
+	}
+	deadline := time.Now().Add(time.Minute) // a guard against a hang, not a timing assertion
+	for {
+		if hs := hosts(); len(hs) == 1 && hs[0]["reports"].(float64) > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the agent's report never arrived over TLS; agent:\n%s", agentErr.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if _, err := http.Get("https://" + addr + "/"); err == nil {
+		t.Error("a client without the CA connected")
+	}
+	stopAgent()
+	if code := <-agentDone; code != 0 {
+		t.Errorf("agent exited %d: %s", code, agentErr.String())
+	}
+	cancel()
+	<-serveDone
+
+	for _, args := range [][]string{
+		{"serve", "--tls-cert", certFile},
+		{"serve", "--tls-cert", keyFile, "--tls-key", certFile},
+		{"agent", "--server", "http://127.0.0.1:1", "--ca", certFile, "--token-file", tokFile, "--name", "x"},
+		{"agent", "--server", "https://127.0.0.1:1", "--ca", tokFile, "--token-file", tokFile, "--name", "x"},
+	} {
+		if r := run(t, "", args...); r.code != ExitUsage {
+			t.Errorf("%q: exit %d %s, want 2", args, r.code, r.stderr)
+		}
+	}
+}

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Simulated fleet load against a real `porthole serve`, on SQLite and PostgreSQL (docs/fleet.md, BENCHMARKS.md).
+#
+#   scripts/bench-fleet.sh [sqlite] [postgres]      (default: both)
+#
+# For each backend: start serve on a free loopback port with the fleet API, run bench/fleetload (HOSTS simulated
+# hosts, each reporting every INTERVAL for DURATION; the hosts are spread evenly over the interval), then print its
+# JSON figures with serve's peak resident memory (VmHWM). Bounded in time; traffic goes to 127.0.0.1 only; the script
+# ends only the server it started, by PID.
+#
+#   BENCH_HOSTS=10000 BENCH_INTERVAL=30s BENCH_DURATION=2m scripts/bench-fleet.sh sqlite
+#
+# PostgreSQL: PORTHOLE_TEST_POSTGRES, or scripts/postgres.sh starts a local server.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+HOSTS=${BENCH_HOSTS:-1000}
+INTERVAL=${BENCH_INTERVAL:-30s}
+DURATION=${BENCH_DURATION:-60s}
+backends=("$@")
+[ ${#backends[@]} -gt 0 ] || backends=(sqlite postgres)
+
+work=$(mktemp -d /tmp/porthole-fleetbench.XXXXXX)
+pid=
+cleanup() {
+	[ -z "$pid" ] || kill -TERM "$pid" 2>/dev/null || true
+	[ -n "${BENCH_KEEP:-}" ] && echo "bench-fleet: kept $work" >&2 || rm -rf "$work"
+}
+trap cleanup EXIT
+
+go build -o "$work/porthole" ./cmd/porthole
+go build -o "$work/fleetload" ./bench/fleetload
+head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$work/admin"
+chmod 600 "$work/admin"
+
+free_port() {
+	local p
+	for p in $(seq 18600 18999); do
+		if ! (: </dev/tcp/127.0.0.1/"$p") 2>/dev/null; then echo "$p"; return 0; fi
+	done
+	return 1
+}
+
+for b in "${backends[@]}"; do
+	case $b in
+	sqlite) dsn="$work/fleet.db" ;;
+	postgres)
+		if [ -z "${PORTHOLE_TEST_POSTGRES:-}" ]; then eval "$(bash scripts/postgres.sh)"; fi
+		schema="fleetbench_$$"
+		psql "$PORTHOLE_TEST_POSTGRES" -qc "CREATE SCHEMA $schema" >/dev/null
+		sep='?'; case $PORTHOLE_TEST_POSTGRES in *\?*) sep='&' ;; esac
+		dsn="${PORTHOLE_TEST_POSTGRES}${sep}search_path=$schema"
+		;;
+	*) echo "bench-fleet: unknown backend $b" >&2; exit 2 ;;
+	esac
+	port=$(free_port)
+	"$work/porthole" serve --addr "127.0.0.1:$port" --db "$dsn" --admin-token-file "$work/admin" 2>"$work/serve-$b.log" &
+	pid=$!
+	for _ in $(seq 100); do (: </dev/tcp/127.0.0.1/"$port") 2>/dev/null && break; sleep 0.1; done
+	echo "bench-fleet: $b: $HOSTS hosts every $INTERVAL for $DURATION" >&2
+	out=$("$work/fleetload" -db "$dsn" -url "http://127.0.0.1:$port" -hosts "$HOSTS" -interval "$INTERVAL" -duration "$DURATION")
+	hwm=$(awk '/VmHWM/ {print $2}' "/proc/$pid/status")
+	kill -TERM "$pid"; wait "$pid" || true; pid=
+	echo "{\"backend\": \"$b\", \"serve_vmhwm_kb\": $hwm, \"load\": $out}"
+	if [ "$b" = postgres ]; then psql "$PORTHOLE_TEST_POSTGRES" -qc "DROP SCHEMA $schema CASCADE" >/dev/null; fi
+done
