@@ -365,10 +365,10 @@ func TestClean(t *testing.T) {
 
 func TestFromSockets(t *testing.T) {
 	ls := []sockets.Listener{
-		{Proto: "tcp", Family: 4, Addr: netip.MustParseAddr("0.0.0.0"), Port: 443, UID: 33, HostNetNS: true, NetNS: 1,
+		{Proto: ports.TCP, Family: 4, Addr: netip.MustParseAddr("0.0.0.0"), Port: 443, UID: 33, HostNetNS: true, NetNS: 1,
 			Owners: []process.Info{{PID: 20, Name: "nginx", Exe: "/usr/sbin/nginx", UID: 33, User: "www-data"}, {PID: 10, Name: "nginx", Exe: "/usr/sbin/nginx", UID: 0, User: "root"}}},
-		{Proto: "udp", Family: 6, Addr: netip.MustParseAddr("::"), Port: 5353, UID: 0, NetNS: 7},
-		{Proto: "tcp", Family: 4, Addr: netip.MustParseAddr("10.0.0.1"), Port: 2556, UID: -1, NetNS: 8,
+		{Proto: ports.UDP, Family: 6, Addr: netip.MustParseAddr("::"), Port: 5353, UID: 0, NetNS: 7},
+		{Proto: ports.TCP, Family: 4, Addr: netip.MustParseAddr("10.0.0.1"), Port: 2556, UID: -1, NetNS: 8,
 			Owners: []process.Info{{PID: 5, Name: "x\n", Exe: "/tmp/x\n", UID: -1, Container: "abc"}}},
 	}
 	got := FromSockets(ls, map[uint64]string{7: "blue"})

@@ -3,7 +3,6 @@ package agent
 import (
 	"context"
 	"fmt"
-	"net/netip"
 	"os"
 	"runtime"
 	"strconv"
@@ -72,10 +71,8 @@ func FindingsOf(rep *audit.Report, names map[uint64]string) []fleet.Finding {
 		}
 		x := fleet.Finding{Rule: f.Rule, Severity: f.Severity.String(), Reason: clean(f.Reason, fleet.MaxReasonLen)}
 		if l := f.Listener; l != nil {
-			proto, ok := ports.ParseProto(l.Proto)
-			addr, err := netip.ParseAddr(l.Address)
-			if ok && proto != ports.ProtoNone && err == nil && l.Port >= 0 && l.Port <= 65535 {
-				x.Key = fleet.Key{Proto: proto, Addr: addr, Port: uint16(l.Port), NetNS: nsName(l.NetNS, l.HostNetNS, names)}
+			if l.Proto != ports.ProtoNone && l.Addr.IsValid() && l.Port >= 0 && l.Port <= 65535 {
+				x.Key = fleet.Key{Proto: l.Proto, Addr: l.Addr, Port: uint16(l.Port), NetNS: nsName(l.NetNS, l.HostNetNS, names)}
 			}
 		}
 		out = append(out, x)
@@ -100,8 +97,8 @@ func nsName(ino uint64, host bool, names map[uint64]string) string {
 func FromSockets(ls []sockets.Listener, names map[uint64]string) []fleet.Listener {
 	out := make([]fleet.Listener, 0, len(ls))
 	for _, l := range ls {
-		proto, ok := ports.ParseProto(l.Proto)
-		if !ok || proto == ports.ProtoNone || l.Port < 0 || l.Port > 65535 || !l.Addr.IsValid() {
+		proto := l.Proto
+		if proto == ports.ProtoNone || l.Port < 0 || l.Port > 65535 || !l.Addr.IsValid() {
 			continue
 		}
 		f := fleet.Listener{Key: fleet.Key{Proto: proto, Addr: l.Addr, Port: uint16(l.Port), NetNS: nsName(l.NetNS, l.HostNetNS, names)},
