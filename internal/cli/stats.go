@@ -96,6 +96,9 @@ func runStats(_ context.Context, env *Env, args []string) error {
 	t.blank()
 	t.heading(fmt.Sprintf("Intel: %s entries citing %s sources; %s documented port numbers (%s with threats, %s with unofficial uses)",
 		n(out.Intel.Entries), n(out.Intel.Sources), n(out.Intel.DocumentedPorts), n(out.Intel.ThreatPorts["total"]), n(out.Intel.UsePorts["total"])))
+	if notes := out.Intel.ByKind[string(intel.ScanNote)] + out.Intel.ByKind[string(intel.OSRange)]; notes > 0 {
+		t.line(fmt.Sprintf("  not counted above: %s notes (scan notes, operating system port ranges), which name no listener", n(notes)))
+	}
 	for _, w := range out.Intel.WideRanges {
 		t.line(fmt.Sprintf("  not counted above: %s %s (%s numbers), a range documented as a whole", w.Entry, w.Ports, n(w.Size)))
 	}
@@ -118,6 +121,9 @@ func coverage(db *intel.DB) intelStats {
 	}
 	var threat, use, documented [ports.Max + 1]bool
 	for _, e := range db.Entries() {
+		if e.IsNote() {
+			continue // explains a port, documents no listener there
+		}
 		for _, r := range e.Ports {
 			if size := r.High - r.Low + 1; size > wideRange {
 				w := wideRangeStat{Entry: e.ID, Ports: r.String(), Low: r.Low, High: r.High, Size: size}

@@ -449,7 +449,7 @@ func verdict(d *Dossier, now time.Time) Verdict {
 	}
 	if v.Registry != "assigned" && v.Registry != "ghost" && v.Threat == "" {
 		for _, u := range d.Uses {
-			if u.Confidence == "high" || u.Confidence == "medium" {
+			if (u.Confidence == "high" || u.Confidence == "medium") && !intel.Kind(u.Kind).IsNote() {
 				v.Use, v.UseKO = u.Name, u.NameKO
 				break
 			}

@@ -39,6 +39,7 @@ func enCatalog() map[string]string {
 		"kind.vendor-default":     "a vendor default",
 		"kind.unofficial-service": "an unofficial service's port",
 		"kind.scan-note":          "a note on scan results",
+		"kind.os-range":           "a range the operating system hands out",
 
 		"use.lead": "used by {0}",
 
@@ -288,6 +289,7 @@ func enCatalog() map[string]string {
 		"web.kindname.vendor-default":     "vendor default",
 		"web.kindname.unofficial-service": "unofficial service",
 		"web.kindname.scan-note":          "scan note",
+		"web.kindname.os-range":           "OS port range",
 
 		"field.unauth": "unauthorized use reported",
 

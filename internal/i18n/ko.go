@@ -39,6 +39,7 @@ func koCatalog() map[string]string {
 		"kind.vendor-default":     "제품 기본 포트",
 		"kind.unofficial-service": "비공식 서비스 포트",
 		"kind.scan-note":          "스캔 결과 안내",
+		"kind.os-range":           "운영체제가 나눠 주는 포트 범위",
 
 		"use.lead": "{0}에서 사용",
 
@@ -288,6 +289,7 @@ func koCatalog() map[string]string {
 		"web.kindname.vendor-default":     "제품 기본값",
 		"web.kindname.unofficial-service": "비공식 서비스",
 		"web.kindname.scan-note":          "스캔 결과 안내",
+		"web.kindname.os-range":           "운영체제 포트 범위",
 
 		"field.unauth": "무단 사용 신고",
 

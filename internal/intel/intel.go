@@ -50,13 +50,18 @@ const (
 	// usually listens on that protocol (a TCP service's port probed over
 	// UDP): it is a use entry, but never an occupant of the port.
 	ScanNote Kind = "scan-note"
+	// OSRange says which operating system hands out the ports of a range to
+	// programs that ask for no particular port (the ephemeral range,
+	// bindresvport's reserved ports): a listener there is whatever program
+	// got the number, so it is a use entry but never an occupant.
+	OSRange Kind = "os-range"
 )
 
 // Kinds lists every kind, in the order above.
 var Kinds = []Kind{
 	Worm, Backdoor, Trojan, RAT, Rootkit, Botnet, C2, Exploit, DDoS, Miner, Ransomware,
 	RMM, Tunnel, Proxy, VPN, P2P, Scanner,
-	GameServer, DevServer, Database, Vendor, Unofficial, ScanNote,
+	GameServer, DevServer, Database, Vendor, Unofficial, ScanNote, OSRange,
 }
 
 // Category splits entries into threats (show them as history to weigh) and
@@ -80,7 +85,7 @@ const (
 // not a red-team box, their listener is a finding.
 func (k Kind) Category() Category {
 	switch k {
-	case RMM, Tunnel, Proxy, VPN, P2P, Scanner, GameServer, DevServer, Database, Vendor, Unofficial, ScanNote:
+	case RMM, Tunnel, Proxy, VPN, P2P, Scanner, GameServer, DevServer, Database, Vendor, Unofficial, ScanNote, OSRange:
 		return Use
 	}
 	return Threat
@@ -255,8 +260,16 @@ func (e *Entry) Covers(port int) (ports.Proto, bool) {
 func (e *Entry) IsThreat() bool { return e.Category == Threat }
 
 // IsOccupant reports whether the entry names something that listens on its
-// ports: every use entry except a scan note.
-func (e *Entry) IsOccupant() bool { return e.Category == Use && e.Kind != ScanNote }
+// ports: every use entry except a note (see IsNote).
+func (e *Entry) IsOccupant() bool { return e.Category == Use && !e.IsNote() }
+
+// IsNote reports whether the entry explains a port without naming what
+// listens there: a scan note or an operating system's port range. A note
+// documents no port for coverage figures.
+func (e *Entry) IsNote() bool { return e.Kind.IsNote() }
+
+// IsNote reports whether entries of kind k are notes (see Entry.IsNote).
+func (k Kind) IsNote() bool { return k == ScanNote || k == OSRange }
 
 // Validate checks an entry on its own: known kind, category and confidence,
 // ports in 0..65535 with low <= high, a plausible span of years, a

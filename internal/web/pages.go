@@ -285,8 +285,8 @@ func (s *Site) renderHome(l i18n.Lang) (*entry, error) {
 func (s *Site) notableIntel(l i18n.Lang) (threats, uses []notable) {
 	seen := map[[2]int]bool{}
 	for _, e := range s.opt.Intel.Entries() {
-		if e.Confidence != intel.High {
-			continue
+		if e.Confidence != intel.High || e.IsNote() {
+			continue // a note names no use of its own
 		}
 		for _, r := range e.Ports {
 			if r.Low != r.High {
