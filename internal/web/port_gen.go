@@ -112,7 +112,7 @@ func renderPortPageListeners(w *tmplrt.Writer, d tmplArgs) {
 // renderPortPageContent writes template "content" for d.
 func renderPortPageContent(w *tmplrt.Writer, d *pageData) {
 	v10 := d.Lang
-	if v11 := tmplrt.As[*portView](w, d.P, "pageData.P"); v11 != nil {
+	if v11 := tmplrt.As[*portView](w, d.P, "pageData.P"); d.P != nil && v11 != nil {
 		w.S("\n<nav class=\"crumbs\" aria-label=\"").HTML(i18n.T(d.Lang, "web.crumbs")).S("\"><ol><li><a href=\"").HTML(tmplrt.URLNormalize(tmplrt.URLFilter(d.Prefix))).S("/\">").HTML(i18n.T(d.Lang, "web.ports")).S("</a></li><li aria-current=\"page\">").HTML(i18n.T(v10, "web.port", v11.PortStr)).S("</li></ol></nav>\n<h1>").HTML(d.Title).S("</h1>\n<ul class=\"chips\" aria-label=\"").HTML(i18n.T(d.Lang, "what.status")).S("\">")
 		for _, v13 := range v11.Status {
 			w.S("<li class=\"chip st-").HTML(v13.Code).S("\"><span class=\"proto\">").HTML(v13.Proto).S("</span> ").HTML(v13.Label).S("</li>")

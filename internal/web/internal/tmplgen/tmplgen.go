@@ -129,6 +129,9 @@ type val struct {
 	nonNil bool // a pointer known not to be nil (the dot of a with)
 	// boolOnly: the value of and/or, which is compiled to its truth only.
 	boolOnly bool
+	// iface is the interface a Config.Dynamic value was taken from: a nil
+	// interface is false, whatever the truth of the type's zero value.
+	iface string
 }
 
 // load reads and type-checks the package without the generated file, with
@@ -789,7 +792,7 @@ func (g *gen) fields(n parse.Node, v val, names []string) (val, error) {
 					return val{}, err
 				}
 				g.imports[runtimePath] = "tmplrt"
-				v = val{x: fmt.Sprintf("tmplrt.As[%s](w, %s, %q)", g.typeString(ht), v.x, key), t: ht}
+				v = val{x: fmt.Sprintf("tmplrt.As[%s](w, %s, %q)", g.typeString(ht), v.x, key), t: ht, iface: v.x}
 			}
 		}
 	}
@@ -807,6 +810,12 @@ func typeName(t types.Type) string {
 func (g *gen) truth(n parse.Node, v val) (string, error) {
 	if v.boolOnly {
 		return v.x, nil
+	}
+	if v.iface != "" {
+		iface := v.iface
+		v.iface = ""
+		c, err := g.truth(n, v)
+		return "(" + iface + " != nil && " + c + ")", err
 	}
 	switch u := v.t.Underlying().(type) {
 	case *types.Basic:
@@ -1073,11 +1082,21 @@ func (g *gen) file() ([]byte, error) {
 	}
 	sort.Strings(paths)
 	b.WriteString("import (\n")
-	for _, p := range paths {
-		if name := g.imports[p]; name != filepath.Base(p) {
-			fmt.Fprintf(&b, "%s %q\n", name, p)
-		} else {
-			fmt.Fprintf(&b, "%q\n", p)
+	// The standard library first, as goimports groups them.
+	for _, std := range []bool{true, false} {
+		if !std {
+			b.WriteString("\n")
+		}
+		for _, p := range paths {
+			first, _, _ := strings.Cut(p, "/")
+			if strings.Contains(first, ".") == std {
+				continue
+			}
+			if name := g.imports[p]; name != filepath.Base(p) {
+				fmt.Fprintf(&b, "%s %q\n", name, p)
+			} else {
+				fmt.Fprintf(&b, "%q\n", p)
+			}
 		}
 	}
 	b.WriteString(")\n\n")
