@@ -4,9 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
-	"io"
-	"net"
 	"os"
 	"strings"
 	"testing"
@@ -47,19 +44,6 @@ func TestMain(m *testing.M) {
 	// network namespace) runs this binary with PORTHOLE_TEST_MAIN=1.
 	if os.Getenv("PORTHOLE_TEST_MAIN") == "1" {
 		os.Exit(Main(context.Background(), os.Args[1:], &Env{}))
-	}
-	// A test that needs a listener owned by another program (from a long
-	// path, say) runs this binary with PORTHOLE_TEST_LISTEN=1: it listens
-	// on a loopback TCP port, prints the port, and holds it until stdin
-	// closes.
-	if os.Getenv("PORTHOLE_TEST_LISTEN") == "1" {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			os.Exit(3)
-		}
-		fmt.Println(ln.Addr().(*net.TCPAddr).Port)
-		io.Copy(io.Discard, os.Stdin)
-		os.Exit(0)
 	}
 	// Keep the tests off any refreshed registry in the real cache.
 	dir, err := os.MkdirTemp("", "porthole-cli-test")

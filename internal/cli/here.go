@@ -144,7 +144,7 @@ func renderHere(t *text, what string, ls []localListener) {
 				p += " " + T("here.more", len(r.PIDs)-1)
 			}
 			if r.Container != "" {
-				p += " · container " + shortID(r.Container)
+				p += " · container " + dossier.ShortID(r.Container)
 			}
 			field(labels[1], p)
 			if r.User != "" {

@@ -9,67 +9,77 @@ import (
 	"io"
 	"net"
 	"os"
-	"os/exec"
 	"os/signal"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/porthole/porthole/internal/testenv"
 )
 
-// TestHelperPrefork is not a test: run as a child process with
-// PORTHOLE_HELPER_PREFORK=N it listens on loopback and starts N children
-// that inherit the listening socket (as a pre-forking server does), prints
-// "PORT PID..." (itself first), and waits. With PORTHOLE_HELPER_NOTERM set
-// every process ignores SIGTERM.
-func TestHelperPrefork(t *testing.T) {
-	n := os.Getenv("PORTHOLE_HELPER_PREFORK")
-	if n == "" {
-		t.Skip("helper process only")
+// preforkEnv makes this test binary the pre-fork helper (startPrefork).
+const preforkEnv = "PORTHOLE_TEST_PREFORK"
+
+func init() {
+	if os.Getenv(preforkEnv) == "1" {
+		os.Exit(preforkMain(testenv.Args()))
 	}
-	if os.Getenv("PORTHOLE_HELPER_NOTERM") != "" {
+}
+
+// preforkMain is the pre-fork helper, args "N [noterm]": it listens on
+// loopback and starts N children ("child [noterm]") that inherit the
+// listening socket, as a pre-forking server does, prints "PORT PID..."
+// (itself first), and waits. With noterm every process ignores SIGTERM.
+func preforkMain(args []string) int {
+	if len(args) == 0 {
+		return 2
+	}
+	if slices.Contains(args, "noterm") {
 		signal.Ignore(syscall.SIGTERM)
 	}
-	if n == "child" {
+	if args[0] == "child" {
 		// fd 3 is the listener; holding it is all a child does.
-		f := os.NewFile(3, "listener")
-		if _, err := net.FileListener(f); err != nil {
-			os.Exit(3)
+		if _, err := net.FileListener(os.NewFile(3, "listener")); err != nil {
+			return 3
 		}
 		fmt.Println("ready")
 		time.Sleep(2 * time.Minute)
-		os.Exit(0)
+		return 0
 	}
-	children, _ := strconv.Atoi(n)
+	children, _ := strconv.Atoi(args[0])
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		os.Exit(3)
+		return 3
 	}
 	f, err := l.(*net.TCPListener).File()
 	if err != nil {
-		os.Exit(3)
+		return 3
 	}
 	line := []string{strconv.Itoa(l.Addr().(*net.TCPAddr).Port), strconv.Itoa(os.Getpid())}
 	for range children {
-		c := exec.Command(os.Args[0], "-test.run=^TestHelperPrefork$")
-		c.Env = append(os.Environ(), "PORTHOLE_HELPER_PREFORK=child")
+		c, err := testenv.ReexecCommand([]string{preforkEnv + "=1"}, append([]string{"child"}, args[1:]...)...)
+		if err != nil {
+			return 3
+		}
 		c.ExtraFiles = []*os.File{f}
 		out, err := c.StdoutPipe()
 		if err != nil {
-			os.Exit(3)
+			return 3
 		}
 		if err := c.Start(); err != nil {
-			os.Exit(3)
+			return 3
 		}
 		if s, err := bufio.NewReader(out).ReadString('\n'); err != nil || strings.TrimSpace(s) != "ready" {
-			os.Exit(3)
+			return 3
 		}
 		line = append(line, strconv.Itoa(c.Process.Pid))
 	}
 	fmt.Println(strings.Join(line, " "))
 	time.Sleep(2 * time.Minute)
-	os.Exit(0)
+	return 0
 }
 
 // startPrefork starts a pre-forked helper with children children in its own
@@ -77,11 +87,11 @@ func TestHelperPrefork(t *testing.T) {
 // holding it, the parent first.
 func startPrefork(t *testing.T, children int, ignoreTerm bool) (port int, pids []int) {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperPrefork$")
-	cmd.Env = append(os.Environ(), "PORTHOLE_HELPER_PREFORK="+strconv.Itoa(children))
+	args := []string{strconv.Itoa(children)}
 	if ignoreTerm {
-		cmd.Env = append(cmd.Env, "PORTHOLE_HELPER_NOTERM=1")
+		args = append(args, "noterm")
 	}
+	cmd := testenv.Reexec(t, []string{preforkEnv + "=1"}, args...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -92,10 +102,9 @@ func startPrefork(t *testing.T, children int, ignoreTerm bool) (port int, pids [
 	}
 	pgid := cmd.Process.Pid
 	t.Cleanup(func() {
-		// Only what this test started: the helper (Go knows whether it
-		// was reaped) and the PIDs it reported, while they are still in
-		// its process group.
-		cmd.Process.Kill()
+		// Only what this test started: the PIDs the helper reported, while
+		// they are still in its process group (Reexec's cleanup, which runs
+		// after this one, ends the helper itself).
 		for _, p := range pids {
 			if g, err := syscall.Getpgid(p); err == nil && g == pgid {
 				syscall.Kill(p, syscall.SIGKILL)
@@ -115,9 +124,6 @@ func startPrefork(t *testing.T, children int, ignoreTerm bool) (port int, pids [
 		p, _ := strconv.Atoi(s)
 		pids = append(pids, p)
 	}
-	// The parent is our child: reap it when it ends, so that it does not
-	// linger as a zombie.
-	go cmd.Wait()
 	return port, pids
 }
 

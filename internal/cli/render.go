@@ -151,7 +151,7 @@ func renderService(t *text, s dossier.Service) {
 	if proto == "" {
 		proto = "—"
 	}
-	head := fmt.Sprintf("%s  %s/%s  %s", t.bold(name), s.Port, proto, process.Escape(firstLine(s.Description)))
+	head := fmt.Sprintf("%s  %s/%s  %s", t.bold(name), s.Port, proto, process.Escape(dossier.FirstLine(s.Description)))
 	t.hang(4, 6, head)
 	if s.Name == "" {
 		return
@@ -218,9 +218,4 @@ func notes(ns []int) string {
 		b.WriteString("[" + strconv.Itoa(n) + "]")
 	}
 	return b.String()
-}
-
-func firstLine(s string) string {
-	s, _, _ = strings.Cut(s, "\n")
-	return strings.TrimSpace(s)
 }

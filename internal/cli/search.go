@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/porthole/porthole/internal/dossier"
 	"github.com/porthole/porthole/internal/process"
 	"github.com/porthole/porthole/internal/search"
 )
@@ -64,7 +65,7 @@ func renderHits(t *text, hits []searchHit) {
 		used := displayWidth(head) + max(nw, displayWidth(name)) + 1
 		line := head + t.bold(label)
 		if room := t.table() - used; room >= 4 {
-			line += " " + t.dim(truncate(firstLine(h.Description), room))
+			line += " " + t.dim(truncate(dossier.FirstLine(h.Description), room))
 		}
 		t.line(line)
 	}
@@ -111,7 +112,7 @@ func runSearch(_ context.Context, env *Env, args []string) error {
 		for i := range hits {
 			// Names and descriptions are registry (or intel) data: escape
 			// control characters, as process data are.
-			hits[i].Name, hits[i].Description = process.Escape(hits[i].Name), process.Escape(firstLine(hits[i].Description))
+			hits[i].Name, hits[i].Description = process.Escape(hits[i].Name), process.Escape(dossier.FirstLine(hits[i].Description))
 		}
 		renderHits(t, hits)
 		if total > len(hits) {

@@ -88,7 +88,7 @@ func runStats(_ context.Context, env *Env, args []string) error {
 					n(row.c.TCP), n(row.c.UDP), n(row.c.SCTP), n(row.c.DCCP), n(row.c.Any)))
 			}
 			t.para(2, fmt.Sprintf("%s of %s numbers (%s) carry a service for some protocol; %s ghost registrations (named, with no assignee, contact or reference).",
-				n(r.Assigned.Any), n(r.Size), i18n.Pct(i18n.EN, pct(r.Assigned.Any, r.Size)), n(r.Ghosts)))
+				n(r.Assigned.Any), n(r.Size), i18n.Pct(i18n.EN, i18n.Share(r.Assigned.Any, r.Size)), n(r.Ghosts)))
 		}
 		t.para(2, fmt.Sprintf("intel: %s ports with a threat on record, %s with an unofficial use",
 			n(out.Intel.ThreatPorts[r.Name]), n(out.Intel.UsePorts[r.Name])))
@@ -103,13 +103,6 @@ func runStats(_ context.Context, env *Env, args []string) error {
 		t.line(fmt.Sprintf("  not counted above: %s %s (%s numbers), a range documented as a whole", w.Entry, w.Ports, n(w.Size)))
 	}
 	return t.err
-}
-
-func pct(n, of int) float64 {
-	if of == 0 {
-		return 0
-	}
-	return float64(int(float64(n)*1000/float64(of)+0.5)) / 10
 }
 
 func coverage(db *intel.DB) intelStats {

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/porthole/porthole/internal/dossier"
 	"github.com/porthole/porthole/internal/i18n"
 	"github.com/porthole/porthole/internal/process"
 	"github.com/porthole/porthole/internal/registry"
@@ -294,13 +295,13 @@ func rowLine(r registry.RowRef) string {
 		name = "(" + r.Kind + ")"
 	}
 	head := fmt.Sprintf("%-11s %-4s %-20s ", process.Escape(port), process.Escape(proto), truncate(process.Escape(name), 20))
-	return head + truncate(process.Escape(firstLine(r.Description)), width-4-displayWidth(head))
+	return head + truncate(process.Escape(dossier.FirstLine(r.Description)), width-4-displayWidth(head))
 }
 
 // quoteShort quotes a field value, cut to its first line and 32 columns,
 // its control characters escaped.
 func quoteShort(s string) string {
-	first := firstLine(s)
+	first := dossier.FirstLine(s)
 	cut := truncate(first, 32)
 	if cut != s && !strings.HasSuffix(cut, "…") {
 		cut += "…"

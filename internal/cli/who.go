@@ -206,7 +206,7 @@ func renderListener(t *text, r *dossier.Listener, wide bool) {
 		facts = append(facts, strings.Join(r.Cmdline, " "))
 	}
 	if r.Container != "" {
-		c := "container " + shortID(r.Container)
+		c := "container " + dossier.ShortID(r.Container)
 		if r.ContainerName != "" {
 			c += " (" + r.ContainerName + ")"
 		}
@@ -255,11 +255,4 @@ func ownerLabel(r *dossier.Listener) string {
 		s += " user " + r.User
 	}
 	return s
-}
-
-func shortID(id string) string {
-	if len(id) > 12 {
-		return id[:12]
-	}
-	return id
 }

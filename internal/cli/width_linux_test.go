@@ -1,12 +1,14 @@
 package cli
 
 import (
-	"bufio"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/porthole/porthole/internal/testenv"
 )
 
 // checkWidth fails for every line of out wider than cols, apart from lines
@@ -31,8 +33,9 @@ func TestHelpFitsWidth(t *testing.T) {
 	}
 }
 
-// longListener runs this test binary from a deep directory with long names,
-// listening on a loopback port, and returns the port and the exe path.
+// longListener runs this test binary from a deep directory with long names
+// as the socket helper (testenv.StartSockets), listening on a loopback
+// port, and returns the port and the exe path.
 func longListener(t *testing.T) (port, exe string) {
 	t.Helper()
 	bin := selfCopy(t)
@@ -50,25 +53,8 @@ func longListener(t *testing.T) (port, exe string) {
 	for d := dir; d != filepath.Dir(bin); d = filepath.Dir(d) {
 		os.Chmod(d, 0o755)
 	}
-	cmd := exec.Command(exe, "--an-argument-that-makes-the-command-line-long", strings.Repeat("y", 90))
-	cmd.Env = append(os.Environ(), "PORTHOLE_TEST_LISTEN=1")
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { stdin.Close(); cmd.Wait() })
-	line, err := bufio.NewReader(stdout).ReadString('\n')
-	if err != nil {
-		t.Fatalf("listener: %v", err)
-	}
-	return strings.TrimSpace(line), exe
+	h := testenv.StartSockets(t, exe, "tcp4")
+	return strconv.Itoa(h.Ports["tcp4"][0]), exe
 }
 
 // TestListAndWhoFitWidth: list and who keep to 80 columns with a long

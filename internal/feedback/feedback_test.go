@@ -12,7 +12,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -23,23 +22,10 @@ import (
 	"github.com/porthole/porthole/internal/testenv"
 )
 
-// clock is a fake clock that moves only when told to.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 type env struct {
 	h     *feedback.Handler
 	st    store.Store
-	clock *clock
+	clock *testenv.Clock
 	logs  *testenv.SyncBuffer
 }
 
@@ -50,7 +36,7 @@ func newEnv(t testing.TB, opts feedback.Options) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	c := &clock{t: storetest.Base}
+	c := testenv.NewClock(storetest.Base)
 	logs := &testenv.SyncBuffer{}
 	log := slog.New(slog.NewTextHandler(logs, nil))
 	h, err := feedback.New(st, c.Now, log, opts)
@@ -471,7 +457,7 @@ func TestLogsCannotBeForgedAndHoldNoAddresses(t *testing.T) {
 			if name == "json" {
 				hd = slog.NewJSONHandler(&buf, nil)
 			}
-			h, err := feedback.New(st, (&clock{t: storetest.Base}).Now, slog.New(hd), feedback.Options{RateLimit: 1})
+			h, err := feedback.New(st, testenv.NewClock(storetest.Base).Now, slog.New(hd), feedback.Options{RateLimit: 1})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -42,6 +42,22 @@ func TestCatalogsComplete(t *testing.T) {
 	}
 }
 
+// keySpelling is how every catalog key is spelled, in Go and in templates:
+// lowercase words and digits joined by dots, a word joined by dashes when
+// it is a code from data (kind.game-server, owner.unknown.not-root).
+var keySpelling = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*(\.[a-z0-9]+(-[a-z0-9]+)*)*$`)
+
+// TestKeySpelling fails on a key spelled another way (web_feedback_q).
+func TestKeySpelling(t *testing.T) {
+	for _, l := range Langs {
+		for _, k := range Keys(l) {
+			if !keySpelling.MatchString(k) {
+				t.Errorf("%s: key %q is not lowercase words joined by dots", l, k)
+			}
+		}
+	}
+}
+
 // TestKoreanIsTranslated catches English text pasted into the Korean
 // catalog: a Korean message with letters must have Hangul, unless it is a
 // name that stays the same in both (Linux, VPN, DDoS, …).

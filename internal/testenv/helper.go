@@ -26,12 +26,10 @@ import (
 // for already.
 func Reexec(t testing.TB, env []string, args ...string) *exec.Cmd {
 	t.Helper()
-	exe, err := os.Executable()
+	cmd, err := ReexecCommand(env, args...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(exe, append([]string{"-test.run=^$", "--"}, args...)...)
-	cmd.Env = append(os.Environ(), env...)
 	t.Cleanup(func() {
 		if cmd.Process != nil && cmd.ProcessState == nil {
 			cmd.Process.Kill()
@@ -39,6 +37,18 @@ func Reexec(t testing.TB, env []string, args ...string) *exec.Cmd {
 		}
 	})
 	return cmd
+}
+
+// ReexecCommand is Reexec without a test: for a child that starts children
+// of its own. Its caller ends what it starts.
+func ReexecCommand(env []string, args ...string) (*exec.Cmd, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(exe, append([]string{"-test.run=^$", "--"}, args...)...)
+	cmd.Env = append(os.Environ(), env...)
+	return cmd, nil
 }
 
 // Args returns this process's arguments after "--": what Reexec passed to a

@@ -24,13 +24,9 @@ import (
 	"github.com/porthole/porthole/internal/testenv"
 )
 
-// fakeClock advances only when told to.
-type fakeClock struct{ t time.Time }
-
-func (c *fakeClock) Now() time.Time          { return c.t }
-func (c *fakeClock) Advance(d time.Duration) { c.t = c.t.Add(d) }
-
-func newClock() *fakeClock { return &fakeClock{time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)} }
+func newClock() *testenv.Clock {
+	return testenv.NewClock(time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC))
+}
 
 func pid(n int) *int { return &n }
 
@@ -98,8 +94,8 @@ func TestPollIdentity(t *testing.T) {
 			t.Errorf("scan %d: events %q, want %q", i, got, w2)
 		}
 		for _, e := range evs {
-			if !e.Time.Equal(clock.t) {
-				t.Errorf("event time %v, want the injected clock's %v", e.Time, clock.t)
+			if !e.Time.Equal(clock.Now()) {
+				t.Errorf("event time %v, want the injected clock's %v", e.Time, clock.Now())
 			}
 			if e.Initial != (i == 0) {
 				t.Errorf("scan %d: initial = %v", i, e.Initial)
@@ -170,7 +166,7 @@ func TestScenarioAppearVanish(t *testing.T) {
 	}
 	added := mine(evs)
 	if len(added) != 1 || added[0].Type != Added || added[0].Initial || added[0].Listener.PID == nil ||
-		*added[0].Listener.PID != os.Getpid() || !added[0].Time.Equal(clock.t) {
+		*added[0].Listener.PID != os.Getpid() || !added[0].Time.Equal(clock.Now()) {
 		t.Fatalf("after listen: %+v", added)
 	}
 	// No change, no event (and owners are not looked up again).
@@ -186,7 +182,7 @@ func TestScenarioAppearVanish(t *testing.T) {
 		t.Fatal(err)
 	}
 	removed := mine(evs)
-	if len(removed) != 1 || removed[0].Type != Removed || !removed[0].Time.Equal(clock.t) || removed[0].Listener.Exe == "" {
+	if len(removed) != 1 || removed[0].Type != Removed || !removed[0].Time.Equal(clock.Now()) || removed[0].Listener.Exe == "" {
 		t.Fatalf("after close: %+v", removed)
 	}
 	if live.Full < full+1 {

@@ -1,21 +1,17 @@
 package web
 
 import (
-	"context"
 	"encoding/json"
-	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/cdp"
-	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
+	"github.com/porthole/porthole/internal/testenv"
 )
 
 // axePath finds axe-core's axe.min.js: $PORTHOLE_AXE, else the npm cache
@@ -31,25 +27,12 @@ func axePath() string {
 	return filepath.Join(dir, "porthole-npm", "node_modules", "axe-core", "axe.min.js")
 }
 
-// needBrowserAndAxe skips (or fails under CI) without Chromium or axe-core.
-func needBrowserAndAxe(t *testing.T) []byte {
+// needAxe reads axe-core, or skips (fails under CI) without it.
+func needAxe(t *testing.T) []byte {
 	t.Helper()
-	miss := func(what string) {
-		t.Helper()
-		if os.Getenv("CI") != "" {
-			t.Fatalf("CI is set and %s is missing (scripts/test.sh installs it)", what)
-		}
-		t.Skipf("%s not found; the accessibility test needs it (scripts/test.sh installs it)", what)
-	}
-	if _, err := exec.LookPath(chromiumPath); err != nil {
-		miss(chromiumPath + " (Debian's chromium)")
-	}
 	axe, err := os.ReadFile(axePath())
 	if err != nil {
-		miss("axe-core (npm install axe-core; or set PORTHOLE_AXE to axe.min.js)")
-	}
-	if testing.Short() {
-		t.Skip("browser test skipped with -short")
+		testenv.Missing(t, "axe-core not found; the accessibility test needs it (npm install axe-core, or set PORTHOLE_AXE to axe.min.js; scripts/test.sh installs it)")
 	}
 	return axe
 }
@@ -66,31 +49,10 @@ type axeViolation struct {
 // injected through the DevTools protocol, which the page's CSP does not
 // govern.
 func TestAccessibility(t *testing.T) {
-	axe := needBrowserAndAxe(t)
-	h := testSite(t, Options{}).Handler()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Security-Policy", strictCSP)
-		h.ServeHTTP(w, r)
-	}))
-	defer srv.Close()
-	actx, cancelA := chromedp.NewExecAllocator(context.Background(),
-		chromedp.ExecPath(chromiumPath), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck, chromedp.UserDataDir(t.TempDir()),
-		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true), chromedp.Flag("disable-dev-shm-usage", true), chromedp.WindowSize(1280, 900))
-	defer cancelA()
-	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	ctx, cancelT := context.WithTimeout(ctx, 3*time.Minute)
-	defer cancelT()
+	ctx := startBrowser(t, 3*time.Minute, chromedp.WindowSize(1280, 900))
+	axe := needAxe(t)
+	srv := cspServer(t, testSite(t, Options{}).Handler())
 
-	scheme := func(v string) chromedp.Action[chromedp.Void] {
-		return func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
-			_, err := cdp.Call(ctx, tg, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
-				Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: v}}})
-			return chromedp.Void{}, err
-		}
-	}
 	const run = `axe.run(document, {resultTypes: ["violations"], rules: {"target-size": {enabled: true}}}).then(r => JSON.stringify({
 		Violations: r.violations.map(v => ({ID: v.id, Impact: v.impact || "", Help: v.help,
 			Nodes: v.nodes.slice(0, 5).map(n => n.target.join(" ") + ": " + (n.failureSummary || "").replace(/\s+/g, " "))})),
@@ -100,10 +62,10 @@ func TestAccessibility(t *testing.T) {
 		name  string
 		setup chromedp.Action[chromedp.Void]
 	}{
-		{"desktop light", scheme("light")},
-		{"desktop dark", scheme("dark")},
+		{"desktop light", colorScheme("light")},
+		{"desktop dark", colorScheme("dark")},
 		{"phone light", chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2), chromedp.EmulateMobile)},
-		{"phone dark", scheme("dark")},
+		{"phone dark", colorScheme("dark")},
 	} {
 		if err := chromedp.Do(ctx, view.setup); err != nil {
 			t.Fatalf("%s: %v", view.name, err)
@@ -146,44 +108,9 @@ func TestAccessibility(t *testing.T) {
 // the cells, and screenshots are saved ($PORTHOLE_ARTIFACTS, else a
 // temporary directory) for a person to look at.
 func TestPortMapBrowser(t *testing.T) {
-	if _, err := exec.LookPath(chromiumPath); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("CI is set and %s is missing", chromiumPath)
-		}
-		t.Skipf("%s not found", chromiumPath)
-	}
-	if testing.Short() {
-		t.Skip("browser test skipped with -short")
-	}
-	artifacts := os.Getenv("PORTHOLE_ARTIFACTS")
-	if artifacts == "" {
-		artifacts = t.TempDir()
-	} else if err := os.MkdirAll(artifacts, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	h := testSite(t, Options{}).Handler()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Security-Policy", strictCSP)
-		h.ServeHTTP(w, r)
-	}))
-	defer srv.Close()
-	actx, cancelA := chromedp.NewExecAllocator(context.Background(),
-		chromedp.ExecPath(chromiumPath), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck, chromedp.UserDataDir(t.TempDir()),
-		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true), chromedp.Flag("disable-dev-shm-usage", true), chromedp.WindowSize(1280, 900))
-	defer cancelA()
-	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	ctx, cancelT := context.WithTimeout(ctx, 2*time.Minute)
-	defer cancelT()
-	scheme := func(v string) chromedp.Action[chromedp.Void] {
-		return func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
-			_, err := cdp.Call(ctx, tg, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
-				Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: v}}})
-			return chromedp.Void{}, err
-		}
-	}
+	ctx := startBrowser(t, 2*time.Minute, chromedp.WindowSize(1280, 900))
+	artifacts := artifactsDir(t)
+	srv := cspServer(t, testSite(t, Options{}).Handler())
 	// The smallest cell, and the contrast ratios of neighbouring shades
 	// (none, 1–63, …, 192–256 assigned) as the page paints them.
 	const measure = `(() => {
@@ -207,7 +134,7 @@ func TestPortMapBrowser(t *testing.T) {
 		if v.mobile {
 			vp = chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2), chromedp.EmulateMobile)
 		}
-		if err := chromedp.Do(ctx, vp, scheme(v.scheme), chromedp.Navigate(srv.URL+"/"), chromedp.WaitVisible(chromedp.CSS("ol.portmap"))); err != nil {
+		if err := chromedp.Do(ctx, vp, colorScheme(v.scheme), chromedp.Navigate(srv.URL+"/"), chromedp.WaitVisible(chromedp.CSS("ol.portmap"))); err != nil {
 			t.Fatal(err)
 		}
 		out, err := chromedp.Run(ctx, chromedp.Evaluate[string](measure))
@@ -258,27 +185,9 @@ func TestPortMapBrowser(t *testing.T) {
 // and every range name stays on one line, in both languages; on a
 // 390 px phone the chart's text is drawn at least 11 px tall.
 func TestStatsLayout(t *testing.T) {
-	if _, err := exec.LookPath(chromiumPath); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("CI is set and %s is missing", chromiumPath)
-		}
-		t.Skipf("%s not found", chromiumPath)
-	}
-	if testing.Short() {
-		t.Skip("browser test skipped with -short")
-	}
+	ctx := startBrowser(t, time.Minute, chromedp.WindowSize(1280, 900))
 	srv := httptest.NewServer(testSite(t, Options{}).Handler())
 	defer srv.Close()
-	actx, cancelA := chromedp.NewExecAllocator(context.Background(),
-		chromedp.ExecPath(chromiumPath), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck, chromedp.UserDataDir(t.TempDir()),
-		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true), chromedp.Flag("disable-dev-shm-usage", true), chromedp.WindowSize(1280, 900))
-	defer cancelA()
-	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	ctx, cancelT := context.WithTimeout(ctx, time.Minute)
-	defer cancelT()
 	const wide = `JSON.stringify({
 		Scrolls: Array.from(document.querySelectorAll(".table-wrap")).filter(w => w.scrollWidth > w.clientWidth + 1).length,
 		Wrapped: Array.from(document.querySelectorAll("table.num tbody th[scope=row]")).filter(th => {

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"context"
 	"log/slog"
 	"net"
 	"net/http/httptest"
@@ -11,7 +10,6 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/porthole/porthole/internal/testenv"
 	"github.com/porthole/porthole/internal/webguard"
 )
 
@@ -21,37 +19,12 @@ import (
 // under that name. The site, wrapped as `porthole serve` wraps it on
 // loopback, must refuse it; the same page under localhost is the control.
 func TestBrowserDNSRebinding(t *testing.T) {
-	testenv.NeedTool(t, chromiumPath, "chromium")
-	if testing.Short() {
-		t.Skip("browser test skipped with -short")
-	}
+	ctx := startBrowser(t, 40*time.Second, chromedp.Flag("host-resolver-rules", "MAP rebind.attacker.example 127.0.0.1"))
 	site := testSite(t, Options{Local: true, Listeners: fakeListeners})
 	h := webguard.Wrap(webguard.CheckHost(site.Handler(), webguard.LoopbackHosts...), slog.New(slog.DiscardHandler))
 	srv := httptest.NewServer(h)
 	defer srv.Close()
 	_, port, _ := net.SplitHostPort(srv.Listener.Addr().String())
-
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(chromiumPath),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.Flag("host-resolver-rules", "MAP rebind.attacker.example 127.0.0.1"),
-	}
-	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancelA()
-	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	ctx, cancelT := context.WithTimeout(ctx, 40*time.Second)
-	defer cancelT()
 
 	bodyText := func(url string) string {
 		t.Helper()

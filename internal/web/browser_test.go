@@ -3,8 +3,6 @@ package web
 import (
 	"context"
 	"log/slog"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -19,27 +17,14 @@ import (
 	"github.com/porthole/porthole/internal/feedback"
 	"github.com/porthole/porthole/internal/store"
 	"github.com/porthole/porthole/internal/store/sqlite"
-	"github.com/porthole/porthole/internal/testenv"
 )
-
-// chromiumPath is Debian's Chromium.
-const chromiumPath = "/usr/bin/chromium"
-
-// strictCSP is the policy the browser test serves the site under: if any
-// page needed inline script or style, the copy button would stay hidden.
-// connect-src 'self' lets the script reach the feedback API, as the site's
-// own policy (webguard: default-src 'self') does.
-const strictCSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 
 // TestBrowser drives headless Chromium through the model page in both
 // languages: sections, the search box from the keyboard, a copy button, and
 // screenshots saved as artifacts ($PORTHOLE_ARTIFACTS, else a temporary
 // directory). It skips when Chromium is missing, except under CI.
 func TestBrowser(t *testing.T) {
-	testenv.NeedTool(t, chromiumPath, "chromium")
-	if testing.Short() {
-		t.Skip("browser test skipped with -short")
-	}
+	ctx := startBrowser(t, 40*time.Second, chromedp.WindowSize(1200, 900))
 	// The real feedback handler on a throwaway database, so that both the
 	// scripted JSON post and the no-script form post reach it.
 	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "feedback.db"))
@@ -60,48 +45,9 @@ func TestBrowser(t *testing.T) {
 		return all
 	}
 	h := testSite(t, Options{Feedback: fb}).Handler()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Security-Policy", strictCSP)
-		h.ServeHTTP(w, r)
-	}))
-	defer srv.Close()
+	srv := cspServer(t, h)
+	artifacts := artifactsDir(t)
 
-	artifacts := os.Getenv("PORTHOLE_ARTIFACTS")
-	if artifacts == "" {
-		artifacts = t.TempDir()
-	} else if err := os.MkdirAll(artifacts, 0o755); err != nil {
-		t.Fatal(err)
-	}
-
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(chromiumPath),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.WindowSize(1200, 900),
-	}
-	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancelA()
-	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	ctx, cancelT := context.WithTimeout(ctx, 40*time.Second)
-	defer cancelT()
-
-	colorScheme := func(v string) chromedp.Action[chromedp.Void] {
-		return func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
-			_, err := cdp.Call(ctx, tg, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
-				Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: v}}})
-			return chromedp.Void{}, err
-		}
-	}
 	str := func(a chromedp.Action[string]) string {
 		t.Helper()
 		v, err := chromedp.Run(ctx, a)

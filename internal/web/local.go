@@ -25,7 +25,7 @@ type localRow struct {
 	Proto, Addr, Port  string
 	PID, Process, User string
 	Exe, Container     string
-	Reason             string // catalog key (owner_unknown_not_root) when there is no owner
+	Reason             string // catalog key (owner.unknown.not-root) when there is no owner
 	ExeDeleted         bool
 }
 
@@ -67,11 +67,11 @@ func (c *localCache) get(ctx context.Context, low, high int) *localResult {
 	for _, l := range ls {
 		row := localRow{Proto: l.Proto.String(), Addr: l.Addr.String(), Port: strconv.Itoa(l.Port)}
 		if len(l.Owners) == 0 {
-			// The catalog key of the reason, as the template's string
-			// map spells it; the page shows it in its own language.
-			row.Reason = "owner_unknown"
+			// The catalog key of the reason (dossier.OwnerUnknownText's);
+			// the page shows it in its own language.
+			row.Reason = "owner.unknown"
 			if l.OwnerUnknown != sockets.OwnerKnown {
-				row.Reason += "_" + strings.ReplaceAll(l.OwnerUnknown.String(), "-", "_")
+				row.Reason += "." + l.OwnerUnknown.String()
 			}
 		}
 		if len(l.Owners) > 0 {

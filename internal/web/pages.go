@@ -173,7 +173,7 @@ func (s *Site) renderRange(l i18n.Lang, low, high int) (*entry, error) {
 		}
 		for _, r := range s.opt.Registry.Port(p) {
 			if r.Name != "" {
-				row.Name, row.Desc = r.Name, firstLine(r.Description)
+				row.Name, row.Desc = r.Name, dossier.FirstLine(r.Description)
 				break
 			}
 		}
@@ -209,11 +209,6 @@ func (s *Site) renderRange(l i18n.Lang, low, high int) (*entry, error) {
 	e := &entry{key: key, body: b, etag: etagOf(b)}
 	s.cache.put(e)
 	return e, nil
-}
-
-func firstLine(s string) string {
-	s, _, _ = strings.Cut(s, "\n")
-	return strings.TrimSpace(s)
 }
 
 // homeView is the home page: the ranges, notable ports and the map.
@@ -441,7 +436,7 @@ func (s *Site) serveSearch(w http.ResponseWriter, r *http.Request, l i18n.Lang) 
 			v.More = T("web.search.more", len(hits)-maxWebHits)
 			break
 		}
-		hv := hitView{Name: hitName(l, h), Ports: h.Ports, Protocols: strings.Join(h.Protocols, ", "), Desc: firstLine(h.Description),
+		hv := hitView{Name: hitName(l, h), Ports: h.Ports, Protocols: strings.Join(h.Protocols, ", "), Desc: dossier.FirstLine(h.Description),
 			DescEn: l != i18n.EN, Threat: h.Source == "intel" && h.Kind != "" && intel.Kind(h.Kind).Category() == intel.Threat}
 		if h.Source == "intel" {
 			hv.Source = T("web.kindname." + h.Kind)
@@ -585,7 +580,7 @@ func (s *Site) notFound(w http.ResponseWriter, r *http.Request, l i18n.Lang, seg
 				if i == 10 {
 					break
 				}
-				hv := hitView{Name: hitName(l, h), Ports: h.Ports, Desc: firstLine(h.Description), DescEn: l != i18n.EN}
+				hv := hitView{Name: hitName(l, h), Ports: h.Ports, Desc: dossier.FirstLine(h.Description), DescEn: l != i18n.EN}
 				if h.Ports != "-" {
 					hv.Href = s.portHref(l, h.Port)
 				}

@@ -1,7 +1,9 @@
 package web
 
 import (
+	"bytes"
 	"context"
+	"fmt"
 	"html/template"
 	"strconv"
 	"strings"
@@ -9,6 +11,7 @@ import (
 	"github.com/porthole/porthole/internal/dossier"
 	"github.com/porthole/porthole/internal/i18n"
 	"github.com/porthole/porthole/internal/ports"
+	"github.com/porthole/porthole/internal/web/internal/tmplrt"
 )
 
 // portView is the port page's view model: the dossier with its prose
@@ -261,6 +264,22 @@ func portDescription(l i18n.Lang, d *dossier.Dossier, title string) string {
 	return i18n.T(l, "web.desc.port", title, st, strconv.Itoa(d.Port))
 }
 
+//go:generate go run gen.go
+
+// renderPortPage renders templates/port.html with the layout, by the code
+// generated from them.
+func (s *Site) renderPortPage(pd *pageData) ([]byte, error) {
+	buf := bufPool.Get().(*bytes.Buffer)
+	buf.Reset()
+	defer bufPool.Put(buf)
+	w := tmplrt.New(buf)
+	renderPortPage(w, pd)
+	if err := w.Err(); err != nil {
+		return nil, fmt.Errorf("port page: %w", err)
+	}
+	return bytes.Clone(buf.Bytes()), nil
+}
+
 // renderPort renders the page of port p. thanks shows the feedback
 // acknowledgement.
 func (s *Site) renderPort(ctx context.Context, l i18n.Lang, p int, thanks bool) (*entry, error) {
@@ -282,15 +301,7 @@ func (s *Site) renderPort(ctx context.Context, l i18n.Lang, p int, thanks bool) 
 	pd := s.newPage(l, "/ports/"+v.PortStr, dossier.Title(d, l))
 	pd.Description = portDescription(l, d, pd.Title)
 	pd.P = v
-	var (
-		b   []byte
-		err error
-	)
-	if v.Local == nil {
-		b, err = s.fastPort(pd, v)
-	} else {
-		b, err = s.tmpl.render("port", pd)
-	}
+	b, err := s.renderPortPage(pd)
 	if err != nil {
 		return nil, err
 	}

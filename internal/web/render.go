@@ -5,7 +5,6 @@ import (
 	"embed"
 	"html/template"
 	"strconv"
-	"strings"
 	"sync"
 
 	"github.com/porthole/porthole/internal/i18n"
@@ -15,46 +14,25 @@ import (
 var templateFS embed.FS
 
 // pageNames are the templates that render a whole page with the layout.
-var pageNames = []string{"home", "port", "range", "search", "stats", "local", "notfound", "marker"}
+// The port page is rendered by generated code (port_gen.go).
+var pageNames = []string{"home", "range", "search", "stats", "local", "notfound"}
 
 type templates struct {
 	pages map[string]*template.Template
 }
 
 // funcs are the templates' functions, made when the templates are parsed.
+// Each is a named function: tmplgen compiles calls to them into the
+// generated port page (gen.go).
 func funcs() template.FuncMap {
 	return template.FuncMap{
-		"t":     func(l i18n.Lang, key string, args ...any) string { return i18n.T(l, key, args...) },
-		"num":   func(l i18n.Lang, n int) string { return i18n.Num(l, n) },
-		"pct":   func(l i18n.Lang, p float64) string { return i18n.Pct(l, p) },
+		"t":     i18n.T,
+		"num":   i18n.Num,
+		"pct":   i18n.Pct,
 		"asset": assetURL,
 		"itoa":  strconv.Itoa,
-		"args":  func(l i18n.Lang, v any) tmplArgs { return tmplArgs{L: l, V: v, P: prefix(l), S: catalog(l)} },
+		"args":  newTmplArgs,
 	}
-}
-
-// catalogs hold every catalog string of each language under a key that a
-// template can name as a field (dots and dashes become underscores): a map
-// lookup is much cheaper than a template function call, and a port page
-// names some sixty of them.
-var (
-	catalogsOnce sync.Once
-	catalogs     map[i18n.Lang]map[string]string
-)
-
-func catalog(l i18n.Lang) map[string]string {
-	catalogsOnce.Do(func() {
-		catalogs = map[i18n.Lang]map[string]string{}
-		r := strings.NewReplacer(".", "_", "-", "_")
-		for _, lang := range i18n.Langs {
-			m := map[string]string{}
-			for _, k := range i18n.Keys(i18n.EN) {
-				m[r.Replace(k)] = i18n.T(lang, k)
-			}
-			catalogs[lang] = m
-		}
-	})
-	return catalogs[l]
 }
 
 // pageAssets are the hashed URLs of the embedded assets.
@@ -66,20 +44,30 @@ type tmplArgs struct {
 	L i18n.Lang
 	V any
 	P string
-	S map[string]string
 }
+
+func newTmplArgs(l i18n.Lang, v any) tmplArgs { return tmplArgs{L: l, V: v, P: prefix(l)} }
 
 // parseTemplates parses the layout with each page once; rendering never
 // parses.
 func parseTemplates() *templates {
-	base := template.Must(template.New("layout").Funcs(funcs()).Option("missingkey=error").ParseFS(templateFS, "templates/layout.html"))
+	base := layoutTemplate()
 	t := &templates{pages: map[string]*template.Template{}}
 	for _, name := range pageNames {
-		c := template.Must(base.Clone())
-		template.Must(c.ParseFS(templateFS, "templates/"+name+".html"))
-		t.pages[name] = c
+		t.pages[name] = pageTemplate(base, name)
 	}
 	return t
+}
+
+func layoutTemplate() *template.Template {
+	return template.Must(template.New("layout").Funcs(funcs()).Option("missingkey=error").ParseFS(templateFS, "templates/layout.html"))
+}
+
+// pageTemplate is the layout with templates/NAME.html.
+func pageTemplate(base *template.Template, name string) *template.Template {
+	c := template.Must(base.Clone())
+	template.Must(c.ParseFS(templateFS, "templates/"+name+".html"))
+	return c
 }
 
 var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
@@ -117,7 +105,6 @@ type pageData struct {
 	Locale             string // OpenGraph's spelling of Lang
 	Alternates         []alternate
 	P                  any
-	S                  map[string]string
 	Assets             pageAssets
 }
 
@@ -141,7 +128,7 @@ type alternate struct {
 
 func (s *Site) newPage(l i18n.Lang, path, title string) *pageData {
 	d := &pageData{Lang: l, Prefix: prefix(l), Path: path, Title: title, Static: s.opt.Static,
-		Local: s.opt.Local, Registry: s.opt.Registry.Version(), S: catalog(l),
+		Local: s.opt.Local, Registry: s.opt.Registry.Version(),
 		Assets: pageAssets{CSS: assetURL("app.css"), JS: assetURL("app.js"), Icon: assetURL("favicon.svg")}}
 	base := s.opt.BaseURL
 	d.Absolute = base != ""

@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,15 +19,6 @@ import (
 	"github.com/porthole/porthole/internal/testenv"
 	"github.com/porthole/porthole/internal/webguard"
 )
-
-// manualClock is the only fake: time moves when the test says so.
-type manualClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *manualClock) Now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *manualClock) Add(d time.Duration) { c.mu.Lock(); defer c.mu.Unlock(); c.t = c.t.Add(d) }
 
 const goodToken = "0123456789abcdef0123456789abcdef-right"
 
@@ -84,7 +74,7 @@ func get(t *testing.T, c *http.Client, url, token string) *http.Response {
 }
 
 func TestBruteForceThrottled(t *testing.T) {
-	clock := &manualClock{t: time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)}
+	clock := testenv.NewClock(time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC))
 	th := webguard.NewThrottle(webguard.ThrottleOptions{Now: clock.Now})
 	url := adminServer(t, th)
 	attacker, admin := clientFrom(t, "127.0.0.1"), clientFrom(t, "127.0.0.2")
@@ -115,7 +105,7 @@ func TestBruteForceThrottled(t *testing.T) {
 		t.Errorf("no token: %d %q, want 401 with a challenge", resp.StatusCode, resp.Header.Get("WWW-Authenticate"))
 	}
 	// A minute later the attacker may try again, a few times.
-	clock.Add(time.Minute)
+	clock.Advance(time.Minute)
 	if resp := get(t, attacker, url, goodToken); resp.StatusCode != 200 {
 		t.Errorf("a minute later, the right token: %d, want 200", resp.StatusCode)
 	}
@@ -126,7 +116,7 @@ func TestBruteForceThrottled(t *testing.T) {
 
 // Many clients, each under its own limit, together hit the global one.
 func TestGlobalThrottle(t *testing.T) {
-	clock := &manualClock{t: time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)}
+	clock := testenv.NewClock(time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC))
 	th := webguard.NewThrottle(webguard.ThrottleOptions{PerClient: 5, Global: 20, Now: clock.Now})
 	url := adminServer(t, th)
 	denied, throttled := 0, 0
@@ -148,7 +138,7 @@ func TestGlobalThrottle(t *testing.T) {
 
 // The per-client table stays bounded under a flood of distinct addresses.
 func TestThrottleMemoryBounded(t *testing.T) {
-	clock := &manualClock{t: time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)}
+	clock := testenv.NewClock(time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC))
 	th := webguard.NewThrottle(webguard.ThrottleOptions{MaxClients: 100, Global: 1 << 30, Now: clock.Now})
 	for i := 0; i < 10000; i++ {
 		a := netip.AddrFrom4([4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)})

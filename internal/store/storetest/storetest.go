@@ -13,27 +13,18 @@ import (
 	"time"
 
 	"github.com/porthole/porthole/internal/store"
+	"github.com/porthole/porthole/internal/testenv"
 )
 
 // Base is the first instant of the suite's fake clock; tests never read the real time.
 var Base = time.Date(2026, 3, 18, 9, 30, 0, 0, time.UTC)
 
-// Clock is a fake clock that moves one second forward on every call.
-type Clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-// NewClock returns a Clock starting at Base.
-func NewClock() *Clock { return &Clock{t: Base} }
-
-// Now returns the current fake time and advances the clock by one second.
-func (c *Clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	t := c.t
-	c.t = c.t.Add(time.Second)
-	return t
+// NewClock returns the suite's clock: it starts at Base and moves one
+// second forward on every call.
+func NewClock() *testenv.Clock {
+	c := testenv.NewClock(Base)
+	c.Tick = time.Second
+	return c
 }
 
 // Hostile holds comments that must be stored and read back byte for byte: SQL injection attempts, markup, and
