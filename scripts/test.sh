@@ -19,7 +19,7 @@ short=false
 
 step() { printf '\n== %s\n' "$*"; }
 
-step "apt-get install what is missing: iproute2, util-linux, chromium, gcc, prometheus (promtool), zsh, fish, groff-base, mandoc, dpkg"
+step "apt-get install what is missing: iproute2, util-linux, chromium, gcc, prometheus (promtool), zsh, fish, groff-base, mandoc, dpkg, wine, mingw-w64"
 missing=()
 command -v ss >/dev/null || missing+=(iproute2)
 command -v ip >/dev/null || missing+=(iproute2)
@@ -34,6 +34,11 @@ command -v fish >/dev/null || missing+=(fish)
 command -v groff >/dev/null || missing+=(groff-base)
 command -v mandoc >/dev/null || missing+=(mandoc)
 command -v dpkg-deb >/dev/null || missing+=(dpkg)
+# The Windows build under Wine (cmd/porthole/wine_linux_test.go): Wine runs the amd64 .exe on amd64 hosts only.
+if [ "$(dpkg --print-architecture 2>/dev/null)" = amd64 ]; then
+	{ command -v wine >/dev/null && [ -x /usr/lib/wine/wine64 ]; } || missing+=(wine wine64)
+	command -v x86_64-w64-mingw32-gcc >/dev/null || missing+=(gcc-mingw-w64-x86-64)
+fi
 if [ ${#missing[@]} -gt 0 ]; then
 	if [ "$(id -u)" = 0 ]; then
 		echo "installing: ${missing[*]}"
