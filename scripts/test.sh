@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it: installs what the tests need when it is missing (iproute2 for the ss oracle
 # and network namespaces, Chromium for the browser test, PostgreSQL for the store suite, promtool from the prometheus
-# package for watch's metrics, axe-core from npm for the accessibility test), then runs the static checks (gofmt,
-# go mod tidy -diff, go vet, staticcheck), the cross-builds, the race-enabled tests (the import layering among them),
-# Lighthouse on the port page, every benchmark once and a short run of every
-# fuzz target.
+# package and the Python Prometheus client for the metrics, Wine and mingw-w64 for the Windows build, axe-core from
+# npm for the accessibility test), then runs the static checks (gofmt, go mod tidy -diff, go vet, staticcheck), the
+# cross-builds, the race-enabled tests (the import layering among them), Lighthouse on the port page, every
+# benchmark once and a short run of every fuzz target.
 #
 #   bash scripts/test.sh            # everything
 #   bash scripts/test.sh -short     # skip the .deb check, Lighthouse, benchmarks and fuzzing (quick local loop)
@@ -19,7 +19,7 @@ short=false
 
 step() { printf '\n== %s\n' "$*"; }
 
-step "apt-get install what is missing: iproute2, util-linux, chromium, gcc, prometheus (promtool), zsh, fish, groff-base, mandoc, dpkg, wine, mingw-w64"
+step "apt-get install what is missing: iproute2, util-linux, chromium, gcc, prometheus (promtool), python3-prometheus-client, zsh, fish, groff-base, mandoc, dpkg, wine, mingw-w64"
 missing=()
 command -v ss >/dev/null || missing+=(iproute2)
 command -v ip >/dev/null || missing+=(iproute2)
@@ -28,6 +28,8 @@ command -v setpriv >/dev/null || missing+=(util-linux)
 command -v chromium >/dev/null || missing+=(chromium)
 command -v gcc >/dev/null || missing+=(gcc)
 command -v promtool >/dev/null || missing+=(prometheus) # promtool checks watch's /metrics output
+# The Python client's OpenMetrics parser checks the OpenMetrics output (the system python3: a pyenv one lacks it).
+/usr/bin/python3 -c 'import prometheus_client.openmetrics.parser' 2>/dev/null || missing+=(python3-prometheus-client)
 # Shells and man page checkers for the completion and man page tests.
 command -v zsh >/dev/null || missing+=(zsh)
 command -v fish >/dev/null || missing+=(fish)

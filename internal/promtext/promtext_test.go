@@ -6,7 +6,6 @@ import (
 	"math"
 	"net/http"
 	"net/http/httptest"
-	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
@@ -129,19 +128,8 @@ func TestGoRuntimeAndProcessPassPromtool(t *testing.T) {
 	promtoolCheck(t, b.Bytes())
 }
 
-// promtoolCheck runs `promtool check metrics` on text and fails on any
-// complaint (including lint warnings). Without promtool it skips, or fails
-// when CI is set (scripts/test.sh installs it).
-func promtoolCheck(t *testing.T, text []byte) {
-	t.Helper()
-	path := testenv.NeedTool(t, "promtool", "prometheus")
-	cmd := exec.Command(path, "check", "metrics")
-	cmd.Stdin = bytes.NewReader(text)
-	out, err := cmd.CombinedOutput()
-	if err != nil || len(bytes.TrimSpace(out)) != 0 {
-		t.Errorf("promtool check metrics: %v\n%s", err, out)
-	}
-}
+// promtoolCheck: see testenv.CheckPromtool.
+func promtoolCheck(t *testing.T, text []byte) { t.Helper(); testenv.CheckPromtool(t, text) }
 
 func TestWriteOpenMetrics(t *testing.T) {
 	fams := []Family{
@@ -309,32 +297,5 @@ func TestHandlerNegotiates(t *testing.T) {
 	promtoolCheck(t, []byte(body))
 }
 
-// openMetricsCheck parses text with the OpenMetrics parser of the Python
-// Prometheus client (prometheus_client.openmetrics.parser, strict: it
-// rejects a missing "# EOF", a counter family named with _total, clashing
-// names, bad le values, an info sample not 1) and fails t on any error.
-// Without it the test skips, or fails when CI is set.
-func openMetricsCheck(t *testing.T, text []byte) {
-	t.Helper()
-	const script = `import sys
-from prometheus_client.openmetrics.parser import text_string_to_metric_families
-for f in text_string_to_metric_families(sys.stdin.read()):
-    print(f.name, f.type, len(f.samples))
-`
-	py := ""
-	for _, name := range []string{"python3", "/usr/bin/python3"} {
-		if p, err := exec.LookPath(name); err == nil && exec.Command(p, "-c", "import prometheus_client.openmetrics.parser").Run() == nil {
-			py = p
-			break
-		}
-	}
-	if py == "" {
-		testenv.Missing(t, "no python3 with prometheus_client (Debian package python3-prometheus-client; scripts/test.sh installs it)")
-	}
-	cmd := exec.Command(py, "-c", script)
-	cmd.Stdin = bytes.NewReader(text)
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Errorf("the OpenMetrics parser refuses the output: %v\n%s\ninput:\n%s", err, out, text)
-	}
-}
+// openMetricsCheck: see testenv.CheckOpenMetrics.
+func openMetricsCheck(t *testing.T, text []byte) { t.Helper(); testenv.CheckOpenMetrics(t, text) }
