@@ -70,6 +70,23 @@ if [ ! -s "$PORTHOLE_AXE" ]; then
 fi
 [ -s "$PORTHOLE_AXE" ] && echo "PORTHOLE_AXE=$PORTHOLE_AXE"
 
+step "tree-sitter's PowerShell grammar for the PowerShell completion test (npm, WebAssembly; pwsh is not in Debian)"
+# Its own directory: npm would otherwise try to add the grammar's native peer dependency on a later install there.
+ts_dir="${XDG_CACHE_HOME:-$HOME/.cache}/porthole-npm-ts"
+export PORTHOLE_TREE_SITTER="$ts_dir/node_modules"
+if [ ! -s "$PORTHOLE_TREE_SITTER/tree-sitter-powershell/tree-sitter-powershell.wasm" ] || [ ! -s "$PORTHOLE_TREE_SITTER/web-tree-sitter/tree-sitter.cjs" ]; then
+	if command -v npm >/dev/null; then
+		# --ignore-scripts, --legacy-peer-deps: only the .wasm grammar and the WebAssembly runtime, not the native
+		# node binding (the grammar's peer dependency, built with node-gyp).
+		mkdir -p "$ts_dir"
+		npm install --prefix "$ts_dir" --no-audit --no-fund --silent --ignore-scripts --legacy-peer-deps \
+			web-tree-sitter@0.25.10 tree-sitter-powershell@0.26.4 ||
+			echo "npm install tree-sitter-powershell failed; the PowerShell completion test will skip (or fail under CI)"
+	else
+		echo "no npm: the PowerShell completion test will skip (or fail under CI)"
+	fi
+fi
+
 step "start PostgreSQL for the store tests (scripts/postgres.sh)"
 eval "$(bash scripts/postgres.sh)"
 trap 'bash scripts/postgres.sh stop >/dev/null 2>&1 || true' EXIT
