@@ -7,7 +7,7 @@
 # benchmark once and a short run of every fuzz target.
 #
 #   bash scripts/test.sh            # everything
-#   bash scripts/test.sh -short     # skip the .deb check, Lighthouse, benchmarks and fuzzing (quick local loop)
+#   bash scripts/test.sh -short     # skip the .deb/.rpm/archive checks, Lighthouse, benchmarks and fuzzing (quick local loop)
 #
 # It needs root for apt-get and for the tests that read other processes' sockets and make network namespaces;
 # without root those tests skip with a reason locally, and fail when CI is set.
@@ -19,7 +19,7 @@ short=false
 
 step() { printf '\n== %s\n' "$*"; }
 
-step "apt-get install what is missing: iproute2, util-linux, chromium, gcc, prometheus (promtool), python3-prometheus-client, zsh, fish, groff-base, mandoc, dpkg, wine, mingw-w64"
+step "apt-get install what is missing: iproute2, util-linux, chromium, gcc, prometheus (promtool), python3-prometheus-client, zsh, fish, groff-base, mandoc, dpkg, rpm, zip, unzip, file, wine, mingw-w64"
 missing=()
 command -v ss >/dev/null || missing+=(iproute2)
 command -v ip >/dev/null || missing+=(iproute2)
@@ -36,6 +36,11 @@ command -v fish >/dev/null || missing+=(fish)
 command -v groff >/dev/null || missing+=(groff-base)
 command -v mandoc >/dev/null || missing+=(mandoc)
 command -v dpkg-deb >/dev/null || missing+=(dpkg)
+# scripts/check-packages.sh: the .rpm (rpm) and the archives (zip, unzip, file).
+command -v rpm >/dev/null || missing+=(rpm)
+command -v zip >/dev/null || missing+=(zip)
+command -v unzip >/dev/null || missing+=(unzip)
+command -v file >/dev/null || missing+=(file)
 # The Windows build under Wine (cmd/porthole/wine_linux_test.go): Wine runs the amd64 .exe on amd64 hosts only.
 if [ "$(dpkg --print-architecture 2>/dev/null)" = amd64 ]; then
 	{ command -v wine >/dev/null && [ -x /usr/lib/wine/wine64 ]; } || missing+=(wine wine64)
@@ -120,6 +125,9 @@ go test -race -count=1 -timeout 30m ./...
 if ! $short; then
 	step "scripts/check-deb.sh: the .deb built with scripts/package.sh, listed, installed in a scratch root, run"
 	bash scripts/check-deb.sh
+
+	step "scripts/check-packages.sh: the .rpm listed, installed in a scratch root and verified; the archives listed, the linux one unpacked and run"
+	bash scripts/check-packages.sh
 
 	step "scripts/lighthouse.sh: Lighthouse SEO and accessibility of the port page, en and ko"
 	bash scripts/lighthouse.sh
