@@ -24,15 +24,15 @@ func buildInfo(registryVersion string) promtext.Family {
 }
 
 // serveMetrics listens on addr and serves what collect returns on /metrics
-// (the Prometheus text format, or OpenMetrics when the scraper asks) until
-// stop is called or ctx ends. cmd names the command on the root page.
-func serveMetrics(ctx context.Context, env *Env, cmd, addr string, collect func() []promtext.Family) (stop func(), err error) {
+// (the Prometheus text format, or OpenMetrics when the scraper asks; a
+// collect error is a 500) until stop is called or ctx ends. cmd names the command on the root page.
+func serveMetrics(ctx context.Context, env *Env, cmd, addr string, collect func(context.Context) ([]promtext.Family, error)) (stop func(), err error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("--metrics: %w", err)
 	}
 	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", promtext.Handler(collect))
+	mux.Handle("GET /metrics", promtext.HandlerContext(collect))
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, _ *http.Request) {
 		fmt.Fprintf(w, "porthole %s: metrics at /metrics\n", cmd)
 	})

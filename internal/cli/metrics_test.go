@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -24,6 +25,10 @@ func TestMetricsEndpoints(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	tokenFile := filepath.Join(t.TempDir(), "token")
+	if err := os.WriteFile(tokenFile, []byte(strings.Repeat("k", 40)+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	b := readBuild()
 	wantInfo := `porthole_build_info{version="` + b.Version + `",revision="` + b.Revision + `",registry_version="` + reg.Version() + `"} 1` + "\n"
 	for _, c := range []struct {
@@ -32,6 +37,9 @@ func TestMetricsEndpoints(t *testing.T) {
 		own  string // a family of the command's own
 	}{
 		{"serve", []string{"serve", "--addr", "127.0.0.1:0", "--metrics", "127.0.0.1:0", "--db", filepath.Join(t.TempDir(), "feedback.db")}, "go_goroutines"},
+		// With the fleet API (--admin-token-file), its families too.
+		{"serve-fleet", []string{"serve", "--addr", "127.0.0.1:0", "--metrics", "127.0.0.1:0", "--db", filepath.Join(t.TempDir(), "fleet.db"),
+			"--admin-token-file", tokenFile}, "porthole_fleet_reports_total"},
 		{"watch", []string{"watch", "--no-initial", "--interval", "100ms", "--metrics", "127.0.0.1:0"}, "porthole_scans_total"},
 	} {
 		t.Run(c.cmd, func(t *testing.T) {

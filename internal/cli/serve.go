@@ -49,7 +49,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	fs.StringVar(&o.baseURL, "base-url", "", "absolute `URL` of the site, for robots.txt and the sitemap (default: root-relative URLs, no Sitemap line); its host is also accepted by the Host check")
 	fs.StringVar(&o.tlsCert, "tls-cert", "", "serve HTTPS with the certificate (chain) in PEM `FILE`; needs --tls-key")
 	fs.StringVar(&o.tlsKey, "tls-key", "", "the private key of --tls-cert, PEM `FILE`")
-	fs.StringVar(&o.metrics, "metrics", "", "serve Prometheus metrics (build, Go runtime, process) on `ADDR` (host:port), path /metrics: a listener of its own, not the site's")
+	fs.StringVar(&o.metrics, "metrics", "", "serve Prometheus metrics (build, Go runtime, process; the fleet's with --admin-token-file) on `ADDR` (host:port), path /metrics: a listener of its own, not the site's")
 	fs.BoolVar(&o.json, "json", false, "print the address served as one JSON object on stdout once listening")
 	rest, err := parseFlags(fs, args)
 	if err != nil {
@@ -121,16 +121,6 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	}
 	defer ln.Close()
 	ln = webguard.Listener(ln)
-	if o.metrics != "" {
-		build := buildInfo(k.reg.Version())
-		stop, err := serveMetrics(ctx, env, "serve", o.metrics, func() []promtext.Family {
-			return append(append([]promtext.Family{build}, promtext.GoRuntime()...), promtext.Process()...)
-		})
-		if err != nil {
-			return err
-		}
-		defer stop()
-	}
 	st, err := store.Open(ctx, o.db)
 	if err != nil {
 		return fmt.Errorf("opening the feedback store: %w", err)
@@ -144,12 +134,28 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	opt.Feedback = fb
 	site := web.New(opt)
 	h := site.Handler()
+	var fleetMetrics func(context.Context) ([]promtext.Family, error)
 	if adminToken != "" {
 		var closeFleet func()
-		if h, closeFleet, err = withFleet(ctx, h, env, o.db, adminToken, o.trustProxy, log); err != nil {
+		if h, fleetMetrics, closeFleet, err = withFleet(ctx, h, env, o.db, adminToken, o.trustProxy, log); err != nil {
 			return err
 		}
 		defer closeFleet()
+	}
+	if o.metrics != "" {
+		build := buildInfo(k.reg.Version())
+		stop, err := serveMetrics(ctx, env, "serve", o.metrics, func(ctx context.Context) ([]promtext.Family, error) {
+			fams := append(append([]promtext.Family{build}, promtext.GoRuntime()...), promtext.Process()...)
+			if fleetMetrics == nil {
+				return fams, nil
+			}
+			fleet, err := fleetMetrics(ctx)
+			return append(fams, fleet...), err
+		})
+		if err != nil {
+			return err
+		}
+		defer stop()
 	}
 	if local {
 		// DNS rebinding: a foreign page whose name now resolves to this

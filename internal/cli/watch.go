@@ -90,8 +90,8 @@ Stops on SIGINT or SIGTERM.`)
 	if *metrics != "" {
 		w.Metrics = watch.NewMetrics()
 		build := buildInfo(k.reg.Version())
-		stop, err := serveMetrics(ctx, env, "watch", *metrics, func() []promtext.Family {
-			return append(w.Metrics.Families(), build)
+		stop, err := serveMetrics(ctx, env, "watch", *metrics, func(context.Context) ([]promtext.Family, error) {
+			return append(w.Metrics.Families(), build), nil
 		})
 		if err != nil {
 			return err

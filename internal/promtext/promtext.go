@@ -16,6 +16,7 @@ package promtext
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"math"
@@ -295,15 +296,22 @@ func FormatFloat(v float64) string { return string(AppendFloat(nil, v)) }
 // format, each with its content type. A collect or format error is a 500
 // with a one-line message.
 func Handler(collect func() []Family) http.Handler {
+	return HandlerContext(func(context.Context) ([]Family, error) { return collect(), nil })
+}
+
+// HandlerContext is Handler for families read from something that can fail
+// (a database), with the request's context: an error is a 500 naming it,
+// not a scrape with families missing.
+func HandlerContext(collect func(context.Context) ([]Family, error)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		om := WantOpenMetrics(r.Header.Values("Accept"))
 		var buf bytes.Buffer
-		var err error
+		fams, err := collect(r.Context())
 		ctype := ContentType
-		if om {
-			err, ctype = WriteOpenMetrics(&buf, collect()), OpenMetricsType
-		} else {
-			err = Write(&buf, collect())
+		if err == nil && om {
+			err, ctype = WriteOpenMetrics(&buf, fams), OpenMetricsType
+		} else if err == nil {
+			err = Write(&buf, fams)
 		}
 		w.Header().Set("Vary", "Accept")
 		if err != nil {

@@ -2,6 +2,8 @@ package promtext
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"io"
 	"math"
 	"net/http"
@@ -299,3 +301,19 @@ func TestHandlerNegotiates(t *testing.T) {
 
 // openMetricsCheck: see testenv.CheckOpenMetrics.
 func openMetricsCheck(t *testing.T, text []byte) { t.Helper(); testenv.CheckOpenMetrics(t, text) }
+
+func TestHandlerContextError(t *testing.T) {
+	srv := httptest.NewServer(HandlerContext(func(context.Context) ([]Family, error) {
+		return GoRuntime(), errors.New("the inventory is gone")
+	}))
+	defer srv.Close()
+	resp, err := http.Get(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusInternalServerError || !strings.Contains(string(b), "the inventory is gone") || strings.Contains(string(b), "go_goroutines") {
+		t.Errorf("a collect error gave status %d:\n%s", resp.StatusCode, b)
+	}
+}
