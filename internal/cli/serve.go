@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/porthole/porthole/internal/feedback"
+	"github.com/porthole/porthole/internal/promtext"
 	"github.com/porthole/porthole/internal/store"
 	"github.com/porthole/porthole/internal/web"
 	"github.com/porthole/porthole/internal/webguard"
@@ -33,6 +34,7 @@ type serveOptions struct {
 	baseURL        string
 	tlsCert        string
 	tlsKey         string
+	metrics        string
 }
 
 func runServe(ctx context.Context, env *Env, args []string) error {
@@ -47,6 +49,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	fs.StringVar(&o.baseURL, "base-url", "", "absolute `URL` of the site, for robots.txt and the sitemap (default: root-relative URLs, no Sitemap line); its host is also accepted by the Host check")
 	fs.StringVar(&o.tlsCert, "tls-cert", "", "serve HTTPS with the certificate (chain) in PEM `FILE`; needs --tls-key")
 	fs.StringVar(&o.tlsKey, "tls-key", "", "the private key of --tls-cert, PEM `FILE`")
+	fs.StringVar(&o.metrics, "metrics", "", "serve Prometheus metrics (build, Go runtime, process; the fleet's with --admin-token-file) on `ADDR` (host:port), path /metrics: a listener of its own, not the site's")
 	fs.BoolVar(&o.json, "json", false, "print the address served as one JSON object on stdout once listening")
 	rest, err := parseFlags(fs, args)
 	if err != nil {
@@ -60,6 +63,11 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	}
 	if err := checkAddr("--addr", o.addr); err != nil {
 		return err
+	}
+	if o.metrics != "" {
+		if err := checkAddr("--metrics", o.metrics); err != nil {
+			return err
+		}
 	}
 	host, _, _ := net.SplitHostPort(o.addr)
 	local := isLoopbackHost(host)
@@ -126,12 +134,28 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	opt.Feedback = fb
 	site := web.New(opt)
 	h := site.Handler()
+	var fleetMetrics func(context.Context) ([]promtext.Family, error)
 	if adminToken != "" {
 		var closeFleet func()
-		if h, closeFleet, err = withFleet(ctx, h, env, o.db, adminToken, o.trustProxy, log); err != nil {
+		if h, fleetMetrics, closeFleet, err = withFleet(ctx, h, env, o.db, adminToken, o.trustProxy, log); err != nil {
 			return err
 		}
 		defer closeFleet()
+	}
+	if o.metrics != "" {
+		build := buildInfo(k.reg.Version())
+		stop, err := serveMetrics(ctx, env, "serve", o.metrics, func(ctx context.Context) ([]promtext.Family, error) {
+			fams := append(append([]promtext.Family{build}, promtext.GoRuntime()...), promtext.Process()...)
+			if fleetMetrics == nil {
+				return fams, nil
+			}
+			fleet, err := fleetMetrics(ctx)
+			return append(fams, fleet...), err
+		})
+		if err != nil {
+			return err
+		}
+		defer stop()
 	}
 	if local {
 		// DNS rebinding: a foreign page whose name now resolves to this

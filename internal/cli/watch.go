@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
-	"net/http"
 	"runtime"
 	"runtime/debug"
 	"strings"
@@ -14,6 +12,7 @@ import (
 
 	"github.com/porthole/porthole/internal/audit"
 	"github.com/porthole/porthole/internal/dossier"
+	"github.com/porthole/porthole/internal/promtext"
 	"github.com/porthole/porthole/internal/safefile"
 	"github.com/porthole/porthole/internal/watch"
 )
@@ -90,7 +89,10 @@ Stops on SIGINT or SIGTERM.`)
 	w.Judge = func(rows []dossier.Listener) *audit.Report { return audit.Run(rows, opt) }
 	if *metrics != "" {
 		w.Metrics = watch.NewMetrics()
-		stop, err := serveMetrics(ctx, env, *metrics, w.Metrics)
+		build := buildInfo(k.reg.Version())
+		stop, err := serveMetrics(ctx, env, "watch", *metrics, func(context.Context) ([]promtext.Family, error) {
+			return append(w.Metrics.Families(), build), nil
+		})
 		if err != nil {
 			return err
 		}
@@ -108,41 +110,6 @@ Stops on SIGINT or SIGTERM.`)
 		fmt.Fprintf(env.Stderr, "porthole: warning: %s scan failed, nothing published: %v\n", env.Now().UTC().Format(time.RFC3339), err)
 	}
 	return w.Run(ctx, *interval, emit, onError)
-}
-
-// serveMetrics listens on addr and serves /metrics until stop is called or
-// ctx ends.
-func serveMetrics(ctx context.Context, env *Env, addr string, m *watch.Metrics) (stop func(), err error) {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return nil, fmt.Errorf("--metrics: %w", err)
-	}
-	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", m.Handler())
-	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, _ *http.Request) {
-		fmt.Fprintln(w, "porthole watch: metrics at /metrics")
-	})
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second,
-		WriteTimeout: 30 * time.Second, IdleTimeout: 60 * time.Second}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			fmt.Fprintln(env.Stderr, "porthole: metrics server:", err)
-		}
-	}()
-	fmt.Fprintf(env.Stderr, "porthole: metrics on http://%s/metrics\n", ln.Addr())
-	stopped := make(chan struct{})
-	go func() {
-		select {
-		case <-ctx.Done():
-		case <-stopped:
-		}
-		sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		srv.Shutdown(sctx)
-	}()
-	return func() { close(stopped); <-done }, nil
 }
 
 // writeEvent prints one event: a JSON line, or one line of text.

@@ -38,7 +38,7 @@ const adminHTML = `<!doctype html>
 <h1>Feedback</h1>
 <h2>Ratings per port</h2>
 <table>
-<thead><tr><th>Port</th><th>😔 unhelpful</th><th>🤨 neutral</th><th>😃 helpful</th><th>Total</th></tr></thead>
+<thead><tr><th>Port</th><th>😔 unhelpful</th><th>😐 neutral</th><th>😃 helpful</th><th>Total</th></tr></thead>
 <tbody>
 {{- range .Ports}}
 <tr><td><a href="?port={{.Port}}">{{.Port}}</a></td><td>{{.Unhelpful}}</td><td>{{.Neutral}}</td><td>{{.Helpful}}</td><td>{{.Total}}</td></tr>

@@ -562,6 +562,11 @@ func TestAdmin(t *testing.T) {
 	if !strings.Contains(body, `<td><a href="?port=2556">2556</a></td><td>5</td><td>0</td><td>0</td><td>5</td>`) {
 		t.Errorf("admin page lacks the per-port counts:\n%s", body)
 	}
+	// The faces are the site's (internal/web's feedback form): 😐 for
+	// neutral, not 🤨, which reads as scepticism.
+	if !strings.Contains(body, "<th>😔 unhelpful</th><th>😐 neutral</th><th>😃 helpful</th>") || strings.Contains(body, "🤨") {
+		t.Errorf("admin page's rating headers are not the site's faces:\n%s", body)
+	}
 	if w := get("Bearer "+token, "?port=22"); w.Code != 200 || strings.Contains(w.Body.String(), "&lt;script") {
 		t.Errorf("filtered by port: status %d, body shows other ports", w.Code)
 	}

@@ -1,5 +1,6 @@
 // Package promtext writes metrics in the Prometheus text exposition format,
-// version 0.0.4: "# HELP" and "# TYPE" lines, then one line per sample.
+// version 0.0.4 ("# HELP" and "# TYPE" lines, then one line per sample), and
+// in OpenMetrics 1.0 text when the scraper asks for it (Handler negotiates).
 //
 // It replaces the Prometheus client library for porthole's one metrics
 // endpoint (watch --metrics). That library pulls in protobuf, a YAML parser
@@ -15,9 +16,11 @@ package promtext
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"math"
+	"mime"
 	"net/http"
 	"slices"
 	"strconv"
@@ -26,6 +29,10 @@ import (
 
 // ContentType is the media type of the format written by Write.
 const ContentType = "text/plain; version=0.0.4; charset=utf-8"
+
+// OpenMetricsType is the media type of the format written by
+// WriteOpenMetrics.
+const OpenMetricsType = "application/openmetrics-text; version=1.0.0; charset=utf-8"
 
 // Type is a metric family's type, as written on its "# TYPE" line.
 type Type string
@@ -36,6 +43,10 @@ const (
 	Gauge     Type = "gauge"
 	Histogram Type = "histogram"
 	Summary   Type = "summary"
+	// Info is a family of one sample of value 1 whose labels carry the
+	// facts (a build's version): OpenMetrics' info type, a gauge in the
+	// text format. Its name ends in "_info".
+	Info Type = "info"
 )
 
 // Label is one label pair of a sample.
@@ -50,24 +61,49 @@ type Sample struct {
 }
 
 // Family is one metric: name, help text, type and samples.
+//
+// Name is the name the samples carry in the text format: a counter's ends
+// in "_total" and an info family's in "_info". OpenMetrics names the family
+// without that suffix (and keeps it on the samples).
 type Family struct {
 	Name    string
 	Help    string
 	Type    Type
 	Samples []Sample
+	// TextOnly leaves the family out of OpenMetrics output: one whose name
+	// is another family's OpenMetrics name (the gauge go_memstats_alloc_bytes
+	// and the counter go_memstats_alloc_bytes_total, both "alloc_bytes"
+	// there), which OpenMetrics does not allow.
+	TextOnly bool
 }
 
 // Write writes the families in the text format, sorted by name. A family
 // with a bad metric or label name, an unknown type, a sample suffix its type
 // does not allow, or a name that occurs twice is an error, and nothing is
 // written.
-func Write(w io.Writer, fams []Family) error {
-	order := make([]int, len(fams))
-	for i := range order {
-		order[i] = i
+func Write(w io.Writer, fams []Family) error { return write(w, fams, false) }
+
+// WriteOpenMetrics writes the families in the OpenMetrics 1.0 text format,
+// sorted by name and ended by "# EOF": counters and info families named
+// without their "_total" and "_info" suffixes on the HELP and TYPE lines,
+// "le" and "quantile" label values in canonical form ("1.0", not "1"), and
+// without the families marked TextOnly. It refuses what Write refuses, and
+// two families with one OpenMetrics name.
+func WriteOpenMetrics(w io.Writer, fams []Family) error { return write(w, fams, true) }
+
+func write(w io.Writer, fams []Family, om bool) error {
+	order := make([]int, 0, len(fams))
+	for i := range fams {
+		if !om || !fams[i].TextOnly {
+			order = append(order, i)
+		}
 	}
 	slices.SortStableFunc(order, func(a, b int) int { return strings.Compare(fams[a].Name, fams[b].Name) })
 	var buf bytes.Buffer
+	var omNames map[string]bool
+	if om {
+		omNames = make(map[string]bool, len(order))
+	}
 	for k, i := range order {
 		f := &fams[i]
 		if k > 0 && fams[order[k-1]].Name == f.Name {
@@ -76,17 +112,27 @@ func Write(w io.Writer, fams []Family) error {
 		if err := f.check(); err != nil {
 			return err
 		}
+		name, typ := f.Name, string(f.Type)
+		if om {
+			name = f.omName()
+			if omNames[name] {
+				return fmt.Errorf("promtext: metric %s: OpenMetrics name %q taken by another family", f.Name, name)
+			}
+			omNames[name] = true
+		} else if f.Type == Info {
+			typ = string(Gauge)
+		}
 		if f.Help != "" {
 			buf.WriteString("# HELP ")
-			buf.WriteString(f.Name)
+			buf.WriteString(name)
 			buf.WriteByte(' ')
-			escape(&buf, f.Help, false)
+			escape(&buf, f.Help, om)
 			buf.WriteByte('\n')
 		}
 		buf.WriteString("# TYPE ")
-		buf.WriteString(f.Name)
+		buf.WriteString(name)
 		buf.WriteByte(' ')
-		buf.WriteString(string(f.Type))
+		buf.WriteString(typ)
 		buf.WriteByte('\n')
 		for _, s := range f.Samples {
 			buf.WriteString(f.Name)
@@ -99,7 +145,11 @@ func Write(w io.Writer, fams []Family) error {
 					}
 					buf.WriteString(l.Name)
 					buf.WriteString(`="`)
-					escape(&buf, l.Value, true)
+					if om && (l.Name == "le" && f.Type == Histogram || l.Name == "quantile" && f.Type == Summary) {
+						buf.WriteString(canonical(l.Value))
+					} else {
+						escape(&buf, l.Value, true)
+					}
 					buf.WriteByte('"')
 				}
 				buf.WriteByte('}')
@@ -109,8 +159,33 @@ func Write(w io.Writer, fams []Family) error {
 			buf.WriteByte('\n')
 		}
 	}
+	if om {
+		buf.WriteString("# EOF\n")
+	}
 	_, err := w.Write(buf.Bytes())
 	return err
+}
+
+// omName is the family's name in OpenMetrics: without the "_total" of a
+// counter or the "_info" of an info family.
+func (f *Family) omName() string {
+	switch f.Type {
+	case Counter:
+		return strings.TrimSuffix(f.Name, "_total")
+	case Info:
+		return strings.TrimSuffix(f.Name, "_info")
+	}
+	return f.Name
+}
+
+// canonical rewrites an "le" or "quantile" value (as FormatFloat writes it)
+// in OpenMetrics' canonical form: a whole number gets ".0" ("1" becomes
+// "1.0"), as the reference clients write it. check has made sure it parses.
+func canonical(v string) string {
+	if strings.ContainsAny(v, ".eEIN") {
+		return v
+	}
+	return v + ".0"
 }
 
 func (f *Family) check() error {
@@ -119,7 +194,20 @@ func (f *Family) check() error {
 	}
 	var suffixes []string
 	switch f.Type {
-	case Counter, Gauge:
+	case Counter:
+		if !strings.HasSuffix(f.Name, "_total") || f.Name == "_total" {
+			return fmt.Errorf("promtext: counter %s: the name must end in _total", f.Name)
+		}
+		suffixes = []string{""}
+	case Info:
+		if !strings.HasSuffix(f.Name, "_info") || f.Name == "_info" {
+			return fmt.Errorf("promtext: info %s: the name must end in _info", f.Name)
+		}
+		if len(f.Samples) != 1 || f.Samples[0].Value != 1 {
+			return fmt.Errorf("promtext: info %s: want one sample of value 1", f.Name)
+		}
+		suffixes = []string{""}
+	case Gauge:
 		suffixes = []string{""}
 	case Histogram:
 		suffixes = []string{"_bucket", "_sum", "_count"}
@@ -135,6 +223,11 @@ func (f *Family) check() error {
 		for _, l := range s.Labels {
 			if !validName(l.Name, false) || strings.HasPrefix(l.Name, "__") {
 				return fmt.Errorf("promtext: metric %s: bad label name %q", f.Name, l.Name)
+			}
+			if l.Name == "le" && f.Type == Histogram || l.Name == "quantile" && f.Type == Summary {
+				if _, err := strconv.ParseFloat(l.Value, 64); err != nil || l.Value != FormatFloat(mustFloat(l.Value)) {
+					return fmt.Errorf("promtext: metric %s: %s=%q is not a number as FormatFloat writes it", f.Name, l.Name, l.Value)
+				}
 			}
 		}
 	}
@@ -157,8 +250,13 @@ func validName(s string, colon bool) bool {
 	return true
 }
 
+func mustFloat(s string) float64 {
+	v, _ := strconv.ParseFloat(s, 64)
+	return v
+}
+
 // escape writes s with backslash and line feed escaped, and in label values
-// the double quote as well.
+// (and OpenMetrics help text) the double quote as well.
 func escape(buf *bytes.Buffer, s string, quote bool) {
 	for i := 0; i < len(s); i++ {
 		switch c := s[i]; {
@@ -193,17 +291,68 @@ func AppendFloat(b []byte, v float64) []byte {
 // FormatFloat is AppendFloat to a string, for "le" and "quantile" labels.
 func FormatFloat(v float64) string { return string(AppendFloat(nil, v)) }
 
-// Handler serves what collect returns at every request, with the format's
-// content type. A collect or format error is a 500 with a one-line message.
+// Handler serves what collect returns at every request: OpenMetrics when
+// the request's Accept header prefers it (WantOpenMetrics), else the text
+// format, each with its content type. A collect or format error is a 500
+// with a one-line message.
 func Handler(collect func() []Family) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+	return HandlerContext(func(context.Context) ([]Family, error) { return collect(), nil })
+}
+
+// HandlerContext is Handler for families read from something that can fail
+// (a database), with the request's context: an error is a 500 naming it,
+// not a scrape with families missing.
+func HandlerContext(collect func(context.Context) ([]Family, error)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		om := WantOpenMetrics(r.Header.Values("Accept"))
 		var buf bytes.Buffer
-		if err := Write(&buf, collect()); err != nil {
+		fams, err := collect(r.Context())
+		ctype := ContentType
+		if err == nil && om {
+			err, ctype = WriteOpenMetrics(&buf, fams), OpenMetricsType
+		} else if err == nil {
+			err = Write(&buf, fams)
+		}
+		w.Header().Set("Vary", "Accept")
+		if err != nil {
 			http.Error(w, err.Error(), http.StatusInternalServerError)
 			return
 		}
-		w.Header().Set("Content-Type", ContentType)
+		w.Header().Set("Content-Type", ctype)
 		w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
 		_, _ = w.Write(buf.Bytes())
 	})
+}
+
+// WantOpenMetrics reports whether Accept header values ask for OpenMetrics
+// 1.0 text (application/openmetrics-text with version 1.0.0 or none) at a
+// quality above zero and no lower than the text format's (text/plain,
+// text/* or */*). Prometheus sends
+// "application/openmetrics-text;version=1.0.0,…,text/plain;version=0.0.4;q=0.5,*/*;q=0.1".
+// A malformed range is ignored.
+func WantOpenMetrics(accept []string) bool {
+	omQ, textQ := 0.0, 0.0
+	for _, h := range accept {
+		for _, rng := range strings.Split(h, ",") {
+			mt, params, err := mime.ParseMediaType(rng)
+			if err != nil {
+				continue
+			}
+			q := 1.0
+			if s, ok := params["q"]; ok {
+				if q, err = strconv.ParseFloat(s, 64); err != nil || q < 0 || q > 1 {
+					continue
+				}
+			}
+			switch mt {
+			case "application/openmetrics-text":
+				if v, ok := params["version"]; !ok || v == "1.0.0" {
+					omQ = max(omQ, q)
+				}
+			case "text/plain", "text/*", "*/*":
+				textQ = max(textQ, q)
+			}
+		}
+	}
+	return omQ > 0 && omQ >= textQ
 }

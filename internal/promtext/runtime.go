@@ -48,7 +48,7 @@ func GoRuntime() []Family {
 		gauge("go_gc_gogc_percent", "The garbage collector's heap growth target in percent (GOGC or set by the program; -1: off).", setting(0)),
 		gauge("go_gc_gomemlimit_bytes", "The Go runtime's soft memory limit in bytes (GOMEMLIMIT or set by the program).", setting(1)),
 		gauge("go_goroutines", "Goroutines that currently exist.", float64(runtime.NumGoroutine())),
-		{Name: "go_info", Type: Gauge, Help: "The Go version the program was built with.",
+		{Name: "go_info", Type: Info, Help: "The Go version the program was built with.",
 			Samples: []Sample{{Labels: []Label{{"version", runtime.Version()}}, Value: 1}}},
 		gauge("go_sched_gomaxprocs_threads", "GOMAXPROCS: threads that may run Go code at the same time.", setting(2)),
 		gauge("go_threads", "Operating system threads the runtime has created.", float64(threads)),
@@ -80,8 +80,14 @@ func GoRuntime() []Family {
 		{"stack_sys_bytes", "Bytes of stack memory obtained from the operating system.", Gauge, ms.StackSys},
 		{"sys_bytes", "Bytes obtained from the operating system in total.", Gauge, ms.Sys},
 	} {
+		// The gauge go_memstats_alloc_bytes and the counter
+		// go_memstats_alloc_bytes_total would share the OpenMetrics name
+		// go_memstats_alloc_bytes; OpenMetrics gets the counter, and the
+		// gauge's value as go_memstats_heap_alloc_bytes (the Prometheus Go
+		// client serves both, which makes its OpenMetrics output invalid:
+		// prometheus/client_golang issue 829).
 		fams = append(fams, Family{Name: "go_memstats_" + m.name, Help: m.help, Type: m.typ,
-			Samples: []Sample{{Value: float64(m.v)}}})
+			Samples: []Sample{{Value: float64(m.v)}}, TextOnly: m.name == "alloc_bytes"})
 	}
 	fams = append(fams, gauge("go_memstats_last_gc_time_seconds", "Unix time of the last garbage collection (0: none yet).", lastGC))
 	return fams
