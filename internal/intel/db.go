@@ -41,6 +41,8 @@ var (
 	topUDPMore string
 	//go:embed data/top-tcp-mid.txt
 	topTCPMid string
+	//go:embed data/top-gaps.txt
+	topGaps string
 	//go:embed data/NOTICE-mthcht.txt
 	noticeMthcht string
 )
@@ -70,6 +72,7 @@ var files = [...]struct {
 	{"data/top-tcp-low.txt", &topTCPLow},
 	{"data/top-udp-more.txt", &topUDPMore},
 	{"data/top-tcp-mid.txt", &topTCPMid},
+	{"data/top-gaps.txt", &topGaps},
 }
 
 // DB is a parsed, validated set of entries. It is read-only and safe for
