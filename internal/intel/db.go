@@ -43,6 +43,8 @@ var (
 	topTCPMid string
 	//go:embed data/top-gaps.txt
 	topGaps string
+	//go:embed data/top-tcp-high.txt
+	topTCPHigh string
 	//go:embed data/NOTICE-mthcht.txt
 	noticeMthcht string
 )
@@ -73,6 +75,7 @@ var files = [...]struct {
 	{"data/top-udp-more.txt", &topUDPMore},
 	{"data/top-tcp-mid.txt", &topTCPMid},
 	{"data/top-gaps.txt", &topGaps},
+	{"data/top-tcp-high.txt", &topTCPHigh},
 }
 
 // DB is a parsed, validated set of entries. It is read-only and safe for
