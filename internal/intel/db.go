@@ -82,6 +82,44 @@ var files = [...]struct {
 // concurrent use.
 type DB struct {
 	entries []Entry
+
+	// The port index ForPort reads, built on its first call: the entries
+	// whose references all span at most indexWidth numbers, by port, and
+	// the few with a wider reference (scanned for every port).
+	once   sync.Once
+	narrow map[uint16][]int32
+	wide   []int32
+}
+
+// indexWidth is the widest reference the port index lists port by port.
+const indexWidth = 1024
+
+// index builds the port index: a listing of 10,000 sockets in an
+// operating system's port range asks ForPort 10,000 times, and a scan of
+// every entry per port made that the cost of the whole listing.
+func (db *DB) index() {
+	db.narrow = map[uint16][]int32{}
+	for i := range db.entries {
+		e := &db.entries[i]
+		wide := false
+		for _, r := range e.Ports {
+			if r.High-r.Low+1 > indexWidth {
+				wide = true
+			}
+		}
+		if wide {
+			db.wide = append(db.wide, int32(i))
+			continue
+		}
+		for _, r := range e.Ports {
+			for p := r.Low; p <= r.High; p++ {
+				l := db.narrow[uint16(p)]
+				if len(l) == 0 || l[len(l)-1] != int32(i) {
+					db.narrow[uint16(p)] = append(l, int32(i))
+				}
+			}
+		}
+	}
 }
 
 // New builds a DB from entries already parsed (and validated) by Parse.
@@ -134,11 +172,17 @@ type Match struct {
 // name an occupant before scan notes, then by confidence (high first), then the narrower port range first (an entry about
 // 2556 alone before one about 2500-2600), then by id.
 func (db *DB) ForPort(port int) []Match {
+	if port < 0 || port > ports.Max {
+		return nil
+	}
+	db.once.Do(db.index)
 	var out []Match
-	for i := range db.entries {
-		e := &db.entries[i]
-		if proto, ok := e.Covers(port); ok {
-			out = append(out, Match{Entry: e, Proto: proto})
+	for _, list := range [2][]int32{db.narrow[uint16(port)], db.wide} {
+		for _, i := range list {
+			e := &db.entries[i]
+			if proto, ok := e.Covers(port); ok {
+				out = append(out, Match{Entry: e, Proto: proto})
+			}
 		}
 	}
 	slices.SortStableFunc(out, func(a, b Match) int {

@@ -263,3 +263,40 @@ func TestNotice(t *testing.T) {
 		t.Errorf("notice lacks the MIT text: %.80q", n)
 	}
 }
+
+// TestForPortIndex checks the port index against a scan of every entry, for
+// every port of the embedded data (the index must neither drop nor repeat a
+// match, and the order stays the documented one).
+func TestForPortIndex(t *testing.T) {
+	db, err := Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for port := 0; port <= ports.Max; port++ {
+		got := db.ForPort(port)
+		var want []string
+		for i := range db.entries {
+			if _, ok := db.entries[i].Covers(port); ok {
+				want = append(want, db.entries[i].ID)
+			}
+		}
+		if len(got) != len(want) {
+			t.Fatalf("port %d: %d matches from the index, %d from a scan (%v)", port, len(got), len(want), want)
+		}
+		seen := map[string]bool{}
+		for _, m := range got {
+			if seen[m.Entry.ID] {
+				t.Fatalf("port %d: %s twice", port, m.Entry.ID)
+			}
+			seen[m.Entry.ID] = true
+		}
+		for _, id := range want {
+			if !seen[id] {
+				t.Fatalf("port %d: the index misses %s", port, id)
+			}
+		}
+	}
+	if db.ForPort(-1) != nil || db.ForPort(ports.Max+1) != nil {
+		t.Error("ForPort outside 0-65535 found matches")
+	}
+}
