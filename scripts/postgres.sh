@@ -78,11 +78,23 @@ if [ ! -f "$dir/data/PG_VERSION" ]; then
 	as_postgres "$b/initdb" -D "$dir/data" -U postgres --auth-local=peer --auth-host=scram-sha-256 \
 		--encoding=UTF8 --locale=C.UTF-8 >&2
 fi
-port=$(free_port) || { say "no free port in 55432-55532"; exit 1; }
-echo "$port" > "$dir/port"
-chown postgres:postgres "$dir/port"
-as_postgres "$b/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-	-o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c fsync=on -c max_connections=200" start >&2
+# A port that looked free can still be taken when the server binds it (a socket that is closing, or another
+# program racing for it): on a failed start, show why and try the next free port, three times in all.
+started=
+for try in 1 2 3; do
+	port=$(free_port) || { say "no free port in 55432-55532"; exit 1; }
+	echo "$port" > "$dir/port"
+	chown postgres:postgres "$dir/port"
+	if as_postgres "$b/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
+		-o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c fsync=on -c max_connections=200" start >&2; then
+		started=1
+		break
+	fi
+	say "start $try on port $port failed; the server's log says:"
+	tail -n 5 "$dir/server.log" >&2 || true
+	sleep 1
+done
+[ -n "$started" ] || { say "could not start PostgreSQL (log: $dir/server.log)"; exit 1; }
 
 psql_su() { as_postgres psql -h "$dir" -p "$port" -U postgres -d postgres -v ON_ERROR_STOP=1 -Atq "$@"; }
 pw=$(cat "$dir/password")
