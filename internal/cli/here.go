@@ -61,6 +61,7 @@ func localListeners(ctx context.Context, env *Env, k *knowledge, ports []int) (m
 		return nil, fmt.Errorf("loading intel: %w", err)
 	}
 	rows := dossier.Annotate(ls, k.reg, db)
+	nameNetNS(rows)
 	opt := audit.Options{Registry: k.reg, Intel: db}
 	if lo, hi, err := env.Ephemeral(); err == nil {
 		opt.EphemeralLow, opt.EphemeralHigh = lo, hi
@@ -129,8 +130,8 @@ func renderHere(t *text, what string, ls []localListener) {
 		if r.DualStack {
 			addr += " " + dossier.DualStackText(t.lang)
 		}
-		if !r.HostNetNS && r.NetNS != 0 {
-			addr += " netns " + strconv.FormatUint(r.NetNS, 10)
+		if ns := r.NetNSLabel(); ns != "" {
+			addr += " netns " + ns
 		}
 		field(labels[0], addr)
 		if r.PID == nil {
