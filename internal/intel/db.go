@@ -45,6 +45,8 @@ var (
 	topGaps string
 	//go:embed data/top-tcp-high.txt
 	topTCPHigh string
+	//go:embed data/top-last-udp.txt
+	topLastUDP string
 	//go:embed data/NOTICE-mthcht.txt
 	noticeMthcht string
 )
@@ -76,6 +78,7 @@ var files = [...]struct {
 	{"data/top-tcp-mid.txt", &topTCPMid},
 	{"data/top-gaps.txt", &topGaps},
 	{"data/top-tcp-high.txt", &topTCPHigh},
+	{"data/top-last-udp.txt", &topLastUDP},
 }
 
 // DB is a parsed, validated set of entries. It is read-only and safe for
