@@ -45,7 +45,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	fs.IntVar(&o.rateLimit, "rate-limit", 10, "feedback posts per minute per client (0: no limit)")
 	fs.BoolVar(&o.trustProxy, "trust-proxy", false, "take the client address from X-Forwarded-For (only behind a reverse proxy)")
 	fs.BoolVar(&o.showLocal, "show-local", false, "show this machine's listeners even when not listening on loopback (the Host check applies then too)")
-	fs.StringVar(&o.adminTokenFile, "admin-token-file", "", "enable /admin/feedback and the fleet API (/api/v1/fleet/, see docs/fleet.md) for the bearer token in `FILE` (mode 0600, at least 32 bytes; failed tries are throttled)")
+	fs.StringVar(&o.adminTokenFile, "admin-token-file", "", "enable /admin/feedback, the fleet API (/api/v1/fleet/) and the fleet pages (/fleet, with a login form that sets a session cookie; see docs/fleet.md) for the bearer token in `FILE` (mode 0600, at least 32 bytes; failed tries are throttled)")
 	fs.StringVar(&o.baseURL, "base-url", "", "absolute `URL` of the site, for robots.txt and the sitemap (default: root-relative URLs, no Sitemap line); its host is also accepted by the Host check")
 	fs.StringVar(&o.tlsCert, "tls-cert", "", "serve HTTPS with the certificate (chain) in PEM `FILE`; needs --tls-key")
 	fs.StringVar(&o.tlsKey, "tls-key", "", "the private key of --tls-cert, PEM `FILE`")
@@ -132,15 +132,19 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	opt.Feedback = fb
+	var fl *serveFleet
+	if adminToken != "" {
+		if fl, err = openFleet(ctx, env, o.db, adminToken, o.trustProxy, log); err != nil {
+			return err
+		}
+		defer fl.close()
+		opt.Fleet = fl.site
+	}
 	site := web.New(opt)
 	h := site.Handler()
 	var fleetMetrics func(context.Context) ([]promtext.Family, error)
-	if adminToken != "" {
-		var closeFleet func()
-		if h, fleetMetrics, closeFleet, err = withFleet(ctx, h, env, o.db, adminToken, o.trustProxy, log); err != nil {
-			return err
-		}
-		defer closeFleet()
+	if fl != nil {
+		h, fleetMetrics = fl.mount(h), fl.families
 	}
 	if o.metrics != "" {
 		build := buildInfo(k.reg.Version())

@@ -72,6 +72,18 @@ func (s *Site) servePort(w http.ResponseWriter, r *http.Request, l i18n.Lang) {
 		return
 	}
 	thanks := r.URL.RawQuery != "" && r.URL.Query().Get("thanks") == "1"
+	if s.fleet != nil {
+		// The page differs for a logged-in admin: a browser must not show
+		// the public copy it stored once the admin has logged in.
+		w.Header().Set("Vary", "Cookie")
+		if s.fleet.authed(r) {
+			// Rendered for this request only: never cached, no validator,
+			// never stored.
+			e, err := s.renderPortWith(r.Context(), l, p, thanks, s.fleetPort(r.Context(), l, p))
+			s.respond(w, r, e, err, fleetCC)
+			return
+		}
+	}
 	e, err := s.renderPort(r.Context(), l, p, thanks)
 	cc := pageCC
 	if s.local != nil {

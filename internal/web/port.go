@@ -39,6 +39,7 @@ type portView struct {
 	SameLabel string
 	Same      []neighbourView
 	Local     *localView
+	Fleet     *fleetPortView // for a logged-in admin only; never cached or exported
 	Feedback  bool
 	Thanks    bool
 }
@@ -283,6 +284,13 @@ func (s *Site) renderPortPage(pd *pageData) ([]byte, error) {
 // renderPort renders the page of port p. thanks shows the feedback
 // acknowledgement.
 func (s *Site) renderPort(ctx context.Context, l i18n.Lang, p int, thanks bool) (*entry, error) {
+	return s.renderPortWith(ctx, l, p, thanks, nil)
+}
+
+// renderPortWith renders the page of port p with the fleet section fv; a
+// page with one is for one request and is neither cached nor given a
+// validator.
+func (s *Site) renderPortWith(ctx context.Context, l i18n.Lang, p int, thanks bool, fv *fleetPortView) (*entry, error) {
 	key := string(l) + "/ports/" + strconv.Itoa(p)
 	if thanks {
 		key += "?thanks"
@@ -292,12 +300,15 @@ func (s *Site) renderPort(ctx context.Context, l i18n.Lang, p int, thanks bool) 
 		local = s.local.get(ctx, p, p)
 		key += "#" + local.fp
 	}
-	if e := s.cache.get(key); e != nil {
-		return e, nil
+	if fv == nil {
+		if e := s.cache.get(key); e != nil {
+			return e, nil
+		}
 	}
 	d := dossier.Build(p, s.sources())
 	v := s.portView(l, d, local)
 	v.Thanks = thanks
+	v.Fleet = fv
 	pd := s.newPage(l, "/ports/"+v.PortStr, dossier.Title(d, l))
 	pd.Description = portDescription(l, d, pd.Title)
 	pd.P = v
@@ -306,7 +317,7 @@ func (s *Site) renderPort(ctx context.Context, l i18n.Lang, p int, thanks bool) 
 		return nil, err
 	}
 	e := &entry{key: key, body: b}
-	if !s.opt.Static {
+	if !s.opt.Static && fv == nil {
 		// An export needs no validator.
 		e.etag = etagOf(b)
 		s.cache.put(e)

@@ -38,7 +38,7 @@ func renderPortPage(w *tmplrt.Writer, d *pageData) {
 	w.S("</nav>\n</div>\n</header>\n<main id=\"main\" tabindex=\"-1\">\n")
 	renderPortPageContent(w, d)
 	w.S("\n</main>\n<footer class=\"site\">\n<nav aria-label=\"").HTML(i18n.T(d.Lang, "web.footer.nav")).S("\"><a href=\"").HTML(tmplrt.URLNormalize(tmplrt.URLFilter(d.Prefix))).S("/\">").HTML(i18n.T(d.Lang, "web.home.title")).S("</a> · <a href=\"").HTML(tmplrt.URLNormalize(tmplrt.URLFilter(d.Prefix))).S("/stats").HTML(tmplrt.URLNormalize(d.Ext)).S("\">").HTML(i18n.T(d.Lang, "web.stats.title")).S("</a>")
-	if v71 := d.Local; v71 {
+	if v82 := d.Local; v82 {
 		w.S(" · <a href=\"").HTML(tmplrt.URLNormalize(tmplrt.URLFilter(d.Prefix))).S("/local\">").HTML(i18n.T(d.Lang, "web.local.title")).S("</a>")
 	}
 	w.S("</nav>\n<p>").HTML(i18n.T(d.Lang, "web.footer.data", d.Registry)).S("</p>\n</footer>\n</body>\n</html>\n")
@@ -46,33 +46,33 @@ func renderPortPage(w *tmplrt.Writer, d *pageData) {
 
 // renderPortPageIntel writes template "intel" for d.
 func renderPortPageIntel(w *tmplrt.Writer, d tmplArgs) {
-	v31 := d.L
+	v32 := d.L
 	w.S("<ol class=\"intel\">")
-	for _, v33 := range tmplrt.As[[]intelView](w, d.V, "tmplArgs.V") {
-		w.S("<li class=\"conf-").HTML(v33.Confidence).S("\">\n<h3>").HTML(v33.Name).S("</h3>\n<p class=\"facts\">").HTML(v33.Facts)
-		for _, v35 := range v33.Notes {
-			w.S(" <a class=\"fn\" href=\"#fn-").Int(v35).S("\" aria-label=\"").HTML(i18n.T(v31, "web.footnote", v35)).S("\">[").Int(v35).S("]</a>")
+	for _, v34 := range tmplrt.As[[]intelView](w, d.V, "tmplArgs.V") {
+		w.S("<li class=\"conf-").HTML(v34.Confidence).S("\">\n<h3>").HTML(v34.Name).S("</h3>\n<p class=\"facts\">").HTML(v34.Facts)
+		for _, v36 := range v34.Notes {
+			w.S(" <a class=\"fn\" href=\"#fn-").Int(v36).S("\" aria-label=\"").HTML(i18n.T(v32, "web.footnote", v36)).S("\">[").Int(v36).S("]</a>")
 		}
 		w.S("</p>\n")
-		if v36 := v33.Aliases; v36 != "" {
-			w.S("<p class=\"aliases\">").HTML(v36).S("</p>")
+		if v37 := v34.Aliases; v37 != "" {
+			w.S("<p class=\"aliases\">").HTML(v37).S("</p>")
 		}
 		w.S("\n<p")
-		if v37 := v33.DescEn; v37 {
+		if v38 := v34.DescEn; v38 {
 			w.S(" lang=\"en\"")
 		}
-		w.S(">").HTML(v33.Description).S("</p>\n")
-		if (v33.Registry != "") || (v33.Legit != "") {
+		w.S(">").HTML(v34.Description).S("</p>\n")
+		if (v34.Registry != "") || (v34.Legit != "") {
 			w.S("<p class=\"legit\">").HTML(i18n.T(d.L, "web.legit"))
-			if v38 := v33.Registry; v38 != "" {
-				w.S(" ").HTML(v33.Registry)
+			if v39 := v34.Registry; v39 != "" {
+				w.S(" ").HTML(v34.Registry)
 			}
-			if v39 := v33.Legit; v39 != "" {
+			if v40 := v34.Legit; v40 != "" {
 				w.S(" <span")
-				if v40 := v33.LegitEn; v40 {
+				if v41 := v34.LegitEn; v41 {
 					w.S(" lang=\"en\"")
 				}
-				w.S(">").HTML(v33.Legit).S("</span>")
+				w.S(">").HTML(v34.Legit).S("</span>")
 			}
 			w.S("</p>")
 		}
@@ -83,24 +83,24 @@ func renderPortPageIntel(w *tmplrt.Writer, d tmplArgs) {
 
 // renderPortPageListeners writes template "listeners" for d.
 func renderPortPageListeners(w *tmplrt.Writer, d tmplArgs) {
-	v48 := d.L
-	_ = v48
+	v49 := d.L
+	_ = v49
 	w.S("<div class=\"table-wrap\"><table class=\"listeners\">\n<thead><tr><th scope=\"col\">").HTML(i18n.T(d.L, "web.col.proto")).S("</th><th scope=\"col\">").HTML(i18n.T(d.L, "web.col.addr")).S("</th><th scope=\"col\">").HTML(i18n.T(d.L, "web.col.port")).S("</th><th scope=\"col\">").HTML(i18n.T(d.L, "web.col.pid")).S("</th><th scope=\"col\">").HTML(i18n.T(d.L, "web.col.process")).S("</th><th scope=\"col\">").HTML(i18n.T(d.L, "web.col.user")).S("</th><th scope=\"col\">").HTML(i18n.T(d.L, "web.col.exe")).S("</th></tr></thead>\n<tbody>")
-	for _, v50 := range tmplrt.As[[]localRow](w, d.V, "tmplArgs.V") {
-		w.S("<tr><td>").HTML(v50.Proto).S("</td><td><code>").HTML(v50.Addr).S("</code></td><td><a href=\"").HTML(tmplrt.URLNormalize(tmplrt.URLFilter(d.P))).S("/ports/").HTML(tmplrt.URLNormalize(v50.Port)).S("\">").HTML(v50.Port).S("</a></td><td>").HTML(v50.PID).S("</td><td>").HTML(v50.Process)
-		if v51 := v50.Container; v51 != "" {
-			w.S(" <span class=\"small\">(").HTML(v51).S(")</span>")
+	for _, v51 := range tmplrt.As[[]localRow](w, d.V, "tmplArgs.V") {
+		w.S("<tr><td>").HTML(v51.Proto).S("</td><td><code>").HTML(v51.Addr).S("</code></td><td><a href=\"").HTML(tmplrt.URLNormalize(tmplrt.URLFilter(d.P))).S("/ports/").HTML(tmplrt.URLNormalize(v51.Port)).S("\">").HTML(v51.Port).S("</a></td><td>").HTML(v51.PID).S("</td><td>").HTML(v51.Process)
+		if v52 := v51.Container; v52 != "" {
+			w.S(" <span class=\"small\">(").HTML(v52).S(")</span>")
 		}
-		w.S("</td><td>").HTML(v50.User).S("</td><td>")
-		if v52 := v50.Exe; v52 != "" {
-			w.S("<code>").HTML(v50.Exe).S("</code>")
-			if v53 := v50.ExeDeleted; v53 {
+		w.S("</td><td>").HTML(v51.User).S("</td><td>")
+		if v53 := v51.Exe; v53 != "" {
+			w.S("<code>").HTML(v51.Exe).S("</code>")
+			if v54 := v51.ExeDeleted; v54 {
 				w.S(" <span class=\"chip threat\">").HTML(i18n.T(d.L, "web.deleted")).S("</span>")
 			}
 		} else {
 			w.S("<span class=\"small\">")
-			if v54 := v50.Reason; v54 != "" {
-				w.HTML(i18n.T(d.L, v54))
+			if v55 := v51.Reason; v55 != "" {
+				w.HTML(i18n.T(d.L, v55))
 			}
 			w.S("</span>")
 		}
@@ -127,41 +127,45 @@ func renderPortPageContent(w *tmplrt.Writer, d *pageData) {
 		if v16 := v11.Local; v16 != nil {
 			w.S("<li><a href=\"#here\">").HTML(i18n.T(d.Lang, "section.here")).S("</a></li>")
 		}
-		w.S("\n<li><a href=\"#context\">").HTML(i18n.T(d.Lang, "section.context")).S("</a></li>\n<li><a href=\"#neighbours\">").HTML(i18n.T(d.Lang, "web.section.neighbours")).S("</a></li>\n<li><a href=\"#sources\">").HTML(i18n.T(d.Lang, "section.sources")).S("</a></li>\n</ul></nav>\n\n<section id=\"what\" aria-labelledby=\"what-h\">\n<h2 id=\"what-h\">").HTML(i18n.T(d.Lang, "section.what")).S("</h2>\n<p>").HTML(v11.RangeLine).S("</p>\n")
-		if v17 := v11.NoRows; v17 != "" {
+		w.S("\n")
+		if v17 := v11.Fleet; v17 != nil {
+			w.S("<li><a href=\"#fleet\">").HTML(i18n.T(d.Lang, "web.fleet.section")).S("</a></li>\n")
+		}
+		w.S("<li><a href=\"#context\">").HTML(i18n.T(d.Lang, "section.context")).S("</a></li>\n<li><a href=\"#neighbours\">").HTML(i18n.T(d.Lang, "web.section.neighbours")).S("</a></li>\n<li><a href=\"#sources\">").HTML(i18n.T(d.Lang, "section.sources")).S("</a></li>\n</ul></nav>\n\n<section id=\"what\" aria-labelledby=\"what-h\">\n<h2 id=\"what-h\">").HTML(i18n.T(d.Lang, "section.what")).S("</h2>\n<p>").HTML(v11.RangeLine).S("</p>\n")
+		if v18 := v11.NoRows; v18 != "" {
 			w.S("<p>").HTML(v11.NoRows).S("</p>")
 		} else {
 			w.S("<p>").HTML(v11.RowsText).S("</p>\n")
-			for _, v19 := range v11.Services {
-				w.S("<article class=\"row\">\n<h3><span class=\"name\">").HTML(v19.Name).S("</span> <span class=\"where\">").HTML(v19.Port).S("/").HTML(v19.Proto).S("</span></h3>\n")
-				if v20 := v19.Description; v20 != "" {
+			for _, v20 := range v11.Services {
+				w.S("<article class=\"row\">\n<h3><span class=\"name\">").HTML(v20.Name).S("</span> <span class=\"where\">").HTML(v20.Port).S("/").HTML(v20.Proto).S("</span></h3>\n")
+				if v21 := v20.Description; v21 != "" {
 					w.S("<p class=\"desc\"")
-					if v21 := (string(v10) != string("en")); v21 {
+					if v22 := (string(v10) != string("en")); v22 {
 						w.S(" lang=\"en\"")
 					}
-					w.S(">").HTML(v20).S("</p>")
+					w.S(">").HTML(v21).S("</p>")
 				}
 				w.S("\n")
-				if v22 := v19.Fields; len(v22) > 0 {
+				if v23 := v20.Fields; len(v23) > 0 {
 					w.S("<dl class=\"fields\">")
-					for _, v24 := range v19.Fields {
-						w.S("<div><dt>").HTML(v24.Label).S("</dt><dd")
-						if (v24.En) && (string(v10) != string("en")) {
+					for _, v25 := range v20.Fields {
+						w.S("<div><dt>").HTML(v25.Label).S("</dt><dd")
+						if (v25.En) && (string(v10) != string("en")) {
 							w.S(" lang=\"en\"")
 						}
-						w.S(">").HTML(v24.Value).S("</dd></div>")
+						w.S(">").HTML(v25.Value).S("</dd></div>")
 					}
 					w.S("</dl>")
 				}
 				w.S("\n")
-				if v25 := v19.Missing; v25 != "" {
-					w.S("<p class=\"missing\">").HTML(v25).S("</p>")
+				if v26 := v20.Missing; v26 != "" {
+					w.S("<p class=\"missing\">").HTML(v26).S("</p>")
 				}
 				w.S("\n")
-				if v26 := v19.Notes; len(v26) > 0 {
+				if v27 := v20.Notes; len(v27) > 0 {
 					w.S("<p class=\"refs\">")
-					for _, v28 := range v26 {
-						w.S("<a class=\"fn\" href=\"#fn-").Int(v28).S("\" aria-label=\"").HTML(i18n.T(v10, "web.footnote", v28)).S("\">[").Int(v28).S("]</a>")
+					for _, v29 := range v27 {
+						w.S("<a class=\"fn\" href=\"#fn-").Int(v29).S("\" aria-label=\"").HTML(i18n.T(v10, "web.footnote", v29)).S("\">[").Int(v29).S("]</a>")
 					}
 					w.S("</p>")
 				}
@@ -169,88 +173,123 @@ func renderPortPageContent(w *tmplrt.Writer, d *pageData) {
 			}
 		}
 		w.S("\n")
-		if v29 := v11.Ghost; v29 != "" {
-			w.S("<p class=\"note ghost\">").HTML(v29).S("</p>")
+		if v30 := v11.Ghost; v30 != "" {
+			w.S("<p class=\"note ghost\">").HTML(v30).S("</p>")
 		}
 		w.S("\n</section>\n\n<section id=\"threats\" aria-labelledby=\"threats-h\">\n<h2 id=\"threats-h\">").HTML(i18n.T(d.Lang, "section.threats")).S("</h2>\n")
-		if v30 := v11.Threats; len(v30) > 0 {
+		if v31 := v11.Threats; len(v31) > 0 {
 			renderPortPageIntel(w, newTmplArgs(v10, v11.Threats))
 		} else {
 			w.S("<p>").HTML(i18n.T(d.Lang, "threats.none")).S("</p>")
 		}
 		w.S("\n</section>\n\n<section id=\"uses\" aria-labelledby=\"uses-h\">\n<h2 id=\"uses-h\">").HTML(i18n.T(d.Lang, "section.uses")).S("</h2>\n")
-		if v41 := v11.Uses; len(v41) > 0 {
+		if v42 := v11.Uses; len(v42) > 0 {
 			renderPortPageIntel(w, newTmplArgs(v10, v11.Uses))
 		} else {
 			w.S("<p>").HTML(i18n.T(d.Lang, "uses.none")).S("</p>")
 		}
 		w.S("\n</section>\n\n<section id=\"check\" aria-labelledby=\"check-h\">\n<h2 id=\"check-h\">").HTML(i18n.T(d.Lang, "section.check")).S("</h2>\n<dl class=\"checks\">")
-		for _, v43 := range v11.Checks {
-			w.S("<div><dt>").HTML(v43.Label).S("</dt><dd><code id=\"").HTML(v43.ID).S("\">").HTML(v43.Cmd).S("</code> <button type=\"button\" class=\"copy\" data-copy=\"").HTML(v43.ID).S("\" data-done=\"").HTML(i18n.T(d.Lang, "web.copied")).S("\" hidden>").HTML(i18n.T(d.Lang, "web.copy")).S("</button></dd></div>")
+		for _, v44 := range v11.Checks {
+			w.S("<div><dt>").HTML(v44.Label).S("</dt><dd><code id=\"").HTML(v44.ID).S("\">").HTML(v44.Cmd).S("</code> <button type=\"button\" class=\"copy\" data-copy=\"").HTML(v44.ID).S("\" data-done=\"").HTML(i18n.T(d.Lang, "web.copied")).S("\" hidden>").HTML(i18n.T(d.Lang, "web.copy")).S("</button></dd></div>")
 		}
 		w.S("</dl>\n</section>\n\n")
-		if v44 := v11.Local; v44 != nil {
+		if v45 := v11.Local; v45 != nil {
 			w.S("<section id=\"here\" aria-labelledby=\"here-h\">\n<h2 id=\"here-h\">").HTML(i18n.T(d.Lang, "section.here")).S("</h2>\n")
-			if v45 := v44.Err; v45 != "" {
-				w.S("<p class=\"note\">").HTML(v45).S("</p>")
+			if v46 := v45.Err; v46 != "" {
+				w.S("<p class=\"note\">").HTML(v46).S("</p>")
 			}
-			if v46 := v44.None; v46 != "" {
-				w.S("<p>").HTML(v46).S("</p>")
+			if v47 := v45.None; v47 != "" {
+				w.S("<p>").HTML(v47).S("</p>")
 			}
 			w.S("\n")
-			if v47 := v44.Rows; len(v47) > 0 {
-				renderPortPageListeners(w, newTmplArgs(v10, v44.Rows))
+			if v48 := v45.Rows; len(v48) > 0 {
+				renderPortPageListeners(w, newTmplArgs(v10, v45.Rows))
 			}
 			w.S("\n</section>")
 		}
-		w.S("\n\n<section id=\"context\" aria-labelledby=\"context-h\">\n<h2 id=\"context-h\">").HTML(i18n.T(d.Lang, "section.context")).S("</h2>\n")
-		for _, v56 := range v11.Context {
-			w.S("<p>").HTML(v56).S("</p>")
+		w.S("\n")
+		if v56 := v11.Fleet; v56 != nil {
+			w.S("\n<section id=\"fleet\" aria-labelledby=\"fleet-h\">\n<h2 id=\"fleet-h\">").HTML(i18n.T(d.Lang, "web.fleet.section")).S("</h2>\n")
+			if v57 := v56.Err; v57 != "" {
+				w.S("<p class=\"note\">").HTML(v57).S("</p>")
+			}
+			if v58 := v56.Sentence; v58 != "" {
+				w.S("<p>").HTML(v58).S("</p>")
+			}
+			w.S("\n")
+			if v59 := v56.Rows; len(v59) > 0 {
+				w.S("<div class=\"table-wrap\"><table class=\"listeners\">\n<thead><tr><th scope=\"col\">").HTML(i18n.T(d.Lang, "web.fleet.col.host")).S("</th><th scope=\"col\">").HTML(i18n.T(d.Lang, "web.col.proto")).S("</th><th scope=\"col\">").HTML(i18n.T(d.Lang, "web.col.addr")).S("</th><th scope=\"col\">").HTML(i18n.T(d.Lang, "web.col.process")).S("</th><th scope=\"col\">").HTML(i18n.T(d.Lang, "web.col.user")).S("</th><th scope=\"col\">").HTML(i18n.T(d.Lang, "web.col.exe")).S("</th><th scope=\"col\">").HTML(i18n.T(d.Lang, "web.fleet.col.since")).S("</th></tr></thead>\n<tbody>")
+				for _, v61 := range v56.Rows {
+					w.S("<tr><td><a href=\"").HTML(tmplrt.URLNormalize(tmplrt.URLFilter(v61.HostHref))).S("\">").HTML(v61.Host).S("</a>")
+					if v62 := v61.State; v62 != "" {
+						w.S(" <span class=\"small\">(").HTML(v62).S(")</span>")
+					}
+					w.S("</td><td>").HTML(v61.Proto).S("</td><td><code>").HTML(v61.Addr).S("</code>")
+					if v63 := v61.NetNS; v63 != "" {
+						w.S(" <span class=\"small\">(").HTML(v63).S(")</span>")
+					}
+					w.S("</td><td>").HTML(v61.Process)
+					if v64 := v61.PID; v64 != "" {
+						w.S(" <span class=\"small\">(").HTML(v64).S(")</span>")
+					}
+					w.S("</td><td>").HTML(v61.User).S("</td><td>")
+					if v65 := v61.Exe; v65 != "" {
+						w.S("<code>").HTML(v65).S("</code>")
+					}
+					w.S("</td><td><time datetime=\"").HTML(v61.SinceISO).S("\">").HTML(v61.Since).S("</time></td></tr>")
+				}
+				w.S("</tbody>\n</table></div>")
+			}
+			w.S("\n<p><a href=\"").HTML(tmplrt.URLNormalize(tmplrt.URLFilter(d.Prefix))).S("/fleet\">").HTML(i18n.T(d.Lang, "web.fleet.title")).S("</a></p>\n</section>\n")
+		}
+		w.S("\n<section id=\"context\" aria-labelledby=\"context-h\">\n<h2 id=\"context-h\">").HTML(i18n.T(d.Lang, "section.context")).S("</h2>\n")
+		for _, v67 := range v11.Context {
+			w.S("<p>").HTML(v67).S("</p>")
 		}
 		w.S("\n<figure class=\"strip-fig\">").S(string(v11.Strip)).S("<figcaption>").HTML(v11.Position).S(" <a href=\"").HTML(tmplrt.URLNormalize(tmplrt.URLFilter(v11.RangeHref))).S("\">").HTML(i18n.T(v10, "web.range.list", v11.RangeName)).S("</a></figcaption></figure>\n")
-		if v57 := v11.Ephemeral; v57 != "" {
-			w.S("<p class=\"note\">").HTML(v57).S("</p>")
+		if v68 := v11.Ephemeral; v68 != "" {
+			w.S("<p class=\"note\">").HTML(v68).S("</p>")
 		}
 		w.S("\n</section>\n\n<section id=\"neighbours\" aria-labelledby=\"neighbours-h\">\n<h2 id=\"neighbours-h\">").HTML(i18n.T(d.Lang, "web.section.neighbours")).S("</h2>\n<ul class=\"pager\">")
-		if v58 := v11.Prev; v58 != nil {
-			w.S("<li><a rel=\"prev\" href=\"").HTML(tmplrt.URLNormalize(tmplrt.URLFilter(v58.Href))).S("\">← ").HTML(i18n.T(d.Lang, "neighbours.prev")).S(": ").Int(v58.Port)
-			if v59 := v58.Name; v59 != "" {
-				w.S(" <span class=\"name\">").HTML(v59).S("</span>")
+		if v69 := v11.Prev; v69 != nil {
+			w.S("<li><a rel=\"prev\" href=\"").HTML(tmplrt.URLNormalize(tmplrt.URLFilter(v69.Href))).S("\">← ").HTML(i18n.T(d.Lang, "neighbours.prev")).S(": ").Int(v69.Port)
+			if v70 := v69.Name; v70 != "" {
+				w.S(" <span class=\"name\">").HTML(v70).S("</span>")
 			}
 			w.S("</a></li>")
 		}
-		if v60 := v11.Next; v60 != nil {
-			w.S("<li><a rel=\"next\" href=\"").HTML(tmplrt.URLNormalize(tmplrt.URLFilter(v60.Href))).S("\">").HTML(i18n.T(d.Lang, "neighbours.next")).S(": ").Int(v60.Port)
-			if v61 := v60.Name; v61 != "" {
-				w.S(" <span class=\"name\">").HTML(v61).S("</span>")
+		if v71 := v11.Next; v71 != nil {
+			w.S("<li><a rel=\"next\" href=\"").HTML(tmplrt.URLNormalize(tmplrt.URLFilter(v71.Href))).S("\">").HTML(i18n.T(d.Lang, "neighbours.next")).S(": ").Int(v71.Port)
+			if v72 := v71.Name; v72 != "" {
+				w.S(" <span class=\"name\">").HTML(v72).S("</span>")
 			}
 			w.S(" →</a></li>")
 		}
 		w.S("</ul>\n")
-		if v62 := v11.Same; len(v62) > 0 {
+		if v73 := v11.Same; len(v73) > 0 {
 			w.S("<p>").HTML(v11.SameLabel).S(": ")
-			for v63, v64 := range v11.Same {
-				if v65 := v63; v65 != 0 {
+			for v74, v75 := range v11.Same {
+				if v76 := v74; v76 != 0 {
 					w.S(", ")
 				}
-				w.S("<a href=\"").HTML(tmplrt.URLNormalize(tmplrt.URLFilter(v64.Href))).S("\">").Int(v64.Port).S("</a>")
+				w.S("<a href=\"").HTML(tmplrt.URLNormalize(tmplrt.URLFilter(v75.Href))).S("\">").Int(v75.Port).S("</a>")
 			}
 			w.S("</p>")
 		}
 		w.S("\n</section>\n\n<section id=\"sources\" aria-labelledby=\"sources-h\">\n<h2 id=\"sources-h\">").HTML(i18n.T(d.Lang, "section.sources")).S("</h2>\n<ol class=\"footnotes\">")
-		for _, v67 := range tmplrt.Deref(w, v11.D, ".D.Footnotes").Footnotes {
-			w.S("<li id=\"fn-").Int(v67.N).S("\" value=\"").Int(v67.N).S("\"><span lang=\"en\">").HTML(v67.Title).S("</span>")
-			if v68 := v67.Kind; v68 != "" {
-				w.S(" <span class=\"small\">(").HTML(i18n.T(v10, ("source.kind." + v68))).S(")</span>")
+		for _, v78 := range tmplrt.Deref(w, v11.D, ".D.Footnotes").Footnotes {
+			w.S("<li id=\"fn-").Int(v78.N).S("\" value=\"").Int(v78.N).S("\"><span lang=\"en\">").HTML(v78.Title).S("</span>")
+			if v79 := v78.Kind; v79 != "" {
+				w.S(" <span class=\"small\">(").HTML(i18n.T(v10, ("source.kind." + v79))).S(")</span>")
 			}
-			w.S("<br><a href=\"").HTML(tmplrt.URLNormalize(tmplrt.URLFilter(v67.URL))).S("\" rel=\"external noopener\">").HTML(v67.URL).S("</a></li>")
+			w.S("<br><a href=\"").HTML(tmplrt.URLNormalize(tmplrt.URLFilter(v78.URL))).S("\" rel=\"external noopener\">").HTML(v78.URL).S("</a></li>")
 		}
 		w.S("</ol>\n<p class=\"small\">").HTML(i18n.T(v10, "web.registry", tmplrt.Deref(w, v11.D, ".D.Registry").Registry)).S("</p>\n</section>\n\n<section id=\"feedback\" aria-labelledby=\"feedback-h\">\n<h2 id=\"feedback-h\">").HTML(i18n.T(d.Lang, "web.feedback.q")).S("</h2>\n")
-		if v69 := v11.Thanks; v69 {
+		if v80 := v11.Thanks; v80 {
 			w.S("<p class=\"note thanks\" role=\"status\">").HTML(i18n.T(d.Lang, "web.feedback.thanks")).S("</p>")
 		}
 		w.S("\n")
-		if v70 := v11.Feedback; v70 {
+		if v81 := v11.Feedback; v81 {
 			w.S("<form method=\"post\" action=\"/feedback\" class=\"feedback\" data-thanks=\"").HTML(i18n.T(d.Lang, "web.feedback.thanks")).S("\" data-error=\"").HTML(i18n.T(d.Lang, "web.feedback.error")).S("\" data-summary=\"").HTML(i18n.T(d.Lang, "web.feedback.summary")).S("\">\n<input type=\"hidden\" name=\"port\" value=\"").HTML(v11.PortStr).S("\">\n<input type=\"hidden\" name=\"lang\" value=\"").HTML(string(v10)).S("\">\n<fieldset><legend class=\"vh\">").HTML(i18n.T(d.Lang, "web.feedback.q")).S("</legend>\n<div class=\"faces\">\n<input type=\"radio\" id=\"fb-unhelpful\" name=\"rating\" value=\"unhelpful\" required><label for=\"fb-unhelpful\"><span aria-hidden=\"true\">😔</span> ").HTML(i18n.T(d.Lang, "web.feedback.unhelpful")).S("</label>\n<input type=\"radio\" id=\"fb-neutral\" name=\"rating\" value=\"neutral\"><label for=\"fb-neutral\"><span aria-hidden=\"true\">😐</span> ").HTML(i18n.T(d.Lang, "web.feedback.neutral")).S("</label>\n<input type=\"radio\" id=\"fb-helpful\" name=\"rating\" value=\"helpful\"><label for=\"fb-helpful\"><span aria-hidden=\"true\">😃</span> ").HTML(i18n.T(d.Lang, "web.feedback.helpful")).S("</label>\n</div></fieldset>\n<label for=\"fb-comment\">").HTML(i18n.T(d.Lang, "web.feedback.comment")).S("</label>\n<textarea id=\"fb-comment\" name=\"comment\" rows=\"3\" maxlength=\"1000\"></textarea>\n<div class=\"hp\" aria-hidden=\"true\"><label for=\"fb-website\">").HTML(i18n.T(d.Lang, "web.feedback.hp")).S("</label><input id=\"fb-website\" name=\"website\" type=\"text\" tabindex=\"-1\" autocomplete=\"off\"></div>\n<button type=\"submit\">").HTML(i18n.T(d.Lang, "web.feedback.send")).S("</button>\n</form>")
 		} else {
 			w.S("<p>").HTML(i18n.T(d.Lang, "web.feedback.static")).S("</p>")

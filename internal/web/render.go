@@ -15,7 +15,7 @@ var templateFS embed.FS
 
 // pageNames are the templates that render a whole page with the layout.
 // The port page is rendered by generated code (port_gen.go).
-var pageNames = []string{"home", "range", "search", "stats", "local", "notfound"}
+var pageNames = []string{"home", "range", "search", "stats", "local", "notfound", "fleet", "fleethost", "fleetlogin"}
 
 type templates struct {
 	pages map[string]*template.Template

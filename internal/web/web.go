@@ -13,6 +13,8 @@
 //	GET /search?q=             search results
 //	GET /stats                 registry figures per range and protocol
 //	GET /local                 this machine's listeners (local mode only)
+//	GET /fleet, /fleet/hosts/{name}, GET and POST /fleet/login, POST /fleet/logout
+//	                           the fleet inventory, behind a login (Options.Fleet only)
 //	GET /api/v1/ports/{n}      the dossier as JSON (porthole info --json)
 //	GET /api/v1/search?q=      search hits as JSON (porthole search --json)
 //	GET /healthz, /robots.txt, /sitemap.xml, /sitemaps/{lang}-{k}.xml
@@ -71,6 +73,9 @@ type Options struct {
 	CacheBytes int
 	// Log receives request errors; nil discards them.
 	Log *slog.Logger
+	// Fleet enables the fleet pages and, for a logged-in admin, the port
+	// pages' "In your fleet" section; nil (or Static) leaves them out.
+	Fleet *FleetOptions
 }
 
 // Site is the web site. Its methods are safe for concurrent use.
@@ -85,6 +90,7 @@ type Site struct {
 	density               map[string][]int
 	stripRects            map[string]string
 	threatPorts, usePorts []int
+	fleet                 *siteFleet
 }
 
 // New builds a site: it parses the templates and computes the figures the
@@ -99,6 +105,9 @@ func New(opt Options) *Site {
 	}
 	if opt.Static {
 		s.opt.Local = false
+	}
+	if !opt.Static {
+		s.fleet = newSiteFleet(opt.Fleet, s.now)
 	}
 	s.tmpl = parseTemplates()
 	size := opt.CacheBytes
@@ -155,6 +164,9 @@ func (s *Site) Handler() http.Handler {
 		mux.HandleFunc("GET "+p+"/search", s.lang(l, s.serveSearch))
 		mux.HandleFunc("GET "+p+"/stats", s.lang(l, s.serveStats))
 		mux.HandleFunc("GET "+p+"/local", s.lang(l, s.serveLocal))
+		if s.fleet != nil {
+			s.fleetRoutes(mux, l)
+		}
 		if l != i18n.EN {
 			mux.HandleFunc("GET "+p+"/{$}", s.lang(l, s.serveHome))
 			mux.HandleFunc("GET "+p, func(w http.ResponseWriter, r *http.Request) {

@@ -226,7 +226,26 @@ func (a *BearerAuth) Authenticate(r *http.Request, client netip.Addr) (res Resul
 	if len(auth) <= len(prefix) || !strings.EqualFold(auth[:len(prefix)], prefix) {
 		return Denied, 0
 	}
-	got := sha256.Sum256([]byte(auth[len(prefix):]))
+	return a.check(auth[len(prefix):], client)
+}
+
+// Check checks a token typed into a form (the fleet site's login) for client, charged to the same throttle as
+// Authenticate: an empty token guesses nothing and costs nothing, but is refused while the client is throttled.
+func (a *BearerAuth) Check(token string, client netip.Addr) (res Result, retryAfter time.Duration) {
+	ok, wait := a.throttle.Begin(client)
+	if !ok {
+		return Throttled, wait
+	}
+	if token == "" {
+		a.throttle.Succeeded(client)
+		return Denied, 0
+	}
+	return a.check(token, client)
+}
+
+// check compares token with a's in constant time, after Begin reserved an attempt for client.
+func (a *BearerAuth) check(token string, client netip.Addr) (Result, time.Duration) {
+	got := sha256.Sum256([]byte(token))
 	if subtle.ConstantTimeCompare(got[:], a.digest[:]) != 1 {
 		return Denied, 0
 	}
