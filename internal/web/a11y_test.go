@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"encoding/json"
 	"net/http/httptest"
 	"os"
@@ -53,10 +54,6 @@ func TestAccessibility(t *testing.T) {
 	axe := needAxe(t)
 	srv := cspServer(t, testSite(t, Options{}).Handler())
 
-	const run = `axe.run(document, {resultTypes: ["violations"], rules: {"target-size": {enabled: true}}}).then(r => JSON.stringify({
-		Violations: r.violations.map(v => ({ID: v.id, Impact: v.impact || "", Help: v.help,
-			Nodes: v.nodes.slice(0, 5).map(n => n.target.join(" ") + ": " + (n.failureSummary || "").replace(/\s+/g, " "))})),
-		Applied: r.passes.concat(r.incomplete).map(v => v.id)}))`
 	pages := []string{"/", "/ports/2556", "/ko/ports/2556", "/stats", "/search?q=ssh"}
 	for _, view := range []struct {
 		name  string
@@ -74,29 +71,41 @@ func TestAccessibility(t *testing.T) {
 			if err := chromedp.Do(ctx, chromedp.Navigate(srv.URL+p), chromedp.WaitReady(chromedp.CSS("footer.site"))); err != nil {
 				t.Fatalf("%s %s: %v", view.name, p, err)
 			}
-			if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](string(axe)+"\n;true")); err != nil {
-				t.Fatalf("injecting axe-core: %v", err)
-			}
-			out, err := chromedp.Run(ctx, chromedp.Evaluate[string](run, chromedp.EvalAwaitPromise))
-			if err != nil {
-				t.Fatalf("%s %s: axe.run: %v", view.name, p, err)
-			}
-			var res struct {
-				Violations []axeViolation
-				Applied    []string
-			}
-			if err := json.Unmarshal([]byte(out), &res); err != nil {
-				t.Fatalf("axe's answer %q: %v", out, err)
-			}
-			for _, v := range res.Violations {
-				t.Errorf("%s %s: %s (%s): %s\n\t%v", view.name, p, v.ID, v.Impact, v.Help, v.Nodes)
-			}
-			// The rules this test is about did look at the page.
-			for _, rule := range []string{"target-size", "color-contrast", "landmark-unique", "link-name"} {
-				if !slices.Contains(res.Applied, rule) {
-					t.Errorf("%s %s: axe did not apply %s", view.name, p, rule)
-				}
-			}
+			checkAxe(t, ctx, axe, view.name+" "+p, "target-size", "color-contrast", "landmark-unique", "link-name")
+		}
+	}
+}
+
+// checkAxe runs axe-core on the page ctx shows and reports each violation
+// as an error under name; the rules named in applied must have looked at
+// the page.
+func checkAxe(t *testing.T, ctx context.Context, axe []byte, name string, applied ...string) {
+	t.Helper()
+	const run = `axe.run(document, {resultTypes: ["violations"], rules: {"target-size": {enabled: true}}}).then(r => JSON.stringify({
+		Violations: r.violations.map(v => ({ID: v.id, Impact: v.impact || "", Help: v.help,
+			Nodes: v.nodes.slice(0, 5).map(n => n.target.join(" ") + ": " + (n.failureSummary || "").replace(/\s+/g, " "))})),
+		Applied: r.passes.concat(r.incomplete).map(v => v.id)}))`
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](string(axe)+"\n;true")); err != nil {
+		t.Fatalf("injecting axe-core: %v", err)
+	}
+	out, err := chromedp.Run(ctx, chromedp.Evaluate[string](run, chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatalf("%s: axe.run: %v", name, err)
+	}
+	var res struct {
+		Violations []axeViolation
+		Applied    []string
+	}
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatalf("axe's answer %q: %v", out, err)
+	}
+	for _, v := range res.Violations {
+		t.Errorf("%s: %s (%s): %s\n\t%v", name, v.ID, v.Impact, v.Help, v.Nodes)
+	}
+	// The rules the caller is about did look at the page.
+	for _, rule := range applied {
+		if !slices.Contains(res.Applied, rule) {
+			t.Errorf("%s: axe did not apply %s", name, rule)
 		}
 	}
 }

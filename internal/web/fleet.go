@@ -261,6 +261,9 @@ func (s *Site) fleetPage(ctx context.Context, l i18n.Lang) (*fleetPage, error) {
 	stale := 0
 	for _, h := range hs {
 		row := fleetHostRow{Name: h.Name, Href: s.fleetHostHref(l, h.Name), Group: h.Group, Listeners: h.Listeners}
+		if row.Group == "" {
+			row.Group = i18n.T(l, "web.fleet.group.none")
+		}
 		row.LastSeen, row.SeenISO = fleetPageTime(h.LastSeen)
 		if row.LastSeen == "" {
 			row.LastSeen = i18n.T(l, "web.fleet.never")
@@ -476,7 +479,7 @@ func (s *Site) postLogin(w http.ResponseWriter, r *http.Request, l i18n.Lang) {
 	switch res {
 	case webguard.Granted:
 		id, exp := s.fleet.Sessions.Create()
-		http.SetCookie(w, webguard.Cookie(id, exp, webguard.IsTLS(r, s.fleet.TrustProxy)))
+		http.SetCookie(w, webguard.Cookie(id, exp.Sub(s.now()), webguard.IsTLS(r, s.fleet.TrustProxy)))
 		s.opt.Log.Info("fleet login", "client", client.String())
 		http.Redirect(w, r, prefix(l)+"/fleet", http.StatusSeeOther)
 	case webguard.Throttled:
@@ -498,6 +501,6 @@ func (s *Site) postLogout(w http.ResponseWriter, r *http.Request, l i18n.Lang) {
 	if id, ok := s.fleet.Sessions.FromRequest(r); ok {
 		s.fleet.Sessions.Delete(id)
 	}
-	http.SetCookie(w, webguard.Cookie("", time.Time{}, webguard.IsTLS(r, s.fleet.TrustProxy)))
+	http.SetCookie(w, webguard.Cookie("", 0, webguard.IsTLS(r, s.fleet.TrustProxy)))
 	http.Redirect(w, r, prefix(l)+"/fleet/login", http.StatusSeeOther)
 }

@@ -130,15 +130,15 @@ func (s *Sessions) FromRequest(r *http.Request) (string, bool) {
 }
 
 // Cookie is the session cookie for id: HttpOnly, SameSite=Strict, Path=/,
-// Secure when secure (the site is served over TLS), expiring with the
-// session. With id "" it is the cookie that deletes the session cookie.
-func Cookie(id string, expires time.Time, secure bool) *http.Cookie {
+// Secure when secure (the site is served over TLS), lasting maxAge. It sets
+// Max-Age, not Expires: the browser counts from its own clock, which need
+// not agree with the server's. With id "" it is the cookie that deletes the
+// session cookie.
+func Cookie(id string, maxAge time.Duration, secure bool) *http.Cookie {
 	c := &http.Cookie{Name: SessionCookie, Value: id, Path: "/", HttpOnly: true, Secure: secure,
-		SameSite: http.SameSiteStrictMode}
-	if id == "" {
+		SameSite: http.SameSiteStrictMode, MaxAge: int(maxAge / time.Second)}
+	if id == "" || c.MaxAge <= 0 {
 		c.MaxAge = -1
-	} else {
-		c.Expires = expires.UTC()
 	}
 	return c
 }
