@@ -75,7 +75,7 @@ func fillFleet(t *testing.T, db *fleetdb.DB, clock *testenv.Clock) fleetFixture 
 			ls = append(ls, tcpListener("0.0.0.0", 2556, 4242, "root", "miner", "/tmp/.x/miner"))
 			fx.on = append(fx.on, name)
 			r.Findings = []fleet.Finding{{Rule: "known-bad-port", Severity: "high",
-				Key: fleet.Key{Proto: ports.TCP, Addr: netip.MustParseAddr("0.0.0.0"), Port: 2556},
+				Key:    fleet.Key{Proto: ports.TCP, Addr: netip.MustParseAddr("0.0.0.0"), Port: 2556},
 				Reason: "tcp/2556 is a port of a known threat"}}
 			r.FindingsSet = true
 		}
