@@ -215,10 +215,17 @@ func (s *Site) fleetError(w http.ResponseWriter, r *http.Request, err error) {
 	webguard.Error(w, http.StatusServiceUnavailable)
 }
 
+// fleetHeaders are the headers of every fleet response: never stored, and
+// not for search engines (the login page of a public site included).
+func fleetHeaders(w http.ResponseWriter) {
+	w.Header().Set("Cache-Control", fleetCC)
+	w.Header().Set("X-Robots-Tag", "noindex, nofollow")
+}
+
 // needSession sends a request without a session to the login page (303)
 // and reports whether it had one.
 func (s *Site) needSession(w http.ResponseWriter, r *http.Request, l i18n.Lang) bool {
-	w.Header().Set("Cache-Control", fleetCC)
+	fleetHeaders(w)
 	if s.fleet.authed(r) {
 		return true
 	}
@@ -439,7 +446,7 @@ func (s *Site) fleetPort(ctx context.Context, l i18n.Lang, p int) *fleetPortView
 }
 
 func (s *Site) serveLogin(w http.ResponseWriter, r *http.Request, l i18n.Lang) {
-	w.Header().Set("Cache-Control", fleetCC)
+	fleetHeaders(w)
 	if s.fleet.authed(r) {
 		http.Redirect(w, r, prefix(l)+"/fleet", http.StatusSeeOther)
 		return
@@ -455,7 +462,7 @@ func (s *Site) writeLogin(w http.ResponseWriter, r *http.Request, l i18n.Lang, s
 }
 
 func (s *Site) postLogin(w http.ResponseWriter, r *http.Request, l i18n.Lang) {
-	w.Header().Set("Cache-Control", fleetCC)
+	fleetHeaders(w)
 	if !webguard.SameOrigin(r, s.fleet.TrustProxy) {
 		webguard.Error(w, http.StatusForbidden)
 		return
@@ -493,7 +500,7 @@ func (s *Site) postLogin(w http.ResponseWriter, r *http.Request, l i18n.Lang) {
 }
 
 func (s *Site) postLogout(w http.ResponseWriter, r *http.Request, l i18n.Lang) {
-	w.Header().Set("Cache-Control", fleetCC)
+	fleetHeaders(w)
 	if !webguard.SameOrigin(r, s.fleet.TrustProxy) {
 		webguard.Error(w, http.StatusForbidden)
 		return

@@ -68,6 +68,18 @@ func TestFleetBrowser(t *testing.T) {
 			checkAxe(t, ctx, axe, scheme+" "+p, "color-contrast", "landmark-unique", "link-name")
 		}
 	}
+	// A phone: the tables scroll inside their frames, and tap targets stay
+	// at least 24 px.
+	do("phone", chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2), chromedp.EmulateMobile), colorScheme("light"))
+	for _, p := range []string{"/fleet", "/ports/2556"} {
+		do("opening "+p, chromedp.Navigate(srv.URL+p), chromedp.WaitReady(chromedp.CSS("footer.site")))
+		checkAxe(t, ctx, axe, "phone "+p, "target-size")
+		wide, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.documentElement.scrollWidth > innerWidth + 1`))
+		if err != nil || wide {
+			t.Errorf("phone %s: the page is wider than the screen (%v)", p, err)
+		}
+	}
+	do("desktop", chromedp.EmulateViewport(1280, 900))
 	do("logging out", chromedp.Navigate(srv.URL+"/fleet"), chromedp.WaitVisible(chromedp.CSS("form.logout button")),
 		chromedp.Click(chromedp.CSS("form.logout button")), chromedp.WaitVisible(chromedp.ID("token")))
 	do("back to /fleet", chromedp.Navigate(srv.URL+"/fleet"), chromedp.WaitVisible(chromedp.ID("token")))

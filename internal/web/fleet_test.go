@@ -276,7 +276,8 @@ func TestFleetLogin(t *testing.T) {
 		}
 	}
 	r := c.get("/fleet/login")
-	if r.status != http.StatusOK || !strings.Contains(r.body, `type="password"`) || r.header.Get("Cache-Control") != fleetCC {
+	if r.status != http.StatusOK || !strings.Contains(r.body, `type="password"`) || r.header.Get("Cache-Control") != fleetCC ||
+		!strings.Contains(r.header.Get("X-Robots-Tag"), "noindex") {
 		t.Fatalf("GET /fleet/login: %d, Cache-Control %q", r.status, r.header.Get("Cache-Control"))
 	}
 	// A wrong token: 401 with the form again and no cookie.
