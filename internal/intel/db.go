@@ -47,6 +47,8 @@ var (
 	topTCPHigh string
 	//go:embed data/top-last-udp.txt
 	topLastUDP string
+	//go:embed data/top-last-tcp.txt
+	topLastTCP string
 	//go:embed data/NOTICE-mthcht.txt
 	noticeMthcht string
 )
@@ -79,6 +81,7 @@ var files = [...]struct {
 	{"data/top-gaps.txt", &topGaps},
 	{"data/top-tcp-high.txt", &topTCPHigh},
 	{"data/top-last-udp.txt", &topLastUDP},
+	{"data/top-last-tcp.txt", &topLastTCP},
 }
 
 // DB is a parsed, validated set of entries. It is read-only and safe for
