@@ -4,19 +4,29 @@
 #   scripts/bench-fleet.sh [sqlite] [postgres]      (default: both)
 #
 # For each backend: start serve on a free loopback port with the fleet API, run bench/fleetload (HOSTS simulated
-# hosts, each reporting every INTERVAL for DURATION; the hosts are spread evenly over the interval), then print its
-# JSON figures with serve's peak resident memory (VmHWM). Bounded in time; traffic goes to 127.0.0.1 only; the script
+# hosts with LISTENERS listeners each, reporting every INTERVAL for DURATION, a share CHANGES of the reports carrying a
+# change; the hosts are spread evenly over the interval), then print its JSON figures with serve's peak resident
+# memory (VmHWM) and the load average before and after. Bounded in time; traffic goes to 127.0.0.1 only; the script
 # ends only the server it started, by PID.
 #
-#   BENCH_HOSTS=10000 BENCH_INTERVAL=30s BENCH_DURATION=2m scripts/bench-fleet.sh sqlite
+#   BENCH_HOSTS=10000 BENCH_INTERVAL=30s BENCH_DURATION=120s scripts/bench-fleet.sh sqlite postgres
 #
-# PostgreSQL: PORTHOLE_TEST_POSTGRES, or scripts/postgres.sh starts a local server.
+# On a machine with two cores or more (and taskset), serve runs on core 0 and the load generator on core 1
+# (BENCH_PIN=0: no pinning). PostgreSQL: PORTHOLE_TEST_POSTGRES, or scripts/postgres.sh starts a local server, on
+# core 0 too when pinning (a server that is already running keeps its own placement).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 HOSTS=${BENCH_HOSTS:-1000}
 INTERVAL=${BENCH_INTERVAL:-30s}
 DURATION=${BENCH_DURATION:-60s}
+CHANGES=${BENCH_CHANGES:-0.05}
+LISTENERS=${BENCH_LISTENERS:-20}
+serve_on=() load_on=()
+if [ "${BENCH_PIN:-1}" != 0 ] && command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
+	serve_on=(taskset -c 0) load_on=(taskset -c 1)
+fi
+loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
 backends=("$@")
 [ ${#backends[@]} -gt 0 ] || backends=(sqlite postgres)
 
@@ -45,7 +55,7 @@ for b in "${backends[@]}"; do
 	case $b in
 	sqlite) dsn="$work/fleet.db" ;;
 	postgres)
-		if [ -z "${PORTHOLE_TEST_POSTGRES:-}" ]; then eval "$(bash scripts/postgres.sh)"; fi
+		if [ -z "${PORTHOLE_TEST_POSTGRES:-}" ]; then eval "$("${serve_on[@]}" bash scripts/postgres.sh)"; fi
 		schema="fleetbench_$$"
 		psql "$PORTHOLE_TEST_POSTGRES" -qc "CREATE SCHEMA $schema" >/dev/null
 		sep='?'; case $PORTHOLE_TEST_POSTGRES in *\?*) sep='&' ;; esac
@@ -54,13 +64,16 @@ for b in "${backends[@]}"; do
 	*) echo "bench-fleet: unknown backend $b" >&2; exit 2 ;;
 	esac
 	port=$(free_port)
-	"$work/porthole" serve --addr "127.0.0.1:$port" --db "$dsn" --admin-token-file "$work/admin" 2>"$work/serve-$b.log" &
+	"${serve_on[@]}" "$work/porthole" serve --addr "127.0.0.1:$port" --db "$dsn" --admin-token-file "$work/admin" 2>"$work/serve-$b.log" &
 	pid=$!
 	for _ in $(seq 100); do (: </dev/tcp/127.0.0.1/"$port") 2>/dev/null && break; sleep 0.1; done
-	echo "bench-fleet: $b: $HOSTS hosts every $INTERVAL for $DURATION" >&2
-	out=$("$work/fleetload" -db "$dsn" -url "http://127.0.0.1:$port" -hosts "$HOSTS" -interval "$INTERVAL" -duration "$DURATION")
+	echo "bench-fleet: $b: $HOSTS hosts of $LISTENERS listeners every $INTERVAL for $DURATION, changes $CHANGES${serve_on:+, serve on core 0}" >&2
+	before=$(loadavg)
+	out=$("${load_on[@]}" "$work/fleetload" -db "$dsn" -url "http://127.0.0.1:$port" -hosts "$HOSTS" -listeners "$LISTENERS" \
+		-interval "$INTERVAL" -duration "$DURATION" -changes "$CHANGES")
+	after=$(loadavg)
 	hwm=$(awk '/VmHWM/ {print $2}' "/proc/$pid/status")
 	kill -TERM "$pid"; wait "$pid" || true; pid=
-	echo "{\"backend\": \"$b\", \"serve_vmhwm_kb\": $hwm, \"load\": $out}"
+	echo "{\"backend\": \"$b\", \"serve_vmhwm_kb\": $hwm, \"loadavg_before\": \"$before\", \"loadavg_after\": \"$after\", \"load\": $out}"
 	if [ "$b" = postgres ]; then psql "$PORTHOLE_TEST_POSTGRES" -qc "DROP SCHEMA $schema CASCADE" >/dev/null; fi
 done

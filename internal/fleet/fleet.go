@@ -212,6 +212,20 @@ func validID(field, s string, required bool) error {
 // validText checks a free-text field: valid UTF-8, at most max bytes, no
 // control characters (PostgreSQL text cannot hold NUL, and a terminal must
 // not receive escapes from a remote host).
+// textOK reports whether validText would accept s, without naming a field:
+// the common case costs no allocation.
+func textOK(s string, max int) bool {
+	if len(s) > max {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f {
+			return validText("", s, max) == nil // DEL, or non-ASCII: the full check
+		}
+	}
+	return true
+}
+
 func validText(field, s string, max int) error {
 	if len(s) > max {
 		return fmt.Errorf("%w: %s is %d bytes, more than %d", ErrInvalid, field, len(s), max)
@@ -251,8 +265,8 @@ func (l Listener) Validate(field string) error {
 		max     int
 	}{{"netns", l.NetNS, MaxTextLen}, {"user", l.User, MaxTextLen}, {"process", l.Process, MaxTextLen},
 		{"exe", l.Exe, MaxExeLen}, {"container", l.Container, MaxTextLen}} {
-		if err := validText(field+"."+f.name, f.v, f.max); err != nil {
-			return err
+		if !textOK(f.v, f.max) {
+			return validText(field+"."+f.name, f.v, f.max)
 		}
 	}
 	return nil
@@ -315,20 +329,26 @@ func (r Report) Validate() error {
 			return err
 		}
 	}
-	seen := make(map[Key]string, n)
+	// Where a listener was seen; its field name is spelled out only in an error.
+	type at struct {
+		list string
+		i    int
+	}
+	name := func(a at) string { return fmt.Sprintf("%s[%d]", a.list, a.i) }
+	seen := make(map[Key]at, n)
 	for _, list := range []struct {
 		name string
 		ls   []Listener
 	}{{"listeners", r.Listeners}, {"added", r.Added}, {"removed", r.Removed}, {"changed", r.Changed}} {
 		for i, l := range list.ls {
-			field := fmt.Sprintf("%s[%d]", list.name, i)
-			if err := l.Validate(field); err != nil {
-				return err
+			here := at{list.name, i}
+			if err := l.Validate(""); err != nil {
+				return l.Validate(name(here))
 			}
 			if prev, dup := seen[l.Key]; dup {
-				return fmt.Errorf("%w: %s: %s is also %s", ErrInvalid, field, l.Key, prev)
+				return fmt.Errorf("%w: %s: %s is also %s", ErrInvalid, name(here), l.Key, name(prev))
 			}
-			seen[l.Key] = field
+			seen[l.Key] = here
 		}
 	}
 	return nil

@@ -165,9 +165,14 @@ func DecodeBytes(b []byte) (Report, error) {
 		in   []wireListener
 		out  *[]Listener
 	}{{"listeners", w.Listeners, &r.Listeners}, {"added", w.Added, &r.Added}, {"removed", w.Removed, &r.Removed}, {"changed", w.Changed, &r.Changed}} {
+		if len(l.in) > 0 {
+			*l.out = make([]Listener, 0, len(l.in))
+		}
 		for i, wl := range l.in {
-			x, err := fromWire(wl, fmt.Sprintf("%s[%d]", l.name, i))
+			x, err := fromWire(wl, "")
 			if err != nil {
+				// Again, naming the field: only an error spells it out.
+				_, err = fromWire(wl, fmt.Sprintf("%s[%d]", l.name, i))
 				return Report{}, err
 			}
 			*l.out = append(*l.out, x)

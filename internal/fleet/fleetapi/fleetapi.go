@@ -20,14 +20,17 @@
 package fleetapi
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"mime"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/porthole/porthole/internal/fleet"
@@ -54,6 +57,43 @@ type Handler struct {
 	admin   *webguard.BearerAuth
 	mux     *http.ServeMux
 	metrics *metrics
+	tokens  tokenCache
+}
+
+// tokenCache remembers which host a token (by its hash) belongs to, so that
+// a report costs no token lookup of its own. It is only a hint: the
+// transaction that applies the report checks that the hash is still the
+// host's token (fleetdb.DB.ApplyAs), so a revoked or replaced token is
+// refused as soon as the revocation commits, whichever process made it, and
+// its entry is dropped then. Only hashes found in the database enter it, so
+// it holds at most one entry per host; past maxCachedTokens it starts over.
+type tokenCache struct {
+	mu sync.RWMutex
+	m  map[fleet.TokenHash]string
+}
+
+const maxCachedTokens = 1 << 18
+
+func (c *tokenCache) get(h fleet.TokenHash) (string, bool) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	name, ok := c.m[h]
+	return name, ok
+}
+
+func (c *tokenCache) put(h fleet.TokenHash, name string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) >= maxCachedTokens {
+		c.m = map[fleet.TokenHash]string{}
+	}
+	c.m[h] = name
+}
+
+func (c *tokenCache) drop(h fleet.TokenHash) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.m, h)
 }
 
 // New returns the API's handler.
@@ -118,46 +158,66 @@ func writeError(w http.ResponseWriter, status int, msg string) {
 	writeJSON(w, status, map[string]string{"error": msg})
 }
 
-// hostAuth returns the host whose token r carries, or writes the refusal.
+// hostAuth returns the host whose token r carries and the token's hash, or
+// writes the refusal.
 // The token is checked before the throttle is charged, and only a failure
 // is charged: the agents of a fleet behind one address (NAT, a proxy)
 // report at once with the right tokens and must not throttle each other. A
 // client out of attempts is refused before its token is looked at.
-func (h *Handler) hostAuth(w http.ResponseWriter, r *http.Request) (string, bool) {
+func (h *Handler) hostAuth(w http.ResponseWriter, r *http.Request) (string, fleet.TokenHash, bool) {
 	client := webguard.ClientAddr(r, h.o.TrustProxy)
 	if blocked, wait := h.o.Throttle.Blocked(client); blocked {
 		webguard.Refuse(w, webguard.Throttled, wait, "porthole fleet")
-		return "", false
-	}
-	deny := func() {
-		if ok, wait := h.o.Throttle.Begin(client); !ok {
-			webguard.Refuse(w, webguard.Throttled, wait, "porthole fleet")
-			return
-		}
-		webguard.Refuse(w, webguard.Denied, 0, "porthole fleet")
+		return "", fleet.TokenHash{}, false
 	}
 	tok, present := bearer(r)
 	if !present {
 		// Nothing guessed, nothing spent.
 		webguard.Refuse(w, webguard.Denied, 0, "porthole fleet")
-		return "", false
+		return "", fleet.TokenHash{}, false
 	}
 	if !fleet.ValidToken(tok) {
-		deny()
-		return "", false
+		h.deny(w, client)
+		return "", fleet.TokenHash{}, false
 	}
-	name, err := h.o.DB.HostByToken(r.Context(), fleet.HashToken(tok))
+	hash := fleet.HashToken(tok)
+	name, ok := h.lookup(w, r, hash)
+	return name, hash, ok
+}
+
+// lookup returns the host of the token hashing to hash, from the cache or
+// the database, or writes the refusal.
+func (h *Handler) lookup(w http.ResponseWriter, r *http.Request, hash fleet.TokenHash) (string, bool) {
+	if name, ok := h.tokens.get(hash); ok {
+		return name, true
+	}
+	name, err := h.o.DB.HostByToken(r.Context(), hash)
 	switch {
 	case errors.Is(err, fleetdb.ErrUnknownHost):
-		h.o.Log.Warn("fleet report with an unknown token", "client", client.String())
-		deny()
+		h.unknownToken(w, r)
 		return "", false
 	case err != nil:
 		h.o.Log.Error("fleet token lookup", "err", err)
 		unavailable(w)
 		return "", false
 	}
+	h.tokens.put(hash, name)
 	return name, true
+}
+
+func (h *Handler) unknownToken(w http.ResponseWriter, r *http.Request) {
+	client := webguard.ClientAddr(r, h.o.TrustProxy)
+	h.o.Log.Warn("fleet report with an unknown token", "client", client.String())
+	h.deny(w, client)
+}
+
+// deny refuses a failed token and charges the client's throttle.
+func (h *Handler) deny(w http.ResponseWriter, client netip.Addr) {
+	if ok, wait := h.o.Throttle.Begin(client); !ok {
+		webguard.Refuse(w, webguard.Throttled, wait, "porthole fleet")
+		return
+	}
+	webguard.Refuse(w, webguard.Denied, 0, "porthole fleet")
 }
 
 // bearer returns the token of r's "Authorization: Bearer TOKEN" header, and
@@ -225,7 +285,7 @@ func (h *Handler) timed(next http.HandlerFunc) http.HandlerFunc {
 }
 
 func (h *Handler) report(w http.ResponseWriter, r *http.Request) {
-	host, ok := h.hostAuth(w, r)
+	host, hash, ok := h.hostAuth(w, r)
 	if !ok {
 		return
 	}
@@ -239,7 +299,7 @@ func (h *Handler) report(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("a report is at most %d bytes", fleet.MaxReportBytes))
 		return
 	}
-	rep, err := fleet.Decode(http.MaxBytesReader(w, r.Body, fleet.MaxReportBytes+1))
+	rep, err := decode(w, r)
 	var tooBig *http.MaxBytesError
 	switch {
 	case errors.Is(err, fleet.ErrTooLarge), errors.As(err, &tooBig):
@@ -253,14 +313,23 @@ func (h *Handler) report(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if rep.Host != host {
+		// The cache may remember a token revoked since: ask the database before saying whose it is.
+		h.tokens.drop(hash)
+		if host, ok = h.lookup(w, r, hash); !ok {
+			return
+		}
+	}
+	if rep.Host != host {
 		h.o.Log.Warn("fleet report for another host", "token_host", host, "report_host", rep.Host)
 		writeError(w, http.StatusForbidden, fmt.Sprintf("this token belongs to host %s, not %s", host, rep.Host))
 		return
 	}
-	res, err := h.o.DB.Apply(r.Context(), rep, h.o.Now())
+	res, err := h.o.DB.ApplyAs(r.Context(), hash, rep, h.o.Now())
 	switch {
 	case errors.Is(err, fleetdb.ErrUnknownHost):
-		webguard.Refuse(w, webguard.Denied, 0, "porthole fleet")
+		// Revoked or replaced since it was cached (or the host was deleted).
+		h.tokens.drop(hash)
+		h.unknownToken(w, r)
 		return
 	case err != nil:
 		h.o.Log.Error("fleet report", "host", host, "err", err)
@@ -276,6 +345,31 @@ func (h *Handler) report(w http.ResponseWriter, r *http.Request) {
 		status = http.StatusConflict
 	}
 	writeJSON(w, status, ans)
+}
+
+// bodies recycles the buffers reports are read into; a body over
+// pooledBody is read into a buffer of its own and not kept.
+var bodies = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+const pooledBody = 64 << 10
+
+// decode reads and decodes r's report, reading the body into a buffer sized
+// by Content-Length when there is one.
+func decode(w http.ResponseWriter, r *http.Request) (fleet.Report, error) {
+	buf := bodies.Get().(*bytes.Buffer)
+	buf.Reset()
+	defer func() {
+		if buf.Cap() <= pooledBody {
+			bodies.Put(buf)
+		}
+	}()
+	if n := r.ContentLength; n > 0 && n <= fleet.MaxReportBytes {
+		buf.Grow(int(n) + 1) // + 1: ReadFrom then sees EOF without growing
+	}
+	if _, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, fleet.MaxReportBytes+1)); err != nil {
+		return fleet.Report{}, err
+	}
+	return fleet.DecodeBytes(buf.Bytes())
 }
 
 func (h *Handler) adminOnly(next http.HandlerFunc) http.HandlerFunc {

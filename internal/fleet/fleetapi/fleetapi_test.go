@@ -36,6 +36,7 @@ func (c *clock) Add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unloc
 
 type env struct {
 	srv   *httptest.Server
+	path  string // the SQLite file
 	db    *fleetdb.DB
 	clock *clock
 	toks  map[string]string // host → token
@@ -44,12 +45,13 @@ type env struct {
 func newEnv(t *testing.T, hosts ...string) *env {
 	t.Helper()
 	ctx := context.Background()
-	db, err := fleetdb.Open(ctx, filepath.Join(t.TempDir(), "fleet.db"))
+	path := filepath.Join(t.TempDir(), "fleet.db")
+	db, err := fleetdb.Open(ctx, path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	e := &env{db: db, clock: &clock{t: time.Date(2026, 3, 18, 9, 30, 0, 0, time.UTC)}, toks: map[string]string{}}
+	e := &env{path: path, db: db, clock: &clock{t: time.Date(2026, 3, 18, 9, 30, 0, 0, time.UTC)}, toks: map[string]string{}}
 	for _, h := range hosts {
 		tok, _ := fleet.NewToken(rand.Reader)
 		if _, err := db.Token(ctx, h, fleet.HashToken(tok), e.clock.Now()); err != nil {
@@ -433,5 +435,86 @@ func TestFindings(t *testing.T) {
 	}
 	if a := e.do(t, "GET", "/api/v1/fleet/findings", e.toks["a"], nil); a.status != 401 {
 		t.Errorf("findings with a host token = %d", a.status)
+	}
+}
+
+// other opens the inventory a second time, as `porthole fleet revoke` and
+// `porthole fleet token` do from a process of their own.
+func (e *env) other(t *testing.T) *fleetdb.DB {
+	t.Helper()
+	db, err := fleetdb.Open(context.Background(), e.path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// TestRevokeTakesEffectAtOnce: the server remembers which host a token
+// belongs to, yet a revocation made by another process is obeyed by the
+// very next report, whatever its kind, and the host's other reports go on
+// being refused.
+func TestRevokeTakesEffectAtOnce(t *testing.T) {
+	for _, kind := range []fleet.Kind{fleet.KindHeartbeat, fleet.KindDelta, fleet.KindFull} {
+		t.Run(kind.String(), func(t *testing.T) {
+			e := newEnv(t, "web-1", "web-2")
+			tok := e.toks["web-1"]
+			for seq := uint64(1); seq <= 3; seq++ { // the token is cached after the first
+				r := full("web-1", seq, lis(22, 1, "/usr/sbin/sshd"))
+				if seq > 1 {
+					r = fleet.Report{Host: "web-1", Agent: "run1", Seq: seq, Kind: fleet.KindHeartbeat, Interval: 30 * time.Second}
+				}
+				if a := e.send(t, tok, r); a.status != 200 {
+					t.Fatalf("seq %d before the revocation: %d %s", seq, a.status, a.body)
+				}
+			}
+			if err := e.other(t).Revoke(context.Background(), "web-1"); err != nil {
+				t.Fatal(err)
+			}
+			next := fleet.Report{Host: "web-1", Agent: "run1", Seq: 4, Kind: kind, Interval: 30 * time.Second}
+			switch kind {
+			case fleet.KindDelta:
+				next.Added = []fleet.Listener{lis(2556, 42, "/tmp/x")}
+			case fleet.KindFull:
+				next.Listeners = []fleet.Listener{lis(2556, 42, "/tmp/x")}
+			}
+			for i, r := range []fleet.Report{next, next, full("web-2", 1)} {
+				if a := e.send(t, tok, r); a.status != 401 {
+					t.Fatalf("report %d after the revocation (%s for %s): %d %s, want 401", i, r.Kind, r.Host, a.status, a.body)
+				}
+			}
+			hs, err := e.db.Hosts(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if hs[0].Name != "web-1" || hs[0].LastSeq != 3 || hs[0].Listeners != 1 || !hs[0].Revoked {
+				t.Fatalf("after the refused reports: %+v", hs[0])
+			}
+			if a := e.send(t, e.toks["web-2"], full("web-2", 1)); a.status != 200 {
+				t.Fatalf("another host's report: %d %s", a.status, a.body)
+			}
+		})
+	}
+}
+
+// TestTokenReplaced: a new token for a host (`porthole fleet token` again,
+// from another process) works at once and the old one stops at once.
+func TestTokenReplaced(t *testing.T) {
+	e := newEnv(t, "web-1")
+	old := e.toks["web-1"]
+	for seq := uint64(1); seq <= 2; seq++ {
+		if a := e.send(t, old, full("web-1", seq)); a.status != 200 {
+			t.Fatalf("seq %d: %d %s", seq, a.status, a.body)
+		}
+	}
+	tok, _ := fleet.NewToken(rand.Reader)
+	if _, err := e.other(t).Token(context.Background(), "web-1", fleet.HashToken(tok), e.clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if a := e.send(t, old, full("web-1", 3)); a.status != 401 {
+		t.Fatalf("old token after the new one: %d %s, want 401", a.status, a.body)
+	}
+	if a := e.send(t, tok, full("web-1", 3)); a.status != 200 {
+		t.Fatalf("new token: %d %s", a.status, a.body)
 	}
 }

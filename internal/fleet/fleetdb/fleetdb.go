@@ -49,8 +49,61 @@ var (
 type DB struct {
 	w, r      *sql.DB // SQLite: one writer connection and a read-only pool; PostgreSQL: one pool, twice
 	postgres  bool
+	st        stmts
+	commits   *committer // SQLite: reports commit in groups; nil for PostgreSQL
 	closeOnce sync.Once
 	closeErr  error
+}
+
+// stmts are the statements of the report path, prepared once: re-parsing
+// them for every report cost more than running them.
+type stmts struct {
+	hostNext, hostLock, hostUpdate, hostRun, event, change, del, put, listeners *sql.Stmt
+}
+
+func (db *DB) prepare(ctx context.Context) error {
+	for _, p := range []struct {
+		s **sql.Stmt
+		q string
+	}{
+		// An in-sequence report of the run being applied, with the host's current token: the one statement a
+		// heartbeat needs.
+		{&db.st.hostNext, `UPDATE fleet_hosts SET last_seen = ?, last_seq = ?, interval_s = ?, reports = reports + 1, host_group = ?
+			WHERE name = ? AND agent = ? AND last_seq = ? AND (CAST(? AS integer) = 0 OR token_hash = ?) RETURNING id`},
+		{&db.st.hostLock, `SELECT id, agent, last_seq, token_hash FROM fleet_hosts WHERE name = ?` + db.forUpdate()},
+		{&db.st.hostUpdate, `UPDATE fleet_hosts SET last_seen = ?, last_seq = ?,
+			interval_s = ?, reports = reports + 1, gaps = gaps + ?, host_group = ? WHERE id = ?`},
+		{&db.st.hostRun, `UPDATE fleet_hosts SET agent = ?, boot = ? WHERE id = ?`},
+		{&db.st.event, `INSERT INTO fleet_changes (host_id, seq, at, kind, detail) VALUES (?, ?, ?, ?, ?)`},
+		{&db.st.change, `INSERT INTO fleet_changes
+		(host_id, seq, at, kind, proto, addr, port, netns, pid, uid, user_name, process, exe, container)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
+		{&db.st.del, `DELETE FROM fleet_listeners WHERE host_id = ? AND proto = ? AND addr = ? AND port = ? AND netns = ?`},
+		{&db.st.put, `INSERT INTO fleet_listeners
+		(host_id, proto, addr, port, netns, pid, uid, user_name, process, exe, container, since)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (host_id, proto, addr, port, netns) DO UPDATE SET pid = excluded.pid, uid = excluded.uid,
+			user_name = excluded.user_name, process = excluded.process, exe = excluded.exe,
+			container = excluded.container, since = excluded.since`},
+		{&db.st.listeners, `SELECT ` + listenerColumns + ` FROM fleet_listeners WHERE host_id = ?`},
+	} {
+		st, err := db.w.PrepareContext(ctx, db.q(p.q))
+		if err != nil {
+			return fmt.Errorf("fleet: preparing: %w", err)
+		}
+		*p.s = st
+	}
+	return nil
+}
+
+func (s *stmts) close() error {
+	var errs []error
+	for _, st := range []*sql.Stmt{s.hostNext, s.hostLock, s.hostUpdate, s.hostRun, s.event, s.change, s.del, s.put, s.listeners} {
+		if st != nil {
+			errs = append(errs, st.Close())
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // Host is one host of the inventory.
@@ -258,90 +311,136 @@ func (db *DB) HostByToken(ctx context.Context, hash fleet.TokenHash) (string, er
 // Apply stores report r, received at now, in one transaction. The host must
 // exist (ErrUnknownHost otherwise); r must be valid (fleet.Report.Validate).
 func (db *DB) Apply(ctx context.Context, r fleet.Report, now time.Time) (Result, error) {
+	return db.apply(ctx, r, nil, now)
+}
+
+// ApplyAs is Apply for a report that came with a token hashing to hash: in
+// the same transaction it checks that hash is still the host's token, and
+// answers ErrUnknownHost when it is not (revoked or replaced), so that a
+// token cached in front of the database is refused as soon as the
+// revocation commits.
+func (db *DB) ApplyAs(ctx context.Context, hash fleet.TokenHash, r fleet.Report, now time.Time) (Result, error) {
+	return db.apply(ctx, r, &hash, now)
+}
+
+func (db *DB) apply(ctx context.Context, r fleet.Report, hash *fleet.TokenHash, now time.Time) (Result, error) {
 	if err := r.Validate(); err != nil {
 		return Result{}, err
 	}
 	var res Result
-	err := db.tx(ctx, func(tx *sql.Tx) error {
-		res = Result{}
-		var id int64
-		var agent string
-		var lastSeq int64
-		err := tx.QueryRowContext(ctx, db.q(`SELECT id, agent, last_seq FROM fleet_hosts WHERE name = ?`+db.forUpdate()), r.Host).
-			Scan(&id, &agent, &lastSeq)
-		if errors.Is(err, sql.ErrNoRows) {
-			return fmt.Errorf("%w: %q", ErrUnknownHost, r.Host)
-		}
-		if err != nil {
-			return err
-		}
-		sameRun := agent == r.Agent
-		switch {
-		case sameRun && r.Seq <= uint64(lastSeq):
-			res.Outcome = Replay
-			return nil
-		case !sameRun && r.Kind != fleet.KindFull:
-			res.Outcome = Resync
-			return nil
-		}
-		res.Outcome = Applied
-		at := micros(now)
-		if !sameRun {
-			detail := "agent run " + r.Agent
-			if r.Boot != "" {
-				detail += ", boot " + r.Boot
-			}
-			if err := db.event(ctx, tx, id, r.Seq, at, Run, detail); err != nil {
-				return err
-			}
-			lastSeq = 0
-		}
-		if r.Seq > uint64(lastSeq)+1 {
-			res.Gap = true
-			detail := fmt.Sprintf("seq %d–%d never arrived", lastSeq+1, r.Seq-1)
-			if err := db.event(ctx, tx, id, r.Seq, at, Gap, detail); err != nil {
-				return err
-			}
-		}
-		var d fleet.Delta
-		switch r.Kind {
-		case fleet.KindFull:
-			cur, err := db.listeners(ctx, tx, id)
-			if err != nil {
-				return err
-			}
-			d = fleet.Diff(cur, r.Listeners)
-		case fleet.KindDelta:
-			d = fleet.Delta{Added: r.Added, Removed: r.Removed, Changed: r.Changed}
-		}
-		if err := db.applyDelta(ctx, tx, id, r.Seq, at, d); err != nil {
-			return err
-		}
-		res.Changes = len(d.Added) + len(d.Removed) + len(d.Changed)
-		if r.FindingsSet {
-			if err := db.setFindings(ctx, tx, id, at, r.Findings); err != nil {
-				return err
-			}
-		}
-		gap := 0
-		if res.Gap {
-			gap = 1
-		}
-		if !sameRun {
-			// The boot id belongs to the run: it is taken from the run's first report.
-			if _, err := tx.ExecContext(ctx, db.q(`UPDATE fleet_hosts SET agent = ?, boot = ? WHERE id = ?`), r.Agent, r.Boot, id); err != nil {
-				return err
-			}
-		}
-		_, err = tx.ExecContext(ctx, db.q(`UPDATE fleet_hosts SET last_seen = ?, last_seq = ?,
-			interval_s = ?, reports = reports + 1, gaps = gaps + ?, host_group = ? WHERE id = ?`),
-			at, int64(r.Seq), int64(r.Interval/time.Second), gap, r.Group, id)
+	err := db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		var err error
+		res, err = db.applyTx(ctx, tx, r, hash, now)
 		return err
 	})
 	if err != nil {
 		return Result{}, wrap("apply", err)
 	}
 	return res, nil
+}
+
+func (db *DB) applyTx(ctx context.Context, tx *sql.Tx, r fleet.Report, hash *fleet.TokenHash, now time.Time) (Result, error) {
+	var res Result
+	at := micros(now)
+	check, h := 0, []byte(nil)
+	if hash != nil {
+		check, h = 1, hash[:]
+	}
+	// The common case first: the next report of the run being applied touches the host's row once.
+	var id int64
+	if r.Seq > 1 {
+		err := tx.StmtContext(ctx, db.st.hostNext).QueryRowContext(ctx, at, int64(r.Seq), int64(r.Interval/time.Second), r.Group,
+			r.Host, r.Agent, int64(r.Seq-1), check, h).Scan(&id)
+		switch {
+		case err == nil:
+			res.Outcome = Applied
+			if r.Kind == fleet.KindHeartbeat {
+				return res, nil
+			}
+			return res, db.applyBody(ctx, tx, id, r, at, &res)
+		case !errors.Is(err, sql.ErrNoRows):
+			return res, err
+		}
+	}
+	var agent string
+	var lastSeq int64
+	var token []byte
+	err := tx.StmtContext(ctx, db.st.hostLock).QueryRowContext(ctx, r.Host).Scan(&id, &agent, &lastSeq, &token)
+	if errors.Is(err, sql.ErrNoRows) {
+		return res, fmt.Errorf("%w: %q", ErrUnknownHost, r.Host)
+	}
+	if err != nil {
+		return res, err
+	}
+	if hash != nil && string(token) != string(hash[:]) {
+		return res, fmt.Errorf("%w: the token of %q was revoked or replaced", ErrUnknownHost, r.Host)
+	}
+	sameRun := agent == r.Agent
+	switch {
+	case sameRun && r.Seq <= uint64(lastSeq):
+		res.Outcome = Replay
+		return res, nil
+	case !sameRun && r.Kind != fleet.KindFull:
+		res.Outcome = Resync
+		return res, nil
+	}
+	res.Outcome = Applied
+	if !sameRun {
+		detail := "agent run " + r.Agent
+		if r.Boot != "" {
+			detail += ", boot " + r.Boot
+		}
+		if err := db.event(ctx, tx, id, r.Seq, at, Run, detail); err != nil {
+			return res, err
+		}
+		lastSeq = 0
+	}
+	if r.Seq > uint64(lastSeq)+1 {
+		res.Gap = true
+		detail := fmt.Sprintf("seq %d–%d never arrived", lastSeq+1, r.Seq-1)
+		if err := db.event(ctx, tx, id, r.Seq, at, Gap, detail); err != nil {
+			return res, err
+		}
+	}
+	if err := db.applyBody(ctx, tx, id, r, at, &res); err != nil {
+		return res, err
+	}
+	gap := 0
+	if res.Gap {
+		gap = 1
+	}
+	if !sameRun {
+		// The boot id belongs to the run: it is taken from the run's first report.
+		if _, err := tx.StmtContext(ctx, db.st.hostRun).ExecContext(ctx, r.Agent, r.Boot, id); err != nil {
+			return res, err
+		}
+	}
+	_, err = tx.StmtContext(ctx, db.st.hostUpdate).ExecContext(ctx, at, int64(r.Seq), int64(r.Interval/time.Second), gap, r.Group, id)
+	return res, err
+}
+
+// applyBody stores what a full or delta report says about host id's
+// listeners and findings.
+func (db *DB) applyBody(ctx context.Context, tx *sql.Tx, id int64, r fleet.Report, at int64, res *Result) error {
+	var d fleet.Delta
+	switch r.Kind {
+	case fleet.KindFull:
+		cur, err := db.listeners(ctx, tx.StmtContext(ctx, db.st.listeners), id)
+		if err != nil {
+			return err
+		}
+		d = fleet.Diff(cur, r.Listeners)
+	case fleet.KindDelta:
+		d = fleet.Delta{Added: r.Added, Removed: r.Removed, Changed: r.Changed}
+	}
+	if err := db.applyDelta(ctx, tx, id, r.Seq, at, d); err != nil {
+		return err
+	}
+	res.Changes = len(d.Added) + len(d.Removed) + len(d.Changed)
+	if r.FindingsSet {
+		return db.setFindings(ctx, tx, id, at, r.Findings)
+	}
+	return nil
 }
 
 // setFindings replaces the host's findings, keeping the since of those
@@ -437,8 +536,7 @@ func (db *DB) Findings(ctx context.Context, name string) ([]HostFinding, error) 
 }
 
 func (db *DB) event(ctx context.Context, tx *sql.Tx, host int64, seq uint64, at int64, kind ChangeKind, detail string) error {
-	_, err := tx.ExecContext(ctx, db.q(`INSERT INTO fleet_changes (host_id, seq, at, kind, detail) VALUES (?, ?, ?, ?, ?)`),
-		host, int64(seq), at, string(kind), detail)
+	_, err := tx.StmtContext(ctx, db.st.event).ExecContext(ctx, host, int64(seq), at, string(kind), detail)
 	return err
 }
 
@@ -446,45 +544,24 @@ func (db *DB) applyDelta(ctx context.Context, tx *sql.Tx, host int64, seq uint64
 	if d.Empty() {
 		return nil
 	}
-	change, err := tx.PrepareContext(ctx, db.q(`INSERT INTO fleet_changes
-		(host_id, seq, at, kind, proto, addr, port, netns, pid, uid, user_name, process, exe, container)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`))
-	if err != nil {
-		return err
-	}
-	defer change.Close()
-	del, err := tx.PrepareContext(ctx, db.q(`DELETE FROM fleet_listeners
-		WHERE host_id = ? AND proto = ? AND addr = ? AND port = ? AND netns = ?`))
-	if err != nil {
-		return err
-	}
-	defer del.Close()
-	put, err := tx.PrepareContext(ctx, db.q(`INSERT INTO fleet_listeners
-		(host_id, proto, addr, port, netns, pid, uid, user_name, process, exe, container, since)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (host_id, proto, addr, port, netns) DO UPDATE SET pid = excluded.pid, uid = excluded.uid,
-			user_name = excluded.user_name, process = excluded.process, exe = excluded.exe,
-			container = excluded.container, since = excluded.since`))
-	if err != nil {
-		return err
-	}
-	defer put.Close()
+	change, del, put := tx.StmtContext(ctx, db.st.change), tx.StmtContext(ctx, db.st.del), tx.StmtContext(ctx, db.st.put)
+	var err error
 	for _, set := range []struct {
 		kind ChangeKind
 		ls   []fleet.Listener
 	}{{Removed, d.Removed}, {Added, d.Added}, {Changed, d.Changed}} {
 		for _, l := range set.ls {
-			key := []any{l.Proto.String(), l.Addr.String(), int(l.Port), l.NetNS}
-			owner := []any{l.PID, l.UID, l.User, l.Process, l.Exe, l.Container}
+			proto, addr := l.Proto.String(), l.Addr.String()
 			if set.kind == Removed {
-				_, err = del.ExecContext(ctx, append([]any{host}, key...)...)
+				_, err = del.ExecContext(ctx, host, proto, addr, int(l.Port), l.NetNS)
 			} else {
-				_, err = put.ExecContext(ctx, append(append(append([]any{host}, key...), owner...), at)...)
+				_, err = put.ExecContext(ctx, host, proto, addr, int(l.Port), l.NetNS, l.PID, l.UID, l.User, l.Process, l.Exe, l.Container, at)
 			}
 			if err != nil {
 				return err
 			}
-			if _, err := change.ExecContext(ctx, append(append([]any{host, int64(seq), at, string(set.kind)}, key...), owner...)...); err != nil {
+			if _, err := change.ExecContext(ctx, host, int64(seq), at, string(set.kind), proto, addr, int(l.Port), l.NetNS,
+				l.PID, l.UID, l.User, l.Process, l.Exe, l.Container); err != nil {
 				return err
 			}
 		}
@@ -492,9 +569,6 @@ func (db *DB) applyDelta(ctx context.Context, tx *sql.Tx, host int64, seq uint64
 	return nil
 }
 
-type queryer interface {
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-}
 
 const listenerColumns = `proto, addr, port, netns, pid, uid, user_name, process, exe, container`
 
@@ -522,8 +596,11 @@ func scanListener(row scanner, extra ...any) (fleet.Listener, error) {
 	return l, nil
 }
 
-func (db *DB) listeners(ctx context.Context, q queryer, host int64) ([]fleet.Listener, error) {
-	rows, err := q.QueryContext(ctx, db.q(`SELECT `+listenerColumns+` FROM fleet_listeners WHERE host_id = ?`), host)
+func (db *DB) listeners(ctx context.Context, st *sql.Stmt, host int64) ([]fleet.Listener, error) {
+	return scanListeners(st.QueryContext(ctx, host))
+}
+
+func scanListeners(rows *sql.Rows, err error) ([]fleet.Listener, error) {
 	if err != nil {
 		return nil, err
 	}
@@ -549,7 +626,7 @@ func (db *DB) Listeners(ctx context.Context, name string) ([]fleet.Listener, err
 	if err != nil {
 		return nil, wrap("listeners", err)
 	}
-	ls, err := db.listeners(ctx, db.r, id)
+	ls, err := scanListeners(db.r.QueryContext(ctx, db.q(`SELECT `+listenerColumns+` FROM fleet_listeners WHERE host_id = ?`), id))
 	fleet.Sort(ls)
 	return ls, wrap("listeners", err)
 }
@@ -810,11 +887,33 @@ func (db *DB) tx(ctx context.Context, fn func(*sql.Tx) error) error {
 	return tx.Commit()
 }
 
+// Size returns the bytes the inventory's data occupies: for SQLite the
+// pages in use (page count less free pages, whether in the file or still in
+// the write-ahead log), for PostgreSQL the fleet_ tables of the current
+// schema with their indexes and TOAST. Benchmarks read it to measure growth.
+func (db *DB) Size(ctx context.Context) (int64, error) {
+	var n int64
+	var err error
+	if db.postgres {
+		err = db.r.QueryRowContext(ctx, `SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0)::bigint
+			FROM pg_class c JOIN pg_namespace s ON s.oid = c.relnamespace
+			WHERE s.nspname = current_schema() AND c.relkind = 'r' AND c.relname LIKE 'fleet\_%'`).Scan(&n)
+	} else {
+		err = db.r.QueryRowContext(ctx, `SELECT (p.page_count - f.freelist_count) * s.page_size
+			FROM pragma_page_count() p, pragma_freelist_count() f, pragma_page_size() s`).Scan(&n)
+	}
+	return n, wrap("size", err)
+}
+
 // Close releases the database. Calling it again does nothing.
 func (db *DB) Close() error {
 	db.closeOnce.Do(func() {
+		if db.commits != nil {
+			db.commits.stop()
+		}
+		db.closeErr = db.st.close()
 		if db.r != db.w {
-			db.closeErr = db.r.Close()
+			db.closeErr = errors.Join(db.closeErr, db.r.Close())
 		}
 		db.closeErr = errors.Join(db.closeErr, db.w.Close())
 	})

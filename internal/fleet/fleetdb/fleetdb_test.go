@@ -106,6 +106,7 @@ func TestConformance(t *testing.T) {
 	}{
 		{"Tokens", testTokens},
 		{"Revoke", testRevoke},
+		{"ApplyAs", testApplyAs},
 		{"UnknownHost", testUnknownHost},
 		{"FullDeltaHeartbeat", testFullDeltaHeartbeat},
 		{"Replay", testReplay},
@@ -233,6 +234,47 @@ func testTokens(t *testing.T, db *fleetdb.DB) {
 		if _, err := db.Token(ctx, bad, h2, base); !errors.Is(err, fleet.ErrInvalid) {
 			t.Errorf("Token(%q) = %v, want ErrInvalid", bad, err)
 		}
+	}
+}
+
+// testApplyAs: a report applied with its token's hash is refused, and
+// changes nothing, once the token is revoked or replaced, on the one-row
+// path of an in-sequence report and on the full path alike.
+func testApplyAs(t *testing.T, db *fleetdb.DB) {
+	h := addHost(t, db, "a")
+	other := addHost(t, db, "b")
+	full := report("a", "r", 1, fleet.KindFull)
+	full.Listeners = []fleet.Listener{lis(ports.TCP, "0.0.0.0", 22, 1, "/usr/sbin/sshd")}
+	for _, r := range []fleet.Report{full, report("a", "r", 2, fleet.KindHeartbeat)} {
+		if res, err := db.ApplyAs(ctx, h, r, base); err != nil || res.Outcome != fleetdb.Applied {
+			t.Fatalf("ApplyAs(%s seq %d) = %+v, %v", r.Kind, r.Seq, res, err)
+		}
+	}
+	if _, err := db.ApplyAs(ctx, other, report("a", "r", 3, fleet.KindHeartbeat), base); !errors.Is(err, fleetdb.ErrUnknownHost) {
+		t.Errorf("another host's token: %v", err)
+	}
+	if err := db.Revoke(ctx, "a"); err != nil {
+		t.Fatal(err)
+	}
+	d := report("a", "r", 3, fleet.KindDelta)
+	d.Added = []fleet.Listener{lis(ports.TCP, "0.0.0.0", 2556, 5, "/tmp/x")}
+	again := full
+	again.Agent = "r2"
+	for _, r := range []fleet.Report{report("a", "r", 3, fleet.KindHeartbeat), d, again} {
+		if _, err := db.ApplyAs(ctx, h, r, base.Add(time.Minute)); !errors.Is(err, fleetdb.ErrUnknownHost) {
+			t.Errorf("ApplyAs(%s seq %d) with a revoked token: %v", r.Kind, r.Seq, err)
+		}
+	}
+	if a := hostNamed(t, db, "a"); a.LastSeq != 2 || a.Reports != 2 || !a.LastSeen.Equal(base) {
+		t.Errorf("after refused reports: %+v", a)
+	}
+	wantListeners(t, db, "a", full.Listeners)
+	h2 := addHost(t, db, "a")
+	if _, err := db.ApplyAs(ctx, h, report("a", "r", 3, fleet.KindHeartbeat), base); !errors.Is(err, fleetdb.ErrUnknownHost) {
+		t.Errorf("the replaced token: %v", err)
+	}
+	if res, err := db.ApplyAs(ctx, h2, report("a", "r", 3, fleet.KindHeartbeat), base); err != nil || res.Outcome != fleetdb.Applied {
+		t.Errorf("the new token: %+v, %v", res, err)
 	}
 }
 

@@ -70,11 +70,18 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 		db.w.Close()
 		return nil, err
 	}
+	if err := db.prepare(ctx); err != nil {
+		db.st.close()
+		db.w.Close()
+		return nil, err
+	}
 	if db.r, err = openSQLiteDB(path, true); err != nil {
+		db.st.close()
 		db.w.Close()
 		return nil, err
 	}
 	db.r.SetMaxOpenConns(4)
+	db.commits = newCommitter(db.w)
 	return db, nil
 }
 

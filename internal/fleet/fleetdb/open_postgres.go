@@ -32,5 +32,10 @@ func openPostgres(ctx context.Context, dsn string) (*DB, error) {
 		sdb.Close()
 		return nil, fmt.Errorf("%w", err)
 	}
+	if err := db.prepare(ctx); err != nil {
+		db.st.close()
+		sdb.Close()
+		return nil, err
+	}
 	return db, nil
 }
