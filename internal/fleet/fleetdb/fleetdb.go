@@ -569,7 +569,6 @@ func (db *DB) applyDelta(ctx context.Context, tx *sql.Tx, host int64, seq uint64
 	return nil
 }
 
-
 const listenerColumns = `proto, addr, port, netns, pid, uid, user_name, process, exe, container`
 
 type scanner interface{ Scan(...any) error }
