@@ -5,7 +5,8 @@
 #
 # For each backend: start serve on a free loopback port with the fleet API, run bench/fleetload (HOSTS simulated
 # hosts with LISTENERS listeners each, reporting every INTERVAL for DURATION, a share CHANGES of the reports carrying a
-# change; the hosts are spread evenly over the interval), then print its JSON figures with serve's peak resident
+# change; the hosts are spread evenly over the interval; first every host's full report, 64 at a time, unless
+# BENCH_ENROLL=0, which sends them within the first interval), then print its JSON figures with serve's peak resident
 # memory (VmHWM) and the load average before and after. Bounded in time; traffic goes to 127.0.0.1 only; the script
 # ends only the server it started, by PID.
 #
@@ -22,6 +23,7 @@ INTERVAL=${BENCH_INTERVAL:-30s}
 DURATION=${BENCH_DURATION:-60s}
 CHANGES=${BENCH_CHANGES:-0.05}
 LISTENERS=${BENCH_LISTENERS:-20}
+ENROLL=${BENCH_ENROLL:-1}
 serve_on=() load_on=()
 if [ "${BENCH_PIN:-1}" != 0 ] && command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
 	serve_on=(taskset -c 0) load_on=(taskset -c 1)
@@ -70,10 +72,10 @@ for b in "${backends[@]}"; do
 	echo "bench-fleet: $b: $HOSTS hosts of $LISTENERS listeners every $INTERVAL for $DURATION, changes $CHANGES${serve_on:+, serve on core 0}" >&2
 	before=$(loadavg)
 	out=$("${load_on[@]}" "$work/fleetload" -db "$dsn" -url "http://127.0.0.1:$port" -hosts "$HOSTS" -listeners "$LISTENERS" \
-		-interval "$INTERVAL" -duration "$DURATION" -changes "$CHANGES")
+		-interval "$INTERVAL" -duration "$DURATION" -changes "$CHANGES" -enroll="$([ "$ENROLL" = 0 ] && echo false || echo true)")
 	after=$(loadavg)
 	hwm=$(awk '/VmHWM/ {print $2}' "/proc/$pid/status")
 	kill -TERM "$pid"; wait "$pid" || true; pid=
 	echo "{\"backend\": \"$b\", \"serve_vmhwm_kb\": $hwm, \"loadavg_before\": \"$before\", \"loadavg_after\": \"$after\", \"load\": $out}"
-	if [ "$b" = postgres ]; then psql "$PORTHOLE_TEST_POSTGRES" -qc "DROP SCHEMA $schema CASCADE" >/dev/null; fi
+	if [ "$b" = postgres ]; then PGOPTIONS=--client-min-messages=warning psql "$PORTHOLE_TEST_POSTGRES" -qc "DROP SCHEMA $schema CASCADE" >/dev/null; fi
 done

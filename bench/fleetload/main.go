@@ -1,14 +1,17 @@
 // Command fleetload simulates a fleet of hosts reporting to a running `porthole serve` and measures how the server
 // keeps up.
 //
-//	fleetload -db DSN -url http://127.0.0.1:8025 -hosts 10000 -interval 30s -duration 2m [-changes 0.05] [-listeners 20]
+//	fleetload -db DSN -url http://127.0.0.1:8025 -hosts 10000 -interval 30s -duration 2m [-changes 0.05] [-listeners 20] [-enroll=false]
 //
 // It first creates the hosts (load-0000001, …) with fresh tokens directly in the inventory at DSN (the database the
-// server uses), then runs one simulated agent per host: a full report of -listeners listeners, then one report per interval,
+// server uses). With -enroll (the default) it then sends every host's full report of -listeners listeners, 64 at a
+// time, and measures that apart; then it runs one simulated agent per host for -duration: one report per interval,
 // spread evenly over the interval — a delta (one listener's owner changes) with probability -changes, else a
-// heartbeat. At the end it checks that every acknowledged report is in the inventory (each host's last_seq) and prints
-// one JSON object: reports sent, acknowledged, failed, reports/s, latency percentiles, and for the steady phase (once
-// every full report is in) the same plus the database's growth per change and per host per day. It sends traffic only to the URL it is given; scripts/bench-fleet.sh gives it loopback addresses only.
+// heartbeat. With -enroll=false the full reports are each agent's first report, within the first interval. At the end
+// it checks that every acknowledged report is in the inventory (each host's last_seq) and prints one JSON object:
+// reports sent, acknowledged, failed, reports/s, latency percentiles, and for the steady phase (every full report in)
+// the same plus the database's growth per change and per host per day. It sends traffic only to the URL it is given;
+// scripts/bench-fleet.sh gives it loopback addresses only.
 package main
 
 import (
@@ -41,13 +44,24 @@ func main() {
 	}
 }
 
+// enrollResult is the enrolment phase: every host's full report.
+type enrollResult struct {
+	Seconds       float64 `json:"s"`
+	ReportsPerSec float64 `json:"reports_per_s"`
+	P50ms         float64 `json:"p50_ms"`
+	P99ms         float64 `json:"p99_ms"`
+	DBBytes       int64   `json:"db_bytes"` // fleetdb.DB.Size after it
+}
+
 type result struct {
-	Hosts         int              `json:"hosts"`
-	Listeners     int              `json:"listeners_per_host"`
-	IntervalS     float64          `json:"interval_s"`
-	ChangeRate    float64          `json:"change_rate"`
-	DurationS     float64          `json:"duration_s"`
-	SetupS        float64          `json:"setup_s"` // creating the hosts and their tokens, before the clock starts
+	Hosts      int     `json:"hosts"`
+	Listeners  int     `json:"listeners_per_host"`
+	IntervalS  float64 `json:"interval_s"`
+	ChangeRate float64 `json:"change_rate"`
+	DurationS  float64 `json:"duration_s"`
+	SetupS     float64 `json:"setup_s"` // creating the hosts and their tokens, before the clock starts
+	// -enroll: every host's full report, sent by 64 clients at once before the clock starts.
+	Enroll        *enrollResult    `json:"enroll,omitempty"`
 	Sent          int64            `json:"sent"`
 	Acked         int64            `json:"acked"`
 	Failed        int64            `json:"failed"`
@@ -83,6 +97,7 @@ func run() error {
 	interval := flag.Duration("interval", 30*time.Second, "each host's reporting interval")
 	duration := flag.Duration("duration", time.Minute, "how long to report")
 	changes := flag.Float64("changes", 0.05, "share of reports that carry a change")
+	enroll := flag.Bool("enroll", true, "send every host's full report before the clock starts (false: within the first interval)")
 	flag.Parse()
 	if *dsn == "" {
 		return fmt.Errorf("give -db")
@@ -127,12 +142,92 @@ func run() error {
 	}
 	setupS := time.Since(t0).Seconds()
 	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 256}}
+	agents := make([]string, *hosts)
+	sets := make([][]fleet.Listener, *hosts)
+	for i := range sets {
+		agents[i] = fmt.Sprintf("%032x", mrand.Uint64())
+		ls := make([]fleet.Listener, *nls)
+		for j := range ls {
+			ls[j] = fleet.Listener{Key: fleet.Key{Proto: ports.TCP, Addr: netip.MustParseAddr("0.0.0.0"), Port: uint16(1000 + j)},
+				Owner: fleet.Owner{PID: 100 + j, UID: 0, User: "root", Process: "svc", Exe: fmt.Sprintf("/usr/sbin/svc%d", j%100)}}
+		}
+		sets[i] = ls
+	}
+	post := func(i int, r fleet.Report) (time.Duration, string) {
+		b, _ := fleet.Encode(r)
+		req, _ := http.NewRequest("POST", *base+"/api/v1/fleet/report", bytes.NewReader(b))
+		req.Header.Set("Authorization", "Bearer "+toks[i])
+		req.Header.Set("Content-Type", "application/json")
+		t0 := time.Now()
+		resp, err := client.Do(req)
+		d := time.Since(t0)
+		if err != nil {
+			return d, "error"
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			return d, resp.Status
+		}
+		return d, ""
+	}
+	var enrolled *enrollResult
+	if *enroll {
+		t0 := time.Now()
+		var emu sync.Mutex
+		var elat []time.Duration
+		next := make(chan int)
+		var ewg sync.WaitGroup
+		var efail atomic.Int64
+		for range 64 {
+			ewg.Go(func() {
+				for i := range next {
+					for try := 0; ; try++ {
+						d, why := post(i, fleet.Report{Host: name(i), Agent: agents[i], Seq: 1, Kind: fleet.KindFull, Interval: *interval, Listeners: sets[i]})
+						if why == "" {
+							emu.Lock()
+							elat = append(elat, d)
+							emu.Unlock()
+							break
+						}
+						if try == 5 {
+							efail.Add(1)
+							break
+						}
+						time.Sleep(time.Second)
+					}
+				}
+			})
+		}
+		for i := range *hosts {
+			next <- i
+		}
+		close(next)
+		ewg.Wait()
+		if n := efail.Load(); n > 0 {
+			return fmt.Errorf("enrolment: %d full reports failed six times", n)
+		}
+		enrolled = &enrollResult{Seconds: time.Since(t0).Seconds()}
+		enrolled.ReportsPerSec = float64(*hosts) / enrolled.Seconds
+		enrolled.P50ms, enrolled.P99ms = pct(elat, 0.5), pct(elat, 0.99)
+		if enrolled.DBBytes, err = db.Size(ctx); err != nil {
+			return err
+		}
+	}
 	var sent, acked, failed, fullAcked, steadyChanges atomic.Int64
 	var mu sync.Mutex
 	var lat, steadyLat []time.Duration
 	var steady atomic.Bool
 	reasons := map[string]int64{}
 	lastAcked := make([]uint64, *hosts)
+	first := uint64(1)
+	if *enroll {
+		fullAcked.Store(int64(*hosts))
+		first = 2
+		for i := range lastAcked {
+			lastAcked[i] = 1
+		}
+	}
 	start := time.Now()
 	end := start.Add(*duration)
 	// The steady phase starts once every host's full report is acknowledged and one interval has passed.
@@ -141,7 +236,7 @@ func run() error {
 	steadyDone := make(chan error, 1)
 	go func() {
 		for time.Now().Before(end) {
-			if fullAcked.Load() == int64(*hosts) && time.Since(start) >= *interval {
+			if fullAcked.Load() == int64(*hosts) && (*enroll || time.Since(start) >= *interval) {
 				n, err := db.Size(ctx)
 				mu.Lock()
 				steadyStart, size0 = time.Now(), n
@@ -157,16 +252,11 @@ func run() error {
 	var wg sync.WaitGroup
 	for i := range *hosts {
 		wg.Go(func() {
-			agent := fmt.Sprintf("%032x", mrand.Uint64())
-			ls := make([]fleet.Listener, *nls)
-			for j := range ls {
-				ls[j] = fleet.Listener{Key: fleet.Key{Proto: ports.TCP, Addr: netip.MustParseAddr("0.0.0.0"), Port: uint16(1000 + j)},
-					Owner: fleet.Owner{PID: 100 + j, UID: 0, User: "root", Process: "svc", Exe: fmt.Sprintf("/usr/sbin/svc%d", j%100)}}
-			}
+			ls := sets[i]
 			// Spread the hosts evenly over the first interval.
 			time.Sleep(time.Duration(float64(*interval) * float64(i) / float64(*hosts)))
-			for seq := uint64(1); time.Now().Before(end); seq++ {
-				r := fleet.Report{Host: name(i), Agent: agent, Seq: seq, Kind: fleet.KindHeartbeat, Interval: *interval}
+			for seq := first; time.Now().Before(end); seq++ {
+				r := fleet.Report{Host: name(i), Agent: agents[i], Seq: seq, Kind: fleet.KindHeartbeat, Interval: *interval}
 				switch {
 				case seq == 1:
 					r.Kind, r.Listeners = fleet.KindFull, ls
@@ -175,27 +265,11 @@ func run() error {
 					ls[j].PID++
 					r.Kind, r.Changed = fleet.KindDelta, []fleet.Listener{ls[j]}
 				}
-				b, _ := fleet.Encode(r)
-				req, _ := http.NewRequest("POST", *base+"/api/v1/fleet/report", bytes.NewReader(b))
-				req.Header.Set("Authorization", "Bearer "+toks[i])
-				req.Header.Set("Content-Type", "application/json")
 				inSteady := steady.Load()
-				t0 := time.Now()
 				sent.Add(1)
-				resp, err := client.Do(req)
-				d := time.Since(t0)
-				if err == nil {
-					io.Copy(io.Discard, resp.Body)
-					resp.Body.Close()
-				}
-				if err != nil || resp.StatusCode != 200 {
+				d, why := post(i, r)
+				if why != "" {
 					failed.Add(1)
-					why := ""
-					if err != nil {
-						why = "error"
-					} else {
-						why = resp.Status
-					}
 					mu.Lock()
 					reasons[why]++
 					mu.Unlock()
@@ -216,7 +290,11 @@ func run() error {
 					}
 					mu.Unlock()
 				}
-				time.Sleep(*interval - d%*interval)
+				pause := *interval - d%*interval
+				if time.Now().Add(pause).After(end) {
+					break // the run ends before this host's next report
+				}
+				time.Sleep(pause)
 			}
 		})
 	}
@@ -226,7 +304,7 @@ func run() error {
 		return err
 	}
 	res := result{Hosts: *hosts, Listeners: *nls, IntervalS: interval.Seconds(), ChangeRate: *changes, DurationS: elapsed.Seconds(),
-		SetupS: setupS, Sent: sent.Load(), Acked: acked.Load(), Failed: failed.Load(), FailReasons: reasons}
+		SetupS: setupS, Enroll: enrolled, Sent: sent.Load(), Acked: acked.Load(), Failed: failed.Load(), FailReasons: reasons}
 	res.ReportsPerSec = float64(res.Acked) / elapsed.Seconds()
 	res.P50ms, res.P99ms, res.Maxms = pct(lat, 0.50), pct(lat, 0.99), pct(lat, 1)
 	st := &res.Steady

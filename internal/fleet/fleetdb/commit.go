@@ -14,11 +14,11 @@ const maxGroup = 256
 // each commit durable with an fsync of its log (synchronous=FULL); at
 // hundreds of reports a second, one fsync each was most of a report's cost.
 // Reports that arrive while a commit is under way wait, and the next
-// transaction applies all of them, each inside a savepoint of its own, and
-// commits once. A report is answered only after the commit that holds it:
-// what is acknowledged is as durable as before. A report whose work fails
-// is rolled back to its savepoint and fails alone; a failed commit fails the
-// whole group.
+// transaction applies all of them and commits once. A report is answered
+// only after the commit that holds it: what is acknowledged is as durable
+// as before. A report whose work fails fails alone (the group is run again
+// with a savepoint around each report); a failed commit fails the whole
+// group.
 type committer struct {
 	db   *sql.DB
 	jobs chan *job
@@ -89,24 +89,46 @@ func (c *committer) loop() {
 	}
 }
 
-// commit applies group in one transaction and answers each job.
+// commit applies group in one transaction and answers each job. It first
+// runs the jobs one after another in the transaction; if one fails (rare: an
+// unknown or revoked token, a database error), it rolls everything back and
+// runs the group again with a savepoint around each job, so that the failure
+// stays with its own report.
 func (c *committer) commit(group []*job) {
+	if errs, failed := c.run(group, false); failed {
+		errs, _ = c.run(group, true)
+		c.answer(group, errs)
+	} else {
+		c.answer(group, errs)
+	}
+}
+
+func (c *committer) answer(group []*job, errs []error) {
+	for i, j := range group {
+		j.err <- errs[i]
+	}
+}
+
+// run applies group in one transaction, each job in a savepoint of its own
+// when savepoints is set, and returns each job's outcome. Without
+// savepoints, the first job that fails rolls the transaction back and run
+// returns failed; the caller runs the group again with savepoints.
+func (c *committer) run(group []*job, savepoints bool) (errs []error, failed bool) {
 	// The statements run on a context no request can cancel: an interrupted statement in SQLite can roll back
 	// the whole transaction, and with it the other reports of the group.
 	ctx := context.Background()
-	errs := make([]error, len(group))
-	fail := func(err error) {
-		for i, j := range group {
+	errs = make([]error, len(group))
+	fail := func(err error) ([]error, bool) {
+		for i := range errs {
 			if errs[i] == nil {
 				errs[i] = err
 			}
-			j.err <- errs[i]
 		}
+		return errs, false
 	}
 	tx, err := c.db.BeginTx(ctx, nil)
 	if err != nil {
-		fail(err)
-		return
+		return fail(err)
 	}
 	defer tx.Rollback()
 	for i, j := range group {
@@ -114,26 +136,26 @@ func (c *committer) commit(group []*job) {
 			errs[i] = err // the client gave up before its report was applied: nothing of it is stored
 			continue
 		}
+		if !savepoints {
+			if errs[i] = j.fn(ctx, tx); errs[i] != nil {
+				return nil, true
+			}
+			continue
+		}
 		if _, err := tx.ExecContext(ctx, `SAVEPOINT report`); err != nil {
-			fail(fmt.Errorf("savepoint: %w", err))
-			return
+			return fail(fmt.Errorf("savepoint: %w", err))
 		}
 		if errs[i] = j.fn(ctx, tx); errs[i] != nil {
 			if _, err := tx.ExecContext(ctx, `ROLLBACK TO report`); err != nil {
-				fail(errors.Join(errs[i], fmt.Errorf("rolling back one report: %w", err)))
-				return
+				return fail(errors.Join(errs[i], fmt.Errorf("rolling back one report: %w", err)))
 			}
 		}
 		if _, err := tx.ExecContext(ctx, `RELEASE report`); err != nil {
-			fail(fmt.Errorf("release: %w", err))
-			return
+			return fail(fmt.Errorf("release: %w", err))
 		}
 	}
 	if err := tx.Commit(); err != nil {
-		fail(fmt.Errorf("commit: %w", err))
-		return
+		return fail(fmt.Errorf("commit: %w", err))
 	}
-	for i, j := range group {
-		j.err <- errs[i]
-	}
+	return errs, false
 }
