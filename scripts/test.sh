@@ -135,6 +135,9 @@ if ! $short; then
 	step "go test -bench . -benchtime 1x ./...: every benchmark once"
 	go test -run '^$' -bench . -benchtime 1x -timeout 20m ./...
 
+	step "scripts/bench-fleet.sh, smoke: 300 simulated hosts every 5 s for 10 s on SQLite and PostgreSQL, nothing lost"
+	BENCH_HOSTS=300 BENCH_INTERVAL=5s BENCH_DURATION=10s bash scripts/bench-fleet.sh sqlite postgres
+
 	step "go test -fuzz: every fuzz target for 4 s"
 	fuzzlog=$(mktemp)
 	for pkg in $(go list ./...); do

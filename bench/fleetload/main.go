@@ -336,7 +336,13 @@ func run() error {
 			res.Lost++
 		}
 	}
-	return json.NewEncoder(os.Stdout).Encode(res)
+	if err := json.NewEncoder(os.Stdout).Encode(res); err != nil {
+		return err
+	}
+	if res.Lost > 0 {
+		return fmt.Errorf("%d hosts miss acknowledged reports in the inventory", res.Lost)
+	}
+	return nil
 }
 
 // pct returns the p-th percentile of ds in milliseconds, sorting ds.
