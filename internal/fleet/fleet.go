@@ -177,6 +177,23 @@ func (f Finding) Validate(field string) error {
 	return validText(field+".reason", f.Reason, MaxReasonLen)
 }
 
+// MostSevere keeps at most n of fs (which it may reorder): the most severe
+// first, ties in CompareFindings order, and returns them in CompareFindings
+// order with how many it left out. An agent on a host with more findings than
+// a report may carry (MaxFindings; one per listener is possible) sends these.
+func MostSevere(fs []Finding, n int) ([]Finding, int) {
+	if len(fs) <= n {
+		return fs, 0
+	}
+	rank := func(f Finding) int { return slices.Index(severities, f.Severity) }
+	slices.SortFunc(fs, func(a, b Finding) int {
+		return cmp.Or(cmp.Compare(rank(b), rank(a)), CompareFindings(a, b))
+	})
+	kept := fs[:n]
+	slices.SortFunc(kept, CompareFindings)
+	return kept, len(fs) - n
+}
+
 // CompareFindings orders findings by key, then rule, for a stable set.
 func CompareFindings(a, b Finding) int {
 	if c := a.Key.Compare(b.Key); c != 0 {

@@ -82,10 +82,11 @@ type agent struct {
 	synced bool             // a full report of this run is queued or applied
 	// findings are what the newest report carrying findings sent;
 	// findingsSent says one of this run's queued or applied reports did.
-	findings     []fleet.Finding
-	findingsSent bool
-	last         time.Time // when the newest report was queued
-	queue        []queued
+	findings       []fleet.Finding
+	findingsSent   bool
+	findingsCapped bool      // the last snapshot had more findings than MaxFindings (warned once)
+	last           time.Time // when the newest report was queued
+	queue          []queued
 }
 
 // Run reports until ctx is done, then returns nil. It returns early only
@@ -152,6 +153,14 @@ func (a *agent) enqueue(st State, now time.Time) error {
 	ls := fleet.Normalize(st.Listeners)
 	fs := slices.Clone(st.Findings)
 	slices.SortFunc(fs, fleet.CompareFindings)
+	if kept, left := fleet.MostSevere(fs, fleet.MaxFindings); left > 0 {
+		// The server refuses a report with more; send the most severe.
+		if !a.findingsCapped {
+			a.c.Log.Warn("more audit findings than a report may carry; sending the most severe", "findings", len(fs), "sent", len(kept))
+		}
+		fs = kept
+	}
+	a.findingsCapped = len(st.Findings) > fleet.MaxFindings
 	newFindings := st.Audited && (!a.findingsSent || !slices.Equal(fs, a.findings))
 	r := fleet.Report{Host: a.c.Name, Agent: a.run, Boot: a.c.Boot, Group: a.c.Group, Interval: a.c.Interval}
 	switch d := fleet.Diff(a.sent, ls); {

@@ -420,3 +420,44 @@ func TestFindings(t *testing.T) {
 		t.Errorf("last seq = %d, want 4 (a heartbeat)", hs[0].LastSeq)
 	}
 }
+
+// TestTooManyFindings: a host with more findings than a report may carry (a
+// process in /tmp holding thousands of listeners has one each) still
+// reports; the server keeps the most severe ones, not the first in order.
+func TestTooManyFindings(t *testing.T) {
+	s := newServer(t)
+	a := newAgent(t, s, "")
+	n := fleet.MaxFindings + 5
+	st := State{Audited: true}
+	for i := range n {
+		l := lis(uint16(1024+i), 7)
+		st.Listeners = append(st.Listeners, l)
+		f := fleet.Finding{Rule: "exe-in-writable-dir", Severity: "low", Key: l.Key, Reason: "runs from /tmp"}
+		if i == n-1 { // the last in CompareFindings order
+			f.Rule, f.Severity, f.Reason = "known-bad-port", "critical", "port of a worm"
+		}
+		st.Findings = append(st.Findings, f)
+	}
+	stepState(t, a, st, base)
+	if got := len(inventory(t, s)); got != n {
+		t.Errorf("inventory has %d listeners, want %d", got, n)
+	}
+	fs, err := s.db.Findings(ctx, "h1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	critical := 0
+	for _, f := range fs {
+		if f.Severity == "critical" {
+			critical++
+		}
+	}
+	if len(fs) != fleet.MaxFindings || critical != 1 {
+		t.Errorf("stored %d findings (%d critical), want %d with the critical one", len(fs), critical, fleet.MaxFindings)
+	}
+	// The same state again is not a change of findings.
+	stepState(t, a, st, base.Add(10*time.Second))
+	if hs, _ := s.db.Hosts(ctx); hs[0].LastSeq != 1 {
+		t.Errorf("last seq = %d, want 1 (nothing new to send)", hs[0].LastSeq)
+	}
+}
