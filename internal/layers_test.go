@@ -27,7 +27,7 @@ var layers = [][]string{
 	{"internal/registry", "internal/intel", "internal/process", "internal/store", "internal/store/sqlite", "internal/store/postgres", "internal/webguard",
 		"internal/fleet"},
 	// What is here, what matches, what users said.
-	{"internal/sockets", "internal/search", "internal/feedback", "internal/store/storetest", "internal/fleet/fleetdb"},
+	{"internal/sockets", "internal/search", "internal/suggest", "internal/feedback", "internal/store/storetest", "internal/fleet/fleetdb"},
 	// One port's facts in one value.
 	{"internal/dossier"},
 	// Judging listeners.

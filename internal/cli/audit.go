@@ -6,7 +6,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -71,47 +70,51 @@ Exit status (bits add up):
   65  the baseline file is malformed, oversized, or not a regular file
   74  I/O error: the baseline or the sockets could not be read`
 
-type auditOpts struct {
+// auditOptions are `porthole audit`'s arguments.
+type auditOptions struct {
 	json, allNS, verbose bool
 	baseline             string
 	failOn               audit.Severity
 	specs                []ports.Spec
 }
 
-func runAudit(ctx context.Context, env *Env, args []string) error {
-	fs := newFlags(env, "audit", "[flags] [PORT...]", auditHelp)
-	asJSON := fs.Bool("json", false, "print the report as JSON")
-	base := fs.String("baseline", "", "baseline `FILE` (write one with 'porthole baseline -o FILE')")
-	failOn := fs.String("fail-on", "low", "lowest `SEVERITY` that sets exit bit 1: info, low, medium, high or critical")
-	allNS := fs.Bool("all-netns", false, "also audit every other network namespace (containers)")
-	var verbose bool
-	fs.BoolVar(&verbose, "v", false, "also show info findings and the listeners the baseline explains, with the rule that matched")
-	fs.BoolVar(&verbose, "verbose", false, "same as -v")
-	rest, err := parseFlags(fs, args)
-	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
+var auditCmd = &cmdDef[auditOptions]{name: "audit", args: "[flags] [PORT...]", help: auditHelp,
+	flags: func(fs *cmdFlags, o *auditOptions) func([]string) error {
+		fs.BoolVar(&o.json, "json", false, "print the report as JSON")
+		fs.StringVar(&o.baseline, "baseline", "", "baseline `FILE` (write one with 'porthole baseline -o FILE')")
+		failOn := fs.String("fail-on", "low", "lowest `SEVERITY` that sets exit bit 1: info, low, medium, high or critical")
+		fs.BoolVar(&o.allNS, "all-netns", false, "also audit every other network namespace (containers)")
+		fs.BoolVar(&o.verbose, "v", false, "also show info findings and the listeners the baseline explains, with the rule that matched")
+		fs.BoolVar(&o.verbose, "verbose", false, "same as -v")
+		return func(rest []string) error {
+			var err error
+			if o.failOn, err = audit.ParseSeverity(*failOn); err != nil {
+				return &exitError{code: auditUsage, msg: "audit: --fail-on: " + err.Error(), cause: &usageError{token: *failOn}}
+			}
+			for _, a := range rest {
+				s, err := ports.ParseSpec(a)
+				if err == nil && (s.Proto == ports.SCTP || s.Proto == ports.DCCP) {
+					err = &ports.SpecError{Token: a, Reason: "porthole audits tcp and udp listeners only"}
+				}
+				if err != nil {
+					return &exitError{code: auditUsage, msg: err.Error(), cause: err}
+				}
+				o.specs = append(o.specs, s)
+			}
+			return nil
+		}
+	},
+	// audit's statuses report findings, so a bad flag is 64, not 2.
+	badUsage: func(err error) error {
+		var ee *exitError
+		if errors.As(err, &ee) {
 			return err
 		}
 		return &exitError{code: auditUsage, msg: err.Error() + "\nRun 'porthole audit --help' for usage.", cause: err}
-	}
-	o := auditOpts{json: *asJSON, allNS: *allNS, verbose: verbose, baseline: *base}
-	if o.failOn, err = audit.ParseSeverity(*failOn); err != nil {
-		return &exitError{code: auditUsage, msg: "audit: --fail-on: " + err.Error(), cause: &usageError{token: *failOn}}
-	}
-	for _, a := range rest {
-		s, err := ports.ParseSpec(a)
-		if err == nil && (s.Proto == ports.SCTP || s.Proto == ports.DCCP) {
-			err = &ports.SpecError{Token: a, Reason: "porthole audits tcp and udp listeners only"}
-		}
-		if err != nil {
-			return &exitError{code: auditUsage, msg: err.Error(), cause: err}
-		}
-		o.specs = append(o.specs, s)
-	}
-	return auditMain(ctx, env, o)
+	},
 }
 
-func auditMain(ctx context.Context, env *Env, o auditOpts) error {
+func runAudit(ctx context.Context, env *Env, o auditOptions) error {
 	k, err := loadKnowledge(env)
 	if err != nil {
 		return &exitError{code: auditIO, msg: err.Error()}
@@ -225,7 +228,7 @@ type auditReport struct {
 	Explained     []audit.Explained `json:"explained"` // null without -v
 }
 
-func auditJSON(rep *audit.Report, bl *audit.Baseline, o auditOpts, code int, now time.Time) auditReport {
+func auditJSON(rep *audit.Report, bl *audit.Baseline, o auditOptions, code int, now time.Time) auditReport {
 	r := auditReport{
 		Generated: now.UTC().Format(time.RFC3339), Listeners: rep.Listeners, FailOn: o.failOn.String(),
 		ExitStatus: code, Counts: map[string]int{}, Findings: rep.Findings,
@@ -250,7 +253,7 @@ func auditJSON(rep *audit.Report, bl *audit.Baseline, o auditOpts, code int, now
 }
 
 // renderAudit prints the report grouped by severity, highest first.
-func renderAudit(t *text, rep *audit.Report, bl *audit.Baseline, o auditOpts) {
+func renderAudit(t *text, rep *audit.Report, bl *audit.Baseline, o auditOptions) {
 	var parts []string
 	for _, s := range audit.Severities {
 		if n := countSeverity(rep, s); n > 0 {

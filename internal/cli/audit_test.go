@@ -119,7 +119,7 @@ func TestAuditGolden(t *testing.T) {
 	rep := audit.Run(audRows(t), audit.Options{
 		Registry: registry.Embedded(), Intel: db, Baseline: bl, EphemeralLow: 32768, EphemeralHigh: 60999, AllNetNS: true,
 	})
-	o := auditOpts{failOn: audit.Low, verbose: true}
+	o := auditOptions{failOn: audit.Low, verbose: true}
 	var out bytes.Buffer
 	tx := &text{w: &out}
 	renderAudit(tx, rep, bl, o)

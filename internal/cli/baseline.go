@@ -12,23 +12,37 @@ import (
 	"github.com/porthole/porthole/internal/sockets"
 )
 
-func runBaseline(ctx context.Context, env *Env, args []string) error {
-	fs := newFlags(env, "baseline", "[-o FILE] [flags]", "Write the listeners here as a baseline: an editable, commented file with one line per expected listener (program, port, address scope, user, namespace). Review it, keep it, and check the machine against it with 'porthole audit --baseline FILE'. PIDs are never written: a restarted service still matches.")
-	out := fs.String("o", "", "write to `FILE` (atomically) instead of standard output")
-	allNS := fs.Bool("all-netns", false, "also include every other network namespace (containers)")
-	asJSON := fs.Bool("json", false, "print the rules as a JSON array instead of the file (lines disabled for review are left out)")
-	rest, err := parseFlags(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(rest) > 0 {
-		return usagef("baseline takes no arguments (got %s)", quoteArg(rest[0]))
-	}
+// baselineOptions are `porthole baseline`'s flags.
+type baselineOptions struct {
+	out   string // -o FILE, or "" for stdout
+	allNS bool
+	json  bool
+}
+
+var baselineCmd = &cmdDef[baselineOptions]{name: "baseline", args: "[-o FILE] [flags]",
+	help: "Write the listeners here as a baseline: an editable, commented file with one line per expected listener (program, port, address scope, user, namespace). Review it, keep it, and check the machine against it with 'porthole audit --baseline FILE'. PIDs are never written: a restarted service still matches.",
+	flags: func(fs *cmdFlags, o *baselineOptions) func([]string) error {
+		fs.StringVar(&o.out, "o", "", "write to `FILE` (atomically) instead of standard output")
+		fs.BoolVar(&o.allNS, "all-netns", false, "also include every other network namespace (containers)")
+		fs.BoolVar(&o.json, "json", false, "print the rules as a JSON array instead of the file (lines disabled for review are left out)")
+		return func(rest []string) error {
+			if err := noArgs("baseline")(rest); err != nil {
+				return err
+			}
+			if o.json && o.out != "" {
+				return usagef("--json and -o do not go together: the file is always the text form")
+			}
+			return nil
+		}
+	},
+}
+
+func runBaseline(ctx context.Context, env *Env, o baselineOptions) error {
 	k, err := loadKnowledge(env)
 	if err != nil {
 		return err
 	}
-	ls, err := sockets.List(ctx, sockets.Query{AllNetNS: *allNS})
+	ls, err := sockets.List(ctx, sockets.Query{AllNetNS: o.allNS})
 	if err != nil {
 		return listError(err)
 	}
@@ -45,24 +59,21 @@ func runBaseline(ctx context.Context, env *Env, args []string) error {
 	if err := audit.Write(&buf, rows, opt); err != nil {
 		return err
 	}
-	if *asJSON {
-		if *out != "" {
-			return usagef("--json and -o do not go together: the file is always the text form")
-		}
+	if o.json {
 		b, _, err := audit.Parse("baseline", buf.Bytes())
 		if err != nil {
 			return fmt.Errorf("internal: the written baseline does not parse: %w", err)
 		}
 		return writeJSON(env.Stdout, b.Rules)
 	}
-	if *out == "" {
+	if o.out == "" {
 		_, err := env.Stdout.Write(buf.Bytes())
 		return err
 	}
-	if err := writeFileAtomic(*out, buf.Bytes(), 0o644); err != nil {
+	if err := writeFileAtomic(o.out, buf.Bytes(), 0o644); err != nil {
 		return err
 	}
-	fmt.Fprintf(env.Stderr, "porthole: wrote %d listeners to %s\n", len(rows), *out)
+	fmt.Fprintf(env.Stderr, "porthole: wrote %d listeners to %s\n", len(rows), o.out)
 	return nil
 }
 

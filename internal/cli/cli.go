@@ -1,6 +1,7 @@
-// Package cli is porthole's command line: one file per command, each a flag
-// set plus a run function, the text and JSON renderers, and the one table
-// that maps errors to exit statuses. Main is called by cmd/porthole and, in
+// Package cli is porthole's command line: one file per command, each an
+// options type, a cmdDef that parses flags into it and a run function (see
+// command.go), the text and JSON renderers, and the one table that maps
+// errors to exit statuses. Main is called by cmd/porthole and, in
 // process, by the tests.
 package cli
 
@@ -34,9 +35,6 @@ type Env struct {
 	Stdout, Stderr io.Writer
 	Getenv         func(string) string
 	Now            func() time.Time
-	// flagSets, when set, collects every flag set a command makes (for
-	// completions and the man page; see describe.go).
-	flagSets *[]*cmdFlags
 	// Color forces colour on or off; nil decides from the terminal and
 	// NO_COLOR.
 	Color *bool
@@ -47,33 +45,36 @@ type Env struct {
 	Columns int
 }
 
-// command is one subcommand.
+// command is one subcommand: run parses its arguments and runs it, and
+// defs are its flag definitions (one per subcommand word for fleet and
+// feedback), for --help, the completions and the man page.
 type command struct {
 	name    string
 	summary string
 	run     func(ctx context.Context, env *Env, args []string) error
+	defs    []usage
 }
 
 func commands() []command {
 	return []command{
-		{"info", "what a port is: registry, threats, uses, how to check (also: porthole PORT)", runInfo},
-		{"search", "find ports by service name, description, or threat name", runSearch},
-		{"stats", "registry figures per range and protocol, ghosts, intel coverage", runStats},
-		{"update", "download IANA's registry and swap it in atomically", runUpdate},
-		{"export", "write the reference site as static files (every port, en and ko)", runExport},
-		{"feedback", "export the answers of the site's \"Was this page helpful?\" widget", runFeedback},
-		{"serve", "serve the port reference site and JSON API (local section on loopback)", runServe},
-		{"fleet", "manage the hosts of a fleet inventory: token NAME, revoke NAME", runFleet},
-		{"agent", "report this host's listeners to a fleet server: full state, changes, heartbeats", runAgent},
-		{"who", "who listens on PORT here: owner process, user, executable, container", runWho},
-		{"list", "every listening socket here, with owner, service name and threat flags", runList},
-		{"suggest", "pick free, unassigned, clean ports for a new service", runSuggest},
-		{"audit", "findings: known-bad ports, unexplained listeners, exe in tmp or deleted, baseline drift", runAudit},
-		{"baseline", "write the listeners here as a baseline file to edit and keep", runBaseline},
-		{"watch", "events when listeners appear, vanish or change owner; Prometheus metrics", runWatch},
-		{"version", "print the program and registry versions", runVersion},
-		{"completion", "print a shell completion script: bash, zsh, fish or powershell", runCompletion},
-		{"man", "print the manual page (roff)", runMan},
+		cmd("what a port is: registry, threats, uses, how to check (also: porthole PORT)", infoCmd, runInfo),
+		cmd("find ports by service name, description, or threat name", searchCmd, runSearch),
+		cmd("registry figures per range and protocol, ghosts, intel coverage", statsCmd, runStats),
+		cmd("download IANA's registry and swap it in atomically", updateCmd, runUpdate),
+		cmd("write the reference site as static files (every port, en and ko)", exportCmd, runExport),
+		{name: "feedback", summary: "export the answers of the site's \"Was this page helpful?\" widget", run: runFeedback, defs: []usage{feedbackExportCmd}},
+		cmd("serve the port reference site and JSON API (local section on loopback)", serveCmd, runServe),
+		{name: "fleet", summary: "manage the hosts of a fleet inventory: token NAME, revoke NAME", run: runFleet, defs: []usage{fleetTokenCmd, fleetRevokeCmd}},
+		cmd("report this host's listeners to a fleet server: full state, changes, heartbeats", agentCmd, runAgent),
+		cmd("who listens on PORT here: owner process, user, executable, container", whoCmd, runWho),
+		cmd("every listening socket here, with owner, service name and threat flags", listCmd, runList),
+		cmd("pick free, unassigned, clean ports for a new service", suggestCmd, runSuggest),
+		cmd("findings: known-bad ports, unexplained listeners, exe in tmp or deleted, baseline drift", auditCmd, runAudit),
+		cmd("write the listeners here as a baseline file to edit and keep", baselineCmd, runBaseline),
+		cmd("events when listeners appear, vanish or change owner; Prometheus metrics", watchCmd, runWatch),
+		cmd("print the program and registry versions", versionCmd, runVersion),
+		cmd("print a shell completion script: bash, zsh, fish or powershell", completionCmd, runCompletion),
+		cmd("print the manual page (roff)", manCmd, runMan),
 	}
 }
 
@@ -224,7 +225,7 @@ func dispatch(ctx context.Context, env *Env, args []string) error {
 			if err := mistypedCommand(name, env.Getenv); err != nil {
 				return err
 			}
-			return runInfo(ctx, env, args)
+			return infoCmd.bind(runInfo)(ctx, env, args)
 		}
 	}
 	return unknownCommand(name)
@@ -262,25 +263,17 @@ Commands:
 // cmdFlags is a command's flag set with what its usage text needs.
 type cmdFlags struct {
 	*flag.FlagSet
-	env           *Env
 	args, summary string
 }
 
 // newFlags makes a command's flag set. Parse errors come back as one-line
-// usage errors; -h prints the usage to stdout.
-func newFlags(env *Env, name, args, summary string) *cmdFlags {
+// usage errors; -h comes back as flag.ErrHelp, and cmdDef.bind prints the
+// usage.
+func newFlags(name, args, summary string) *cmdFlags {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	fs.Usage = func() {} // the flag package calls it on every error; we print on -h only
-	cf := &cmdFlags{FlagSet: fs, env: env, args: args, summary: summary}
-	if env.flagSets != nil {
-		*env.flagSets = append(*env.flagSets, cf)
-	}
-	return cf
-}
-
-func (fs *cmdFlags) printUsage() {
-	printFlagUsage(fs)
+	return &cmdFlags{FlagSet: fs, args: args, summary: summary}
 }
 
 // parseFlags parses flags anywhere among the arguments ("info 22 --json"),
@@ -294,7 +287,6 @@ func parseFlags(fs *cmdFlags, args []string) ([]string, error) {
 		}
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
-				fs.printUsage()
 				return nil, err
 			}
 			return nil, &usageError{msg: fs.Name() + ": " + err.Error(), token: flagToken(err)}

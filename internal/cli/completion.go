@@ -11,8 +11,13 @@ import (
 // shells are the shells `porthole completion` writes a script for.
 var shells = []string{"bash", "zsh", "fish", "powershell"}
 
-func runCompletion(_ context.Context, env *Env, args []string) error {
-	fs := newFlags(env, "completion", strings.Join(shells, "|"), `Print a completion script for the shell, generated from the commands' own
+// completionOptions are `porthole completion`'s argument.
+type completionOptions struct {
+	shell string // one of shells
+}
+
+var completionCmd = &cmdDef[completionOptions]{name: "completion", args: strings.Join(shells, "|"),
+	help: `Print a completion script for the shell, generated from the commands' own
 flags. Load it into the running shell:
 
   bash:        source <(porthole completion bash)
@@ -23,20 +28,25 @@ flags. Load it into the running shell:
 or install it where the shell looks (the .deb and .rpm packages do):
 /usr/share/bash-completion/completions/porthole, a directory of zsh's $fpath
 as _porthole, ~/.config/fish/completions/porthole.fish, or your PowerShell
-$PROFILE.`)
-	rest, err := parseFlags(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(rest) != 1 || !slices.Contains(shells, rest[0]) {
-		return usagef("completion needs one shell: %s", strings.Join(shells, ", "))
-	}
+$PROFILE.`,
+	flags: func(fs *cmdFlags, o *completionOptions) func([]string) error {
+		return func(rest []string) error {
+			if len(rest) != 1 || !slices.Contains(shells, rest[0]) {
+				return usagef("completion needs one shell: %s", strings.Join(shells, ", "))
+			}
+			o.shell = rest[0]
+			return nil
+		}
+	},
+}
+
+func runCompletion(_ context.Context, env *Env, o completionOptions) error {
 	docs, err := describe()
 	if err != nil {
 		return err
 	}
 	var script string
-	switch rest[0] {
+	switch o.shell {
 	case "bash":
 		script = bashCompletion(docs)
 	case "zsh":

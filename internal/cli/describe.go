@@ -1,27 +1,15 @@
 package cli
 
 import (
-	"context"
 	"flag"
 	"fmt"
-	"io"
 	"strings"
 )
 
 // The completions and the man page are generated from the commands' own
-// flag sets: describe runs every command with --help, with an Env that
-// collects the flag sets newFlags makes, so a flag added to a command shows
-// up in `porthole completion` and `porthole man` without another list to
-// keep in step.
-
-// subcommands names the words a command takes before its flags, for
-// commands whose flag set belongs to a subcommand (`feedback export`).
-// TestDescribeEveryCommand fails for a command that makes no flag set, so a
-// new command of this kind cannot be forgotten here.
-var subcommands = map[string][]string{
-	"feedback": {"export"},
-	"fleet":    {"token", "revoke"},
-}
+// flag definitions (each command's cmdDef, listed in commands()), so a flag
+// added to a command shows up in `porthole completion` and `porthole man`
+// without another list to keep in step.
 
 // cmdDoc is what the completions and the man page know of one command.
 type cmdDoc struct {
@@ -83,30 +71,16 @@ func choices(args string) []string {
 }
 
 // describe returns every command with its flags, in the order of
-// commands(). It runs each command's --help into io.Discard with a
-// cancelled context: every command defines its flags and parses them before
-// it does anything, and --help stops it there.
+// commands(): one cmdDoc per flag definition, so a command with
+// subcommands (fleet token, fleet revoke) gives one per subcommand.
 func describe() ([]cmdDoc, error) {
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
 	var docs []cmdDoc
 	for _, c := range commands() {
-		paths := [][]string{{"--help"}}
-		if subs, ok := subcommands[c.name]; ok {
-			paths = nil
-			for _, s := range subs {
-				paths = append(paths, []string{s, "--help"})
-			}
+		if len(c.defs) == 0 {
+			return nil, fmt.Errorf("porthole %s has no flag definition; give its command entry defs", c.name)
 		}
-		for _, args := range paths {
-			var sets []*cmdFlags
-			env := &Env{Stdin: strings.NewReader(""), Stdout: io.Discard, Stderr: io.Discard, flagSets: &sets}
-			env.fill()
-			_ = c.run(ctx, env, args) // --help: flag.ErrHelp
-			if len(sets) == 0 {
-				return nil, fmt.Errorf("porthole %s made no flag set; add its subcommands to cli.subcommands", strings.Join(append([]string{c.name}, args[:len(args)-1]...), " "))
-			}
-			fs := sets[0]
+		for _, def := range c.defs {
+			fs := def.usageFlags()
 			d := cmdDoc{name: fs.Name(), summary: c.summary, args: fs.args, help: fs.summary}
 			fs.VisitAll(func(f *flag.Flag) {
 				arg, usage := flag.UnquoteUsage(f)

@@ -15,55 +15,75 @@ import (
 	"github.com/porthole/porthole/internal/web"
 )
 
-func runExport(ctx context.Context, env *Env, args []string) error {
-	fs := newFlags(env, "export", "DIR [flags]", `Write the reference site as static files into DIR: a page for every port in each language, the home, stats and range pages, the sitemap, the assets, and a .porthole-export marker listing the files written. Pages link each other by their file names (ports/80.html), so any static file server can serve DIR as it is; beside each page, sitemap and asset is a gzip-compressed NAME.gz for servers that send those (nginx gzip_static, Caddy precompressed) unless --no-gzip.
+// exportOptions are `porthole export`'s arguments.
+type exportOptions struct {
+	dir     string
+	langs   []i18n.Lang
+	ports   *ports.Spec // --range: only these port pages; nil for all
+	baseURL string      // without a trailing slash
+	quiet   bool
+	json    bool
+	noGzip  bool
+}
 
-A new DIR is written beside it and renamed into place when complete. An empty DIR (such as .) or a previous export (it has the marker) is updated in place, file by file: files of the previous export that the new one lacks are removed, and files that export did not write are left alone. Anything else is refused with exit status 2 and nothing is written: a file, a symbolic link, or a directory that is not empty and has no marker.`)
-	langs := fs.String("lang", "en,ko", "comma-separated `languages` to export")
-	portRange := fs.String("range", "", "export only the port pages of `LOW-HIGH` (other pages are always written)")
-	baseURL := fs.String("base-url", "http://127.0.0.1:8025", "absolute `URL` the site will be served from, for the sitemap")
-	quiet := fs.Bool("quiet", false, "no progress bar")
-	asJSON := fs.Bool("json", false, "print the summary as JSON")
-	noGzip := fs.Bool("no-gzip", false, "do not write the gzip-compressed NAME.gz beside each page, sitemap and asset (they take about two thirds of the export's CPU time)")
-	rest, err := parseFlags(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(rest) != 1 {
-		return usagef("export needs one DIR, as in 'porthole export ./site'")
-	}
-	var ls []i18n.Lang
-	for _, s := range strings.Split(*langs, ",") {
-		l := i18n.Lang(strings.TrimSpace(s))
-		if !i18n.Supported(l) {
-			return usagef("--lang: unknown language %s; use en, ko or en,ko", quoteArg(s))
+var exportCmd = &cmdDef[exportOptions]{name: "export", args: "DIR [flags]",
+	help: `Write the reference site as static files into DIR: a page for every port in each language, the home, stats and range pages, the sitemap, the assets, and a .porthole-export marker listing the files written. Pages link each other by their file names (ports/80.html), so any static file server can serve DIR as it is; beside each page, sitemap and asset is a gzip-compressed NAME.gz for servers that send those (nginx gzip_static, Caddy precompressed) unless --no-gzip.
+
+A new DIR is written beside it and renamed into place when complete. An empty DIR (such as .) or a previous export (it has the marker) is updated in place, file by file: files of the previous export that the new one lacks are removed, and files that export did not write are left alone. Anything else is refused with exit status 2 and nothing is written: a file, a symbolic link, or a directory that is not empty and has no marker.`,
+	flags: func(fs *cmdFlags, o *exportOptions) func([]string) error {
+		langs := fs.String("lang", "en,ko", "comma-separated `languages` to export")
+		portRange := fs.String("range", "", "export only the port pages of `LOW-HIGH` (other pages are always written)")
+		fs.StringVar(&o.baseURL, "base-url", "http://127.0.0.1:8025", "absolute `URL` the site will be served from, for the sitemap")
+		fs.BoolVar(&o.quiet, "quiet", false, "no progress bar")
+		fs.BoolVar(&o.json, "json", false, "print the summary as JSON")
+		fs.BoolVar(&o.noGzip, "no-gzip", false, "do not write the gzip-compressed NAME.gz beside each page, sitemap and asset (they take about two thirds of the export's CPU time)")
+		return func(rest []string) error {
+			if len(rest) != 1 {
+				return usagef("export needs one DIR, as in 'porthole export ./site'")
+			}
+			o.dir = rest[0]
+			o.baseURL = strings.TrimSuffix(o.baseURL, "/")
+			for _, s := range strings.Split(*langs, ",") {
+				l := i18n.Lang(strings.TrimSpace(s))
+				if !i18n.Supported(l) {
+					return usagef("--lang: unknown language %s; use en, ko or en,ko", quoteArg(s))
+				}
+				o.langs = append(o.langs, l)
+			}
+			if *portRange != "" {
+				spec, err := ports.ParseSpec(*portRange)
+				if err != nil {
+					return err
+				}
+				if spec.IsService() {
+					return usagef("--range %s: give port numbers, as in 2500-2600", quoteArg(*portRange))
+				}
+				o.ports = &spec
+			}
+			return nil
 		}
-		ls = append(ls, l)
-	}
-	opt := web.ExportOptions{Langs: ls, Version: Version, NoGzip: *noGzip}
-	if *portRange != "" {
-		spec, err := ports.ParseSpec(*portRange)
-		if err != nil {
-			return err
-		}
-		if spec.IsService() {
-			return usagef("--range %s: give port numbers, as in 2500-2600", quoteArg(*portRange))
-		}
-		opt.Ports = func(p int) bool { return p >= spec.Low && p <= spec.High }
+	},
+}
+
+func runExport(ctx context.Context, env *Env, o exportOptions) error {
+	opt := web.ExportOptions{Langs: o.langs, Version: Version, NoGzip: o.noGzip}
+	if o.ports != nil {
+		low, high := o.ports.Low, o.ports.High
+		opt.Ports = func(p int) bool { return p >= low && p <= high }
 	}
 	k, err := loadKnowledge(env)
 	if err != nil {
 		return err
 	}
 	site := web.New(web.Options{Registry: k.reg, Intel: k.intel, Now: env.Now, Static: true, CacheBytes: -1,
-		BaseURL: strings.TrimSuffix(*baseURL, "/")})
+		BaseURL: o.baseURL})
 	var bar *exportBar
-	if !*quiet && exportIsTerminal(env.Stderr) {
+	if !o.quiet && exportIsTerminal(env.Stderr) {
 		bar = &exportBar{w: env.Stderr, start: time.Now()}
 		opt.Progress = bar.update
 	}
 	start := time.Now()
-	res, err := site.Export(ctx, rest[0], opt)
+	res, err := site.Export(ctx, o.dir, opt)
 	if bar != nil {
 		bar.finish()
 	}
@@ -74,8 +94,8 @@ A new DIR is written beside it and renamed into place when complete. An empty DI
 		return fmt.Errorf("export: %w", err)
 	}
 	el := res.Written.Seconds()
-	if *asJSON {
-		return writeJSON(env.Stdout, exportOut{Dir: rest[0], Pages: res.Pages, Files: res.Files, InPlace: res.InPlace,
+	if o.json {
+		return writeJSON(env.Stdout, exportOut{Dir: o.dir, Pages: res.Pages, Files: res.Files, InPlace: res.InPlace,
 			Removed: res.Removed, Seconds: float64(int(time.Since(start).Seconds()*10)) / 10})
 	}
 	how := ""
@@ -86,7 +106,7 @@ A new DIR is written beside it and renamed into place when complete. An empty DI
 		}
 	}
 	_, err = fmt.Fprintf(env.Stdout, "wrote %s pages (%s files) to %s%s in %.1fs (%s pages/s; %.1fs in all)\n", i18n.Num(i18n.EN, res.Pages),
-		i18n.Num(i18n.EN, res.Files), rest[0], how, el, i18n.Num(i18n.EN, int(float64(res.Pages)/el)), time.Since(start).Seconds())
+		i18n.Num(i18n.EN, res.Files), o.dir, how, el, i18n.Num(i18n.EN, int(float64(res.Pages)/el)), time.Since(start).Seconds())
 	return err
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/porthole/porthole/internal/store"
 )
 
+// runFeedback runs the subcommand of `porthole feedback` (export only).
 func runFeedback(ctx context.Context, env *Env, args []string) error {
 	if len(args) == 0 || args[0] != "export" {
 		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
@@ -21,27 +22,43 @@ func runFeedback(ctx context.Context, env *Env, args []string) error {
 		}
 		return usagef("feedback needs a subcommand: porthole feedback export [--db DSN] [--json|--csv]")
 	}
-	fl := newFlags(env, "feedback export", "[--db DSN] [--json|--csv] [-o FILE]",
-		"Export every answer of the \"Was this page helpful?\" widget, oldest first. JSON keeps comments exactly (bidi controls escaped as \\u202e); CSV quotes every field, shows bidi controls as [U+202E] and carriage returns as line breaks, and puts a quote before anything a spreadsheet in any locale could run as a formula.")
-	dsn := fl.String("db", "", "feedback store `DSN`: a SQLite path or a postgres:// URL (default: the one porthole serve uses)")
-	asJSON := fl.Bool("json", false, "write a JSON array (the default)")
-	asCSV := fl.Bool("csv", false, "write CSV with a header row")
-	out := fl.String("o", "", "write to `FILE` instead of standard output (mode 0600, like the database; replaced only when the export is complete)")
-	rest, err := parseFlags(fl, args[1:])
-	if err != nil {
-		return err
-	}
-	if len(rest) > 0 {
-		return usagef("feedback export takes no arguments (got %s)", quoteArg(rest[0]))
-	}
-	if *asJSON && *asCSV {
-		return usagef("--json and --csv exclude each other")
-	}
-	format := feedback.FormatJSON
-	if *asCSV {
-		format = feedback.FormatCSV
-	}
-	path := *dsn
+	return feedbackExportCmd.bind(runFeedbackExport)(ctx, env, args[1:])
+}
+
+// feedbackExportOptions are `porthole feedback export`'s flags.
+type feedbackExportOptions struct {
+	dsn    string
+	format string // feedback.FormatJSON or feedback.FormatCSV
+	out    string // -o FILE, or "" for stdout
+}
+
+var feedbackExportCmd = &cmdDef[feedbackExportOptions]{name: "feedback export", args: "[--db DSN] [--json|--csv] [-o FILE]",
+	help: "Export every answer of the \"Was this page helpful?\" widget, oldest first. JSON keeps comments exactly (bidi controls escaped as \\u202e); CSV quotes every field, shows bidi controls as [U+202E] and carriage returns as line breaks, and puts a quote before anything a spreadsheet in any locale could run as a formula.",
+	flags: func(fs *cmdFlags, o *feedbackExportOptions) func([]string) error {
+		fs.StringVar(&o.dsn, "db", "", "feedback store `DSN`: a SQLite path or a postgres:// URL (default: the one porthole serve uses)")
+		asJSON := fs.Bool("json", false, "write a JSON array (the default)")
+		asCSV := fs.Bool("csv", false, "write CSV with a header row")
+		fs.StringVar(&o.out, "o", "", "write to `FILE` instead of standard output (mode 0600, like the database; replaced only when the export is complete)")
+		return func(rest []string) error {
+			if err := noArgs("feedback export")(rest); err != nil {
+				return err
+			}
+			if *asJSON && *asCSV {
+				return usagef("--json and --csv exclude each other")
+			}
+			o.format = feedback.FormatJSON
+			if *asCSV {
+				o.format = feedback.FormatCSV
+			}
+			return nil
+		}
+	},
+}
+
+func runFeedbackExport(ctx context.Context, env *Env, o feedbackExportOptions) error {
+	format := o.format
+	var err error
+	path := o.dsn
 	if !store.IsPostgres(path) {
 		if path == "" {
 			if path, err = store.DefaultPath(); err != nil {
@@ -58,7 +75,7 @@ func runFeedback(ctx context.Context, env *Env, args []string) error {
 		return fmt.Errorf("opening the feedback store: %w", err)
 	}
 	defer st.Close()
-	if *out == "" {
+	if o.out == "" {
 		w := bufio.NewWriter(env.Stdout)
 		if err := feedback.Export(ctx, st, w, format); err != nil {
 			return err
@@ -70,5 +87,5 @@ func runFeedback(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	// Comments are user data: the file is as private as the database (0600).
-	return writeFileAtomic(*out, buf.Bytes(), 0o600)
+	return writeFileAtomic(o.out, buf.Bytes(), 0o600)
 }

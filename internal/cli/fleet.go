@@ -30,38 +30,47 @@ func runFleet(ctx context.Context, env *Env, args []string) error {
 		fmt.Fprintln(env.Stdout, fleetUsage)
 		return nil
 	case "token":
-		return runFleetToken(ctx, env, args[1:])
+		return fleetTokenCmd.bind(runFleetToken)(ctx, env, args[1:])
 	case "revoke":
-		return runFleetRevoke(ctx, env, args[1:])
+		return fleetRevokeCmd.bind(runFleetRevoke)(ctx, env, args[1:])
 	}
 	return badToken(args[0], "fleet: unknown subcommand %s: use token or revoke", quoteArg(args[0]))
 }
 
-// fleetHostArgs parses a fleet subcommand's flags and its one NAME.
-func fleetHostArgs(env *Env, sub, summary string, args []string) (name, dsn string, err error) {
-	fl := newFlags(env, "fleet "+sub, "NAME [--db DSN]", summary)
-	db := fl.String("db", "", "inventory `DSN`: a SQLite path or a postgres:// URL (default: the database porthole serve uses)")
-	rest, err := parseFlags(fl, args)
-	if err != nil {
-		return "", "", err
-	}
-	if len(rest) != 1 {
-		return "", "", usagef("fleet %s takes one host NAME (got %d arguments)", sub, len(rest))
-	}
-	if err := fleet.ValidName(rest[0]); err != nil {
-		return "", "", badToken(rest[0], "fleet %s: %s is not a valid host name: use 1–%d letters, digits, '.', '-' or '_', starting with a letter or digit",
-			sub, quoteArg(rest[0]), fleet.MaxNameLen)
-	}
-	return rest[0], *db, nil
+// fleetHostOptions are the arguments of `porthole fleet token` and
+// `fleet revoke`: one host NAME and the inventory's DSN.
+type fleetHostOptions struct {
+	name string
+	dsn  string
 }
 
-func runFleetToken(ctx context.Context, env *Env, args []string) error {
-	name, dsn, err := fleetHostArgs(env, "token",
-		"Create host NAME in the fleet inventory if it is new, and print a new token for its agent on one line. Only the token's SHA-256 is stored: keep the token (porthole agent --token-file); a new one replaces the old.",
-		args)
-	if err != nil {
-		return err
-	}
+// fleetHostCmd defines a fleet subcommand that takes one host NAME.
+func fleetHostCmd(sub, help string) *cmdDef[fleetHostOptions] {
+	return &cmdDef[fleetHostOptions]{name: "fleet " + sub, args: "NAME [--db DSN]", help: help,
+		flags: func(fs *cmdFlags, o *fleetHostOptions) func([]string) error {
+			fs.StringVar(&o.dsn, "db", "", "inventory `DSN`: a SQLite path or a postgres:// URL (default: the database porthole serve uses)")
+			return func(rest []string) error {
+				if len(rest) != 1 {
+					return usagef("fleet %s takes one host NAME (got %d arguments)", sub, len(rest))
+				}
+				if err := fleet.ValidName(rest[0]); err != nil {
+					return badToken(rest[0], "fleet %s: %s is not a valid host name: use 1–%d letters, digits, '.', '-' or '_', starting with a letter or digit",
+						sub, quoteArg(rest[0]), fleet.MaxNameLen)
+				}
+				o.name = rest[0]
+				return nil
+			}
+		}}
+}
+
+var fleetTokenCmd = fleetHostCmd("token",
+	"Create host NAME in the fleet inventory if it is new, and print a new token for its agent on one line. Only the token's SHA-256 is stored: keep the token (porthole agent --token-file); a new one replaces the old.")
+
+var fleetRevokeCmd = fleetHostCmd("revoke",
+	"Make the token of host NAME invalid: its agent's reports are refused (401) from now on. The host's inventory is kept; porthole fleet token NAME issues a new token.")
+
+func runFleetToken(ctx context.Context, env *Env, o fleetHostOptions) error {
+	name, dsn := o.name, o.dsn
 	tok, err := fleet.NewToken(rand.Reader)
 	if err != nil {
 		return err
@@ -86,13 +95,8 @@ func runFleetToken(ctx context.Context, env *Env, args []string) error {
 	return nil
 }
 
-func runFleetRevoke(ctx context.Context, env *Env, args []string) error {
-	name, dsn, err := fleetHostArgs(env, "revoke",
-		"Make the token of host NAME invalid: its agent's reports are refused (401) from now on. The host's inventory is kept; porthole fleet token NAME issues a new token.",
-		args)
-	if err != nil {
-		return err
-	}
+func runFleetRevoke(ctx context.Context, env *Env, o fleetHostOptions) error {
+	name, dsn := o.name, o.dsn
 	if err := needDatabase(dsn); err != nil {
 		return err
 	}

@@ -14,30 +14,41 @@ import (
 // maxTableRows bounds the text table of a range; JSON has no bound.
 const maxTableRows = 4096
 
-func runInfo(ctx context.Context, env *Env, args []string) error {
-	fs := newFlags(env, "info", "PORT...", `Show what a port is: its IANA registration, threats and uses on record, how to check it, and its range; and what is on it here: the "On this machine" section names each TCP or UDP listener on the port, its process, user and executable, and the audit's findings about it (one kernel-filtered socket query; the owner is looked up only when something listens). In JSON each port's object has "local": an array of listeners, [] when nothing listens, null with --offline.`)
-	asJSON := fs.Bool("json", false, "print a JSON array, one object per port")
-	lang := fs.String("lang", "en", "language of the text: en or ko")
-	offline := fs.Bool("offline", false, "do not look at this machine's sockets: no \"On this machine\" section, \"local\": null in JSON")
-	args, err := parseFlags(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(args) == 0 {
-		return usagef("info needs at least one PORT (2556, tcp/2556, 6000-6063, http)")
-	}
-	l := i18n.Lang(*lang)
-	if !i18n.Supported(l) {
-		return usagef("unknown language %s; use en or ko", quoteArg(*lang))
-	}
-	specs := make([]ports.Spec, 0, len(args))
-	for _, a := range args {
-		s, err := ports.ParseSpec(a)
-		if err != nil {
-			return err
+// infoOptions are `porthole info`'s arguments.
+type infoOptions struct {
+	specs   []ports.Spec
+	json    bool
+	lang    i18n.Lang
+	offline bool
+}
+
+var infoCmd = &cmdDef[infoOptions]{name: "info", args: "PORT...",
+	help: `Show what a port is: its IANA registration, threats and uses on record, how to check it, and its range; and what is on it here: the "On this machine" section names each TCP or UDP listener on the port, its process, user and executable, and the audit's findings about it (one kernel-filtered socket query; the owner is looked up only when something listens). In JSON each port's object has "local": an array of listeners, [] when nothing listens, null with --offline.`,
+	flags: func(fs *cmdFlags, o *infoOptions) func([]string) error {
+		fs.BoolVar(&o.json, "json", false, "print a JSON array, one object per port")
+		lang := fs.String("lang", "en", "language of the text: en or ko")
+		fs.BoolVar(&o.offline, "offline", false, "do not look at this machine's sockets: no \"On this machine\" section, \"local\": null in JSON")
+		return func(args []string) error {
+			if len(args) == 0 {
+				return usagef("info needs at least one PORT (2556, tcp/2556, 6000-6063, http)")
+			}
+			if o.lang = i18n.Lang(*lang); !i18n.Supported(o.lang) {
+				return usagef("unknown language %s; use en or ko", quoteArg(*lang))
+			}
+			for _, a := range args {
+				s, err := ports.ParseSpec(a)
+				if err != nil {
+					return err
+				}
+				o.specs = append(o.specs, s)
+			}
+			return nil
 		}
-		specs = append(specs, s)
-	}
+	},
+}
+
+func runInfo(ctx context.Context, env *Env, o infoOptions) error {
+	specs := o.specs
 	k := loadRegistry(env)
 	src := k.sources(env)
 	type group struct {
@@ -54,7 +65,7 @@ func runInfo(ctx context.Context, env *Env, args []string) error {
 	}
 	// here is nil with --offline: no section, "local": null.
 	var here map[int][]localListener
-	if !*offline {
+	if !o.offline {
 		var all []int
 		for _, g := range groups {
 			all = append(all, g.ports...)
@@ -70,7 +81,7 @@ func runInfo(ctx context.Context, env *Env, args []string) error {
 		}
 		return []localListener{}
 	}
-	if *asJSON {
+	if o.json {
 		var all []infoJSON
 		seen := map[int]bool{}
 		for _, g := range groups {
@@ -86,7 +97,7 @@ func runInfo(ctx context.Context, env *Env, args []string) error {
 		}
 		return writeJSON(env.Stdout, all)
 	}
-	t := newText(env, l)
+	t := newText(env, o.lang)
 	for i, g := range groups {
 		if i > 0 {
 			t.blank()

@@ -13,30 +13,39 @@ import (
 	"github.com/porthole/porthole/internal/sockets"
 )
 
-func runList(ctx context.Context, env *Env, args []string) error {
-	fs := newFlags(env, "list", "[flags]", "List every listening TCP socket and unconnected UDP socket here, with owner, IANA service name and threat flags.")
-	asJSON := fs.Bool("json", false, "print a JSON array of listeners")
-	tcp := fs.Bool("tcp", false, "TCP only")
-	udp := fs.Bool("udp", false, "UDP only")
-	allNS := fs.Bool("all-netns", false, "also list every other network namespace")
-	wide := fs.Bool("wide", false, "print whole rows: no address, process or user is cut to the terminal's width")
-	rest, err := parseFlags(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(rest) > 0 {
-		hint := rest[0]
-		if len(hint) > ports.MaxQuotedToken {
-			hint = "PORT"
+// listOptions are `porthole list`'s flags.
+type listOptions struct {
+	json, tcp, udp, allNS, wide bool
+}
+
+var listCmd = &cmdDef[listOptions]{name: "list", args: "[flags]",
+	help: "List every listening TCP socket and unconnected UDP socket here, with owner, IANA service name and threat flags.",
+	flags: func(fs *cmdFlags, o *listOptions) func([]string) error {
+		fs.BoolVar(&o.json, "json", false, "print a JSON array of listeners")
+		fs.BoolVar(&o.tcp, "tcp", false, "TCP only")
+		fs.BoolVar(&o.udp, "udp", false, "UDP only")
+		fs.BoolVar(&o.allNS, "all-netns", false, "also list every other network namespace")
+		fs.BoolVar(&o.wide, "wide", false, "print whole rows: no address, process or user is cut to the terminal's width")
+		return func(rest []string) error {
+			if len(rest) > 0 {
+				hint := rest[0]
+				if len(hint) > ports.MaxQuotedToken {
+					hint = "PORT"
+				}
+				return usagef("list takes no PORT (got %s); use 'porthole who %s'", quoteArg(rest[0]), hint)
+			}
+			return nil
 		}
-		return usagef("list takes no PORT (got %s); use 'porthole who %s'", quoteArg(rest[0]), hint)
-	}
+	},
+}
+
+func runList(ctx context.Context, env *Env, o listOptions) error {
 	k, err := loadKnowledge(env)
 	if err != nil {
 		return err
 	}
 	defer pauseGC(env)()
-	ls, err := sockets.List(ctx, sockets.Query{TCP: *tcp, UDP: *udp, AllNetNS: *allNS})
+	ls, err := sockets.List(ctx, sockets.Query{TCP: o.tcp, UDP: o.udp, AllNetNS: o.allNS})
 	if err != nil {
 		return listError(err)
 	}
@@ -46,12 +55,12 @@ func runList(ctx context.Context, env *Env, args []string) error {
 	if w := dossier.OwnerWarning(ls); w != "" {
 		fmt.Fprintln(env.Stderr, "porthole: warning:", w)
 	}
-	if *asJSON {
+	if o.json {
 		return writeJSONArray(env.Stdout, rows)
 	}
 	t := newText(env, "en")
 	flush := t.buffered()
-	renderListTable(t, rows, *allNS, *wide)
+	renderListTable(t, rows, o.allNS, o.wide)
 	return flush()
 }
 

@@ -9,18 +9,25 @@ import (
 	"github.com/porthole/porthole/internal/registry"
 )
 
-func runMan(_ context.Context, env *Env, args []string) error {
-	fs := newFlags(env, "man", "", `Print porthole's manual page in roff (man(7) macros), generated from the
+// manOptions: `porthole man` takes no flags but --help.
+type manOptions struct{}
+
+var manCmd = &cmdDef[manOptions]{name: "man", args: "",
+	help: `Print porthole's manual page in roff (man(7) macros), generated from the
 same commands and flags as --help. Read it with 'porthole man | man -l -', or
 install it gzipped as /usr/share/man/man1/porthole.1.gz (the .deb and .rpm
-packages do).`)
-	rest, err := parseFlags(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(rest) > 0 {
-		return usagef("man takes no arguments (got %q)", rest[0])
-	}
+packages do).`,
+	flags: func(fs *cmdFlags, o *manOptions) func([]string) error {
+		return func(rest []string) error {
+			if len(rest) > 0 {
+				return usagef("man takes no arguments (got %q)", rest[0])
+			}
+			return nil
+		}
+	},
+}
+
+func runMan(_ context.Context, env *Env, _ manOptions) error {
 	docs, err := describe()
 	if err != nil {
 		return err

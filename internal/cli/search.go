@@ -76,31 +76,43 @@ func padTo(s string, w int) string {
 	return s + strings.Repeat(" ", max(w-displayWidth(s), 0))
 }
 
-func runSearch(_ context.Context, env *Env, args []string) error {
-	fs := newFlags(env, "search", "TEXT", "Find ports by service name, description, threat or use name and alias, or port range. Exact names rank first.")
-	asJSON := fs.Bool("json", false, "print a JSON array of hits")
-	limit := fs.Int("limit", 50, "show at most this many hits (0: all)")
-	args, err := parseFlags(fs, args)
-	if err != nil {
-		return err
-	}
-	q := strings.TrimSpace(strings.Join(args, " "))
-	if q == "" {
-		return usagef("search needs TEXT, as in 'porthole search kerberos'")
-	}
-	if *limit < 0 {
-		return usagef("--limit %d: must be 0 (all) or more", *limit)
-	}
+// searchOptions are `porthole search`'s arguments.
+type searchOptions struct {
+	query string // the words of TEXT joined by spaces
+	json  bool
+	limit int // 0: all
+}
+
+var searchCmd = &cmdDef[searchOptions]{name: "search", args: "TEXT",
+	help: "Find ports by service name, description, threat or use name and alias, or port range. Exact names rank first.",
+	flags: func(fs *cmdFlags, o *searchOptions) func([]string) error {
+		fs.BoolVar(&o.json, "json", false, "print a JSON array of hits")
+		fs.IntVar(&o.limit, "limit", 50, "show at most this many hits (0: all)")
+		return func(args []string) error {
+			o.query = strings.TrimSpace(strings.Join(args, " "))
+			if o.query == "" {
+				return usagef("search needs TEXT, as in 'porthole search kerberos'")
+			}
+			if o.limit < 0 {
+				return usagef("--limit %d: must be 0 (all) or more", o.limit)
+			}
+			return nil
+		}
+	},
+}
+
+func runSearch(_ context.Context, env *Env, o searchOptions) error {
+	q := o.query
 	k, err := loadKnowledge(env)
 	if err != nil {
 		return err
 	}
 	hits := search.Find(k.reg, k.intel, q)
 	total := len(hits)
-	if *limit > 0 && len(hits) > *limit {
-		hits = hits[:*limit]
+	if o.limit > 0 && len(hits) > o.limit {
+		hits = hits[:o.limit]
 	}
-	if *asJSON {
+	if o.json {
 		if hits == nil {
 			hits = []searchHit{}
 		}

@@ -37,38 +37,47 @@ type serveOptions struct {
 	metrics        string
 }
 
-func runServe(ctx context.Context, env *Env, args []string) error {
-	fs := newFlags(env, "serve", "[flags]", "Serve the port reference site and its JSON API. On a loopback address every port page also shows what listens on that port here, and then only requests for localhost, 127.0.0.1, [::1], the --addr host or the --base-url host are answered (others get 421), so a rebound DNS name cannot read this machine's data.")
-	var o serveOptions
-	fs.StringVar(&o.addr, "addr", defaultServeAddr, "listen on `HOST:PORT`")
-	fs.StringVar(&o.db, "db", "", "feedback store `DSN`: a SQLite path in an existing directory, or a postgres:// URL (default: porthole/feedback.db in the user data directory, which serve creates); opened once the address is bound")
-	fs.IntVar(&o.rateLimit, "rate-limit", 10, "feedback posts per minute per client (0: no limit)")
-	fs.BoolVar(&o.trustProxy, "trust-proxy", false, "take the client address from X-Forwarded-For (only behind a reverse proxy)")
-	fs.BoolVar(&o.showLocal, "show-local", false, "show this machine's listeners even when not listening on loopback (the Host check applies then too)")
-	fs.StringVar(&o.adminTokenFile, "admin-token-file", "", "enable /admin/feedback, the fleet API (/api/v1/fleet/) and the fleet pages (/fleet, with a login form that sets a session cookie; see docs/fleet.md) for the bearer token in `FILE` (mode 0600, at least 32 bytes; failed tries are throttled)")
-	fs.StringVar(&o.baseURL, "base-url", "", "absolute `URL` of the site, for robots.txt and the sitemap (default: root-relative URLs, no Sitemap line); its host is also accepted by the Host check")
-	fs.StringVar(&o.tlsCert, "tls-cert", "", "serve HTTPS with the certificate (chain) in PEM `FILE`; needs --tls-key")
-	fs.StringVar(&o.tlsKey, "tls-key", "", "the private key of --tls-cert, PEM `FILE`")
-	fs.StringVar(&o.metrics, "metrics", "", "serve Prometheus metrics (build, Go runtime, process; the fleet's with --admin-token-file) on `ADDR` (host:port), path /metrics: a listener of its own, not the site's")
-	fs.BoolVar(&o.json, "json", false, "print the address served as one JSON object on stdout once listening")
-	rest, err := parseFlags(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(rest) > 0 {
-		return usagef("serve takes no arguments, got %s", quoteArg(rest[0]))
-	}
-	if o.rateLimit < 0 {
-		return usagef("--rate-limit %d: must be 0 (no limit) or more", o.rateLimit)
-	}
-	if err := checkAddr("--addr", o.addr); err != nil {
-		return err
-	}
-	if o.metrics != "" {
-		if err := checkAddr("--metrics", o.metrics); err != nil {
-			return err
+var serveCmd = &cmdDef[serveOptions]{name: "serve", args: "[flags]",
+	help: "Serve the port reference site and its JSON API. On a loopback address every port page also shows what listens on that port here, and then only requests for localhost, 127.0.0.1, [::1], the --addr host or the --base-url host are answered (others get 421), so a rebound DNS name cannot read this machine's data.",
+	flags: func(fs *cmdFlags, o *serveOptions) func([]string) error {
+		fs.StringVar(&o.addr, "addr", defaultServeAddr, "listen on `HOST:PORT`")
+		fs.StringVar(&o.db, "db", "", "feedback store `DSN`: a SQLite path in an existing directory, or a postgres:// URL (default: porthole/feedback.db in the user data directory, which serve creates); opened once the address is bound")
+		fs.IntVar(&o.rateLimit, "rate-limit", 10, "feedback posts per minute per client (0: no limit)")
+		fs.BoolVar(&o.trustProxy, "trust-proxy", false, "take the client address from X-Forwarded-For (only behind a reverse proxy)")
+		fs.BoolVar(&o.showLocal, "show-local", false, "show this machine's listeners even when not listening on loopback (the Host check applies then too)")
+		fs.StringVar(&o.adminTokenFile, "admin-token-file", "", "enable /admin/feedback, the fleet API (/api/v1/fleet/) and the fleet pages (/fleet, with a login form that sets a session cookie; see docs/fleet.md) for the bearer token in `FILE` (mode 0600, at least 32 bytes; failed tries are throttled)")
+		fs.StringVar(&o.baseURL, "base-url", "", "absolute `URL` of the site, for robots.txt and the sitemap (default: root-relative URLs, no Sitemap line); its host is also accepted by the Host check")
+		fs.StringVar(&o.tlsCert, "tls-cert", "", "serve HTTPS with the certificate (chain) in PEM `FILE`; needs --tls-key")
+		fs.StringVar(&o.tlsKey, "tls-key", "", "the private key of --tls-cert, PEM `FILE`")
+		fs.StringVar(&o.metrics, "metrics", "", "serve Prometheus metrics (build, Go runtime, process; the fleet's with --admin-token-file) on `ADDR` (host:port), path /metrics: a listener of its own, not the site's")
+		fs.BoolVar(&o.json, "json", false, "print the address served as one JSON object on stdout once listening")
+		return func(rest []string) error {
+			if len(rest) > 0 {
+				return usagef("serve takes no arguments, got %s", quoteArg(rest[0]))
+			}
+			if o.rateLimit < 0 {
+				return usagef("--rate-limit %d: must be 0 (no limit) or more", o.rateLimit)
+			}
+			if err := checkAddr("--addr", o.addr); err != nil {
+				return err
+			}
+			if o.metrics != "" {
+				if err := checkAddr("--metrics", o.metrics); err != nil {
+					return err
+				}
+			}
+			if o.baseURL != "" {
+				if webguard.HostOf(o.baseURL) == "" || !strings.HasPrefix(o.baseURL, "http://") && !strings.HasPrefix(o.baseURL, "https://") {
+					return usagef("--base-url %s: want an absolute http:// or https:// URL such as https://ports.example", quoteArg(o.baseURL))
+				}
+			}
+			return nil
 		}
-	}
+	},
+}
+
+func runServe(ctx context.Context, env *Env, o serveOptions) error {
+	var err error
 	host, _, _ := net.SplitHostPort(o.addr)
 	local := isLoopbackHost(host)
 	if o.showLocal && !local {
@@ -85,12 +94,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	var baseHost string
-	if o.baseURL != "" {
-		if baseHost = webguard.HostOf(o.baseURL); baseHost == "" || !strings.HasPrefix(o.baseURL, "http://") && !strings.HasPrefix(o.baseURL, "https://") {
-			return usagef("--base-url %s: want an absolute http:// or https:// URL such as https://ports.example", quoteArg(o.baseURL))
-		}
-	}
+	baseHost := webguard.HostOf(o.baseURL)
 	if env.Getenv("GOGC") == "" && env.Getenv("GOMEMLIMIT") == "" {
 		// A request allocates a few KB that die at once and little
 		// survives (the page cache is bounded), so collecting less often

@@ -15,56 +15,29 @@ import (
 // inline) plus intel coverage.
 type statsOut struct {
 	registry.Stats
-	Intel intelStats `json:"intel"`
+	Intel intel.Coverage `json:"intel"`
 }
 
-type intelStats struct {
-	Entries int            `json:"entries"`
-	Sources int            `json:"sources"`
-	ByKind  map[string]int `json:"by_kind"`
-	// DocumentedPorts counts the distinct port numbers that an entry names,
-	// alone or in a range of at most wideRange numbers.
-	DocumentedPorts int `json:"documented_ports"`
-	// ThreatPorts and UsePorts count those documented port numbers with at
-	// least one entry of the category, per range name and in total.
-	ThreatPorts map[string]int `json:"threat_ports"`
-	UsePorts    map[string]int `json:"use_ports"`
-	// WideRanges are the references wider than wideRange numbers (such as
-	// Kubernetes' NodePort range): an entry about a whole range says nothing
-	// in particular about each number inside it, so they are listed apart
-	// and counted in none of the figures above.
-	WideRanges []wideRangeStat `json:"wide_ranges"`
+// statsOptions are `porthole stats`'s flags.
+type statsOptions struct {
+	json bool
 }
 
-// wideRangeStat is one reference wider than wideRange numbers.
-type wideRangeStat struct {
-	Entry string  `json:"entry"`
-	Ports string  `json:"-"`     // "any/30000-32767", for the text
-	Proto *string `json:"proto"` // null when the entry covers every protocol
-	Low   int     `json:"low"`
-	High  int     `json:"high"`
-	Size  int     `json:"size"`
+var statsCmd = &cmdDef[statsOptions]{name: "stats", args: "",
+	help: "Registry figures per range and protocol (assigned, reserved, unassigned), ghost registrations, and intel coverage, all computed from the data.",
+	flags: func(fs *cmdFlags, o *statsOptions) func([]string) error {
+		fs.BoolVar(&o.json, "json", false, "print JSON")
+		return noArgs("stats")
+	},
 }
 
-// wideRange is the widest port reference whose numbers count as documented.
-const wideRange = 1000
-
-func runStats(_ context.Context, env *Env, args []string) error {
-	fs := newFlags(env, "stats", "", "Registry figures per range and protocol (assigned, reserved, unassigned), ghost registrations, and intel coverage, all computed from the data.")
-	asJSON := fs.Bool("json", false, "print JSON")
-	rest, err := parseFlags(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(rest) > 0 {
-		return usagef("stats takes no arguments (got %s)", quoteArg(rest[0]))
-	}
+func runStats(_ context.Context, env *Env, o statsOptions) error {
 	k, err := loadKnowledge(env)
 	if err != nil {
 		return err
 	}
-	out := statsOut{Stats: k.reg.Stats(), Intel: coverage(k.intel)}
-	if *asJSON {
+	out := statsOut{Stats: k.reg.Stats(), Intel: k.intel.Coverage()}
+	if o.json {
 		return writeJSON(env.Stdout, out)
 	}
 	t := newText(env, i18n.EN)
@@ -88,7 +61,7 @@ func runStats(_ context.Context, env *Env, args []string) error {
 					n(row.c.TCP), n(row.c.UDP), n(row.c.SCTP), n(row.c.DCCP), n(row.c.Any)))
 			}
 			t.para(2, fmt.Sprintf("%s of %s numbers (%s) carry a service for some protocol; %s ghost registrations (named, with no assignee, contact or reference).",
-				n(r.Assigned.Any), n(r.Size), i18n.Pct(i18n.EN, i18n.Share(r.Assigned.Any, r.Size)), n(r.Ghosts)))
+				n(r.Assigned.Any), n(r.Size), i18n.Pct(i18n.EN, r.AssignedPercent()), n(r.Ghosts)))
 		}
 		t.para(2, fmt.Sprintf("intel: %s ports with a threat on record, %s with an unofficial use",
 			n(out.Intel.ThreatPorts[r.Name]), n(out.Intel.UsePorts[r.Name])))
@@ -103,52 +76,4 @@ func runStats(_ context.Context, env *Env, args []string) error {
 		t.line(fmt.Sprintf("  not counted above: %s %s (%s numbers), a range documented as a whole", w.Entry, w.Ports, n(w.Size)))
 	}
 	return t.err
-}
-
-func coverage(db *intel.DB) intelStats {
-	st := intelStats{ByKind: map[string]int{}, ThreatPorts: map[string]int{}, UsePorts: map[string]int{}}
-	for _, e := range db.Entries() {
-		st.Entries++
-		st.Sources += len(e.Sources)
-		st.ByKind[string(e.Kind)]++
-	}
-	var threat, use, documented [ports.Max + 1]bool
-	for _, e := range db.Entries() {
-		if e.IsNote() {
-			continue // explains a port, documents no listener there
-		}
-		for _, r := range e.Ports {
-			if size := r.High - r.Low + 1; size > wideRange {
-				w := wideRangeStat{Entry: e.ID, Ports: r.String(), Low: r.Low, High: r.High, Size: size}
-				if p := r.Proto.String(); p != "" {
-					w.Proto = &p
-				}
-				st.WideRanges = append(st.WideRanges, w)
-				continue
-			}
-			set := &use
-			if e.IsThreat() {
-				set = &threat
-			}
-			for p := r.Low; p <= r.High; p++ {
-				set[p], documented[p] = true, true
-			}
-		}
-	}
-	for p := range documented {
-		if !documented[p] {
-			continue
-		}
-		st.DocumentedPorts++
-		for _, c := range []struct {
-			on bool
-			m  map[string]int
-		}{{threat[p], st.ThreatPorts}, {use[p], st.UsePorts}} {
-			if c.on {
-				c.m[ports.RangeOf(p).Name]++
-				c.m["total"]++
-			}
-		}
-	}
-	return st
 }

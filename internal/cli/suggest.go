@@ -4,12 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"strings"
 
 	"github.com/porthole/porthole/internal/ports"
-	"github.com/porthole/porthole/internal/registry"
 	"github.com/porthole/porthole/internal/sockets"
+	"github.com/porthole/porthole/internal/suggest"
 )
 
 // suggestion is one port proposed for a new service, with the reasons it
@@ -34,26 +33,36 @@ type span struct {
 	High int `json:"high"`
 }
 
-func runSuggest(ctx context.Context, env *Env, args []string) error {
-	fs := newFlags(env, "suggest", "[flags]", "Pick ports for a new service: unassigned at IANA for tcp and udp, with no intel entry, outside this machine's ephemeral range, and free here. Each pick is explained.")
-	asJSON := fs.Bool("json", false, "print JSON")
-	count := fs.Int("count", 3, "how many ports to suggest (1-100)")
-	rangeName := fs.String("range", "registered", "range to pick from: registered, dynamic, or LOW-HIGH")
-	seed := fs.Uint64("seed", 0, "seed for a repeatable pick (0: random)")
-	rest, err := parseFlags(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(rest) > 0 {
-		return usagef("suggest takes no arguments (got %s)", quoteArg(rest[0]))
-	}
-	if *count < 1 || *count > 100 {
-		return usagef("--count %d: give 1 to 100", *count)
-	}
-	low, high, err := suggestRange(*rangeName)
-	if err != nil {
-		return err
-	}
+// suggestOptions are `porthole suggest`'s flags.
+type suggestOptions struct {
+	json      bool
+	count     int
+	low, high int // --range, resolved
+	seed      uint64
+}
+
+var suggestCmd = &cmdDef[suggestOptions]{name: "suggest", args: "[flags]",
+	help: "Pick ports for a new service: unassigned at IANA for tcp and udp, with no intel entry, outside this machine's ephemeral range, and free here. Each pick is explained.",
+	flags: func(fs *cmdFlags, o *suggestOptions) func([]string) error {
+		fs.BoolVar(&o.json, "json", false, "print JSON")
+		fs.IntVar(&o.count, "count", 3, "how many ports to suggest (1-100)")
+		rangeName := fs.String("range", "registered", "range to pick from: registered, dynamic, or LOW-HIGH")
+		fs.Uint64Var(&o.seed, "seed", 0, "seed for a repeatable pick (0: random)")
+		return func(rest []string) error {
+			if err := noArgs("suggest")(rest); err != nil {
+				return err
+			}
+			if o.count < 1 || o.count > 100 {
+				return usagef("--count %d: give 1 to 100", o.count)
+			}
+			var err error
+			o.low, o.high, err = suggestRange(*rangeName)
+			return err
+		}
+	},
+}
+
+func runSuggest(ctx context.Context, env *Env, o suggestOptions) error {
 	k, err := loadKnowledge(env)
 	if err != nil {
 		return err
@@ -67,52 +76,26 @@ func runSuggest(ctx context.Context, env *Env, args []string) error {
 	for _, l := range ls {
 		busy[l.Port] = true
 	}
-	var candidates []int
-	for p := low; p <= high; p++ {
-		if ephErr == nil && p >= ephLow && p <= ephHigh {
-			continue
-		}
-		if k.reg.StatusOf(p, ports.TCP) != registry.StatusUnassigned && !ports.Dynamic.Contains(p) {
-			continue
-		}
-		if k.reg.StatusOf(p, ports.UDP) != registry.StatusUnassigned && !ports.Dynamic.Contains(p) {
-			continue
-		}
-		if len(k.reg.Port(p)) > 0 && !allUnassignedRows(k.reg, p) {
-			continue
-		}
-		if len(k.intel.ForPort(p)) > 0 {
-			continue
-		}
-		candidates = append(candidates, p)
+	opt := suggest.Options{Low: o.low, High: o.high}
+	if ephErr == nil {
+		opt.EphemeralLow, opt.EphemeralHigh = ephLow, ephHigh
 	}
-	s := *seed
-	if s == 0 {
-		s = rand.Uint64()
-	}
-	rng := rand.New(rand.NewPCG(s, s>>1|1))
-	rng.Shuffle(len(candidates), func(i, j int) { candidates[i], candidates[j] = candidates[j], candidates[i] })
-	var out []suggestion
-	// The shuffle comes before the check for free ports, so that a seed
-	// picks the same ports while they stay free.
-	for _, p := range candidates {
-		if len(out) == *count {
-			break
-		}
-		// The listener list may be a moment old; a bind test settles it.
-		// A port in use is skipped; a bind that fails for another reason
-		// (permission, no sockets left) says nothing about the port and
-		// would fail the same way on every other, so the search stops.
+	candidates := suggest.Candidates(k.reg, k.intel, opt)
+	// The listener list may be a moment old; a bind test settles it. A
+	// port in use is skipped; a bind that fails for another reason
+	// (permission, no sockets left) says nothing about the port and would
+	// fail the same way on every other, so the search stops.
+	picks, err := suggest.Pick(candidates, o.seed, o.count, func(p int) (bool, error) {
 		if busy[p] {
-			continue
+			return false, nil
 		}
-		free, err := bindFree(p)
-		if err != nil {
-			return err
-		}
-		if !free {
-			continue
-		}
+		return bindFree(p)
+	})
+	if err != nil {
+		return err
+	}
+	var out []suggestion
+	for _, p := range picks {
 		reasons := []string{fmt.Sprintf("%s range, %s at IANA for tcp and udp", ports.RangeOf(p).Name, k.reg.StatusOf(p, ports.TCP))}
 		reasons = append(reasons, "no threat or use on record in porthole's intel")
 		if ephErr == nil {
@@ -121,15 +104,16 @@ func runSuggest(ctx context.Context, env *Env, args []string) error {
 		reasons = append(reasons, "free here: nothing listens on it, and tcp and udp binds succeed")
 		out = append(out, suggestion{Port: p, Reasons: reasons})
 	}
+	low, high := o.low, o.high
 	if len(out) == 0 {
 		return &notFound{fmt.Sprintf("no port in %d-%d meets every condition", low, high)}
 	}
-	if *asJSON {
-		o := suggestOut{Candidates: len(candidates), Range: span{low, high}, Suggestions: out}
+	if o.json {
+		j := suggestOut{Candidates: len(candidates), Range: span{low, high}, Suggestions: out}
 		if ephErr == nil {
-			o.Ephemeral = &span{ephLow, ephHigh}
+			j.Ephemeral = &span{ephLow, ephHigh}
 		}
-		return writeJSON(env.Stdout, o)
+		return writeJSON(env.Stdout, j)
 	}
 	t := newText(env, "en")
 	for _, s := range out {
@@ -157,17 +141,6 @@ func bindFree(p int) (bool, error) {
 		}
 	}
 	return true, nil
-}
-
-// allUnassignedRows reports whether every registry row on p is an
-// Unassigned row (so the port has no history of a name).
-func allUnassignedRows(x *registry.Index, p int) bool {
-	for _, r := range x.Port(p) {
-		if r.Kind() != registry.Unassigned {
-			return false
-		}
-	}
-	return true
 }
 
 func suggestRange(s string) (int, int, error) {

@@ -45,55 +45,70 @@ type resetOut struct {
 	Registry string   `json:"registry_version"` // the registry now in use
 }
 
-func runUpdate(ctx context.Context, env *Env, args []string) error {
-	fs := newFlags(env, "update", "[--url URL | --file PATH | --reset] [--force] [--dry-run]",
-		"Download IANA's port registry (CSV), or read it from a file, check it exactly as a download, and swap it in atomically in the cache directory; print what was added, removed and changed. On any failure the registry in use stays as it was. A registry dated in the future is refused; one older than (or the same as) the registry in use is refused unless --force. --reset removes the cached copy (the two files update wrote, by name) to go back to the built-in registry.")
-	src := fs.String("url", registry.OfficialURL, "where to download the registry CSV from (https; plain http draws a warning)")
-	file := fs.String("file", "", "read the registry CSV from this local file instead of downloading it (for hosts without Internet access)")
-	asJSON := fs.Bool("json", false, "print the changes as JSON")
-	timeout := fs.Duration("timeout", registry.DefaultTimeout, "give up when the whole download (connecting, response head and body) takes longer than this; a connection silent for 30s (or this, if shorter) fails sooner")
-	dryRun := fs.Bool("dry-run", false, "download, check and compare, but install nothing")
-	force := fs.Bool("force", false, "install even when the new registry is older than, or the same as, the one in use")
-	reset := fs.Bool("reset", false, "remove the cached registry and go back to the built-in one")
-	rest, err := parseFlags(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(rest) > 0 {
-		return usagef("update takes no arguments (got %q); use --url URL or --file PATH for another source", rest[0])
-	}
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	if *reset {
-		for _, other := range []string{"url", "file", "force", "dry-run", "timeout"} {
-			if set[other] {
-				return usagef("--reset removes the cached registry; it does not combine with --%s", other)
-			}
-		}
-	}
-	if set["url"] && set["file"] {
-		return usagef("--url and --file both name a source; give one")
-	}
-	if set["file"] && *file == "" {
-		return usagef("--file needs a PATH")
-	}
-	if *timeout <= 0 {
-		return usagef("--timeout %s: must be more than zero", *timeout)
-	}
-	u, err := url.Parse(*src)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return usagef("--url %q: want an http:// or https:// address", *src)
-	}
+// updateOptions are `porthole update`'s flags.
+type updateOptions struct {
+	src     string   // --url as given
+	url     *url.URL // --url, parsed
+	file    string   // --file PATH, or ""
+	json    bool
+	timeout time.Duration
+	dryRun  bool
+	force   bool
+	reset   bool
+}
 
+var updateCmd = &cmdDef[updateOptions]{name: "update", args: "[--url URL | --file PATH | --reset] [--force] [--dry-run]",
+	help: "Download IANA's port registry (CSV), or read it from a file, check it exactly as a download, and swap it in atomically in the cache directory; print what was added, removed and changed. On any failure the registry in use stays as it was. A registry dated in the future is refused; one older than (or the same as) the registry in use is refused unless --force. --reset removes the cached copy (the two files update wrote, by name) to go back to the built-in registry.",
+	flags: func(fs *cmdFlags, o *updateOptions) func([]string) error {
+		fs.StringVar(&o.src, "url", registry.OfficialURL, "where to download the registry CSV from (https; plain http draws a warning)")
+		fs.StringVar(&o.file, "file", "", "read the registry CSV from this local file instead of downloading it (for hosts without Internet access)")
+		fs.BoolVar(&o.json, "json", false, "print the changes as JSON")
+		fs.DurationVar(&o.timeout, "timeout", registry.DefaultTimeout, "give up when the whole download (connecting, response head and body) takes longer than this; a connection silent for 30s (or this, if shorter) fails sooner")
+		fs.BoolVar(&o.dryRun, "dry-run", false, "download, check and compare, but install nothing")
+		fs.BoolVar(&o.force, "force", false, "install even when the new registry is older than, or the same as, the one in use")
+		fs.BoolVar(&o.reset, "reset", false, "remove the cached registry and go back to the built-in one")
+		return func(rest []string) error {
+			if len(rest) > 0 {
+				return usagef("update takes no arguments (got %q); use --url URL or --file PATH for another source", rest[0])
+			}
+			set := map[string]bool{}
+			fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+			if o.reset {
+				for _, other := range []string{"url", "file", "force", "dry-run", "timeout"} {
+					if set[other] {
+						return usagef("--reset removes the cached registry; it does not combine with --%s", other)
+					}
+				}
+			}
+			if set["url"] && set["file"] {
+				return usagef("--url and --file both name a source; give one")
+			}
+			if set["file"] && o.file == "" {
+				return usagef("--file needs a PATH")
+			}
+			if o.timeout <= 0 {
+				return usagef("--timeout %s: must be more than zero", o.timeout)
+			}
+			u, err := url.Parse(o.src)
+			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+				return usagef("--url %q: want an http:// or https:// address", o.src)
+			}
+			o.url = u
+			return nil
+		}
+	},
+}
+
+func runUpdate(ctx context.Context, env *Env, o updateOptions) error {
 	dir, err := registry.CacheDir(env.Getenv)
 	if err != nil {
 		return fmt.Errorf("finding the cache directory: %w", err)
 	}
-	if *reset {
-		return runReset(env, dir, *asJSON)
+	if o.reset {
+		return runReset(env, dir, o.json)
 	}
-	if *file == "" && plainHTTP(u) {
-		fmt.Fprintf(env.Stderr, "porthole: warning: --url %s is plain http: anyone on the path can change the registry in transit; prefer https\n", *src)
+	if o.file == "" && plainHTTP(o.url) {
+		fmt.Fprintf(env.Stderr, "porthole: warning: --url %s is plain http: anyone on the path can change the registry in transit; prefer https\n", o.src)
 	}
 	cur, curErr := registry.Load(env.Getenv)
 	if curErr != nil {
@@ -103,28 +118,28 @@ func runUpdate(ctx context.Context, env *Env, args []string) error {
 	var rows []registry.Row
 	var data []byte
 	var source, from string
-	if *file != "" {
-		from = *file
-		rows, data, err = registry.ReadCSV(*file, 0)
-		abs, aerr := filepath.Abs(*file)
+	if o.file != "" {
+		from = o.file
+		rows, data, err = registry.ReadCSV(o.file, 0)
+		abs, aerr := filepath.Abs(o.file)
 		if aerr != nil {
-			abs = *file
+			abs = o.file
 		}
 		source = registry.FileSource(abs, env.Now())
 	} else {
-		from = *src
-		opt := registry.FetchOptions{Timeout: *timeout, IdleTimeout: min(registry.DefaultIdleTimeout, *timeout)}
+		from = o.src
+		opt := registry.FetchOptions{Timeout: o.timeout, IdleTimeout: min(registry.DefaultIdleTimeout, o.timeout)}
 		var bar *progressBar
-		if !*asJSON && isTerminal(env.Stderr) {
+		if !o.json && isTerminal(env.Stderr) {
 			bar = &progressBar{w: env.Stderr}
 			opt.Progress = bar.update
 		}
-		rows, data, err = registry.Fetch(ctx, *src, opt)
+		rows, data, err = registry.Fetch(ctx, o.src, opt)
 		bar.finish()
-		if err == nil && !*asJSON && bar == nil {
+		if err == nil && !o.json && bar == nil {
 			fmt.Fprintf(env.Stderr, "downloaded %s bytes\n", i18n.Num(i18n.EN, len(data)))
 		}
-		source = registry.FetchedSource(*src, env.Now())
+		source = registry.FetchedSource(o.src, env.Now())
 	}
 	if err != nil {
 		return fmt.Errorf("update failed, registry unchanged: %w", err)
@@ -146,7 +161,7 @@ func runUpdate(ctx context.Context, env *Env, args []string) error {
 		// A registry dated in the future (installed before porthole
 		// refused such dates) would refuse every real update as older.
 		notes = append(notes, fmt.Sprintf("the registry in use is dated %s, in the future, so it is not trusted to be newer", cur.Version()))
-	case next.Version() < cur.Version() && !*force:
+	case next.Version() < cur.Version() && !o.force:
 		return fmt.Errorf("update failed, registry unchanged: %s holds the registry of %s, older than the %s one in use (--force installs it anyway; --reset goes back to the built-in registry)",
 			from, next.Version(), cur.Version())
 	case next.Version() < cur.Version():
@@ -154,15 +169,15 @@ func runUpdate(ctx context.Context, env *Env, args []string) error {
 	}
 
 	ch := registry.Diff(cur, next)
-	out := updateOut{Changes: ch, Bytes: len(data), DryRun: *dryRun, Forced: *force, Path: filepath.Join(dir, registry.CacheFile)}
-	if *file != "" {
-		out.File = file
+	out := updateOut{Changes: ch, Bytes: len(data), DryRun: o.dryRun, Forced: o.force, Path: filepath.Join(dir, registry.CacheFile)}
+	if o.file != "" {
+		out.File = &o.file
 	} else {
-		out.URL = src
+		out.URL = &o.src
 	}
 	// Identical rows need no install, unless the cached copy is damaged or
 	// future-dated and this one can replace it, or --force asks for it.
-	if !*dryRun && (!ch.None() || curErr != nil || curFuture || *force) {
+	if !o.dryRun && (!ch.None() || curErr != nil || curFuture || o.force) {
 		if err := registry.Install(dir, blob, data); err != nil {
 			return fmt.Errorf("update failed: %w", err)
 		}
@@ -175,7 +190,7 @@ func runUpdate(ctx context.Context, env *Env, args []string) error {
 	if out.Notes == nil {
 		out.Notes = []string{}
 	}
-	if *asJSON {
+	if o.json {
 		return writeJSON(env.Stdout, out)
 	}
 	return renderUpdate(newText(env, i18n.EN), &out, curErr != nil)

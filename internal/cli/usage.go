@@ -311,10 +311,10 @@ func printCommands(w io.Writer) {
 	}
 }
 
-// printFlagUsage prints a command's usage: the synopsis, its description
-// and its flags, wrapped to 80 columns.
-func printFlagUsage(fs *cmdFlags) {
-	t := &text{w: fs.env.Stdout}
+// printFlagUsage prints a command's usage to w: the synopsis, its
+// description and its flags, wrapped to 80 columns.
+func printFlagUsage(w io.Writer, fs *cmdFlags) {
+	t := &text{w: w}
 	t.hang(0, 7, "Usage: porthole "+fs.Name()+" "+fs.args)
 	t.blank()
 	for _, para := range strings.Split(fs.summary, "\n\n") {

@@ -91,22 +91,31 @@ func optional(s string) *string {
 	return &s
 }
 
-func runVersion(_ context.Context, env *Env, args []string) error {
-	fs := newFlags(env, "version", "", "Print the program's version and VCS revision (from the build info that go build and go install record, unless a release build overrides them) and the IANA registry's version.")
-	asJSON := fs.Bool("json", false, "print JSON")
-	rest, err := parseFlags(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(rest) > 0 {
-		return badToken(rest[0], "version takes no arguments (got %q)", rest[0])
-	}
+// versionOptions are `porthole version`'s flags.
+type versionOptions struct {
+	json bool
+}
+
+var versionCmd = &cmdDef[versionOptions]{name: "version", args: "",
+	help: "Print the program's version and VCS revision (from the build info that go build and go install record, unless a release build overrides them) and the IANA registry's version.",
+	flags: func(fs *cmdFlags, o *versionOptions) func([]string) error {
+		fs.BoolVar(&o.json, "json", false, "print JSON")
+		return func(rest []string) error {
+			if len(rest) > 0 {
+				return badToken(rest[0], "version takes no arguments (got %q)", rest[0])
+			}
+			return nil
+		}
+	},
+}
+
+func runVersion(_ context.Context, env *Env, o versionOptions) error {
 	reg, err := registry.Default(env.Getenv)
 	if err != nil {
 		fmt.Fprintln(env.Stderr, "porthole: warning:", err)
 	}
 	b := readBuild()
-	if *asJSON {
+	if o.json {
 		return writeJSON(env.Stdout, versionJSON{
 			Version: b.Version, Revision: optional(b.Revision), RevisionTime: optional(b.Time), Modified: b.Modified,
 			Go: runtime.Version(), RegistryVersion: reg.Version(), RegistrySource: reg.Source(),

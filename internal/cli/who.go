@@ -18,49 +18,63 @@ import (
 	"github.com/porthole/porthole/internal/sockets"
 )
 
-func runWho(ctx context.Context, env *Env, args []string) error {
-	fs := newFlags(env, "who", "PORT... [--kill [--yes] [--wait D] [--force]]", `Show who listens on PORT here: every TCP listener and unconnected UDP socket, its owner process, user, executable and container, the port's IANA name and any threat on record. Exit 0 when something listens, 1 when nothing does.
+// whoOptions are `porthole who`'s arguments.
+type whoOptions struct {
+	specs  []ports.Spec
+	json   bool
+	allNS  bool
+	kill   bool
+	killed killOptions // --yes, --force, --wait
+	wide   bool
+}
 
-With --kill it names every process holding the sockets (a pre-forked server's parent and children all hold one), asks once whether to end them all (or --yes; without a terminal and without --yes it refuses), sends them SIGTERM, and waits up to --wait for the port to be free. With --force, holders still there after --wait get SIGKILL. It never signals a process it did not find holding the socket, nor pid 0, pid 1 or itself. Exit 0 only when the port is free afterwards; 3 when it is still held (declined, a holder it may not signal, or a holder that outlived the signals: the message names it); 2 without a terminal and without --yes.`)
-	asJSON := fs.Bool("json", false, "print a JSON array of listeners")
-	allNS := fs.Bool("all-netns", false, "also look in every other network namespace")
-	kill := fs.Bool("kill", false, "end every process holding the sockets (SIGTERM), after asking once")
-	yes := fs.Bool("yes", false, "with --kill: do not ask")
-	wait := fs.Duration("wait", 5*time.Second, "with --kill: how long to wait for the port to be free (a Go duration)")
-	force := fs.Bool("force", false, "with --kill: send SIGKILL to the holders still there after --wait")
-	wide := fs.Bool("wide", false, "print each line whole instead of wrapping it to the terminal's width")
-	args, err := parseFlags(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(args) == 0 {
-		return usagef("who needs a PORT (2556, tcp/2556, udp/53, 6000-6063, http)")
-	}
-	for _, f := range []struct {
-		set  bool
-		name string
-	}{{*yes, "--yes"}, {*force, "--force"}, {flagSet(fs, "wait"), "--wait"}} {
-		if f.set && !*kill {
-			return usagef("%s goes with --kill", f.name)
+var whoCmd = &cmdDef[whoOptions]{name: "who", args: "PORT... [--kill [--yes] [--wait D] [--force]]",
+	help: `Show who listens on PORT here: every TCP listener and unconnected UDP socket, its owner process, user, executable and container, the port's IANA name and any threat on record. Exit 0 when something listens, 1 when nothing does.
+
+With --kill it names every process holding the sockets (a pre-forked server's parent and children all hold one), asks once whether to end them all (or --yes; without a terminal and without --yes it refuses), sends them SIGTERM, and waits up to --wait for the port to be free. With --force, holders still there after --wait get SIGKILL. It never signals a process it did not find holding the socket, nor pid 0, pid 1 or itself. Exit 0 only when the port is free afterwards; 3 when it is still held (declined, a holder it may not signal, or a holder that outlived the signals: the message names it); 2 without a terminal and without --yes.`,
+	flags: func(fs *cmdFlags, o *whoOptions) func([]string) error {
+		fs.BoolVar(&o.json, "json", false, "print a JSON array of listeners")
+		fs.BoolVar(&o.allNS, "all-netns", false, "also look in every other network namespace")
+		fs.BoolVar(&o.kill, "kill", false, "end every process holding the sockets (SIGTERM), after asking once")
+		fs.BoolVar(&o.killed.yes, "yes", false, "with --kill: do not ask")
+		fs.DurationVar(&o.killed.wait, "wait", 5*time.Second, "with --kill: how long to wait for the port to be free (a Go duration)")
+		fs.BoolVar(&o.killed.force, "force", false, "with --kill: send SIGKILL to the holders still there after --wait")
+		fs.BoolVar(&o.wide, "wide", false, "print each line whole instead of wrapping it to the terminal's width")
+		return func(args []string) error {
+			if len(args) == 0 {
+				return usagef("who needs a PORT (2556, tcp/2556, udp/53, 6000-6063, http)")
+			}
+			for _, f := range []struct {
+				set  bool
+				name string
+			}{{o.killed.yes, "--yes"}, {o.killed.force, "--force"}, {flagSet(fs, "wait"), "--wait"}} {
+				if f.set && !o.kill {
+					return usagef("%s goes with --kill", f.name)
+				}
+			}
+			if o.killed.wait < 0 || o.killed.wait > 10*time.Minute {
+				return usagef("--wait %v: give a duration from 0s to 10m", o.killed.wait)
+			}
+			if o.kill && o.json {
+				return usagef("--kill cannot be combined with --json")
+			}
+			for _, a := range args {
+				s, err := ports.ParseSpec(a)
+				if err != nil {
+					return err
+				}
+				if s.Proto == ports.SCTP || s.Proto == ports.DCCP {
+					return &ports.SpecError{Token: a, Reason: "porthole lists tcp and udp listeners only"}
+				}
+				o.specs = append(o.specs, s)
+			}
+			return nil
 		}
-	}
-	if *wait < 0 || *wait > 10*time.Minute {
-		return usagef("--wait %v: give a duration from 0s to 10m", *wait)
-	}
-	if *kill && *asJSON {
-		return usagef("--kill cannot be combined with --json")
-	}
-	specs := make([]ports.Spec, 0, len(args))
-	for _, a := range args {
-		s, err := ports.ParseSpec(a)
-		if err != nil {
-			return err
-		}
-		if s.Proto == ports.SCTP || s.Proto == ports.DCCP {
-			return &ports.SpecError{Token: a, Reason: "porthole lists tcp and udp listeners only"}
-		}
-		specs = append(specs, s)
-	}
+	},
+}
+
+func runWho(ctx context.Context, env *Env, o whoOptions) error {
+	specs := o.specs
 	// The registry names services; intel is read for the queried ports
 	// only, once they are known.
 	k := loadRegistry(env)
@@ -77,7 +91,7 @@ With --kill it names every process holding the sockets (a pre-forked server's pa
 		for _, r := range spans(ps) {
 			// --kill needs every holder of a socket, not the first found.
 			qs = append(qs, sockets.Query{TCP: s.Proto != ports.UDP, UDP: s.Proto != ports.TCP,
-				Ports: sockets.Ports(r[0], r[1]), AllNetNS: *allNS, AllOwners: *kill})
+				Ports: sockets.Ports(r[0], r[1]), AllNetNS: o.allNS, AllOwners: o.kill})
 		}
 	}
 	slices.Sort(all)
@@ -94,7 +108,7 @@ With --kill it names every process holding the sockets (a pre-forked server's pa
 	if w := dossier.OwnerWarning(ls); w != "" {
 		fmt.Fprintln(env.Stderr, "porthole: warning:", w)
 	}
-	if *asJSON {
+	if o.json {
 		if err := writeJSONArray(env.Stdout, rows); err != nil {
 			return err
 		}
@@ -105,10 +119,10 @@ With --kill it names every process holding the sockets (a pre-forked server's pa
 		verdicts := map[int]bool{}
 		for i := range rows {
 			r := &rows[i]
-			renderListener(t, r, *wide)
+			renderListener(t, r, o.wide)
 			if !verdicts[r.Port] {
 				verdicts[r.Port] = true
-				t.wrapTo(5, 7, t.dim(dossier.Title(dossier.Build(r.Port, src), "en")), *wide)
+				t.wrapTo(5, 7, t.dim(dossier.Title(dossier.Build(r.Port, src), "en")), o.wide)
 			}
 		}
 		if err := flush(); err != nil {
@@ -119,8 +133,8 @@ With --kill it names every process holding the sockets (a pre-forked server's pa
 	if len(rows) == 0 {
 		return &notFound{fmt.Sprintf("nothing listens on %s here", what)}
 	}
-	if *kill {
-		return killHolders(ctx, env, ls, qs, what, killOptions{yes: *yes, force: *force, wait: *wait})
+	if o.kill {
+		return killHolders(ctx, env, ls, qs, what, o.killed)
 	}
 	return nil
 }

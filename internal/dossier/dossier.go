@@ -256,7 +256,7 @@ func Build(port int, src Sources) *Dossier {
 	for _, rs := range st.Ranges {
 		if rs.Name == r.Name {
 			d.Context = Context{Assigned: rs.Assigned.Any, Size: rs.Size,
-				Percent: i18n.Share(rs.Assigned.Any, rs.Size), Position: port - r.Low + 1}
+				Percent: rs.AssignedPercent(), Position: port - r.Low + 1}
 		}
 	}
 	if src.EphemeralHigh > 0 {

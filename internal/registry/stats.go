@@ -3,6 +3,7 @@ package registry
 import (
 	"encoding/binary"
 
+	"github.com/porthole/porthole/internal/i18n"
 	"github.com/porthole/porthole/internal/ports"
 )
 
@@ -67,6 +68,12 @@ type RangeStats struct {
 	Ghosts int `json:"ghosts"`
 	// Rows counts registry rows whose first port lies in the range, by kind.
 	Rows map[string]int `json:"rows"`
+}
+
+// AssignedPercent is the share of the range's numbers assigned for some
+// protocol, in percent rounded to one decimal (i18n.Share).
+func (r RangeStats) AssignedPercent() float64 {
+	return i18n.Share(r.Assigned.Any, r.Size)
 }
 
 // Stats holds the registry's figures, computed from the data.
