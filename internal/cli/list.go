@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"unicode/utf8"
 
-	"github.com/porthole/porthole/internal/audit"
 	"github.com/porthole/porthole/internal/dossier"
 	"github.com/porthole/porthole/internal/ports"
 	"github.com/porthole/porthole/internal/sockets"
@@ -49,12 +48,7 @@ func runList(ctx context.Context, env *Env, o listOptions) error {
 	if err != nil {
 		return listError(err)
 	}
-	rows := dossier.Annotate(ls, k.reg, k.intel)
-	nameNetNS(rows)
-	audit.Flags(rows)
-	if w := dossier.OwnerWarning(ls); w != "" {
-		fmt.Fprintln(env.Stderr, "porthole: warning:", w)
-	}
+	rows := k.flagged(env, ls)
 	if o.json {
 		return writeJSONArray(env.Stdout, rows)
 	}

@@ -102,12 +102,7 @@ func runWho(ctx context.Context, env *Env, o whoOptions) error {
 	if err != nil {
 		return err
 	}
-	rows := dossier.Annotate(ls, k.reg, k.intel)
-	nameNetNS(rows)
-	audit.Flags(rows)
-	if w := dossier.OwnerWarning(ls); w != "" {
-		fmt.Fprintln(env.Stderr, "porthole: warning:", w)
-	}
+	rows := k.flagged(env, ls)
 	if o.json {
 		if err := writeJSONArray(env.Stdout, rows); err != nil {
 			return err
@@ -137,6 +132,19 @@ func runWho(ctx context.Context, env *Env, o whoOptions) error {
 		return killHolders(ctx, env, ls, qs, what, o.killed)
 	}
 	return nil
+}
+
+// flagged annotates the listeners ls for who and list: registry and intel
+// facts, network namespace names and audit flags; a warning when owners
+// could not be read.
+func (k *knowledge) flagged(env *Env, ls []sockets.Listener) []dossier.Listener {
+	rows := dossier.Annotate(ls, k.reg, k.intel)
+	nameNetNS(rows)
+	audit.Flags(rows)
+	if w := dossier.OwnerWarning(ls); w != "" {
+		fmt.Fprintln(env.Stderr, "porthole: warning:", w)
+	}
+	return rows
 }
 
 // flagSet reports whether the flag name was given on the command line.
