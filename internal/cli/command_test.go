@@ -308,3 +308,40 @@ func TestParseHelp(t *testing.T) {
 		t.Errorf("audit --help: %v, want flag.ErrHelp (not audit's exit 64)", err)
 	}
 }
+
+// FuzzCommandParse feeds every command's parse function arbitrary
+// arguments (NUL separates them): it never panics, a failure is a usage
+// error (exit 2; audit's 64) or --help, and the same arguments parse the
+// same way twice.
+func FuzzCommandParse(f *testing.F) {
+	for _, s := range []string{"22", "22\x00--json", "--lang\x00ko\x002556", "--kill\x00--wait\x0099h\x0080",
+		"--range\x001-2", "--interval\x001ms", "--fail-on\x00x", "-o\x00f\x00--json", "--\x00-1", "--url=ftp://x", "web\x00--db\x00f"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, line string) {
+		args := strings.Split(line, "\x00")
+		for _, c := range commands() {
+			for _, d := range c.defs {
+				p, ok := d.(interface {
+					parseAny([]string) (any, error)
+				})
+				if !ok {
+					t.Fatalf("%s: no parseAny", c.name)
+				}
+				o1, err1 := p.parseAny(args)
+				o2, err2 := p.parseAny(args)
+				if (err1 == nil) != (err2 == nil) || err1 == nil && !reflect.DeepEqual(o1, o2) {
+					t.Fatalf("%s %q: parsed two ways: %+v (%v), %+v (%v)", c.name, args, o1, err1, o2, err2)
+				}
+				if err1 == nil || errors.Is(err1, flag.ErrHelp) {
+					continue
+				}
+				if code := exitCode(err1); code != ExitUsage && code != auditUsage {
+					t.Fatalf("%s %q: error %q maps to exit %d", c.name, args, err1, code)
+				}
+			}
+		}
+	})
+}
+
+func (d *cmdDef[O]) parseAny(args []string) (any, error) { return d.parse(args) }
