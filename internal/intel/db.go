@@ -49,6 +49,8 @@ var (
 	topLastUDP string
 	//go:embed data/top-last-tcp.txt
 	topLastTCP string
+	//go:embed data/top-last-hard.txt
+	topLastHard string
 	//go:embed data/NOTICE-mthcht.txt
 	noticeMthcht string
 )
@@ -82,6 +84,7 @@ var files = [...]struct {
 	{"data/top-tcp-high.txt", &topTCPHigh},
 	{"data/top-last-udp.txt", &topLastUDP},
 	{"data/top-last-tcp.txt", &topLastTCP},
+	{"data/top-last-hard.txt", &topLastHard},
 }
 
 // DB is a parsed, validated set of entries. It is read-only and safe for
