@@ -195,7 +195,7 @@ func TestFleetAgentKilled(t *testing.T) {
 	defer kill()
 	waitFor("the second listener", has(p2))
 	waitFor("the first listener gone", gone(p1))
-	cs, err := st.Changes(context.Background(), "k2", 0, 0)
+	cs, err := allChanges(st, "k2")
 	if err != nil {
 		t.Fatal(err)
 	}
