@@ -447,9 +447,12 @@ func verdict(d *Dossier, now time.Time) Verdict {
 			break
 		}
 	}
+	// Likewise only a use whose sources are strong is named in the title as
+	// what the port is commonly used by: a medium entry (a hobby tool's
+	// default, a fork's code) is listed with the other uses, not promoted.
 	if v.Registry != "assigned" && v.Registry != "ghost" && v.Threat == "" {
 		for _, u := range d.Uses {
-			if (u.Confidence == "high" || u.Confidence == "medium") && !intel.Kind(u.Kind).IsNote() {
+			if u.Confidence == "high" && !intel.Kind(u.Kind).IsNote() {
 				v.Use, v.UseKO = u.Name, u.NameKO
 				break
 			}
