@@ -252,6 +252,7 @@ func enCatalog() map[string]string {
 		// The fleet site (internal/web/fleet.go): behind the admin login.
 		"web.fleet.title":              "Fleet",
 		"web.fleet.section":            "In your fleet",
+		"web.fleet.more":               "Showing the first {0} of {1}; {2} in the API lists them all.",
 		"web.fleet.summary":            "{0} {0|host|hosts} in the inventory, {1} stale.",
 		"web.fleet.logout":             "Log out",
 		"web.fleet.stale":              "Stale hosts",

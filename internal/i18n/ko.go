@@ -252,6 +252,7 @@ func koCatalog() map[string]string {
 		// 플릿 사이트 (internal/web/fleet.go): 관리자 로그인 뒤.
 		"web.fleet.title":              "플릿",
 		"web.fleet.section":            "내 플릿에서",
+		"web.fleet.more":               "{1}개 중 처음 {0}개만 보여 줍니다. 전체 목록은 API의 {2}에 있습니다.",
 		"web.fleet.summary":            "인벤토리의 호스트 {0}대 중 {1}대가 응답이 없습니다.",
 		"web.fleet.logout":             "로그아웃",
 		"web.fleet.stale":              "응답 없는 호스트",

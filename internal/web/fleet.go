@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/porthole/porthole/internal/fleet"
+	"github.com/porthole/porthole/internal/fleet/fleetapi"
 	"github.com/porthole/porthole/internal/fleet/fleetdb"
 	"github.com/porthole/porthole/internal/i18n"
 	"github.com/porthole/porthole/internal/webguard"
@@ -32,10 +33,13 @@ type FleetOptions struct {
 	TrustProxy bool
 }
 
-// Fleet page limits: the newest changes /fleet shows, and a host page's.
+// Fleet page limits: the newest changes /fleet shows, and a host page's;
+// the rows of any other table (a fleet of 10,000 hosts would otherwise send
+// them all; the API lists everything).
 const (
 	fleetChanges     = 50
 	fleetHostChanges = 100
+	fleetRows        = 500
 	// maxLoginForm bounds the login form's body: a token and a language.
 	maxLoginForm = 4 << 10
 	// fleetCC is the Cache-Control of every fleet page: only this browser,
@@ -123,6 +127,8 @@ type fleetPage struct {
 	Changes                           []fleetChangeRow
 	Outliers                          []fleetOutlierRow
 	Findings                          []fleetFindingRow
+	// HostsMore, StaleMore, FindingsMore say a list was cut at fleetRows.
+	HostsMore, StaleMore, FindingsMore string
 }
 
 // fleetHostPage is /fleet/hosts/{name}.
@@ -133,6 +139,8 @@ type fleetHostPage struct {
 	Listeners []fleetListenerRow
 	Findings  []fleetFindingRow
 	Changes   []fleetChangeRow
+	// ListenersMore, FindingsMore say a list was cut at fleetRows.
+	ListenersMore, FindingsMore string
 }
 
 // fleetPortView is the port page's "In your fleet" section.
@@ -140,6 +148,16 @@ type fleetPortView struct {
 	Sentence string
 	Err      string
 	Rows     []fleetListenerRow
+	More     string // the rows were cut at fleetRows
+}
+
+// capped keeps the first fleetRows of rows and, when it cuts, returns the
+// note that says so and which API path lists them all.
+func capped[T any](l i18n.Lang, rows []T, api string) ([]T, string) {
+	if len(rows) <= fleetRows {
+		return rows, ""
+	}
+	return rows[:fleetRows], i18n.T(l, "web.fleet.more", fleetRows, len(rows), api)
 }
 
 // loginPage is /fleet/login.
@@ -314,6 +332,9 @@ func (s *Site) fleetPage(ctx context.Context, l i18n.Lang) (*fleetPage, error) {
 	for _, f := range fs {
 		v.Findings = append(v.Findings, s.findingRow(l, f))
 	}
+	v.Hosts, v.HostsMore = capped(l, v.Hosts, fleetapi.Prefix+"hosts")
+	v.Stale, v.StaleMore = capped(l, v.Stale, fleetapi.Prefix+"hosts")
+	v.Findings, v.FindingsMore = capped(l, v.Findings, fleetapi.Prefix+"findings")
 	return v, nil
 }
 
@@ -404,6 +425,8 @@ func (s *Site) fleetHostPage(ctx context.Context, l i18n.Lang, name string) (*fl
 	for _, c := range cs {
 		v.Changes = append(v.Changes, s.changeRow(l, c))
 	}
+	v.Listeners, v.ListenersMore = capped(l, v.Listeners, fleetapi.Prefix+"hosts/"+name)
+	v.Findings, v.FindingsMore = capped(l, v.Findings, fleetapi.Prefix+"findings?host="+name)
 	return v, T("web.fleet.host.title", name), nil
 }
 
@@ -442,6 +465,7 @@ func (s *Site) fleetPort(ctx context.Context, l i18n.Lang, p int) *fleetPortView
 	default:
 		v.Sentence = i18n.T(l, "web.fleet.port", port, len(seen), len(hs))
 	}
+	v.Rows, v.More = capped(l, v.Rows, fleetapi.Prefix+"ports/"+port)
 	return v
 }
 

@@ -527,3 +527,55 @@ func TestFleetGolden(t *testing.T) {
 		t.Error("/fleet does not show the outlier tcp/2556")
 	}
 }
+
+// TestFleetLargeFleet: with more hosts than a page shows (fleetRows), /fleet
+// and the port section list the first fleetRows and say where the API lists
+// them all; the counts still cover every host.
+func TestFleetLargeFleet(t *testing.T) {
+	fs := newFleetSite(t)
+	ctx := context.Background()
+	extra := fleetRows + 20
+	for i := range extra {
+		name := fmt.Sprintf("node-%04d", i)
+		if _, err := fs.db.Token(ctx, name, fleet.HashToken("token-of-"+name), fs.clock.Now()); err != nil {
+			t.Fatal(err)
+		}
+		r := fleet.Report{Host: name, Agent: "run-" + name, Seq: 1, Kind: fleet.KindFull, Interval: 30 * time.Second,
+			Listeners: []fleet.Listener{tcpListener("0.0.0.0", 22, 100+i, "root", "sshd", "/usr/sbin/sshd")}}
+		if _, err := fs.db.Apply(ctx, r, fs.clock.Now()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	srv := httptest.NewServer(fs.site.Handler())
+	defer srv.Close()
+	c := newClient(t, srv)
+	c.login(fleetAdminToken)
+	all := len(fs.fx.hosts) + extra
+	r := c.get("/fleet")
+	if n := strings.Count(r.body, `<tr><td><a href="/fleet/hosts/`); r.status != http.StatusOK || n > fleetRows+fleetChanges {
+		t.Errorf("GET /fleet: %d, %d host links in tables", r.status, n)
+	}
+	for _, want := range []string{
+		fmt.Sprintf("%d hosts in the inventory", all),
+		fmt.Sprintf("Showing the first %d of %d; /api/v1/fleet/hosts in the API lists them all.", fleetRows, all),
+	} {
+		if !strings.Contains(r.body, want) {
+			t.Errorf("/fleet lacks %q", want)
+		}
+	}
+	if hosts := r.body[strings.Index(r.body, `id="hosts"`):]; strings.Contains(hosts, fmt.Sprintf(`href="/fleet/hosts/node-%04d"`, extra-1)) {
+		t.Error("/fleet lists a host beyond the first rows")
+	}
+	p := c.get("/ports/22")
+	for _, want := range []string{
+		fmt.Sprintf("In your fleet: 22 listens on %d of %d hosts.", extra, all),
+		fmt.Sprintf("Showing the first %d of %d; /api/v1/fleet/ports/22 in the API lists them all.", fleetRows, extra),
+	} {
+		if !strings.Contains(p.body, want) {
+			t.Errorf("/ports/22 lacks %q", want)
+		}
+	}
+	if n := strings.Count(p.body, `<tr><td><a href="/fleet/hosts/`); n != fleetRows {
+		t.Errorf("/ports/22 lists %d hosts, want %d", n, fleetRows)
+	}
+}

@@ -38,7 +38,7 @@ func renderPortPage(w *tmplrt.Writer, d *pageData) {
 	w.S("</nav>\n</div>\n</header>\n<main id=\"main\" tabindex=\"-1\">\n")
 	renderPortPageContent(w, d)
 	w.S("\n</main>\n<footer class=\"site\">\n<nav aria-label=\"").HTML(i18n.T(d.Lang, "web.footer.nav")).S("\"><a href=\"").HTML(tmplrt.URLNormalize(tmplrt.URLFilter(d.Prefix))).S("/\">").HTML(i18n.T(d.Lang, "web.home.title")).S("</a> · <a href=\"").HTML(tmplrt.URLNormalize(tmplrt.URLFilter(d.Prefix))).S("/stats").HTML(tmplrt.URLNormalize(d.Ext)).S("\">").HTML(i18n.T(d.Lang, "web.stats.title")).S("</a>")
-	if v82 := d.Local; v82 {
+	if v83 := d.Local; v83 {
 		w.S(" · <a href=\"").HTML(tmplrt.URLNormalize(tmplrt.URLFilter(d.Prefix))).S("/local\">").HTML(i18n.T(d.Lang, "web.local.title")).S("</a>")
 	}
 	w.S("</nav>\n<p>").HTML(i18n.T(d.Lang, "web.footer.data", d.Registry)).S("</p>\n</footer>\n</body>\n</html>\n")
@@ -240,56 +240,59 @@ func renderPortPageContent(w *tmplrt.Writer, d *pageData) {
 				}
 				w.S("</tbody>\n</table></div>")
 			}
+			if v66 := v56.More; v66 != "" {
+				w.S("<p class=\"small\">").HTML(v66).S("</p>")
+			}
 			w.S("\n<p><a href=\"").HTML(tmplrt.URLNormalize(tmplrt.URLFilter(d.Prefix))).S("/fleet\">").HTML(i18n.T(d.Lang, "web.fleet.title")).S("</a></p>\n</section>\n")
 		}
 		w.S("\n<section id=\"context\" aria-labelledby=\"context-h\">\n<h2 id=\"context-h\">").HTML(i18n.T(d.Lang, "section.context")).S("</h2>\n")
-		for _, v67 := range v11.Context {
-			w.S("<p>").HTML(v67).S("</p>")
+		for _, v68 := range v11.Context {
+			w.S("<p>").HTML(v68).S("</p>")
 		}
 		w.S("\n<figure class=\"strip-fig\">").S(string(v11.Strip)).S("<figcaption>").HTML(v11.Position).S(" <a href=\"").HTML(tmplrt.URLNormalize(tmplrt.URLFilter(v11.RangeHref))).S("\">").HTML(i18n.T(v10, "web.range.list", v11.RangeName)).S("</a></figcaption></figure>\n")
-		if v68 := v11.Ephemeral; v68 != "" {
-			w.S("<p class=\"note\">").HTML(v68).S("</p>")
+		if v69 := v11.Ephemeral; v69 != "" {
+			w.S("<p class=\"note\">").HTML(v69).S("</p>")
 		}
 		w.S("\n</section>\n\n<section id=\"neighbours\" aria-labelledby=\"neighbours-h\">\n<h2 id=\"neighbours-h\">").HTML(i18n.T(d.Lang, "web.section.neighbours")).S("</h2>\n<ul class=\"pager\">")
-		if v69 := v11.Prev; v69 != nil {
-			w.S("<li><a rel=\"prev\" href=\"").HTML(tmplrt.URLNormalize(tmplrt.URLFilter(v69.Href))).S("\">← ").HTML(i18n.T(d.Lang, "neighbours.prev")).S(": ").Int(v69.Port)
-			if v70 := v69.Name; v70 != "" {
-				w.S(" <span class=\"name\">").HTML(v70).S("</span>")
+		if v70 := v11.Prev; v70 != nil {
+			w.S("<li><a rel=\"prev\" href=\"").HTML(tmplrt.URLNormalize(tmplrt.URLFilter(v70.Href))).S("\">← ").HTML(i18n.T(d.Lang, "neighbours.prev")).S(": ").Int(v70.Port)
+			if v71 := v70.Name; v71 != "" {
+				w.S(" <span class=\"name\">").HTML(v71).S("</span>")
 			}
 			w.S("</a></li>")
 		}
-		if v71 := v11.Next; v71 != nil {
-			w.S("<li><a rel=\"next\" href=\"").HTML(tmplrt.URLNormalize(tmplrt.URLFilter(v71.Href))).S("\">").HTML(i18n.T(d.Lang, "neighbours.next")).S(": ").Int(v71.Port)
-			if v72 := v71.Name; v72 != "" {
-				w.S(" <span class=\"name\">").HTML(v72).S("</span>")
+		if v72 := v11.Next; v72 != nil {
+			w.S("<li><a rel=\"next\" href=\"").HTML(tmplrt.URLNormalize(tmplrt.URLFilter(v72.Href))).S("\">").HTML(i18n.T(d.Lang, "neighbours.next")).S(": ").Int(v72.Port)
+			if v73 := v72.Name; v73 != "" {
+				w.S(" <span class=\"name\">").HTML(v73).S("</span>")
 			}
 			w.S(" →</a></li>")
 		}
 		w.S("</ul>\n")
-		if v73 := v11.Same; len(v73) > 0 {
+		if v74 := v11.Same; len(v74) > 0 {
 			w.S("<p>").HTML(v11.SameLabel).S(": ")
-			for v74, v75 := range v11.Same {
-				if v76 := v74; v76 != 0 {
+			for v75, v76 := range v11.Same {
+				if v77 := v75; v77 != 0 {
 					w.S(", ")
 				}
-				w.S("<a href=\"").HTML(tmplrt.URLNormalize(tmplrt.URLFilter(v75.Href))).S("\">").Int(v75.Port).S("</a>")
+				w.S("<a href=\"").HTML(tmplrt.URLNormalize(tmplrt.URLFilter(v76.Href))).S("\">").Int(v76.Port).S("</a>")
 			}
 			w.S("</p>")
 		}
 		w.S("\n</section>\n\n<section id=\"sources\" aria-labelledby=\"sources-h\">\n<h2 id=\"sources-h\">").HTML(i18n.T(d.Lang, "section.sources")).S("</h2>\n<ol class=\"footnotes\">")
-		for _, v78 := range tmplrt.Deref(w, v11.D, ".D.Footnotes").Footnotes {
-			w.S("<li id=\"fn-").Int(v78.N).S("\" value=\"").Int(v78.N).S("\"><span lang=\"en\">").HTML(v78.Title).S("</span>")
-			if v79 := v78.Kind; v79 != "" {
-				w.S(" <span class=\"small\">(").HTML(i18n.T(v10, ("source.kind." + v79))).S(")</span>")
+		for _, v79 := range tmplrt.Deref(w, v11.D, ".D.Footnotes").Footnotes {
+			w.S("<li id=\"fn-").Int(v79.N).S("\" value=\"").Int(v79.N).S("\"><span lang=\"en\">").HTML(v79.Title).S("</span>")
+			if v80 := v79.Kind; v80 != "" {
+				w.S(" <span class=\"small\">(").HTML(i18n.T(v10, ("source.kind." + v80))).S(")</span>")
 			}
-			w.S("<br><a href=\"").HTML(tmplrt.URLNormalize(tmplrt.URLFilter(v78.URL))).S("\" rel=\"external noopener\">").HTML(v78.URL).S("</a></li>")
+			w.S("<br><a href=\"").HTML(tmplrt.URLNormalize(tmplrt.URLFilter(v79.URL))).S("\" rel=\"external noopener\">").HTML(v79.URL).S("</a></li>")
 		}
 		w.S("</ol>\n<p class=\"small\">").HTML(i18n.T(v10, "web.registry", tmplrt.Deref(w, v11.D, ".D.Registry").Registry)).S("</p>\n</section>\n\n<section id=\"feedback\" aria-labelledby=\"feedback-h\">\n<h2 id=\"feedback-h\">").HTML(i18n.T(d.Lang, "web.feedback.q")).S("</h2>\n")
-		if v80 := v11.Thanks; v80 {
+		if v81 := v11.Thanks; v81 {
 			w.S("<p class=\"note thanks\" role=\"status\">").HTML(i18n.T(d.Lang, "web.feedback.thanks")).S("</p>")
 		}
 		w.S("\n")
-		if v81 := v11.Feedback; v81 {
+		if v82 := v11.Feedback; v82 {
 			w.S("<form method=\"post\" action=\"/feedback\" class=\"feedback\" data-thanks=\"").HTML(i18n.T(d.Lang, "web.feedback.thanks")).S("\" data-error=\"").HTML(i18n.T(d.Lang, "web.feedback.error")).S("\" data-summary=\"").HTML(i18n.T(d.Lang, "web.feedback.summary")).S("\">\n<input type=\"hidden\" name=\"port\" value=\"").HTML(v11.PortStr).S("\">\n<input type=\"hidden\" name=\"lang\" value=\"").HTML(string(v10)).S("\">\n<fieldset><legend class=\"vh\">").HTML(i18n.T(d.Lang, "web.feedback.q")).S("</legend>\n<div class=\"faces\">\n<input type=\"radio\" id=\"fb-unhelpful\" name=\"rating\" value=\"unhelpful\" required><label for=\"fb-unhelpful\"><span aria-hidden=\"true\">😔</span> ").HTML(i18n.T(d.Lang, "web.feedback.unhelpful")).S("</label>\n<input type=\"radio\" id=\"fb-neutral\" name=\"rating\" value=\"neutral\"><label for=\"fb-neutral\"><span aria-hidden=\"true\">😐</span> ").HTML(i18n.T(d.Lang, "web.feedback.neutral")).S("</label>\n<input type=\"radio\" id=\"fb-helpful\" name=\"rating\" value=\"helpful\"><label for=\"fb-helpful\"><span aria-hidden=\"true\">😃</span> ").HTML(i18n.T(d.Lang, "web.feedback.helpful")).S("</label>\n</div></fieldset>\n<label for=\"fb-comment\">").HTML(i18n.T(d.Lang, "web.feedback.comment")).S("</label>\n<textarea id=\"fb-comment\" name=\"comment\" rows=\"3\" maxlength=\"1000\"></textarea>\n<div class=\"hp\" aria-hidden=\"true\"><label for=\"fb-website\">").HTML(i18n.T(d.Lang, "web.feedback.hp")).S("</label><input id=\"fb-website\" name=\"website\" type=\"text\" tabindex=\"-1\" autocomplete=\"off\"></div>\n<button type=\"submit\">").HTML(i18n.T(d.Lang, "web.feedback.send")).S("</button>\n</form>")
 		} else {
 			w.S("<p>").HTML(i18n.T(d.Lang, "web.feedback.static")).S("</p>")
