@@ -15,6 +15,7 @@ package agent
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -84,7 +85,8 @@ type agent struct {
 	// findingsSent says one of this run's queued or applied reports did.
 	findings       []fleet.Finding
 	findingsSent   bool
-	findingsCapped bool      // the last snapshot had more findings than MaxFindings (warned once)
+	findingsCapped bool      // the last snapshot had more findings than a report may carry (warned once)
+	maxFindings    int       // findings a report carries at most; 0 is fleet.MaxFindings (tests lower it)
 	last           time.Time // when the newest report was queued
 	queue          []queued
 }
@@ -153,14 +155,15 @@ func (a *agent) enqueue(st State, now time.Time) error {
 	ls := fleet.Normalize(st.Listeners)
 	fs := slices.Clone(st.Findings)
 	slices.SortFunc(fs, fleet.CompareFindings)
-	if kept, left := fleet.MostSevere(fs, fleet.MaxFindings); left > 0 {
+	limit := cmp.Or(a.maxFindings, fleet.MaxFindings)
+	if kept, left := fleet.MostSevere(fs, limit); left > 0 {
 		// The server refuses a report with more; send the most severe.
 		if !a.findingsCapped {
 			a.c.Log.Warn("more audit findings than a report may carry; sending the most severe", "findings", len(fs), "sent", len(kept))
 		}
 		fs = kept
 	}
-	a.findingsCapped = len(st.Findings) > fleet.MaxFindings
+	a.findingsCapped = len(st.Findings) > limit
 	newFindings := st.Audited && (!a.findingsSent || !slices.Equal(fs, a.findings))
 	r := fleet.Report{Host: a.c.Name, Agent: a.run, Boot: a.c.Boot, Group: a.c.Group, Interval: a.c.Interval}
 	switch d := fleet.Diff(a.sent, ls); {

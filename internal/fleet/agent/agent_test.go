@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -424,10 +425,12 @@ func TestFindings(t *testing.T) {
 // TestTooManyFindings: a host with more findings than a report may carry (a
 // process in /tmp holding thousands of listeners has one each) still
 // reports; the server keeps the most severe ones, not the first in order.
+// The agent's limit is lowered from fleet.MaxFindings to keep the test small.
 func TestTooManyFindings(t *testing.T) {
 	s := newServer(t)
 	a := newAgent(t, s, "")
-	n := fleet.MaxFindings + 5
+	a.maxFindings = 10
+	n := a.maxFindings + 5
 	st := State{Audited: true}
 	for i := range n {
 		l := lis(uint16(1024+i), 7)
@@ -452,12 +455,27 @@ func TestTooManyFindings(t *testing.T) {
 			critical++
 		}
 	}
-	if len(fs) != fleet.MaxFindings || critical != 1 {
-		t.Errorf("stored %d findings (%d critical), want %d with the critical one", len(fs), critical, fleet.MaxFindings)
+	if len(fs) != a.maxFindings || critical != 1 {
+		t.Errorf("stored %d findings (%d critical), want %d with the critical one", len(fs), critical, a.maxFindings)
 	}
 	// The same state again is not a change of findings.
 	stepState(t, a, st, base.Add(10*time.Second))
 	if hs, _ := s.db.Hosts(ctx); hs[0].LastSeq != 1 {
 		t.Errorf("last seq = %d, want 1 (nothing new to send)", hs[0].LastSeq)
+	}
+}
+
+func TestMostSevere(t *testing.T) {
+	k := func(p uint16) fleet.Key { return lis(p, 1).Key }
+	fs := []fleet.Finding{
+		{Rule: "a", Severity: "low", Key: k(1)}, {Rule: "b", Severity: "critical", Key: k(9)},
+		{Rule: "c", Severity: "medium", Key: k(3)}, {Rule: "d", Severity: "info", Key: k(2)},
+	}
+	kept, left := fleet.MostSevere(slices.Clone(fs), 2)
+	if left != 2 || len(kept) != 2 || kept[0].Rule != "c" || kept[1].Rule != "b" {
+		t.Errorf("MostSevere(…, 2) = %+v, %d; want c then b (key order), 2 left out", kept, left)
+	}
+	if kept, left := fleet.MostSevere(slices.Clone(fs), 4); left != 0 || len(kept) != 4 {
+		t.Errorf("MostSevere(…, 4) = %d kept, %d left", len(kept), left)
 	}
 }
