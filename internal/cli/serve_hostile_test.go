@@ -2,7 +2,6 @@ package cli
 
 import (
 	"bufio"
-	"context"
 	"io"
 	"net"
 	"net/http"
@@ -12,36 +11,15 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/porthole/porthole/internal/testenv"
 )
 
 // startServe runs `porthole serve` in process on a loopback port with args
 // added and returns its host:port; the server stops at cleanup.
 func startServe(t *testing.T, args ...string) string {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	errb := &testenv.SyncBuffer{}
-	env := &Env{Stdout: io.Discard, Stderr: errb, Getenv: testGetenv,
-		Now: func() time.Time { return testNow }, Ephemeral: func() (int, int, error) { return 32768, 60999, nil }}
-	done := make(chan int, 1)
-	go func() {
-		done <- Main(ctx, append([]string{"serve", "--addr", "127.0.0.1:0", "--db", filepath.Join(t.TempDir(), "f.db")}, args...), env)
-	}()
-	t.Cleanup(func() { cancel(); <-done })
-	re := regexp.MustCompile(`serving http://(\S+)/`)
-	for i := 0; i < 400; i++ {
-		if m := re.FindStringSubmatch(errb.String()); m != nil {
-			return m[1]
-		}
-		select {
-		case code := <-done:
-			t.Fatalf("serve exited %d: %s", code, errb.String())
-		case <-time.After(25 * time.Millisecond):
-		}
-	}
-	t.Fatalf("serve did not start: %s", errb.String())
-	return ""
+	srv := startMain(t, func() time.Time { return testNow },
+		append([]string{"serve", "--addr", "127.0.0.1:0", "--db", filepath.Join(t.TempDir(), "f.db")}, args...)...)
+	return srv.wait(t, regexp.MustCompile(`serving http://(\S+)/`))[1]
 }
 
 // hostGet sends GET path to addr with exactly the Host header given.
