@@ -187,12 +187,7 @@ func (l *Listener) HostPort() string {
 
 // AppendHostPort appends HostPort to b.
 func (l *Listener) AppendHostPort(b []byte) []byte {
-	if l.Family == 6 {
-		b = append(l.Addr.AppendTo(append(b, '[')), ']')
-	} else {
-		b = l.Addr.AppendTo(b)
-	}
-	return strconv.AppendInt(append(b, ':'), int64(l.Port), 10)
+	return sockets.AppendHostPort(b, l.Family, l.Addr, l.Port)
 }
 
 // Annotate joins listeners with the registry and intel (db may be nil).

@@ -46,6 +46,7 @@ import (
 	"runtime"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/porthole/porthole/internal/ports"
@@ -303,6 +304,23 @@ func sortListeners(ls []Listener) {
 			j = src
 		}
 	}
+}
+
+// HostPort is the socket's address and port as people write them:
+// "127.0.0.1:2556", "[::1]:2556".
+func (l *Listener) HostPort() string {
+	return string(AppendHostPort(nil, l.Family, l.Addr, l.Port))
+}
+
+// AppendHostPort appends an address of family (4 or 6) and a port to b as
+// people write them: "127.0.0.1:2556", "[::1]:2556".
+func AppendHostPort(b []byte, family int, addr netip.Addr, port int) []byte {
+	if family == 6 {
+		b = append(addr.AppendTo(append(b, '[')), ']')
+	} else {
+		b = addr.AppendTo(b)
+	}
+	return strconv.AppendInt(append(b, ':'), int64(port), 10)
 }
 
 // Place is where a socket listens, in the order List and every listing
