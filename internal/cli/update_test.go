@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/porthole/porthole/internal/registry"
+	"github.com/porthole/porthole/internal/testenv"
 )
 
 // updNow is the fixed clock of the update tests.
@@ -202,13 +203,7 @@ func TestUpdateJSON(t *testing.T) {
 // installed registry byte for byte as it was, and in use.
 func TestUpdateFailuresKeepRegistry(t *testing.T) {
 	good := embeddedCSV(t)
-	lines := func(n int) []byte {
-		i := 0
-		for ; n > 0; n-- {
-			i += bytes.IndexByte(good[i:], '\n') + 1
-		}
-		return good[:i]
-	}
+	lines := func(n int) []byte { return testenv.FirstLines(good, n) }
 	cutMid := lines(5000)
 	cutMid = cutMid[:len(cutMid)-10]
 	// 85% of the rows: enough to pass as a registry on its own, too few
