@@ -481,6 +481,11 @@ func (h *Handler) port(w http.ResponseWriter, r *http.Request) {
 		h.failed(w, "port", err)
 		return
 	}
+	h.writeListeners(w, r, ls)
+}
+
+// writeListeners answers with listeners, each marked stale when its host is.
+func (h *Handler) writeListeners(w http.ResponseWriter, r *http.Request, ls []fleetdb.HostListener) {
 	stale, err := h.staleHosts(r)
 	if err != nil {
 		h.failed(w, "hosts", err)
@@ -527,16 +532,7 @@ func (h *Handler) host(w http.ResponseWriter, r *http.Request) {
 		h.failed(w, "host", err)
 		return
 	}
-	stale, err := h.staleHosts(r)
-	if err != nil {
-		h.failed(w, "hosts", err)
-		return
-	}
-	out := make([]ListenerJSON, len(ls))
-	for i, l := range ls {
-		out[i] = listenerJSON(l, stale[name])
-	}
-	writeJSON(w, http.StatusOK, out)
+	h.writeListeners(w, r, ls)
 }
 
 // outlierJSON is one entry of GET /api/v1/fleet/outliers.
