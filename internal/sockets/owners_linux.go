@@ -256,16 +256,12 @@ func (s *ownerScan) firstSocket(procfd, pid int, buf []byte) (ino uint64, ok, al
 		if n <= 0 {
 			return 0, false, true
 		}
-		b := buf[:n]
-		for len(b) > 0 {
-			name, rl, ok := direntName(b)
+		for b := buf[:n]; ; {
+			name, rest, ok := nextFD(b)
 			if !ok {
 				break
 			}
-			b = b[rl:]
-			if len(name) == 0 || name[0] == '.' {
-				continue
-			}
+			b = rest
 			if read++; read > sampleFDs {
 				return 0, false, false
 			}
@@ -343,16 +339,12 @@ func (s *ownerScan) scanPID(procfd, pid int, buf []byte) {
 		// record means the directory is done: skip the getdents that
 		// would return 0.
 		last := n < len(buf)-64
-		b := buf[:n]
-		for len(b) > 0 {
-			name, rl, ok := direntName(b)
+		for b := buf[:n]; ; {
+			name, rest, ok := nextFD(b)
 			if !ok {
 				break
 			}
-			b = b[rl:]
-			if len(name) == 0 || name[0] == '.' {
-				continue
-			}
+			b = rest
 			ino, ok := socketAt(fd, name, &link)
 			if !ok {
 				continue
@@ -390,6 +382,23 @@ func openat(dirfd int, path []byte) (int, error) {
 		return -1, e
 	}
 	return int(r), nil
+}
+
+// nextFD returns the first descriptor name in the getdents64 records b
+// (skipping "." and "..") and the records after it; ok is false when there
+// is none.
+func nextFD(b []byte) (name, rest []byte, ok bool) {
+	for len(b) > 0 {
+		name, rl, ok := direntName(b)
+		if !ok {
+			return nil, nil, false
+		}
+		b = b[rl:]
+		if len(name) > 0 && name[0] != '.' {
+			return name, b, true
+		}
+	}
+	return nil, nil, false
 }
 
 // openFDDir opens /proc/<pid>/fd below procfd.
