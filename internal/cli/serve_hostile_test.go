@@ -1,8 +1,6 @@
 package cli
 
 import (
-	"bufio"
-	"io"
 	"net"
 	"net/http"
 	"os"
@@ -11,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/porthole/porthole/internal/testenv"
 )
 
 // startServe runs `porthole serve` in process on a loopback port with args
@@ -25,23 +25,11 @@ func startServe(t *testing.T, args ...string) string {
 // hostGet sends GET path to addr with exactly the Host header given.
 func hostGet(t *testing.T, addr, host, path string, hdr ...string) (*http.Response, string) {
 	t.Helper()
-	conn, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
 	extra := ""
 	for i := 0; i+1 < len(hdr); i += 2 {
 		extra += hdr[i] + ": " + hdr[i+1] + "\r\n"
 	}
-	io.WriteString(conn, "GET "+path+" HTTP/1.1\r\nHost: "+host+"\r\n"+extra+"Connection: close\r\n\r\n")
-	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	return resp, string(b)
+	return testenv.RawHTTP(t, addr, "GET "+path+" HTTP/1.1\r\nHost: "+host+"\r\n"+extra+"Connection: close\r\n\r\n")
 }
 
 // DNS rebinding: a loopback server shows this machine's listeners only to
