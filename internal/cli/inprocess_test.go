@@ -27,8 +27,8 @@ func startMain(t *testing.T, now func() time.Time, args ...string) *inProcess {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	p := &inProcess{name: args[0], stderr: &testenv.SyncBuffer{}, cancel: cancel, done: make(chan int, 1)}
-	env := &Env{Stdout: io.Discard, Stderr: p.stderr, Getenv: testGetenv, Now: now,
-		Ephemeral: func() (int, int, error) { return 32768, 60999, nil }}
+	env := testEnv(nil, io.Discard, p.stderr)
+	env.Now = now
 	go func() { p.done <- Main(ctx, args, env) }()
 	t.Cleanup(func() { p.stop(t) })
 	return p

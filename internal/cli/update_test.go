@@ -2,7 +2,6 @@ package cli
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -35,17 +34,8 @@ func updEnv(t *testing.T) (dir string, run func(args ...string) updRun) {
 	registry.ResetDefault()
 	t.Cleanup(registry.ResetDefault)
 	return dir, func(args ...string) updRun {
-		var out, errb bytes.Buffer
-		off := false
-		env := &Env{
-			Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb,
-			Getenv:    testGetenv,
-			Now:       func() time.Time { return updNow },
-			Color:     &off,
-			Ephemeral: func() (int, int, error) { return 32768, 60999, nil },
-		}
-		code := Main(context.Background(), args, env)
-		return updRun{out.String(), errb.String(), code}
+		r := runEnv(strings.NewReader(""), func(e *Env) { e.Now = func() time.Time { return updNow } }, args...)
+		return updRun{r.stdout, r.stderr, r.code}
 	}
 }
 
