@@ -34,8 +34,7 @@ func updEnv(t *testing.T) (dir string, run func(args ...string) updRun) {
 	registry.ResetDefault()
 	t.Cleanup(registry.ResetDefault)
 	return dir, func(args ...string) updRun {
-		r := runEnv(strings.NewReader(""), func(e *Env) { e.Now = func() time.Time { return updNow } }, args...)
-		return updRun{r.stdout, r.stderr, r.code}
+		return updRun(runEnv(strings.NewReader(""), func(e *Env) { e.Now = func() time.Time { return updNow } }, args...))
 	}
 }
 

@@ -213,19 +213,19 @@ func taskFileProgram(l iterLayout, big bool) []byte {
 	a.emit(ldx(bpfDW, r8, r6, ctxTask))              // r8 = ctx->task
 	a.jump(bpfJEQ, r8, 0, "skip")
 	a.emit(mov(r1, r7), bpfInsn{code: bpfJMP | bpfCALL, imm: bpfFuncSockFromFile})
-	a.jump(bpfJEQ, r0, 0, "skip")                                       // not a socket
-	a.emit(ldx(bpfDW, r1, r0, off(l.SocketSk)))                         // r1 = socket->sk
-	a.emit(ldx(sizeCode(l.SkFamily.Size), r2, r1, off(l.SkFamily)))     // r2 = sk->skc_family
-	a.jump(bpfJEQ, r2, afINET, "inet")                                  //
-	a.jump(bpfJNE, r2, afINET6, "skip")                                 //
-	a.label("inet")                                                     //
-	a.emit(ldx(sizeCode(l.SkState.Size), r2, r1, off(l.SkState)))       // r2 = sk->skc_state
-	a.jump(bpfJEQ, r2, tcpListen, "keep")                               //
-	a.jump(bpfJNE, r2, tcpClose, "skip")                                //
-	a.label("keep")                                                     //
-	a.emit(ldx(bpfDW, r1, r7, off(l.FileInode)))                        // r1 = file->f_inode
-	a.emit(ldx(sizeCode(l.InodeIno.Size), r2, r1, off(l.InodeIno)))     //
-	a.emit(stx(bpfDW, r10, r2, -8))                                     // rec.ino = inode->i_ino
+	a.jump(bpfJEQ, r0, 0, "skip")                                   // not a socket
+	a.emit(ldx(bpfDW, r1, r0, off(l.SocketSk)))                     // r1 = socket->sk
+	a.emit(ldx(sizeCode(l.SkFamily.Size), r2, r1, off(l.SkFamily))) // r2 = sk->skc_family
+	a.jump(bpfJEQ, r2, afINET, "inet")                              //
+	a.jump(bpfJNE, r2, afINET6, "skip")                             //
+	a.label("inet")                                                 //
+	a.emit(ldx(sizeCode(l.SkState.Size), r2, r1, off(l.SkState)))   // r2 = sk->skc_state
+	a.jump(bpfJEQ, r2, tcpListen, "keep")                           //
+	a.jump(bpfJNE, r2, tcpClose, "skip")                            //
+	a.label("keep")                                                 //
+	a.emit(ldx(bpfDW, r1, r7, off(l.FileInode)))                    // r1 = file->f_inode
+	a.emit(ldx(sizeCode(l.InodeIno.Size), r2, r1, off(l.InodeIno))) //
+	a.emit(stx(bpfDW, r10, r2, -8))                                 // rec.ino = inode->i_ino
 	return a.writeRecord(l, big)
 }
 
@@ -259,7 +259,7 @@ func inodeFileProgram(l iterLayout, big bool, inodes []uint64) []byte {
 	a.emit(ldx(bpfDW, r8, r6, ctxTask)) // r8 = ctx->task
 	a.jump(bpfJEQ, r8, 0, "skip")
 	a.emit(mov(r1, r7), bpfInsn{code: bpfJMP | bpfCALL, imm: bpfFuncSockFromFile})
-	a.jump(bpfJEQ, r0, 0, "skip")                                       // not a socket
+	a.jump(bpfJEQ, r0, 0, "skip") // not a socket
 	return a.writeRecord(l, big)
 }
 
