@@ -15,7 +15,6 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"strings"
 	"testing"
 	"time"
 )
@@ -55,18 +54,9 @@ func selfSigned(t *testing.T, dir string) (certFile, keyFile string, pool *x509.
 // TestFleetTLS: serve --tls-cert/--tls-key and agent --ca with a certificate
 // made in the test; a client that does not trust it is refused.
 func TestFleetTLS(t *testing.T) {
-	dir := t.TempDir()
-	certFile, keyFile, pool := selfSigned(t, dir)
-	db := filepath.Join(dir, "fleet.db")
-	admin := strings.Repeat("t", 40)
-	adminFile := filepath.Join(dir, "admin")
-	os.WriteFile(adminFile, []byte(admin), 0o600)
-	r := run(t, "", "fleet", "token", "tls-host", "--db", db)
-	if r.code != 0 {
-		t.Fatal(r.stderr)
-	}
-	tokFile := filepath.Join(dir, "token")
-	os.WriteFile(tokFile, []byte(r.stdout), 0o600)
+	f := fleetSetup(t, "tls-host")
+	db, admin, adminFile, tokFile := f.db, f.admin, f.adminFile, f.tokFile
+	certFile, keyFile, pool := selfSigned(t, f.dir)
 
 	srv := startMain(t, time.Now, "serve", "--addr", "127.0.0.1:0", "--db", db, "--admin-token-file", adminFile,
 		"--tls-cert", certFile, "--tls-key", keyFile)
