@@ -11,14 +11,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PATH:/usr/local/go/bin"
 
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-# Every binary below reads the embedded registry, not one refreshed in the user's cache.
-export PORTHOLE_CACHE_DIR="$tmp/cache"
-fail() {
-	echo "check-packages: $*" >&2
-	exit 1
-}
+check=check-packages
+. scripts/package-check-lib.sh
 for tool in rpm unzip file; do
 	command -v "$tool" >/dev/null || fail "$tool is not installed (scripts/test.sh installs it)"
 done
@@ -28,17 +22,6 @@ ARCHS=$arch bash scripts/package.sh rpm "$tmp/out"
 ARCHS=$arch bash scripts/package.sh tar "$tmp/out"
 (cd "$tmp/out" && sha256sum --quiet -c SHA256SUMS) || fail "SHA256SUMS does not match"
 [ "$(wc -l <"$tmp/out/SHA256SUMS")" -eq 4 ] || fail "SHA256SUMS lists $(wc -l <"$tmp/out/SHA256SUMS") files, want 4 (rpm, 2 tar.gz, zip)"
-
-go build -o "$tmp/reference" ./cmd/porthole
-"$tmp/reference" info 2556 --offline >"$tmp/reference.txt"
-
-# same BIN WHAT: BIN answers as the source tree does, and prints the man page and completions found beside it.
-same() {
-	local bin=$1 what=$2
-	"$bin" version
-	"$bin" info 2556 --offline >"$tmp/got.txt" || fail "$what: info 2556 --offline failed"
-	cmp -s "$tmp/got.txt" "$tmp/reference.txt" || { diff "$tmp/reference.txt" "$tmp/got.txt" || true; fail "$what: info 2556 differs from the source tree's"; }
-}
 
 # has LISTING PATH...: every PATH is a line of LISTING.
 has() {
@@ -81,7 +64,7 @@ rpm --root="$root" --initdb 2>/dev/null
 rpm --root="$root" -i --nodeps --noscripts --notriggers "$rpmfile" 2>/dev/null || fail "rpm --root -i failed"
 rpm --root="$root" -q porthole >/dev/null 2>&1 || fail "rpm does not list porthole as installed"
 rpm --root="$root" -V porthole 2>/dev/null || fail "rpm -V: the installed files differ from the package's"
-file "$root/usr/bin/porthole" | grep -q 'statically linked' || fail "the rpm's binary is not statically linked"
+static "$root/usr/bin/porthole" "the rpm's binary"
 same "$root/usr/bin/porthole" "the rpm's binary"
 "$root/usr/bin/porthole" man | cmp -s - <(zcat "$root/usr/share/man/man1/porthole.1.gz") || fail "the rpm's man page is not its binary's"
 "$root/usr/bin/porthole" completion zsh | cmp -s - "$root/usr/share/zsh/site-functions/_porthole" || fail "the rpm's zsh completion is not its binary's"
@@ -105,7 +88,7 @@ has "$listing" "${want[@]}"
 tar -C "$tmp" -xzf "${tars[0]}"
 bin="$tmp/$name/porthole"
 [ -x "$bin" ] || fail "the unpacked porthole is not executable"
-file "$bin" | grep -q 'statically linked' || fail "the archive's binary is not statically linked"
+static "$bin" "the archive's binary"
 same "$bin" "the archive's binary"
 "$bin" man | cmp -s - "$tmp/$name/porthole.1" || fail "the archive's man page is not its binary's"
 for shell in bash fish powershell; do

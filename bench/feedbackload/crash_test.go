@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,7 +18,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/porthole/porthole/internal/testenv"
 )
 
@@ -174,39 +172,8 @@ func checkAcked(t *testing.T, dsn string, ids []byte, exactRows int64) {
 func backends(t *testing.T) map[string]func(t *testing.T) string {
 	return map[string]func(t *testing.T) string{
 		"sqlite":   func(t *testing.T) string { return filepath.Join(t.TempDir(), "feedback.db") },
-		"postgres": postgresDSN,
+		"postgres": func(t *testing.T) string { return testenv.Postgres(t) },
 	}
-}
-
-// postgresDSN returns a URL for an empty schema in PORTHOLE_TEST_POSTGRES; it skips (locally) or fails (CI)
-// without one.
-func postgresDSN(t *testing.T) string {
-	t.Helper()
-	base := os.Getenv("PORTHOLE_TEST_POSTGRES")
-	if base == "" {
-		testenv.Missing(t, "PORTHOLE_TEST_POSTGRES is not set; start a server with: eval \"$(scripts/postgres.sh)\"")
-	}
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
-	schema := fmt.Sprintf("crash_%d_%d", os.Getpid(), time.Now().UnixNano())
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if c, err := pgx.Connect(ctx, base); err == nil {
-			c.Exec(ctx, "DROP SCHEMA "+schema+" CASCADE")
-			c.Close(ctx)
-		}
-	})
-	u, _ := url.Parse(base)
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
 }
 
 func TestLoadExactCount(t *testing.T) {

@@ -934,22 +934,7 @@ func sortFindings(fs []Finding) {
 			return -1
 		}
 		if la != nil {
-			if c := cmp.Compare(la.Proto, lb.Proto); c != 0 {
-				return c
-			}
-			if c := cmp.Compare(la.Port, lb.Port); c != 0 {
-				return c
-			}
-			if c := la.Addr.Compare(lb.Addr); c != 0 {
-				return c
-			}
-			if la.HostNetNS != lb.HostNetNS {
-				if la.HostNetNS {
-					return -1
-				}
-				return 1
-			}
-			if c := cmp.Compare(la.NetNS, lb.NetNS); c != 0 {
+			if c := la.Place().Compare(lb.Place()); c != 0 {
 				return c
 			}
 		} else if c := cmp.Compare(a.Baseline.Line, b.Baseline.Line); c != 0 {

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/netip"
@@ -71,16 +70,9 @@ type audResult struct {
 
 func audRun(t *testing.T, args ...string) audResult {
 	t.Helper()
-	var out, errb bytes.Buffer
-	off := false
-	env := &Env{
-		Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb,
-		Getenv: testGetenv,
-		Now:    func() time.Time { return time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC) },
-		Color:  &off,
-	}
-	code := Main(context.Background(), args, env)
-	return audResult{code, out.String(), errb.String()}
+	// The system's ephemeral range, not the fixed one.
+	r := runEnv(strings.NewReader(""), func(e *Env) { e.Ephemeral = nil }, args...)
+	return audResult{r.code, r.stdout, r.stderr}
 }
 
 func audJSON(t *testing.T, r audResult) auditReport {

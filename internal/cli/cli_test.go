@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"os"
 	"strings"
 	"testing"
@@ -22,21 +23,35 @@ type result struct {
 	code           int
 }
 
-// run calls Main in process with a fixed clock, a fixed ephemeral range, no
-// colour and an empty cache directory.
-func run(t *testing.T, stdin string, args ...string) result {
-	t.Helper()
-	var out, errb bytes.Buffer
+// testEnv is the environment of an in-process run: a fixed clock, a fixed
+// ephemeral range, no colour and an empty cache directory.
+func testEnv(stdin io.Reader, stdout, stderr io.Writer) *Env {
 	off := false
-	env := &Env{
-		Stdin: strings.NewReader(stdin), Stdout: &out, Stderr: &errb,
+	return &Env{
+		Stdin: stdin, Stdout: stdout, Stderr: stderr,
 		Getenv:    testGetenv,
 		Now:       func() time.Time { return testNow },
 		Color:     &off,
 		Ephemeral: func() (int, int, error) { return 32768, 60999, nil },
 	}
+}
+
+// runEnv calls Main in process with stdin and the test environment, as
+// change (if not nil) changes it, and returns what it wrote.
+func runEnv(stdin io.Reader, change func(*Env), args ...string) result {
+	var out, errb bytes.Buffer
+	env := testEnv(stdin, &out, &errb)
+	if change != nil {
+		change(env)
+	}
 	code := Main(context.Background(), args, env)
 	return result{out.String(), errb.String(), code}
+}
+
+// run calls Main in process with stdin in the test environment.
+func run(t *testing.T, stdin string, args ...string) result {
+	t.Helper()
+	return runEnv(strings.NewReader(stdin), nil, args...)
 }
 
 func TestMain(m *testing.M) {

@@ -28,21 +28,8 @@ import (
 // while the server is down arrive once it is back (from the spool), and both
 // processes stop cleanly on SIGTERM. Nothing is applied twice or lost.
 func TestFleetEndToEnd(t *testing.T) {
-	dir := t.TempDir()
-	db := filepath.Join(dir, "fleet.db")
-	admin := strings.Repeat("k", 40)
-	adminFile := filepath.Join(dir, "admin")
-	if err := os.WriteFile(adminFile, []byte(admin), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	r := run(t, "", "fleet", "token", "e2e-host", "--db", db)
-	if r.code != 0 {
-		t.Fatalf("fleet token: %s", r.stderr)
-	}
-	tokFile := filepath.Join(dir, "token")
-	if err := os.WriteFile(tokFile, []byte(r.stdout), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	files := fleetSetup(t, "e2e-host")
+	dir, db, admin, adminFile, tokFile := files.dir, files.db, files.admin, files.adminFile, files.tokFile
 
 	startServe := func(addr string) (*testenv.SyncBuffer, func()) {
 		cmd, stderr := child(t, []string{audWatchMainEnv + "=1"}, "serve", "--addr", addr, "--db", db, "--admin-token-file", adminFile)
@@ -207,7 +194,7 @@ func TestFleetAgentNetNS(t *testing.T) {
 	needTools(t, "ip")
 	name := fmt.Sprintf("porthole-fleet-%d", os.Getpid())
 	if out, err := exec.Command("ip", "netns", "add", name).CombinedOutput(); err != nil {
-		skipOrFail(t, fmt.Sprintf("ip netns add: %v: %s", err, out))
+		testenv.Missing(t, "ip netns add: %v: %s", err, out)
 	}
 	t.Cleanup(func() { exec.Command("ip", "netns", "delete", name).Run() })
 	if out, err := exec.Command("ip", "netns", "exec", name, "ip", "link", "set", "lo", "up").CombinedOutput(); err != nil {
@@ -220,8 +207,9 @@ func TestFleetAgentNetNS(t *testing.T) {
 	}
 	defer outside.Close()
 
-	_, db, adminFile, tokFile, _ := fleetSetup(t, "ns-host")
-	addr, stop := fleetServer(t, db, adminFile, "127.0.0.1:0")
+	files := fleetSetup(t, "ns-host")
+	db, tokFile := files.db, files.tokFile
+	addr, stop := fleetServer(t, db, files.adminFile, "127.0.0.1:0")
 	defer stop(syscall.SIGTERM)
 	cmd, stderr := child(t, []string{audWatchMainEnv + "=1"}, "agent", "--server", "http://"+addr,
 		"--token-file", tokFile, "--name", "ns-host", "--interval", "1s", "--netns", name)

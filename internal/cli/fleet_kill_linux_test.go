@@ -8,10 +8,8 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
-	"os"
 	"path/filepath"
 	"regexp"
-	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -34,32 +32,13 @@ func fleetServer(t *testing.T, db, adminFile, addr string) (string, func(sig sys
 	}
 }
 
-func fleetSetup(t *testing.T, host string) (dir, db, adminFile, tokFile, tok string) {
-	t.Helper()
-	dir = t.TempDir()
-	db = filepath.Join(dir, "fleet.db")
-	adminFile = filepath.Join(dir, "admin")
-	if err := os.WriteFile(adminFile, []byte(strings.Repeat("a", 40)), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	r := run(t, "", "fleet", "token", host, "--db", db)
-	if r.code != 0 {
-		t.Fatal(r.stderr)
-	}
-	tok = strings.TrimSpace(r.stdout)
-	tokFile = filepath.Join(dir, "token")
-	if err := os.WriteFile(tokFile, []byte(tok), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return
-}
-
 // TestFleetServerKilled: reports stream into a real serve process that is
 // SIGKILLed midway; after a restart every report it acknowledged is in the
 // inventory.
 func TestFleetServerKilled(t *testing.T) {
-	_, db, adminFile, _, tok := fleetSetup(t, "k1")
-	addr, stop := fleetServer(t, db, adminFile, "127.0.0.1:0")
+	f := fleetSetup(t, "k1")
+	db, tok := f.db, f.tok
+	addr, stop := fleetServer(t, db, f.adminFile, "127.0.0.1:0")
 	var mu sync.Mutex
 	acked := map[uint16]bool{}
 	done := make(chan struct{})
@@ -107,7 +86,7 @@ func TestFleetServerKilled(t *testing.T) {
 	}
 	stop(syscall.SIGKILL)
 	<-done
-	_, stop = fleetServer(t, db, adminFile, addr)
+	_, stop = fleetServer(t, db, f.adminFile, addr)
 	defer stop(syscall.SIGTERM)
 	st, err := fleetdb.Open(context.Background(), db)
 	if err != nil {
@@ -136,8 +115,9 @@ func TestFleetServerKilled(t *testing.T) {
 // TestFleetAgentKilled: a real agent SIGKILLed and started again resyncs
 // with one full report: nothing recorded twice, nothing lost.
 func TestFleetAgentKilled(t *testing.T) {
-	dir, db, adminFile, tokFile, _ := fleetSetup(t, "k2")
-	addr, stop := fleetServer(t, db, adminFile, "127.0.0.1:0")
+	f := fleetSetup(t, "k2")
+	dir, db, tokFile := f.dir, f.db, f.tokFile
+	addr, stop := fleetServer(t, db, f.adminFile, "127.0.0.1:0")
 	defer stop(syscall.SIGTERM)
 	st, err := fleetdb.Open(context.Background(), db)
 	if err != nil {

@@ -101,19 +101,9 @@ func TestFleetBadInput(t *testing.T) {
 // TestServeFleet: serve with --admin-token-file mounts the fleet API on the
 // --db database; without it there is no fleet API.
 func TestServeFleet(t *testing.T) {
-	dir := t.TempDir()
-	db := filepath.Join(dir, "serve.db")
-	adminFile := filepath.Join(dir, "admin")
-	admin := strings.Repeat("a", 40)
-	if err := os.WriteFile(adminFile, []byte(admin+"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	r := run(t, "", "fleet", "token", "web-1", "--db", db)
-	if r.code != 0 {
-		t.Fatal(r.stderr)
-	}
-	tok := strings.TrimSpace(r.stdout)
-	addr := startServe(t, "--db", db, "--admin-token-file", adminFile)
+	f := fleetSetup(t, "web-1")
+	admin, tok := f.admin, f.tok
+	addr := startServe(t, "--db", f.db, "--admin-token-file", f.adminFile)
 	rep, _ := fleet.Encode(fleet.Report{Host: "web-1", Agent: "a1", Seq: 1, Kind: fleet.KindFull, Interval: 30 * time.Second,
 		Listeners: []fleet.Listener{{Key: fleet.Key{Proto: ports.TCP, Addr: netip.MustParseAddr("0.0.0.0"), Port: 2556}, Owner: fleet.NoOwner}}})
 	do := func(method, path, token string, body []byte) (int, string) {
@@ -144,7 +134,7 @@ func TestServeFleet(t *testing.T) {
 		t.Errorf("/ports/2556: %d", code)
 	}
 
-	plain := startServe(t, "--db", filepath.Join(dir, "plain.db"))
+	plain := startServe(t, "--db", filepath.Join(f.dir, "plain.db"))
 	resp, err := http.Get("http://" + plain + "/api/v1/fleet/hosts")
 	if err != nil {
 		t.Fatal(err)
@@ -190,4 +180,31 @@ func TestAgentBadInput(t *testing.T) {
 			t.Errorf("agent %q: exit %d, stderr %q; want 2 mentioning %q", tc.args, r.code, r.stderr, tc.want)
 		}
 	}
+}
+
+// fleetFiles are what a fleet test serves from, in a new directory: an
+// inventory with a token for one host, and an admin token file.
+type fleetFiles struct {
+	dir, db          string
+	admin, adminFile string // the admin token and the file holding it
+	tok, tokFile     string // the host's token and the file holding it
+}
+
+func fleetSetup(t *testing.T, host string) fleetFiles {
+	t.Helper()
+	dir := t.TempDir()
+	f := fleetFiles{dir: dir, db: filepath.Join(dir, "fleet.db"), admin: strings.Repeat("a", 40),
+		adminFile: filepath.Join(dir, "admin"), tokFile: filepath.Join(dir, "token")}
+	if err := os.WriteFile(f.adminFile, []byte(f.admin), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := run(t, "", "fleet", "token", host, "--db", f.db)
+	if r.code != 0 {
+		t.Fatalf("fleet token: %s", r.stderr)
+	}
+	f.tok = strings.TrimSpace(r.stdout)
+	if err := os.WriteFile(f.tokFile, []byte(f.tok), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return f
 }

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -10,18 +9,14 @@ import (
 	"crypto/x509/pkix"
 	"encoding/json"
 	"encoding/pem"
-	"io"
 	"math/big"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
-	"strings"
 	"testing"
 	"time"
-
-	"github.com/porthole/porthole/internal/testenv"
 )
 
 // selfSigned writes a certificate for 127.0.0.1 that is its own CA, and its
@@ -59,43 +54,14 @@ func selfSigned(t *testing.T, dir string) (certFile, keyFile string, pool *x509.
 // TestFleetTLS: serve --tls-cert/--tls-key and agent --ca with a certificate
 // made in the test; a client that does not trust it is refused.
 func TestFleetTLS(t *testing.T) {
-	dir := t.TempDir()
-	certFile, keyFile, pool := selfSigned(t, dir)
-	db := filepath.Join(dir, "fleet.db")
-	admin := strings.Repeat("t", 40)
-	adminFile := filepath.Join(dir, "admin")
-	os.WriteFile(adminFile, []byte(admin), 0o600)
-	r := run(t, "", "fleet", "token", "tls-host", "--db", db)
-	if r.code != 0 {
-		t.Fatal(r.stderr)
-	}
-	tokFile := filepath.Join(dir, "token")
-	os.WriteFile(tokFile, []byte(r.stdout), 0o600)
+	f := fleetSetup(t, "tls-host")
+	db, admin, adminFile, tokFile := f.db, f.admin, f.adminFile, f.tokFile
+	certFile, keyFile, pool := selfSigned(t, f.dir)
 
-	start := func(ctx context.Context, args ...string) (*testenv.SyncBuffer, chan int) {
-		errb := &testenv.SyncBuffer{}
-		env := &Env{Stdout: io.Discard, Stderr: errb, Getenv: testGetenv, Now: time.Now,
-			Ephemeral: func() (int, int, error) { return 32768, 60999, nil }}
-		done := make(chan int, 1)
-		go func() { done <- Main(ctx, args, env) }()
-		return errb, done
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	serveErr, serveDone := start(ctx, "serve", "--addr", "127.0.0.1:0", "--db", db, "--admin-token-file", adminFile,
+	srv := startMain(t, time.Now, "serve", "--addr", "127.0.0.1:0", "--db", db, "--admin-token-file", adminFile,
 		"--tls-cert", certFile, "--tls-key", keyFile)
-	addr := ""
-	for i := 0; i < 2000 && addr == ""; i++ {
-		if m := regexp.MustCompile(`serving https://(\S+)/`).FindStringSubmatch(serveErr.String()); m != nil {
-			addr = m[1]
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	if addr == "" {
-		t.Fatalf("serve did not start over TLS: %s", serveErr.String())
-	}
-	agentCtx, stopAgent := context.WithCancel(ctx)
-	agentErr, agentDone := start(agentCtx, "agent", "--server", "https://"+addr, "--ca", certFile, "--token-file", tokFile,
+	addr := srv.wait(t, regexp.MustCompile(`serving https://(\S+)/`))[1]
+	agent := startMain(t, time.Now, "agent", "--server", "https://"+addr, "--ca", certFile, "--token-file", tokFile,
 		"--name", "tls-host", "--interval", "1s")
 
 	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
@@ -120,19 +86,17 @@ func TestFleetTLS(t *testing.T) {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("the agent's report never arrived over TLS; agent:\n%s", agentErr.String())
+			t.Fatalf("the agent's report never arrived over TLS; agent:\n%s", agent.stderr.String())
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
 	if _, err := http.Get("https://" + addr + "/"); err == nil {
 		t.Error("a client without the CA connected")
 	}
-	stopAgent()
-	if code := <-agentDone; code != 0 {
-		t.Errorf("agent exited %d: %s", code, agentErr.String())
+	if code := agent.stop(t); code != 0 {
+		t.Errorf("agent exited %d: %s", code, agent.stderr.String())
 	}
-	cancel()
-	<-serveDone
+	srv.stop(t)
 
 	for _, args := range [][]string{
 		{"serve", "--tls-cert", certFile},

@@ -67,11 +67,7 @@ func holders(ls []sockets.Listener) (hs []*holder, unknown []string) {
 }
 
 func socketLabel(l sockets.Listener) string {
-	a := l.Addr.String()
-	if l.Family == 6 {
-		a = "[" + a + "]"
-	}
-	return l.Proto.String() + " " + a + ":" + strconv.Itoa(l.Port)
+	return l.Proto.String() + " " + l.HostPort()
 }
 
 // protectedPID is a process porthole never signals: none (0), init (1),

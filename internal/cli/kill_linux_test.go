@@ -3,7 +3,6 @@ package cli
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -265,15 +264,5 @@ func TestPortZeroIsNotAWildcard(t *testing.T) {
 // runIn is run with a real file as standard input.
 func runIn(t *testing.T, stdin io.Reader, args ...string) result {
 	t.Helper()
-	var out, errb bytes.Buffer
-	off := false
-	env := &Env{
-		Stdin: stdin, Stdout: &out, Stderr: &errb,
-		Getenv:    testGetenv,
-		Now:       func() time.Time { return testNow },
-		Color:     &off,
-		Ephemeral: func() (int, int, error) { return 32768, 60999, nil },
-	}
-	code := Main(context.Background(), args, env)
-	return result{out.String(), errb.String(), code}
+	return runEnv(stdin, nil, args...)
 }

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"io"
 	"net/http"
 	"os"
@@ -43,34 +42,13 @@ func TestMetricsEndpoints(t *testing.T) {
 		{"watch", []string{"watch", "--no-initial", "--interval", "100ms", "--metrics", "127.0.0.1:0"}, "porthole_scans_total"},
 	} {
 		t.Run(c.cmd, func(t *testing.T) {
-			ctx, cancel := context.WithCancel(context.Background())
-			errb := &testenv.SyncBuffer{}
-			env := &Env{Stdout: io.Discard, Stderr: errb, Getenv: testGetenv, Now: time.Now,
-				Ephemeral: func() (int, int, error) { return 32768, 60999, nil }}
-			done := make(chan int, 1)
-			go func() { done <- Main(ctx, c.args, env) }()
+			p := startMain(t, time.Now, c.args...)
 			defer func() {
-				cancel()
-				select {
-				case code := <-done:
-					if code != 0 {
-						t.Errorf("%s exited %d: %s", c.cmd, code, errb.String())
-					}
-				case <-time.After(15 * time.Second):
-					t.Errorf("%s did not stop after cancellation", c.cmd)
+				if code := p.stop(t); code != 0 {
+					t.Errorf("%s exited %d: %s", c.cmd, code, p.stderr.String())
 				}
 			}()
-			re := regexp.MustCompile(`metrics on (http://\S+/metrics)`)
-			var url string
-			for i := 0; i < 400 && url == ""; i++ {
-				if m := re.FindStringSubmatch(errb.String()); m != nil {
-					url = m[1]
-				}
-				time.Sleep(25 * time.Millisecond)
-			}
-			if url == "" {
-				t.Fatalf("%s printed no metrics address: %s", c.cmd, errb.String())
-			}
+			url := p.wait(t, regexp.MustCompile(`metrics on (http://\S+/metrics)`))[1]
 			scrape := func(accept string) (string, string) {
 				t.Helper()
 				req, _ := http.NewRequest("GET", url, nil)

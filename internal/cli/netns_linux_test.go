@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/porthole/porthole/internal/testenv"
 	"golang.org/x/sys/unix"
 )
 
@@ -53,7 +54,7 @@ func TestNetNSNames(t *testing.T) {
 	needTools(t, "ip")
 	name := fmt.Sprintf("porthole-test-%d", os.Getpid())
 	if out, err := exec.Command("ip", "netns", "add", name).CombinedOutput(); err != nil {
-		skipOrFail(t, fmt.Sprintf("ip netns add: %v: %s", err, out))
+		testenv.Missing(t, "ip netns add: %v: %s", err, out)
 	}
 	t.Cleanup(func() { exec.Command("ip", "netns", "delete", name).Run() })
 	if out, err := exec.Command("ip", "netns", "exec", name, "ip", "link", "set", "lo", "up").CombinedOutput(); err != nil {

@@ -46,19 +46,17 @@ func renderDossier(t *text, d *dossier.Dossier, here func(*text)) {
 	if len(d.Threats) == 0 {
 		t.para(2, T("threats.none"))
 	}
-	for i, lt := range dossier.LegitTexts(t.lang, d.Threats) {
-		renderIntel(t, d.Threats[i], lt)
+	renderIntel(t, d.Threats)
+	for _, s := range d.Relevance.Sentences(l) {
+		t.para(2, s)
 	}
-	renderRelevance(t, &d.Relevance)
 
 	t.blank()
 	t.heading(T("section.uses"))
 	if len(d.Uses) == 0 {
 		t.para(2, T("uses.none"))
 	}
-	for i, lt := range dossier.LegitTexts(t.lang, d.Uses) {
-		renderIntel(t, d.Uses[i], lt)
-	}
+	renderIntel(t, d.Uses)
 
 	t.blank()
 	t.heading(T("section.check"))
@@ -101,32 +99,6 @@ func renderDossier(t *text, d *dossier.Dossier, here func(*text)) {
 		t.line("       " + t.dim(f.URL))
 	}
 	t.para(2, t.dim(T("web.registry", process.Escape(d.Registry))))
-}
-
-// renderRelevance says how much the port's threats weigh: what usually runs
-// there, and whether a listener on it is a signal by itself.
-func renderRelevance(t *text, r *dossier.Relevance) {
-	if r.Signal == "" {
-		return
-	}
-	l := t.lang
-	var names []string
-	for _, o := range r.Expected {
-		if o.Narrow {
-			names = append(names, o.NameIn(l))
-		}
-	}
-	switch {
-	case r.Basis == dossier.BasisUseEntry:
-		t.para(2, i18n.T(l, "relevance.common.use", strings.Join(names, "; ")))
-	case r.Basis == dossier.BasisSystemPort:
-		t.para(2, i18n.T(l, "relevance.common.iana"))
-	default:
-		t.para(2, i18n.T(l, "relevance.distinctive"))
-	}
-	if p := r.Programs(); len(p) > 0 {
-		t.para(2, i18n.T(l, "relevance.programs", strings.Join(p, ", ")))
-	}
 }
 
 // maxNotes bounds a registry row's Assignment Notes in text (some run to
@@ -186,29 +158,17 @@ func renderService(t *text, s dossier.Service) {
 	}
 }
 
-func renderIntel(t *text, in dossier.Intel, legit dossier.LegitText) {
-	l := t.lang
-	T := func(key string, args ...any) string { return i18n.T(l, key, args...) }
-	proto := in.Protocol
-	if proto == "" {
-		proto = "tcp/udp"
-	}
-	facts := []string{T("web.kindname." + in.Kind), proto}
-	if in.Years != "" {
-		facts = append(facts, dossier.YearsText(l, in.Years))
-	}
-	facts = append(facts, T("threats.confidence", T("web.conf."+in.Confidence)))
-	t.hang(2, 4, t.threatColor(in.Confidence, t.bold(in.NameIn(l)))+" — "+strings.Join(facts, ", ")+" "+notes(in.Footnotes))
-	if len(in.Aliases) > 0 {
-		t.hang(4, 4, t.dim(T("threats.aliases", strings.Join(in.Aliases, "; "))))
-	}
-	desc := in.Description
-	if l == i18n.KO && in.DescriptionKO != "" {
-		desc = in.DescriptionKO
-	}
-	t.para(4, desc)
-	if !legit.Empty() {
-		t.para(4, T("threats.legit", strings.TrimSpace(legit.Registry+" "+legit.Note)))
+// renderIntel prints intel entries (a port's threats or its uses).
+func renderIntel(t *text, list []dossier.Intel) {
+	for _, v := range dossier.IntelViews(t.lang, list) {
+		t.hang(2, 4, t.threatColor(v.Confidence, t.bold(v.Name))+" — "+strings.Join(v.Facts, ", ")+" "+notes(v.Footnotes))
+		if v.Aliases != "" {
+			t.hang(4, 4, t.dim(v.Aliases))
+		}
+		t.para(4, v.Description)
+		if !v.Legit.Empty() {
+			t.para(4, i18n.T(t.lang, "threats.legit", strings.TrimSpace(v.Legit.Registry+" "+v.Legit.Note)))
+		}
 	}
 }
 

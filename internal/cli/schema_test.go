@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -11,11 +10,11 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/porthole/porthole/internal/store"
+	"github.com/porthole/porthole/internal/testenv"
 )
 
 // schemaDoc is docs/porthole.schema.json, the one schema of every --json
@@ -361,29 +360,11 @@ func TestSchemaEveryCommand(t *testing.T) {
 	}
 }
 
-// lockedBuffer is a bytes.Buffer safe for a writer and a reader goroutine.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *lockedBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *lockedBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // runUntilOutput runs a long-running command until it has printed a whole
 // JSON line or document, then cancels it and returns its stdout.
 func runUntilOutput(t *testing.T, args ...string) string {
 	t.Helper()
-	var out, errb lockedBuffer
+	var out, errb testenv.SyncBuffer
 	off := false
 	ctx, cancel := context.WithCancel(context.Background())
 	env := &Env{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb, Getenv: func(string) string { return "" },

@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -23,19 +22,9 @@ import (
 // the API; without --admin-token-file /fleet is 404 and the port page is
 // the same bytes as with the fleet and no session.
 func TestServeFleetSite(t *testing.T) {
-	dir := t.TempDir()
-	db := filepath.Join(dir, "serve.db")
-	adminFile := filepath.Join(dir, "admin")
-	admin := strings.Repeat("b", 40)
-	if err := os.WriteFile(adminFile, []byte(admin+"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	r := run(t, "", "fleet", "token", "web-1", "--db", db)
-	if r.code != 0 {
-		t.Fatal(r.stderr)
-	}
-	tok := strings.TrimSpace(r.stdout)
-	addr := startServe(t, "--db", db, "--admin-token-file", adminFile)
+	f := fleetSetup(t, "web-1")
+	dir, admin, tok := f.dir, f.admin, f.tok
+	addr := startServe(t, "--db", f.db, "--admin-token-file", f.adminFile)
 	plain := startServe(t, "--db", filepath.Join(dir, "plain.db"))
 	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	do := func(method, base, path, cookie, bearer string, body io.Reader, hdr ...string) (*http.Response, string) {

@@ -1,9 +1,6 @@
 package cli
 
 import (
-	"bufio"
-	"context"
-	"io"
 	"net"
 	"net/http"
 	"os"
@@ -20,50 +17,19 @@ import (
 // added and returns its host:port; the server stops at cleanup.
 func startServe(t *testing.T, args ...string) string {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	errb := &testenv.SyncBuffer{}
-	env := &Env{Stdout: io.Discard, Stderr: errb, Getenv: testGetenv,
-		Now: func() time.Time { return testNow }, Ephemeral: func() (int, int, error) { return 32768, 60999, nil }}
-	done := make(chan int, 1)
-	go func() {
-		done <- Main(ctx, append([]string{"serve", "--addr", "127.0.0.1:0", "--db", filepath.Join(t.TempDir(), "f.db")}, args...), env)
-	}()
-	t.Cleanup(func() { cancel(); <-done })
-	re := regexp.MustCompile(`serving http://(\S+)/`)
-	for i := 0; i < 400; i++ {
-		if m := re.FindStringSubmatch(errb.String()); m != nil {
-			return m[1]
-		}
-		select {
-		case code := <-done:
-			t.Fatalf("serve exited %d: %s", code, errb.String())
-		case <-time.After(25 * time.Millisecond):
-		}
-	}
-	t.Fatalf("serve did not start: %s", errb.String())
-	return ""
+	srv := startMain(t, func() time.Time { return testNow },
+		append([]string{"serve", "--addr", "127.0.0.1:0", "--db", filepath.Join(t.TempDir(), "f.db")}, args...)...)
+	return srv.wait(t, regexp.MustCompile(`serving http://(\S+)/`))[1]
 }
 
 // hostGet sends GET path to addr with exactly the Host header given.
 func hostGet(t *testing.T, addr, host, path string, hdr ...string) (*http.Response, string) {
 	t.Helper()
-	conn, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
 	extra := ""
 	for i := 0; i+1 < len(hdr); i += 2 {
 		extra += hdr[i] + ": " + hdr[i+1] + "\r\n"
 	}
-	io.WriteString(conn, "GET "+path+" HTTP/1.1\r\nHost: "+host+"\r\n"+extra+"Connection: close\r\n\r\n")
-	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	return resp, string(b)
+	return testenv.RawHTTP(t, addr, "GET "+path+" HTTP/1.1\r\nHost: "+host+"\r\n"+extra+"Connection: close\r\n\r\n")
 }
 
 // DNS rebinding: a loopback server shows this machine's listeners only to

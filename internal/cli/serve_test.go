@@ -14,8 +14,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/porthole/porthole/internal/testenv"
 )
 
 // TestServe runs `porthole serve` on a loopback port: the site behind the
@@ -23,26 +21,8 @@ import (
 // feedback form stored and acknowledged, and a graceful stop on
 // cancellation (what SIGTERM does in cmd/porthole).
 func TestServe(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	errb := &testenv.SyncBuffer{}
-	env := &Env{Stdout: io.Discard, Stderr: errb, Getenv: testGetenv,
-		Now: func() time.Time { return testNow }, Ephemeral: func() (int, int, error) { return 32768, 60999, nil }}
-	done := make(chan int, 1)
-	go func() {
-		done <- Main(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--db", filepath.Join(t.TempDir(), "feedback.db")}, env)
-	}()
-	re := regexp.MustCompile(`serving (http://\S+)/ \(with the local section\)`)
-	var base string
-	for i := 0; i < 200 && base == ""; i++ {
-		if m := re.FindStringSubmatch(errb.String()); m != nil {
-			base = m[1]
-		}
-		time.Sleep(25 * time.Millisecond)
-	}
-	if base == "" {
-		t.Fatalf("serve did not start: %s", errb.String())
-	}
+	srv := startMain(t, func() time.Time { return testNow }, "serve", "--addr", "127.0.0.1:0", "--db", filepath.Join(t.TempDir(), "feedback.db"))
+	base := srv.wait(t, regexp.MustCompile(`serving (http://\S+)/ \(with the local section\)`))[1]
 	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	get := func(path string) (*http.Response, string) {
 		t.Helper()
@@ -96,14 +76,8 @@ func TestServe(t *testing.T) {
 		t.Errorf("the page after a post lacks the thank-you note")
 	}
 
-	cancel()
-	select {
-	case code := <-done:
-		if code != 0 || !strings.Contains(errb.String(), "porthole: stopped") {
-			t.Errorf("serve exited %d: %s", code, errb.String())
-		}
-	case <-time.After(15 * time.Second):
-		t.Fatal("serve did not stop after cancellation")
+	if code := srv.stop(t); code != 0 || !strings.Contains(srv.stderr.String(), "porthole: stopped") {
+		t.Errorf("serve exited %d: %s", code, srv.stderr.String())
 	}
 }
 

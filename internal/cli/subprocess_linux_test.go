@@ -6,50 +6,31 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/porthole/porthole/internal/testenv"
 )
 
-// needTools skips (fails under CI) when the test is not root or a tool is
-// missing.
+// needTools stops t (a skip locally, a failure under CI) when it is not
+// root or a tool is missing.
 func needTools(t *testing.T, tools ...string) {
 	t.Helper()
-	if os.Geteuid() != 0 {
-		skipOrFail(t, "needs root")
-	}
+	testenv.NeedRoot(t)
+	debian := map[string]string{"ip": "iproute2", "unshare": "util-linux", "setpriv": "util-linux"}
 	for _, tool := range tools {
-		if _, err := exec.LookPath(tool); err != nil {
-			skipOrFail(t, "needs "+tool)
-		}
+		testenv.NeedTool(t, tool, debian[tool])
 	}
-}
-
-func skipOrFail(t *testing.T, why string) {
-	t.Helper()
-	if os.Getenv("CI") != "" {
-		t.Fatal(why + " (CI is set, so this is a failure)")
-	}
-	t.Skip(why)
 }
 
 // selfCopy copies this test binary where any user can run it, and returns
 // its path; run with PORTHOLE_TEST_MAIN=1 it is porthole.
 func selfCopy(t *testing.T) string {
 	t.Helper()
-	exe, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := os.ReadFile(exe)
-	if err != nil {
-		t.Fatal(err)
-	}
 	dir := t.TempDir()
 	if err := os.Chmod(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
 	p := filepath.Join(dir, "porthole")
-	if err := os.WriteFile(p, b, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	testenv.CopyExe(t, p)
 	return p
 }
 

@@ -129,7 +129,7 @@ func runSuggest(ctx context.Context, env *Env, o suggestOptions) error {
 // bindFree tests p for tcp and udp: true when both binds succeed, false
 // when either is in use, and an error when a bind could not be tried.
 func bindFree(p int) (bool, error) {
-	for _, proto := range []string{"tcp", "udp"} {
+	for _, proto := range []ports.Proto{ports.TCP, ports.UDP} {
 		err := sockets.CheckPort(proto, p)
 		var be *sockets.BindError
 		switch {

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -15,6 +14,7 @@ import (
 	"time"
 
 	"github.com/porthole/porthole/internal/registry"
+	"github.com/porthole/porthole/internal/testenv"
 )
 
 // updNow is the fixed clock of the update tests.
@@ -34,17 +34,7 @@ func updEnv(t *testing.T) (dir string, run func(args ...string) updRun) {
 	registry.ResetDefault()
 	t.Cleanup(registry.ResetDefault)
 	return dir, func(args ...string) updRun {
-		var out, errb bytes.Buffer
-		off := false
-		env := &Env{
-			Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb,
-			Getenv:    testGetenv,
-			Now:       func() time.Time { return updNow },
-			Color:     &off,
-			Ephemeral: func() (int, int, error) { return 32768, 60999, nil },
-		}
-		code := Main(context.Background(), args, env)
-		return updRun{out.String(), errb.String(), code}
+		return updRun(runEnv(strings.NewReader(""), func(e *Env) { e.Now = func() time.Time { return updNow } }, args...))
 	}
 }
 
@@ -202,13 +192,7 @@ func TestUpdateJSON(t *testing.T) {
 // installed registry byte for byte as it was, and in use.
 func TestUpdateFailuresKeepRegistry(t *testing.T) {
 	good := embeddedCSV(t)
-	lines := func(n int) []byte {
-		i := 0
-		for ; n > 0; n-- {
-			i += bytes.IndexByte(good[i:], '\n') + 1
-		}
-		return good[:i]
-	}
+	lines := func(n int) []byte { return testenv.FirstLines(good, n) }
 	cutMid := lines(5000)
 	cutMid = cutMid[:len(cutMid)-10]
 	// 85% of the rows: enough to pass as a registry on its own, too few

@@ -159,6 +159,11 @@ func OwnerWarning(ls []sockets.Listener) string {
 // accepts IPv4) in lang: "(IPv4 and IPv6)".
 func DualStackText(lang i18n.Lang) string { return i18n.T(lang, "here.dualstack") }
 
+// Place returns where l listens, which orders listings (see sockets.Place).
+func (l *Listener) Place() sockets.Place {
+	return sockets.Place{Proto: l.Proto, Port: l.Port, Addr: l.Addr, HostNetNS: l.HostNetNS, NetNS: l.NetNS}
+}
+
 // NetNSLabel names the socket's network namespace for people: "" for the
 // host's, else the `ip netns` name, the owning container's name, or the
 // namespace inode.
@@ -182,12 +187,7 @@ func (l *Listener) HostPort() string {
 
 // AppendHostPort appends HostPort to b.
 func (l *Listener) AppendHostPort(b []byte) []byte {
-	if l.Family == 6 {
-		b = append(l.Addr.AppendTo(append(b, '[')), ']')
-	} else {
-		b = l.Addr.AppendTo(b)
-	}
-	return strconv.AppendInt(append(b, ':'), int64(l.Port), 10)
+	return sockets.AppendHostPort(b, l.Family, l.Addr, l.Port)
 }
 
 // Annotate joins listeners with the registry and intel (db may be nil).

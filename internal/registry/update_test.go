@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/porthole/porthole/internal/testenv"
 )
 
 // fetchDay is the fixed clock of these tests.
@@ -122,13 +124,7 @@ func TestFetchGood(t *testing.T) {
 // contain. The CLI tests run the same kinds of server end to end.
 func TestFetchRejects(t *testing.T) {
 	good := readCSV(t)
-	firstLines := func(n int) []byte {
-		i := 0
-		for ; n > 0; n-- {
-			i += bytes.IndexByte(good[i:], '\n') + 1
-		}
-		return good[:i]
-	}
+	firstLines := func(n int) []byte { return testenv.FirstLines(good, n) }
 	// A cut inside the 2,000th line, which has 12 fields.
 	midRecord := firstLines(2000)
 	midRecord = midRecord[:len(midRecord)-8]

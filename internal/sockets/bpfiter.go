@@ -183,6 +183,24 @@ func (a *asm) resolve() []bpfInsn {
 	return a.insns
 }
 
+// writeRecord ends a task-file program that has rec.ino on the stack, the
+// context in r6 and the task in r8: it fills in rec.pid and rec.fd, writes
+// the record with seq_write, returns 0 at the label "skip", and encodes the
+// program in the kernel's byte order.
+func (a *asm) writeRecord(l iterLayout, big bool) []byte {
+	const r0, r1, r2, r3, r6, r8, r10 = 0, 1, 2, 3, 6, 8, 10
+	off := func(f btfField) int16 { return int16(f.Offset) }
+	a.emit(ldx(bpfW, r2, r8, off(l.TaskTGID)), stx(bpfW, r10, r2, -16)) // rec.pid = task->tgid
+	a.emit(ldx(bpfW, r2, r6, ctxFD), stx(bpfW, r10, r2, -12))           // rec.fd = ctx->fd
+	a.emit(ldx(bpfDW, r1, r6, ctxMeta), ldx(bpfDW, r1, r1, 0))          // r1 = ctx->meta->seq
+	a.emit(bpfInsn{code: bpfALU64 | bpfMOV | bpfX, dst: r2, src: r10}, bpfInsn{code: bpfALU64 | bpfADD | bpfK, dst: r2, imm: -ownerRecordSize})
+	a.emit(bpfInsn{code: bpfALU64 | bpfMOV | bpfK, dst: r3, imm: ownerRecordSize})
+	a.emit(bpfInsn{code: bpfJMP | bpfCALL, imm: bpfFuncSeqWrite}) // seq_write(seq, &rec, 16)
+	a.label("skip")
+	a.emit(bpfInsn{code: bpfALU64 | bpfMOV | bpfK, dst: r0, imm: 0}, bpfInsn{code: bpfJMP | bpfEXIT})
+	return encodeInsns(a.resolve(), big)
+}
+
 // taskFileProgram returns the program's instructions, encoded in the
 // kernel's byte order (big-endian when big is set).
 func taskFileProgram(l iterLayout, big bool) []byte {
@@ -195,28 +213,20 @@ func taskFileProgram(l iterLayout, big bool) []byte {
 	a.emit(ldx(bpfDW, r8, r6, ctxTask))              // r8 = ctx->task
 	a.jump(bpfJEQ, r8, 0, "skip")
 	a.emit(mov(r1, r7), bpfInsn{code: bpfJMP | bpfCALL, imm: bpfFuncSockFromFile})
-	a.jump(bpfJEQ, r0, 0, "skip")                                       // not a socket
-	a.emit(ldx(bpfDW, r1, r0, off(l.SocketSk)))                         // r1 = socket->sk
-	a.emit(ldx(sizeCode(l.SkFamily.Size), r2, r1, off(l.SkFamily)))     // r2 = sk->skc_family
-	a.jump(bpfJEQ, r2, afINET, "inet")                                  //
-	a.jump(bpfJNE, r2, afINET6, "skip")                                 //
-	a.label("inet")                                                     //
-	a.emit(ldx(sizeCode(l.SkState.Size), r2, r1, off(l.SkState)))       // r2 = sk->skc_state
-	a.jump(bpfJEQ, r2, tcpListen, "keep")                               //
-	a.jump(bpfJNE, r2, tcpClose, "skip")                                //
-	a.label("keep")                                                     //
-	a.emit(ldx(bpfDW, r1, r7, off(l.FileInode)))                        // r1 = file->f_inode
-	a.emit(ldx(sizeCode(l.InodeIno.Size), r2, r1, off(l.InodeIno)))     //
-	a.emit(stx(bpfDW, r10, r2, -8))                                     // rec.ino = inode->i_ino
-	a.emit(ldx(bpfW, r2, r8, off(l.TaskTGID)), stx(bpfW, r10, r2, -16)) // rec.pid = task->tgid
-	a.emit(ldx(bpfW, r2, r6, ctxFD), stx(bpfW, r10, r2, -12))           // rec.fd = ctx->fd
-	a.emit(ldx(bpfDW, r1, r6, ctxMeta), ldx(bpfDW, r1, r1, 0))          // r1 = ctx->meta->seq
-	a.emit(mov(r2, r10), bpfInsn{code: bpfALU64 | bpfADD | bpfK, dst: r2, imm: -ownerRecordSize})
-	a.emit(bpfInsn{code: bpfALU64 | bpfMOV | bpfK, dst: r3, imm: ownerRecordSize})
-	a.emit(bpfInsn{code: bpfJMP | bpfCALL, imm: bpfFuncSeqWrite}) // seq_write(seq, &rec, 16)
-	a.label("skip")
-	a.emit(bpfInsn{code: bpfALU64 | bpfMOV | bpfK, dst: r0, imm: 0}, bpfInsn{code: bpfJMP | bpfEXIT})
-	return encodeInsns(a.resolve(), big)
+	a.jump(bpfJEQ, r0, 0, "skip")                                   // not a socket
+	a.emit(ldx(bpfDW, r1, r0, off(l.SocketSk)))                     // r1 = socket->sk
+	a.emit(ldx(sizeCode(l.SkFamily.Size), r2, r1, off(l.SkFamily))) // r2 = sk->skc_family
+	a.jump(bpfJEQ, r2, afINET, "inet")                              //
+	a.jump(bpfJNE, r2, afINET6, "skip")                             //
+	a.label("inet")                                                 //
+	a.emit(ldx(sizeCode(l.SkState.Size), r2, r1, off(l.SkState)))   // r2 = sk->skc_state
+	a.jump(bpfJEQ, r2, tcpListen, "keep")                           //
+	a.jump(bpfJNE, r2, tcpClose, "skip")                            //
+	a.label("keep")                                                 //
+	a.emit(ldx(bpfDW, r1, r7, off(l.FileInode)))                    // r1 = file->f_inode
+	a.emit(ldx(sizeCode(l.InodeIno.Size), r2, r1, off(l.InodeIno))) //
+	a.emit(stx(bpfDW, r10, r2, -8))                                 // rec.ino = inode->i_ino
+	return a.writeRecord(l, big)
 }
 
 // maxInodeFilter is the most inodes inodeFileProgram compares against.
@@ -249,16 +259,8 @@ func inodeFileProgram(l iterLayout, big bool, inodes []uint64) []byte {
 	a.emit(ldx(bpfDW, r8, r6, ctxTask)) // r8 = ctx->task
 	a.jump(bpfJEQ, r8, 0, "skip")
 	a.emit(mov(r1, r7), bpfInsn{code: bpfJMP | bpfCALL, imm: bpfFuncSockFromFile})
-	a.jump(bpfJEQ, r0, 0, "skip")                                       // not a socket
-	a.emit(ldx(bpfW, r2, r8, off(l.TaskTGID)), stx(bpfW, r10, r2, -16)) // rec.pid = task->tgid
-	a.emit(ldx(bpfW, r2, r6, ctxFD), stx(bpfW, r10, r2, -12))           // rec.fd = ctx->fd
-	a.emit(ldx(bpfDW, r1, r6, ctxMeta), ldx(bpfDW, r1, r1, 0))          // r1 = ctx->meta->seq
-	a.emit(mov(r2, r10), bpfInsn{code: bpfALU64 | bpfADD | bpfK, dst: r2, imm: -ownerRecordSize})
-	a.emit(bpfInsn{code: bpfALU64 | bpfMOV | bpfK, dst: r3, imm: ownerRecordSize})
-	a.emit(bpfInsn{code: bpfJMP | bpfCALL, imm: bpfFuncSeqWrite}) // seq_write(seq, &rec, 16)
-	a.label("skip")
-	a.emit(bpfInsn{code: bpfALU64 | bpfMOV | bpfK, dst: r0, imm: 0}, bpfInsn{code: bpfJMP | bpfEXIT})
-	return encodeInsns(a.resolve(), big)
+	a.jump(bpfJEQ, r0, 0, "skip") // not a socket
+	return a.writeRecord(l, big)
 }
 
 // encodeInsns encodes instructions in the kernel's byte order (big-endian

@@ -459,14 +459,14 @@ func TestEphemeralRange(t *testing.T) {
 func TestPortFree(t *testing.T) {
 	h := startHelper(t, "tcp4,udp4,tcp6", "")
 	for _, tc := range []struct {
-		proto string
+		proto ports.Proto
 		port  int
-	}{{"tcp", h.ports["tcp4"][0]}, {"udp", h.ports["udp4"][0]}, {"tcp", h.ports["tcp6"][0]}} {
+	}{{ports.TCP, h.ports["tcp4"][0]}, {ports.UDP, h.ports["udp4"][0]}, {ports.TCP, h.ports["tcp6"][0]}} {
 		if PortFree(tc.proto, tc.port) {
 			t.Errorf("PortFree(%s, %d) = true for a held port", tc.proto, tc.port)
 		}
 	}
-	if PortFree("sctp", 80) || PortFree("tcp", 0) {
+	if PortFree(ports.SCTP, 80) || PortFree(ports.TCP, 0) {
 		t.Error("PortFree accepted a bad argument")
 	}
 }

@@ -239,10 +239,7 @@ func (s *ownerScan) sampleOrder(ctx context.Context, procfd int, pids []int) []i
 // descriptor table was read (so, without ok, the process holds no socket).
 // Wanted sockets met on the way are recorded.
 func (s *ownerScan) firstSocket(procfd, pid int, buf []byte) (ino uint64, ok, all bool) {
-	var path [32]byte
-	p := strconv.AppendInt(path[:0], int64(pid), 10)
-	p = append(p, "/fd\x00"...)
-	fd, err := openat(procfd, p)
+	fd, err := openFDDir(procfd, pid)
 	if err != nil {
 		return 0, false, false // the full scan reports what it finds
 	}
@@ -259,24 +256,16 @@ func (s *ownerScan) firstSocket(procfd, pid int, buf []byte) (ino uint64, ok, al
 		if n <= 0 {
 			return 0, false, true
 		}
-		b := buf[:n]
-		for len(b) > 0 {
-			name, rl, ok := direntName(b)
+		for b := buf[:n]; ; {
+			name, rest, ok := nextFD(b)
 			if !ok {
 				break
 			}
-			b = b[rl:]
-			if len(name) == 0 || name[0] == '.' {
-				continue
-			}
+			b = rest
 			if read++; read > sampleFDs {
 				return 0, false, false
 			}
-			ln, err := readlinkat(fd, &name[0], link[:])
-			if err != nil || ln <= 0 {
-				continue
-			}
-			sino, ok := parseSocketLink(link[:ln])
+			sino, ok := socketAt(fd, name, &link)
 			if !ok {
 				continue
 			}
@@ -332,10 +321,7 @@ func preferByUID(procfd int, pids []int, uids map[uint32]bool) []int {
 }
 
 func (s *ownerScan) scanPID(procfd, pid int, buf []byte) {
-	var path [32]byte
-	p := strconv.AppendInt(path[:0], int64(pid), 10)
-	p = append(p, "/fd\x00"...)
-	fd, err := openat(procfd, p)
+	fd, err := openFDDir(procfd, pid)
 	if err != nil {
 		if err == unix.EACCES || err == unix.EPERM {
 			s.denied.Add(1)
@@ -353,22 +339,13 @@ func (s *ownerScan) scanPID(procfd, pid int, buf []byte) {
 		// record means the directory is done: skip the getdents that
 		// would return 0.
 		last := n < len(buf)-64
-		b := buf[:n]
-		for len(b) > 0 {
-			name, rl, ok := direntName(b)
+		for b := buf[:n]; ; {
+			name, rest, ok := nextFD(b)
 			if !ok {
 				break
 			}
-			b = b[rl:]
-			if len(name) == 0 || name[0] == '.' {
-				continue
-			}
-			// name is NUL-terminated inside buf (direntName checked it).
-			ln, err := readlinkat(fd, &name[0], link[:])
-			if err != nil || ln <= 0 {
-				continue
-			}
-			ino, ok := parseSocketLink(link[:ln])
+			b = rest
+			ino, ok := socketAt(fd, name, &link)
 			if !ok {
 				continue
 			}
@@ -405,6 +382,43 @@ func openat(dirfd int, path []byte) (int, error) {
 		return -1, e
 	}
 	return int(r), nil
+}
+
+// nextFD returns the first descriptor name in the getdents64 records b
+// (skipping "." and "..") and the records after it; ok is false when there
+// is none.
+func nextFD(b []byte) (name, rest []byte, ok bool) {
+	for len(b) > 0 {
+		name, rl, ok := direntName(b)
+		if !ok {
+			return nil, nil, false
+		}
+		b = b[rl:]
+		if len(name) > 0 && name[0] != '.' {
+			return name, b, true
+		}
+	}
+	return nil, nil, false
+}
+
+// openFDDir opens /proc/<pid>/fd below procfd.
+func openFDDir(procfd, pid int) (int, error) {
+	var path [32]byte
+	p := strconv.AppendInt(path[:0], int64(pid), 10)
+	p = append(p, "/fd\x00"...)
+	return openat(procfd, p)
+}
+
+// socketAt returns the inode of the socket that descriptor name in the fd
+// directory fd links to; ok is false for anything else or when the link
+// cannot be read. name is NUL-terminated in its buffer (direntName checked
+// it); link holds the target.
+func socketAt(fd int, name []byte, link *[64]byte) (ino uint64, ok bool) {
+	n, err := readlinkat(fd, &name[0], link[:])
+	if err != nil || n <= 0 {
+		return 0, false
+	}
+	return parseSocketLink(link[:n])
 }
 
 // readlinkat reads the link target of a NUL-terminated name into buf.

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net"
 	"strconv"
+
+	"github.com/porthole/porthole/internal/ports"
 )
 
 // ErrInUse is matched (errors.Is) by a CheckPort error that means the port
@@ -17,7 +19,7 @@ var ErrInUse = errors.New("port in use")
 // denied, no sockets left, a firewall hook). Callers should stop and say so
 // rather than count the port as busy.
 type BindError struct {
-	Proto string
+	Proto ports.Proto
 	Port  int
 	Err   error
 }
@@ -28,28 +30,29 @@ func (e *BindError) Error() string {
 
 func (e *BindError) Unwrap() error { return e.Err }
 
-// PortFree reports whether port can be bound for proto ("tcp" or "udp") on
-// the wildcard addresses of both families right now; see CheckPort.
-func PortFree(proto string, port int) bool { return CheckPort(proto, port) == nil }
+// PortFree reports whether port can be bound for proto (ports.TCP or
+// ports.UDP) on the wildcard addresses of both families right now; see
+// CheckPort.
+func PortFree(proto ports.Proto, port int) bool { return CheckPort(proto, port) == nil }
 
-// CheckPort tests whether port can be bound for proto ("tcp" or "udp") on
+// CheckPort tests whether port can be bound for proto (ports.TCP or ports.UDP) on
 // the wildcard addresses of both families right now, which also means no
 // loopback or specific-address listener holds it in this namespace. It binds
 // and closes immediately. It returns nil when the port is free, an error
 // matching ErrInUse when it is held, and a *BindError when the test itself
 // failed. An IPv6 stack that is missing is not held against the port.
 // Listeners in other network namespaces do not count.
-func CheckPort(proto string, port int) error {
+func CheckPort(proto ports.Proto, port int) error {
 	if port < 1 || port > 65535 {
 		return fmt.Errorf("port %d: %w", port, ErrInUse)
 	}
-	if proto != "tcp" && proto != "udp" {
+	if proto != ports.TCP && proto != ports.UDP {
 		return &BindError{Proto: proto, Port: port, Err: errors.New("only tcp and udp can be tested")}
 	}
-	p := strconv.Itoa(port)
+	p, network := strconv.Itoa(port), proto.String()
 	try := func(network, addr string) error {
 		var err error
-		if proto == "tcp" {
+		if proto == ports.TCP {
 			var l net.Listener
 			if l, err = net.Listen(network, net.JoinHostPort(addr, p)); err == nil {
 				l.Close()
@@ -67,7 +70,7 @@ func CheckPort(proto string, port int) error {
 	for _, b := range []struct {
 		network, addr string
 		v6            bool
-	}{{proto + "4", "0.0.0.0", false}, {proto + "6", "::", true}, {proto + "4", "127.0.0.1", false}, {proto + "6", "::1", true}} {
+	}{{network + "4", "0.0.0.0", false}, {network + "6", "::", true}, {network + "4", "127.0.0.1", false}, {network + "6", "::1", true}} {
 		err := try(b.network, b.addr)
 		switch {
 		case err == nil:

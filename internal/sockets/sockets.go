@@ -46,6 +46,7 @@ import (
 	"runtime"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/porthole/porthole/internal/ports"
@@ -305,25 +306,63 @@ func sortListeners(ls []Listener) {
 	}
 }
 
-// compareListeners is the order of List: protocol, port, address, this
-// network namespace first, then by namespace, then by inode.
-func compareListeners(a, b Listener) int {
-	if c := cmp.Compare(a.Proto, b.Proto); c != 0 {
+// HostPort is the socket's address and port as people write them:
+// "127.0.0.1:2556", "[::1]:2556".
+func (l *Listener) HostPort() string {
+	return string(AppendHostPort(nil, l.Family, l.Addr, l.Port))
+}
+
+// AppendHostPort appends an address of family (4 or 6) and a port to b as
+// people write them: "127.0.0.1:2556", "[::1]:2556".
+func AppendHostPort(b []byte, family int, addr netip.Addr, port int) []byte {
+	if family == 6 {
+		b = append(addr.AppendTo(append(b, '[')), ']')
+	} else {
+		b = addr.AppendTo(b)
+	}
+	return strconv.AppendInt(append(b, ':'), int64(port), 10)
+}
+
+// Place is where a socket listens, in the order List and every listing
+// sorts by: protocol, port, address, this network namespace first, then by
+// namespace.
+type Place struct {
+	Proto     ports.Proto
+	Port      int
+	Addr      netip.Addr
+	HostNetNS bool
+	NetNS     uint64
+}
+
+// Place returns where l listens.
+func (l *Listener) Place() Place {
+	return Place{Proto: l.Proto, Port: l.Port, Addr: l.Addr, HostNetNS: l.HostNetNS, NetNS: l.NetNS}
+}
+
+// Compare orders places: -1 when p comes before q, 1 after, 0 for the same
+// place.
+func (p Place) Compare(q Place) int {
+	if c := cmp.Compare(p.Proto, q.Proto); c != 0 {
 		return c
 	}
-	if c := cmp.Compare(a.Port, b.Port); c != 0 {
+	if c := cmp.Compare(p.Port, q.Port); c != 0 {
 		return c
 	}
-	if c := a.Addr.Compare(b.Addr); c != 0 {
+	if c := p.Addr.Compare(q.Addr); c != 0 {
 		return c
 	}
-	if a.HostNetNS != b.HostNetNS {
-		if a.HostNetNS {
+	if p.HostNetNS != q.HostNetNS {
+		if p.HostNetNS {
 			return -1
 		}
 		return 1
 	}
-	if c := cmp.Compare(a.NetNS, b.NetNS); c != 0 {
+	return cmp.Compare(p.NetNS, q.NetNS)
+}
+
+// compareListeners is the order of List: by place, then by inode.
+func compareListeners(a, b Listener) int {
+	if c := a.Place().Compare(b.Place()); c != 0 {
 		return c
 	}
 	return cmp.Compare(a.Inode, b.Inode)

@@ -14,7 +14,6 @@
 package watch
 
 import (
-	"cmp"
 	"context"
 	"net/netip"
 	"slices"
@@ -24,6 +23,7 @@ import (
 	"github.com/porthole/porthole/internal/audit"
 	"github.com/porthole/porthole/internal/dossier"
 	"github.com/porthole/porthole/internal/ports"
+	"github.com/porthole/porthole/internal/sockets"
 )
 
 // Event types.
@@ -186,17 +186,10 @@ func (w *Watcher) Poll(ctx context.Context) ([]Event, error) {
 	return events, nil
 }
 
+// compareKeys orders keys as listings order their places.
 func compareKeys(a, b Key) int {
-	if c := cmp.Compare(a.Proto, b.Proto); c != 0 {
-		return c
-	}
-	if c := cmp.Compare(a.Port, b.Port); c != 0 {
-		return c
-	}
-	if c := a.Addr.Compare(b.Addr); c != 0 {
-		return c
-	}
-	return cmp.Compare(a.NetNS, b.NetNS)
+	return sockets.Place{Proto: a.Proto, Port: a.Port, Addr: a.Addr, NetNS: a.NetNS}.Compare(
+		sockets.Place{Proto: b.Proto, Port: b.Port, Addr: b.Addr, NetNS: b.NetNS})
 }
 
 func findingsByKey(rep *audit.Report) map[Key][]string {

@@ -1,33 +1,20 @@
 package web
 
 import (
-	"bufio"
-	"io"
-	"net"
-	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/porthole/porthole/internal/testenv"
 )
 
 // getHost fetches path from a real server with a forged Host header.
 func getHost(t *testing.T, srv *httptest.Server, host, path string) (int, string) {
 	t.Helper()
-	conn, err := net.Dial("tcp", srv.Listener.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	io.WriteString(conn, "GET "+path+" HTTP/1.1\r\nHost: "+host+"\r\nConnection: close\r\n\r\n")
-	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
+	resp, body := testenv.RawHTTP(t, srv.Listener.Addr().String(), "GET "+path+" HTTP/1.1\r\nHost: "+host+"\r\nConnection: close\r\n\r\n")
+	return resp.StatusCode, body
 }
 
 // robots.txt and the sitemap never repeat the request's Host: without a

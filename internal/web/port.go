@@ -226,29 +226,11 @@ func orList(l i18n.Lang, items []string) string {
 }
 
 func (s *Site) intelViews(l i18n.Lang, in []dossier.Intel) []intelView {
-	T := func(key string, args ...any) string { return i18n.T(l, key, args...) }
 	var out []intelView
-	legit := dossier.LegitTexts(l, in)
-	for i, e := range in {
-		proto := e.Protocol
-		if proto == "" {
-			proto = "tcp/udp"
-		}
-		facts := []string{T("web.kindname." + e.Kind), proto}
-		if e.Years != "" {
-			facts = append(facts, dossier.YearsText(l, e.Years))
-		}
-		facts = append(facts, T("threats.confidence", T("web.conf."+e.Confidence)))
-		x := intelView{ID: e.ID, Name: e.NameIn(l), Facts: strings.Join(facts, " · "), Confidence: e.Confidence,
-			Description: e.Description, DescEn: l != i18n.EN, Notes: e.Footnotes}
-		if l == i18n.KO && e.DescriptionKO != "" {
-			x.Description, x.DescEn = e.DescriptionKO, false
-		}
-		if len(e.Aliases) > 0 {
-			x.Aliases = T("threats.aliases", strings.Join(e.Aliases, "; "))
-		}
-		x.Registry, x.Legit, x.LegitEn = legit[i].Registry, legit[i].Note, legit[i].NoteEn
-		out = append(out, x)
+	for _, v := range dossier.IntelViews(l, in) {
+		out = append(out, intelView{ID: v.ID, Name: v.Name, Facts: strings.Join(v.Facts, " · "), Aliases: v.Aliases,
+			Description: v.Description, DescEn: v.DescEn, Registry: v.Legit.Registry, Legit: v.Legit.Note,
+			LegitEn: v.Legit.NoteEn, Confidence: v.Confidence, Notes: v.Footnotes})
 	}
 	return out
 }

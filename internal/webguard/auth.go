@@ -130,6 +130,18 @@ func (t *Throttle) client(key netip.Prefix, now time.Time) *clientBucket {
 	return b
 }
 
+// refillGlobal refills the bucket all clients share (full on first use)
+// and returns the time it refilled to. t.mu must be held.
+func (t *Throttle) refillGlobal() time.Time {
+	now := t.now()
+	if !t.globalInitialized {
+		t.global = bucket{tokens: t.gburst, last: now}
+		t.globalInitialized = true
+	}
+	t.global.refill(now, t.grate, t.gburst)
+	return now
+}
+
 // Begin reserves one failed attempt for client before its credentials are checked, so that concurrent attempts
 // cannot overrun the limits. It returns false, and how long until an attempt will be allowed, when the client
 // or all clients together are out of attempts; then the credentials must not be checked at all. A successful
@@ -137,12 +149,7 @@ func (t *Throttle) client(key netip.Prefix, now time.Time) *clientBucket {
 func (t *Throttle) Begin(client netip.Addr) (bool, time.Duration) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	now := t.now()
-	if !t.globalInitialized {
-		t.global = bucket{tokens: t.gburst, last: now}
-		t.globalInitialized = true
-	}
-	t.global.refill(now, t.grate, t.gburst)
+	now := t.refillGlobal()
 	c := t.client(clientPrefix(client), now)
 	if c.tokens < 1 {
 		return false, c.wait(t.rate)

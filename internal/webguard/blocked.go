@@ -14,12 +14,7 @@ import (
 func (t *Throttle) Blocked(client netip.Addr) (bool, time.Duration) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	now := t.now()
-	if !t.globalInitialized {
-		t.global = bucket{tokens: t.gburst, last: now}
-		t.globalInitialized = true
-	}
-	t.global.refill(now, t.grate, t.gburst)
+	now := t.refillGlobal()
 	if e, ok := t.buckets[clientPrefix(client)]; ok {
 		b := e.Value.(*clientBucket)
 		b.refill(now, t.rate, t.burst)

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/porthole/porthole/internal/testenv"
 	"github.com/porthole/porthole/internal/webguard"
 )
 
@@ -16,19 +17,7 @@ import (
 // derive Host from the URL) and returns the response with its body read.
 func rawGet(t *testing.T, addr, hostLine, path string) (*http.Response, string) {
 	t.Helper()
-	conn, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	io.WriteString(conn, "GET "+path+" HTTP/1.1\r\n"+hostLine+"Connection: close\r\n\r\n")
-	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	return resp, string(b)
+	return testenv.RawHTTP(t, addr, "GET "+path+" HTTP/1.1\r\n"+hostLine+"Connection: close\r\n\r\n")
 }
 
 func TestCheckHostRefusesForeignNames(t *testing.T) {

@@ -1,7 +1,6 @@
 package webguard_test
 
 import (
-	"bufio"
 	"io"
 	"log/slog"
 	"net"
@@ -9,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/porthole/porthole/internal/testenv"
 	"github.com/porthole/porthole/internal/webguard"
 )
 
@@ -39,18 +39,7 @@ func TestServerWrittenErrorsCarryHeaders(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			conn, err := net.Dial("tcp", ln.Addr().String())
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer conn.Close()
-			io.WriteString(conn, tc.req)
-			resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
+			resp, _ := testenv.RawHTTP(t, ln.Addr().String(), tc.req)
 			if resp.StatusCode != tc.status {
 				t.Errorf("status %d, want %d", resp.StatusCode, tc.status)
 			}

@@ -197,8 +197,7 @@ func (h *Handler) lookup(w http.ResponseWriter, r *http.Request, hash fleet.Toke
 		h.unknownToken(w, r)
 		return "", false
 	case err != nil:
-		h.o.Log.Error("fleet token lookup", "err", err)
-		unavailable(w)
+		h.failed(w, "token lookup", err)
 		return "", false
 	}
 	h.tokens.put(hash, name)
@@ -234,6 +233,27 @@ func bearer(r *http.Request) (string, bool) {
 func unavailable(w http.ResponseWriter) {
 	w.Header().Set("Retry-After", "5")
 	writeError(w, http.StatusServiceUnavailable, "the inventory is unavailable; keep the report and resend it")
+}
+
+// failed logs an inventory error as "fleet <what>" with args, and answers
+// that the inventory is unavailable.
+func (h *Handler) failed(w http.ResponseWriter, what string, err error, args ...any) {
+	h.o.Log.Error("fleet "+what, append(args, "err", err)...)
+	unavailable(w)
+}
+
+// staleHosts says of every host whether it is stale now.
+func (h *Handler) staleHosts(r *http.Request) (map[string]bool, error) {
+	hs, err := h.o.DB.Hosts(r.Context())
+	if err != nil {
+		return nil, err
+	}
+	now := h.o.Now()
+	stale := make(map[string]bool, len(hs))
+	for _, x := range hs {
+		stale[x.Name] = x.Stale(now)
+	}
+	return stale, nil
 }
 
 // reportAnswer is the body of a report's answer.
@@ -332,8 +352,7 @@ func (h *Handler) report(w http.ResponseWriter, r *http.Request) {
 		h.unknownToken(w, r)
 		return
 	case err != nil:
-		h.o.Log.Error("fleet report", "host", host, "err", err)
-		unavailable(w)
+		h.failed(w, "report", err, "host", host)
 		return
 	}
 	ans := reportAnswer{Outcome: res.Outcome.String(), Seq: rep.Seq, Gap: res.Gap, Changes: res.Changes}
@@ -404,8 +423,7 @@ type hostJSON struct {
 func (h *Handler) hosts(w http.ResponseWriter, r *http.Request) {
 	hs, err := h.o.DB.Hosts(r.Context())
 	if err != nil {
-		h.o.Log.Error("fleet hosts", "err", err)
-		unavailable(w)
+		h.failed(w, "hosts", err)
 		return
 	}
 	now := h.o.Now()
@@ -460,20 +478,18 @@ func (h *Handler) port(w http.ResponseWriter, r *http.Request) {
 	}
 	ls, err := h.o.DB.Port(r.Context(), n)
 	if err != nil {
-		h.o.Log.Error("fleet port", "err", err)
-		unavailable(w)
+		h.failed(w, "port", err)
 		return
 	}
-	hs, err := h.o.DB.Hosts(r.Context())
+	h.writeListeners(w, r, ls)
+}
+
+// writeListeners answers with listeners, each marked stale when its host is.
+func (h *Handler) writeListeners(w http.ResponseWriter, r *http.Request, ls []fleetdb.HostListener) {
+	stale, err := h.staleHosts(r)
 	if err != nil {
-		h.o.Log.Error("fleet hosts", "err", err)
-		unavailable(w)
+		h.failed(w, "hosts", err)
 		return
-	}
-	now := h.o.Now()
-	stale := make(map[string]bool, len(hs))
-	for _, x := range hs {
-		stale[x.Name] = x.Stale(now)
 	}
 	out := make([]ListenerJSON, len(ls))
 	for i, l := range ls {
@@ -513,27 +529,10 @@ func (h *Handler) host(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no such host")
 		return
 	case err != nil:
-		h.o.Log.Error("fleet host", "err", err)
-		unavailable(w)
+		h.failed(w, "host", err)
 		return
 	}
-	hs, err := h.o.DB.Hosts(r.Context())
-	if err != nil {
-		h.o.Log.Error("fleet hosts", "err", err)
-		unavailable(w)
-		return
-	}
-	stale := false
-	for _, x := range hs {
-		if x.Name == name {
-			stale = x.Stale(h.o.Now())
-		}
-	}
-	out := make([]ListenerJSON, len(ls))
-	for i, l := range ls {
-		out[i] = listenerJSON(l, stale)
-	}
-	writeJSON(w, http.StatusOK, out)
+	h.writeListeners(w, r, ls)
 }
 
 // outlierJSON is one entry of GET /api/v1/fleet/outliers.
@@ -549,8 +548,7 @@ type outlierJSON struct {
 func (h *Handler) outliers(w http.ResponseWriter, r *http.Request) {
 	list, err := h.o.DB.Outliers(r.Context())
 	if err != nil {
-		h.o.Log.Error("fleet outliers", "err", err)
-		unavailable(w)
+		h.failed(w, "outliers", err)
 		return
 	}
 	out := make([]outlierJSON, len(list))
@@ -582,8 +580,7 @@ func (h *Handler) findings(w http.ResponseWriter, r *http.Request) {
 	}
 	fs, err := h.o.DB.Findings(r.Context(), host)
 	if err != nil {
-		h.o.Log.Error("fleet findings", "err", err)
-		unavailable(w)
+		h.failed(w, "findings", err)
 		return
 	}
 	out := make([]findingJSON, len(fs))

@@ -21,24 +21,16 @@ import (
 	"github.com/porthole/porthole/internal/fleet/fleetdb"
 	"github.com/porthole/porthole/internal/ports"
 	"github.com/porthole/porthole/internal/promtext"
+	"github.com/porthole/porthole/internal/testenv"
 )
 
 const adminToken = "admin-token-of-at-least-32-bytes-0123456789"
-
-// clock is the tests' fake clock: it moves only when told.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
 
 type env struct {
 	srv   *httptest.Server
 	path  string // the SQLite file
 	db    *fleetdb.DB
-	clock *clock
+	clock *testenv.Clock
 	toks  map[string]string // host → token
 }
 
@@ -51,7 +43,7 @@ func newEnv(t *testing.T, hosts ...string) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	e := &env{path: path, db: db, clock: &clock{t: time.Date(2026, 3, 18, 9, 30, 0, 0, time.UTC)}, toks: map[string]string{}}
+	e := &env{path: path, db: db, clock: testenv.NewClock(time.Date(2026, 3, 18, 9, 30, 0, 0, time.UTC)), toks: map[string]string{}}
 	for _, h := range hosts {
 		tok, _ := fleet.NewToken(rand.Reader)
 		if _, err := db.Token(ctx, h, fleet.HashToken(tok), e.clock.Now()); err != nil {
@@ -179,11 +171,11 @@ func TestReportAndRead(t *testing.T) {
 		t.Errorf("hosts = %v", hs)
 	}
 	// Three missed intervals make a host stale; a report makes it fresh.
-	e.clock.Add(90 * time.Second)
+	e.clock.Advance(90 * time.Second)
 	if hs := hosts(); hs[0]["stale"] != false {
 		t.Errorf("stale after exactly three intervals: %v", hs[0])
 	}
-	e.clock.Add(time.Second)
+	e.clock.Advance(time.Second)
 	e.send(t, e.toks["web-2"], fleet.Report{Host: "web-2", Agent: "run1", Seq: 2, Kind: fleet.KindHeartbeat, Interval: 30 * time.Second})
 	if hs := hosts(); hs[0]["stale"] != true || hs[1]["stale"] != false {
 		t.Errorf("after 91 s: web-1 stale %v, web-2 stale %v", hs[0]["stale"], hs[1]["stale"])
@@ -250,7 +242,7 @@ func TestRefusals(t *testing.T) {
 			}
 		}
 	}
-	e.clock.Add(10 * time.Minute) // the failures above used the throttle's allowance up
+	e.clock.Advance(10 * time.Minute) // the failures above used the throttle's allowance up
 	for _, p := range []string{"abc", "65536", "-1", "022", "0x16", "1e3", "%20"} {
 		if a := e.do(t, "GET", "/api/v1/fleet/ports/"+p, adminToken, nil); a.status != 400 {
 			t.Errorf("ports/%s: %d %s", p, a.status, a.body)
@@ -282,7 +274,7 @@ func TestThrottle(t *testing.T) {
 		t.Errorf("right token while throttled: %d", a.status)
 	}
 	// A minute later the client may try again.
-	e.clock.Add(time.Minute)
+	e.clock.Advance(time.Minute)
 	if a := e.do(t, "POST", "/api/v1/fleet/report", e.toks["a"], bytes.NewReader(good)); a.status != 200 {
 		t.Errorf("right token a minute later: %d %s", a.status, a.body)
 	}
@@ -336,7 +328,7 @@ func TestMetrics(t *testing.T) {
 	e.send(t, e.toks["a"], full("a", 1)) // replay
 	e.send(t, e.toks["b"], full("a", 2)) // forbidden
 	e.send(t, "", full("a", 3))          // unauthorized
-	e.clock.Add(time.Hour)
+	e.clock.Advance(time.Hour)
 	e.send(t, e.toks["c"], full("c", 1)) // c is fresh, a is stale, b never reported
 	fams, err := h.Families(context.Background())
 	if err != nil {

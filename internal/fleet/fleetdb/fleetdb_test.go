@@ -4,11 +4,9 @@ import (
 	"context"
 	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/netip"
-	"net/url"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -43,49 +41,7 @@ func backends(t *testing.T) []backend {
 	bs := []backend{{name: "sqlite", driver: "sqlite", fresh: func(t *testing.T) string {
 		return filepath.Join(t.TempDir(), "fleet.db")
 	}}}
-	return append(bs, backend{name: "postgres", driver: "pgx", fresh: freshSchema})
-}
-
-// freshSchema makes an empty schema in the PostgreSQL server named by
-// PORTHOLE_TEST_POSTGRES (see scripts/postgres.sh) and returns a URL whose
-// search_path points at it. Without the variable the test skips locally and
-// fails under CI.
-func freshSchema(t *testing.T) string {
-	t.Helper()
-	u0 := os.Getenv("PORTHOLE_TEST_POSTGRES")
-	if u0 == "" {
-		testenv.Missing(t, "PORTHOLE_TEST_POSTGRES is not set; start a server with: eval \"$(scripts/postgres.sh)\"")
-	}
-	db, err := sql.Open("pgx", u0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	b := make([]byte, 6)
-	rand.Read(b)
-	schema := "fleet_" + hex.EncodeToString(b)
-	if _, err := db.Exec("CREATE SCHEMA " + schema); err != nil {
-		t.Fatalf("PORTHOLE_TEST_POSTGRES: %v", err)
-	}
-	t.Cleanup(func() {
-		db, err := sql.Open("pgx", u0)
-		if err != nil {
-			t.Error(err)
-			return
-		}
-		defer db.Close()
-		if _, err := db.Exec("DROP SCHEMA " + schema + " CASCADE"); err != nil {
-			t.Errorf("dropping %s: %v", schema, err)
-		}
-	})
-	u, err := url.Parse(u0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
+	return append(bs, backend{name: "postgres", driver: "pgx", fresh: func(t *testing.T) string { return testenv.Postgres(t) }})
 }
 
 func mustOpen(t *testing.T, dsn string) *fleetdb.DB {

@@ -2,10 +2,6 @@ package postgres_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"net/url"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -20,55 +16,6 @@ import (
 
 var _ store.Store = (*postgres.Store)(nil)
 
-// serverURL returns the test server's URL from PORTHOLE_TEST_POSTGRES (see scripts/postgres.sh). Without it the
-// test is skipped locally, and fails under CI, where a skipped store would hide a broken implementation.
-func serverURL(t *testing.T) string {
-	t.Helper()
-	u := os.Getenv("PORTHOLE_TEST_POSTGRES")
-	if u == "" {
-		testenv.Missing(t, "PORTHOLE_TEST_POSTGRES is not set; start a server with: eval \"$(scripts/postgres.sh)\"")
-	}
-	return u
-}
-
-// freshSchema creates an empty schema for one test and returns a URL whose search_path points at it, so tests
-// run side by side in one database without seeing each other's tables.
-func freshSchema(t *testing.T) string {
-	t.Helper()
-	base := serverURL(t)
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, base)
-	if err != nil {
-		t.Fatalf("connecting to PORTHOLE_TEST_POSTGRES: %v", err)
-	}
-	defer conn.Close(ctx)
-	b := make([]byte, 6)
-	rand.Read(b)
-	schema := "t_" + hex.EncodeToString(b)
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		c, err := pgx.Connect(ctx, base)
-		if err != nil {
-			t.Errorf("cleanup: %v", err)
-			return
-		}
-		defer c.Close(ctx)
-		if _, err := c.Exec(ctx, "DROP SCHEMA "+schema+" CASCADE"); err != nil {
-			t.Errorf("dropping %s: %v", schema, err)
-		}
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
-}
-
 func mustOpen(t *testing.T, u string) *postgres.Store {
 	t.Helper()
 	s, err := postgres.Open(context.Background(), u, postgres.WithClock(storetest.NewClock().Now))
@@ -79,12 +26,12 @@ func mustOpen(t *testing.T, u string) *postgres.Store {
 }
 
 func TestConformance(t *testing.T) {
-	serverURL(t)
-	storetest.Run(t, func(t *testing.T) store.Store { return mustOpen(t, freshSchema(t)) })
+	testenv.Postgres(t) // stops here without a server, not in each subtest
+	storetest.Run(t, func(t *testing.T) store.Store { return mustOpen(t, testenv.Postgres(t)) })
 }
 
 func TestMigrationsIdempotentAndConcurrent(t *testing.T) {
-	u := freshSchema(t)
+	u := testenv.Postgres(t)
 	ctx := context.Background()
 	// Several replicas starting at once all succeed and the schema is migrated once.
 	var wg sync.WaitGroup
@@ -118,7 +65,7 @@ func TestMigrationsIdempotentAndConcurrent(t *testing.T) {
 }
 
 func TestRefusesNewerSchema(t *testing.T) {
-	u := freshSchema(t)
+	u := testenv.Postgres(t)
 	ctx := context.Background()
 	mustOpen(t, u).Close()
 	conn, err := pgx.Connect(ctx, u)

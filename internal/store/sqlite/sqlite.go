@@ -15,24 +15,16 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
-	"net/url"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/porthole/porthole/internal/sqlitefile"
 	"github.com/porthole/porthole/internal/store/record"
-
-	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 )
 
 //go:embed migrations/*.sql
 var migrationFS embed.FS
-
-// BusyTimeout is how long a connection waits for a lock held by another connection or process.
-const BusyTimeout = 10 * time.Second
 
 // Store is a feedback store in one SQLite file.
 type Store struct {
@@ -76,65 +68,23 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		// The store opens the file twice (a writer and a reader pool); two in-memory databases would not be one.
 		return nil, errors.New("sqlite: in-memory databases are not supported; use a file (in tests, under t.TempDir())")
 	}
-	switch fi, err := os.Stat(filepath.Dir(path)); {
-	case errors.Is(err, fs.ErrNotExist):
-		return nil, fmt.Errorf("sqlite: directory %s does not exist; create it first, or give a path in an existing directory", filepath.Dir(path))
-	case err != nil:
-		return nil, fmt.Errorf("sqlite: %w", err)
-	case !fi.IsDir():
-		return nil, fmt.Errorf("sqlite: %s is not a directory", filepath.Dir(path))
-	}
-	// Create the file readable by its owner only; SQLite gives its -wal and -shm files the same mode.
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
-	if err != nil {
+	if err := sqlitefile.Create(path); err != nil {
 		return nil, fmt.Errorf("sqlite: %w", err)
 	}
-	f.Close()
 	s := &Store{now: time.Now, adds: make(chan addRequest), closed: make(chan struct{}), writerDone: make(chan struct{})}
 	for _, o := range opts {
 		o(s)
 	}
-	if s.w, err = openDB(path, false); err != nil {
+	var err error
+	s.w, s.r, err = sqlitefile.OpenPools("sqlite", path, func(w *sql.DB) error {
+		s.w = w
+		return s.migrate(ctx)
+	})
+	if err != nil {
 		return nil, err
 	}
-	s.w.SetMaxOpenConns(1)
-	if err := s.migrate(ctx); err != nil {
-		s.w.Close()
-		return nil, err
-	}
-	if s.r, err = openDB(path, true); err != nil {
-		s.w.Close()
-		return nil, err
-	}
-	s.r.SetMaxOpenConns(4)
 	go s.writer()
 	return s, nil
-}
-
-func openDB(path string, readOnly bool) (*sql.DB, error) {
-	q := url.Values{}
-	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", BusyTimeout.Milliseconds()))
-	q.Add("_pragma", "journal_mode(WAL)")
-	q.Add("_pragma", "synchronous(FULL)")
-	q.Add("_pragma", "foreign_keys(ON)")
-	if readOnly {
-		q.Add("_pragma", "query_only(ON)")
-	} else {
-		// Take the write lock when a transaction starts, not on its first write, so two writers never deadlock
-		// upgrading read locks.
-		q.Set("_txlock", "immediate")
-	}
-	// The file: URI form with an escaped path keeps "?" or "#" in a file name from being read as parameters.
-	u := url.URL{Scheme: "file", Path: filepath.ToSlash(path), RawQuery: q.Encode()}
-	if !strings.HasPrefix(u.Path, "/") {
-		u.Opaque = (&url.URL{Path: u.Path}).EscapedPath()
-	}
-	db, err := sql.Open("sqlite", u.String())
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: opening %s: %w", path, err)
-	}
-	db.SetConnMaxIdleTime(time.Minute)
-	return db, nil
 }
 
 func (s *Store) migrate(ctx context.Context) error {
