@@ -107,8 +107,9 @@ func TestDiagRequest(t *testing.T) {
 	if req[16] != afINET6 || req[17] != ipprotoTCP || ne.Uint32(req[20:]) != 1<<tcpListen {
 		t.Errorf("body % x", req[16:24])
 	}
-	// Port 0 alone is filtered like any other port, not a wildcard.
-	if r := appendDiagRequest(nil, 1, afINET, ipprotoTCP, 1<<tcpListen, 0, 0); len(r) != nlmsgHdrLen+diagReqLen+4+16 ||
+	// Port 0 alone is filtered like any other port, not a wildcard (and
+	// not set as idiag_sport, where 0 is the wildcard).
+	if r := appendDiagRequest(nil, 1, afINET, ipprotoTCP, 1<<tcpListen, 0, 0); len(r) != nlmsgHdrLen+diagReqLen+4+16 || r[nlmsgHdrLen+8] != 0 ||
 		runBytecode(t, r[nlmsgHdrLen+diagReqLen+4:], 80) || !runBytecode(t, r[nlmsgHdrLen+diagReqLen+4:], 0) {
 		t.Errorf("0-0 request does not keep port 0 only")
 	}
@@ -123,6 +124,14 @@ func TestDiagRequest(t *testing.T) {
 	a := r[nlmsgHdrLen+diagReqLen:]
 	if ne.Uint16(a) != 20 || ne.Uint16(a[2:]) != diagReqBytecode {
 		t.Errorf("attr header % x", a[:4])
+	}
+	if r[nlmsgHdrLen+8] != 0 || r[nlmsgHdrLen+9] != 0 {
+		t.Errorf("a range set idiag_sport % x", r[nlmsgHdrLen+8:nlmsgHdrLen+10])
+	}
+	// One port is also the socket id's source port, in network order.
+	if one := appendDiagRequest(nil, 1, afINET, ipprotoTCP, 1<<tcpListen, 8080, 8080); binary.BigEndian.Uint16(one[nlmsgHdrLen+8:]) != 8080 ||
+		!runBytecode(t, one[nlmsgHdrLen+diagReqLen+4:], 8080) || runBytecode(t, one[nlmsgHdrLen+diagReqLen+4:], 8081) {
+		t.Errorf("one-port request: sport % x", one[nlmsgHdrLen+8:nlmsgHdrLen+10])
 	}
 	bc := a[4:]
 	for _, port := range []uint16{0, 7999, 8000, 8042, 8080, 8081, 65535} {
