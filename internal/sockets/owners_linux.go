@@ -44,14 +44,17 @@ const cgroupMost = 32
 // holder of each wanted socket (at most sampleMax of them) without reading
 // every process's descriptors, wherever the holder sits. It reads first
 // the processes of the sockets' cgroups, a handful under systemd or in
-// containers; then, as root on a kernel with BTF, it asks the kernel for
-// the holders of just the sockets still missing (bpfOwnersOf, one pass
-// that compares inode numbers and never touches other sockets); else it
-// walks /proc, the sockets' uids' processes first (scanOwners). Each
-// socket is found by the first step that finds it, and a socket none
-// finds has no holder here, as with a full walk. With all, it returns
-// every holder of each socket instead: from the filtered iterator, or
-// from a walk of every process.
+// containers; then, for up to guideMaxInodes sockets still missing, the
+// few processes whose first socket is nearest below the wanted one (guide:
+// a readlink or three per process, then one or two whole tables); then, as
+// root on a kernel with BTF, it asks the kernel for the holders of just
+// the sockets still missing (bpfOwnersOf, one pass that compares inode
+// numbers but visits every open file of the host); else it walks the rest
+// of /proc, in the guided order or (more sockets) the sockets' uids'
+// processes first. Each socket is found by the first step that finds it,
+// and a socket none finds has no holder here, as with a full walk. With
+// all, it returns every holder of each socket instead: from the filtered
+// iterator, or from a walk of every process.
 func findOwners(ctx context.Context, ls []Listener, want map[uint64]struct{}, uids map[uint32]bool, all bool) (map[uint64][]int, int64) {
 	if len(want) == 0 {
 		return map[uint64][]int{}, 0 // nothing listens there: nothing to look for
@@ -92,6 +95,10 @@ func findOwners(ctx context.Context, ls []Listener, want map[uint64]struct{}, ui
 			return s.found, s.denied.Load()
 		}
 	}
+	order := s.guide(ctx, procfd, cands)
+	if s.left.Load() == 0 || ctx.Err() != nil {
+		return s.found, s.denied.Load()
+	}
 	missing := make([]uint64, 0, len(want))
 	rest := make(map[uint64]struct{}, len(want))
 	for ino := range want {
@@ -108,9 +115,54 @@ func findOwners(ctx context.Context, ls []Listener, want map[uint64]struct{}, ui
 	}
 	s.want = rest
 	s.left.Store(int64(len(rest)))
-	s.walk(ctx, procfd, uids, cands)
+	if order != nil {
+		// Every process not read yet, already in the sampled order.
+		s.parallel(ctx, order, func(pid int, buf []byte) { s.scanPID(procfd, pid, buf) })
+	} else {
+		s.walk(ctx, procfd, uids, cands)
+	}
 	return s.found, s.denied.Load()
 }
+
+// guide is the guided step of a port query, for sockets whose holder the
+// cgroup step did not find (every process shares one cgroup: a host
+// without systemd, a big session scope). It samples every process's first
+// socket (sampleOrder, skipping the processes in done, already read), then
+// reads whole the descriptor tables of the few whose first socket is
+// nearest at or below a wanted inode, nearest first: a process usually
+// makes its sockets in a run, so the holder's first socket is the nearest
+// below. It returns the processes it did not read, in the sampled order,
+// for a walk to go on with, or nil when there are more than guideMaxInodes
+// sockets to look for (it does not run then). The order is only a guess: a
+// process is named only when its table shows the socket.
+func (s *ownerScan) guide(ctx context.Context, procfd int, done []int) []int {
+	if s.left.Load() > guideMaxInodes {
+		return nil
+	}
+	pids := listPIDs(procfd)
+	if len(done) > 0 {
+		pids = slices.DeleteFunc(pids, func(p int) bool { _, ok := slices.BinarySearch(done, p); return ok })
+	}
+	slices.Reverse(pids) // newest first among equals
+	order, near := s.sampleOrder(ctx, procfd, pids)
+	read := 0
+	buf := make([]byte, 16<<10)
+	for read < min(near, guideScans) && s.left.Load() > 0 && ctx.Err() == nil {
+		s.scanPID(procfd, order[read], buf)
+		read++
+	}
+	return order[read:]
+}
+
+const (
+	// guideMaxInodes is the most sockets still without an owner after the
+	// cgroup step for which a port query samples every process's first
+	// socket before anything else.
+	guideMaxInodes = 8
+	// guideScans is the most processes whose whole descriptor tables the
+	// guided step reads, nearest first, before the iterator or the walk.
+	guideScans = 4
+)
 
 func newOwnerScan(want map[uint64]struct{}, firstOnly bool, preferUIDs map[uint32]bool) *ownerScan {
 	s := &ownerScan{want: want, firstOnly: firstOnly, preferUIDs: preferUIDs, found: make(map[uint64][]int, len(want))}
@@ -151,7 +203,7 @@ func (s *ownerScan) walk(ctx context.Context, procfd int, preferUIDs map[uint32]
 			pids = preferByUID(procfd, pids, preferUIDs)
 		}
 		if len(s.want) <= sampleMax {
-			pids = s.sampleOrder(ctx, procfd, pids)
+			pids, _ = s.sampleOrder(ctx, procfd, pids)
 		}
 	}
 	s.parallel(ctx, pids, func(pid int, buf []byte) { s.scanPID(procfd, pid, buf) })
@@ -184,22 +236,25 @@ const (
 	// sampleMax is the most wanted inodes for which a first-owner scan
 	// samples every process before walking them (a port query).
 	sampleMax = 64
-	// sampleFDs is how many descriptors of a process the sample reads at
-	// most while looking for its first socket.
-	sampleFDs = 16
+	// sampleFDs is how many descriptor numbers, from 3 up, the sample
+	// tries at most while looking for a process's first socket.
+	sampleFDs = 8
 )
 
-// sampleOrder reorders pids for a first-owner scan. Socket inodes are
-// handed out in increasing order, and a process's lowest descriptors are
-// its oldest, so the inode of a process's first socket tells roughly when
-// it started making sockets. It reads up to sampleFDs descriptors of every
-// process to find that inode, then puts first the processes whose first
-// socket is at or just below a wanted inode (the ones that were making
-// sockets when it was made), then those with no socket among the
-// descriptors read, in the given order. Processes whose whole table was
-// read without a socket hold none and are dropped. A wanted socket met
-// while sampling counts as found.
-func (s *ownerScan) sampleOrder(ctx context.Context, procfd int, pids []int) []int {
+// sampleOrder reorders pids for a first-owner scan. A socket's inode number
+// comes from the counter that numbers every in-memory file (get_next_ino:
+// increasing, in per-CPU runs of 1,024), and a process's lowest descriptors
+// are its oldest, so the inode of a process's first socket tells roughly
+// when it started making sockets. It reads the first socket of every
+// process (firstSocket: a few readlinks, no directory listing), then puts
+// first the processes whose first socket is at or just below a wanted
+// inode (the ones that were making sockets when it was made), nearest
+// first; near says how many those are. Then come the processes whose first
+// socket was not seen, in the given order. Processes with no descriptor at
+// all (kernel threads) are dropped. A wanted socket met while sampling
+// counts as found. The order is a guess: callers still read a process's
+// whole table before naming it.
+func (s *ownerScan) sampleOrder(ctx context.Context, procfd int, pids []int) (order []int, near int) {
 	wanted := make([]uint64, 0, len(s.want))
 	for ino := range s.want {
 		wanted = append(wanted, ino)
@@ -211,70 +266,97 @@ func (s *ownerScan) sampleOrder(ctx context.Context, procfd int, pids []int) []i
 	for i, p := range pids {
 		idx[p] = i
 	}
-	s.parallel(ctx, pids, func(pid int, buf []byte) {
+	counted := fdCountWorks(procfd)
+	s.parallel(ctx, pids, func(pid int, _ []byte) {
 		d := unknown
-		if first, ok, all := s.firstSocket(procfd, pid, buf); ok {
+		if first, ok, empty := s.firstSocket(procfd, pid, counted); ok {
 			if j, _ := slices.BinarySearch(wanted, first); j < len(wanted) {
 				d = wanted[j] - first
 			}
-		} else if all {
+		} else if empty {
 			d = none
 		}
 		dist[idx[pid]] = d // each worker writes its own element
 	})
-	order := make([]int, 0, len(pids))
+	order = make([]int, 0, len(pids))
 	for i, p := range pids {
 		if dist[i] != none {
 			order = append(order, p)
+			if dist[i] != unknown {
+				near++
+			}
 		}
 	}
 	slices.SortStableFunc(order, func(a, b int) int {
 		return cmp.Compare(dist[idx[a]], dist[idx[b]])
 	})
-	return order
+	return order, near
 }
 
-// firstSocket reads up to sampleFDs descriptors of pid and returns the
-// inode of the first socket among them (ok). all reports that the whole
-// descriptor table was read (so, without ok, the process holds no socket).
-// Wanted sockets met on the way are recorded.
-func (s *ownerScan) firstSocket(procfd, pid int, buf []byte) (ino uint64, ok, all bool) {
-	fd, err := openFDDir(procfd, pid)
-	if err != nil {
-		return 0, false, false // the full scan reports what it finds
+// fdCountWorks reports whether stat of /proc/PID/fd gives the number of
+// open descriptors as its size (Linux 6.2+), checked on this process,
+// which has at least its standard three open, on procfs only (a test's
+// fixture tree is plain directories).
+func fdCountWorks(procfd int) bool {
+	var fs unix.Statfs_t
+	var st unix.Stat_t
+	return unix.Fstatfs(procfd, &fs) == nil && fs.Type == unix.PROC_SUPER_MAGIC &&
+		unix.Fstatat(procfd, "self/fd", &st, 0) == nil && st.Size >= 3
+}
+
+// firstSocket returns the inode of the socket at the lowest descriptor
+// number from 3 up (0 to 2 are the standard streams), trying at most
+// sampleFDs numbers (stopping at two missing in a row) with one readlinkat
+// of PID/fd/N each, and no listing of the directory (which costs more than
+// the readlinks). With counted (see
+// fdCountWorks) it first reads the number of open descriptors: a process
+// with none (a kernel thread) is empty, and numbers past that count plus
+// the standard three are not tried. Wanted sockets met on the way are
+// recorded.
+func (s *ownerScan) firstSocket(procfd, pid int, counted bool) (ino uint64, ok, empty bool) {
+	var path [48]byte
+	p := strconv.AppendInt(path[:0], int64(pid), 10)
+	p = append(p, "/fd"...)
+	top := 3 + sampleFDs
+	if counted {
+		var st unix.Stat_t
+		if unix.Fstatat(procfd, string(p), &st, 0) != nil {
+			return 0, false, false // gone or denied: the full scan reports it
+		}
+		if st.Size <= 0 {
+			return 0, false, true
+		}
+		top = min(top, int(st.Size)+3)
 	}
-	defer unix.Close(fd)
+	p = append(p, '/')
 	var link [64]byte
-	read := 0
-	for {
-		// Room for about sampleFDs records (24 bytes each for short
-		// names): /proc fills a dentry for every record it returns.
-		n, err := unix.Getdents(fd, buf[:min(len(buf), 32*(sampleFDs+2))])
+	gaps := 0
+	for fd := 3; fd < top; fd++ {
+		q := append(strconv.AppendInt(p, int64(fd), 10), 0)
+		ln, err := readlinkat(procfd, &q[0], link[:])
+		if err == unix.ENOENT {
+			// A gap in the table, or the process is gone; two in a row
+			// usually mean the low descriptors are done (a shell's
+			// 0-2 and 255).
+			if gaps++; gaps == 2 {
+				break
+			}
+			continue
+		}
+		gaps = 0
 		if err != nil {
 			return 0, false, false
 		}
-		if n <= 0 {
-			return 0, false, true
+		sino, ok := parseSocketLink(link[:ln])
+		if !ok {
+			continue
 		}
-		for b := buf[:n]; ; {
-			name, rest, ok := nextFD(b)
-			if !ok {
-				break
-			}
-			b = rest
-			if read++; read > sampleFDs {
-				return 0, false, false
-			}
-			sino, ok := socketAt(fd, name, &link)
-			if !ok {
-				continue
-			}
-			if _, w := s.want[sino]; w {
-				s.add(sino, pid)
-			}
-			return sino, true, false
+		if _, w := s.want[sino]; w {
+			s.add(sino, pid)
 		}
+		return sino, true, false
 	}
+	return 0, false, false
 }
 
 // listPIDs returns the numeric entries of /proc (thread group leaders only).

@@ -1,0 +1,196 @@
+package sockets
+
+import (
+	"context"
+	"net"
+	"os"
+	"os/exec"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/porthole/porthole/internal/testenv"
+	"golang.org/x/sys/unix"
+)
+
+// inodeOfPort is the inode of the TCP listener on 127.0.0.1:port, from a
+// dump without owners.
+func inodeOfPort(t *testing.T, port int) uint64 {
+	t.Helper()
+	ls := findPort(mustList(t, Query{TCP: true, Ports: Ports(port, port), NoOwners: true}), "tcp", port)
+	for _, l := range ls {
+		if l.Addr.String() == "127.0.0.1" && l.Inode != 0 {
+			return l.Inode
+		}
+	}
+	t.Fatalf("no listener on 127.0.0.1:%d in %+v", port, ls)
+	return 0
+}
+
+// guideOnly runs the guided step alone (no cgroup step, no iterator, no
+// walk) for one socket and returns what it found.
+func guideOnly(t *testing.T, ino uint64) []int {
+	t.Helper()
+	procfd, err := unix.Open("/proc", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(procfd)
+	s := newOwnerScan(map[uint64]struct{}{ino: {}}, true, nil)
+	if order := s.guide(context.Background(), procfd, nil); order == nil {
+		t.Fatal("the guided step did not run for one socket")
+	}
+	return s.found[ino]
+}
+
+// holdersByWalk is every process holding ino, from a full /proc walk.
+func holdersByWalk(t *testing.T, ino uint64) []int {
+	t.Helper()
+	found, _ := scanOwners(context.Background(), map[uint64]struct{}{ino: {}}, false, nil)
+	return found[ino]
+}
+
+// Processes started one after another in one cgroup (as on a host without
+// systemd): the guided step alone names the holder of a socket of the
+// oldest, the middle and the newest, reading whole tables only of the
+// processes whose first socket is nearest below; a port query names the
+// same holder, and so does the full walk.
+func TestGuideSharedCgroup(t *testing.T) {
+	const n = 12
+	hs := make([]*helper, n)
+	for i := range hs {
+		hs[i] = startHelper(t, "6*tcp4,2*udp4", "")
+	}
+	for _, i := range []int{0, n / 2, n - 1} {
+		h := hs[i]
+		for _, k := range []int{0, 3, 5} {
+			port := h.ports["tcp4"][k]
+			ino := inodeOfPort(t, port)
+			if walk := holdersByWalk(t, ino); !slices.Equal(walk, []int{h.pid}) {
+				t.Fatalf("helper %d port %d: the walk says %v, want [%d]", i, port, walk, h.pid)
+			}
+			if got := guideOnly(t, ino); !slices.Equal(got, []int{h.pid}) {
+				t.Errorf("helper %d (pid %d), socket %d of 6 (port %d): the guided step found %v", i, h.pid, k+1, port, got)
+			}
+			for _, source := range []string{"default", "walk"} {
+				q := Query{TCP: true, Ports: Ports(port, port)}
+				var ls []Listener
+				if source == "walk" {
+					withWalk(func() { ls = mustList(t, q) })
+				} else {
+					ls = mustList(t, q)
+				}
+				if mine := ownedBy(findPort(ls, "tcp", port), h.pid); len(mine) != 1 || len(mine[0].Owners) != 1 {
+					t.Errorf("helper %d port %d (%s): %+v, want one row owned by %d alone", i, port, source, ls, h.pid)
+				}
+			}
+		}
+	}
+}
+
+// handOff makes a TCP listener in this process, hands a copy to a child
+// shell as descriptor 3, which starts "sleep" in the background (inheriting
+// it across fork) and exits; then this process closes its own copies. The
+// socket is left held by the sleep alone, which neither made it nor was
+// started by the process that did. It returns the port and the sleep's PID
+// (ended at cleanup, by that PID).
+func handOff(t *testing.T) (int, int) {
+	t.Helper()
+	sh := testenv.NeedTool(t, "sh", "dash")
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	f, err := ln.(*net.TCPListener).File()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(sh, "-c", `sleep 120 </dev/null >/dev/null 2>&1 & echo $!`)
+	cmd.ExtraFiles = []*os.File{f}
+	out, err := cmd.Output()
+	f.Close()
+	ln.Close()
+	if err != nil {
+		t.Fatalf("sh: %v", err)
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(out)))
+	if err != nil {
+		t.Fatalf("sh said %q", out)
+	}
+	t.Cleanup(func() {
+		// The sleep is not our child (its shell exited), so it cannot be
+		// waited for; it is ended by the PID this test started it with.
+		syscall.Kill(pid, syscall.SIGKILL)
+	})
+	return port, pid
+}
+
+// A socket made by one process and held only by a process that inherited
+// it across fork, whose parent has exited: the guided step, a port query
+// and the walk name the inheritor and nobody else.
+func TestGuideInheritedSocket(t *testing.T) {
+	port, sleeper := handOff(t)
+	ino := inodeOfPort(t, port)
+	if walk := holdersByWalk(t, ino); !slices.Equal(walk, []int{sleeper}) {
+		t.Fatalf("the walk says %v hold port %d, want the sleep %d alone", walk, port, sleeper)
+	}
+	if got := guideOnly(t, ino); !slices.Equal(got, []int{sleeper}) {
+		t.Errorf("the guided step found %v, want the sleep %d", got, sleeper)
+	}
+	ls := findPort(mustList(t, Query{TCP: true, Ports: Ports(port, port)}), "tcp", port)
+	if len(ls) != 1 || len(ls[0].Owners) != 1 || ls[0].Owners[0].PID != sleeper {
+		t.Errorf("port query: %+v, want the sleep %d", ls, sleeper)
+	}
+}
+
+// A holder that exits between the dump and the owner lookup is named by
+// no step: the socket is gone with it, and no other process (nor a PID
+// reused since) is named in its place.
+func TestGuideOwnerExited(t *testing.T) {
+	var hs []*testenv.Helper
+	for range 4 {
+		hs = append(hs, testenv.StartSockets(t, "", "4*tcp4"))
+	}
+	h := hs[2]
+	port := h.Ports["tcp4"][1]
+	ls := findPort(mustList(t, Query{TCP: true, Ports: Ports(port, port), NoOwners: true}), "tcp", port)
+	var mine []Listener
+	for _, l := range ls {
+		if l.Addr.String() == "127.0.0.1" {
+			mine = append(mine, l)
+		}
+	}
+	if len(mine) != 1 {
+		t.Fatalf("port %d: %+v", port, ls)
+	}
+	ino := mine[0].Inode
+	h.Stop() // closes its stdin and waits for it to exit
+	// The socket closes with its last holder; wait until the kernel has
+	// taken it out of the table (no timing is asserted).
+	for i := 0; i < 100 && len(holdersByWalk(t, ino)) > 0; i++ {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if walk := holdersByWalk(t, ino); len(walk) != 0 {
+		t.Fatalf("socket %d still held by %v after its holder exited", ino, walk)
+	}
+	if got := guideOnly(t, ino); len(got) != 0 {
+		t.Errorf("the guided step named %v for a socket whose holder exited", got)
+	}
+	for _, source := range []string{"default", "walk"} {
+		run := func() {
+			found, _ := findOwners(context.Background(), mine, map[uint64]struct{}{ino: {}}, nil, false)
+			if len(found[ino]) != 0 {
+				t.Errorf("%s: findOwners named %v for a socket whose holder exited", source, found[ino])
+			}
+		}
+		if source == "walk" {
+			withWalk(run)
+		} else {
+			run()
+		}
+	}
+}
