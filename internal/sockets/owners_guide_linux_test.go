@@ -194,3 +194,45 @@ func TestGuideOwnerExited(t *testing.T) {
 		}
 	}
 }
+
+// A socket made long after its holder's first one, with other processes'
+// sockets numbered in between (their first sockets are nearer below it):
+// the guide is wrong, so the guided step names nobody or the holder, never
+// another process, and a port query still names the holder, through the
+// iterator or the walk that follow.
+func TestGuideWrongGuessFallsBack(t *testing.T) {
+	early, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer early.Close()
+	for range 6 {
+		startHelper(t, "40*tcp4", "")
+	}
+	late, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer late.Close()
+	port := late.Addr().(*net.TCPAddr).Port
+	ino := inodeOfPort(t, port)
+	self := os.Getpid()
+	if walk := holdersByWalk(t, ino); !slices.Equal(walk, []int{self}) {
+		t.Fatalf("the walk says %v hold port %d, want this process %d", walk, port, self)
+	}
+	if got := guideOnly(t, ino); len(got) != 0 && !slices.Equal(got, []int{self}) {
+		t.Errorf("the guided step named %v, want this process %d or nobody", got, self)
+	}
+	for _, source := range []string{"default", "walk"} {
+		q := Query{TCP: true, Ports: Ports(port, port)}
+		var ls []Listener
+		if source == "walk" {
+			withWalk(func() { ls = mustList(t, q) })
+		} else {
+			ls = mustList(t, q)
+		}
+		if ls = findPort(ls, "tcp", port); len(ls) != 1 || len(ls[0].Owners) != 1 || ls[0].Owners[0].PID != self {
+			t.Errorf("%s: %+v, want this process %d", source, ls, self)
+		}
+	}
+}

@@ -124,46 +124,6 @@ func findOwners(ctx context.Context, ls []Listener, want map[uint64]struct{}, ui
 	return s.found, s.denied.Load()
 }
 
-// guide is the guided step of a port query, for sockets whose holder the
-// cgroup step did not find (every process shares one cgroup: a host
-// without systemd, a big session scope). It samples every process's first
-// socket (sampleOrder, skipping the processes in done, already read), then
-// reads whole the descriptor tables of the few whose first socket is
-// nearest at or below a wanted inode, nearest first: a process usually
-// makes its sockets in a run, so the holder's first socket is the nearest
-// below. It returns the processes it did not read, in the sampled order,
-// for a walk to go on with, or nil when there are more than guideMaxInodes
-// sockets to look for (it does not run then). The order is only a guess: a
-// process is named only when its table shows the socket.
-func (s *ownerScan) guide(ctx context.Context, procfd int, done []int) []int {
-	if s.left.Load() > guideMaxInodes {
-		return nil
-	}
-	pids := listPIDs(procfd)
-	if len(done) > 0 {
-		pids = slices.DeleteFunc(pids, func(p int) bool { _, ok := slices.BinarySearch(done, p); return ok })
-	}
-	slices.Reverse(pids) // newest first among equals
-	order, near := s.sampleOrder(ctx, procfd, pids)
-	read := 0
-	buf := make([]byte, 16<<10)
-	for read < min(near, guideScans) && s.left.Load() > 0 && ctx.Err() == nil {
-		s.scanPID(procfd, order[read], buf)
-		read++
-	}
-	return order[read:]
-}
-
-const (
-	// guideMaxInodes is the most sockets still without an owner after the
-	// cgroup step for which a port query samples every process's first
-	// socket before anything else.
-	guideMaxInodes = 8
-	// guideScans is the most processes whose whole descriptor tables the
-	// guided step reads, nearest first, before the iterator or the walk.
-	guideScans = 4
-)
-
 func newOwnerScan(want map[uint64]struct{}, firstOnly bool, preferUIDs map[uint32]bool) *ownerScan {
 	s := &ownerScan{want: want, firstOnly: firstOnly, preferUIDs: preferUIDs, found: make(map[uint64][]int, len(want))}
 	s.left.Store(int64(len(want)))
@@ -269,7 +229,7 @@ func (s *ownerScan) sampleOrder(ctx context.Context, procfd int, pids []int) (or
 	counted := fdCountWorks(procfd)
 	s.parallel(ctx, pids, func(pid int, _ []byte) {
 		d := unknown
-		if first, ok, empty := s.firstSocket(procfd, pid, counted); ok {
+		if first, _, ok, empty := s.firstSocket(procfd, pid, counted); ok {
 			if j, _ := slices.BinarySearch(wanted, first); j < len(wanted) {
 				d = wanted[j] - first
 			}
@@ -311,9 +271,9 @@ func fdCountWorks(procfd int) bool {
 // the readlinks). With counted (see
 // fdCountWorks) it first reads the number of open descriptors: a process
 // with none (a kernel thread) is empty, and numbers past that count plus
-// the standard three are not tried. Wanted sockets met on the way are
-// recorded.
-func (s *ownerScan) firstSocket(procfd, pid int, counted bool) (ino uint64, ok, empty bool) {
+// the standard three are not tried, and nfd is that count (0 without
+// counted). Wanted sockets met on the way are recorded.
+func (s *ownerScan) firstSocket(procfd, pid int, counted bool) (ino uint64, nfd int, ok, empty bool) {
 	var path [48]byte
 	p := strconv.AppendInt(path[:0], int64(pid), 10)
 	p = append(p, "/fd"...)
@@ -321,12 +281,13 @@ func (s *ownerScan) firstSocket(procfd, pid int, counted bool) (ino uint64, ok, 
 	if counted {
 		var st unix.Stat_t
 		if unix.Fstatat(procfd, string(p), &st, 0) != nil {
-			return 0, false, false // gone or denied: the full scan reports it
+			return 0, 0, false, false // gone or denied: the full scan reports it
 		}
 		if st.Size <= 0 {
-			return 0, false, true
+			return 0, 0, false, true
 		}
-		top = min(top, int(st.Size)+3)
+		nfd = int(min(st.Size, 1<<30))
+		top = min(top, nfd+3)
 	}
 	p = append(p, '/')
 	var link [64]byte
@@ -345,7 +306,7 @@ func (s *ownerScan) firstSocket(procfd, pid int, counted bool) (ino uint64, ok, 
 		}
 		gaps = 0
 		if err != nil {
-			return 0, false, false
+			return 0, nfd, false, false
 		}
 		sino, ok := parseSocketLink(link[:ln])
 		if !ok {
@@ -354,9 +315,9 @@ func (s *ownerScan) firstSocket(procfd, pid int, counted bool) (ino uint64, ok, 
 		if _, w := s.want[sino]; w {
 			s.add(sino, pid)
 		}
-		return sino, true, false
+		return sino, nfd, true, false
 	}
-	return 0, false, false
+	return 0, nfd, false, false
 }
 
 // listPIDs returns the numeric entries of /proc (thread group leaders only).
