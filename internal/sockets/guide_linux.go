@@ -118,8 +118,15 @@ func (s *ownerScan) guide(ctx context.Context, procfd int, done []int) []int {
 		return g.rest()
 	}
 
-	// 3. Every process is sampled now: read whole the nearest few not
-	// read yet.
+	// 3. Every process is sampled now. A process whose sockets were
+	// numbered in two runs (it moved to another CPU while making them,
+	// which then took numbers from another block) has its first socket
+	// far below the wanted one but its last at or above it: read whole
+	// the few whose first and last sockets enclose a wanted inode,
+	// narrowest first, then the few whose first socket is nearest below.
+	if g.counted {
+		g.enclosing(ctx)
+	}
 	order := g.rest()
 	for n := 0; n < guideScans && n < len(order) && s.left.Load() > 0 && ctx.Err() == nil; n++ {
 		i, _ := slices.BinarySearch(pids, order[n])
@@ -129,6 +136,52 @@ func (s *ownerScan) guide(ctx context.Context, procfd int, done []int) []int {
 		g.scan(i, g.buf)
 	}
 	return g.rest()
+}
+
+// enclosing reads the last socket of every process not read yet whose
+// first socket is at or below a wanted inode still without a holder, and
+// reads whole, narrowest span first, up to guideScans of those whose last
+// socket is at or above it.
+func (g *guideRun) enclosing(ctx context.Context) {
+	var idx []int
+	for i, sm := range g.samples {
+		if sm.state == sampleFound && !g.read[i].Load() && g.missingFrom(sm.ino) != 0 {
+			idx = append(idx, i)
+		}
+	}
+	last := make([]uint64, len(g.pids))
+	g.s.parallel(ctx, idx, func(i int, _ []byte) {
+		if ino, ok := g.s.lastSocket(g.procfd, g.pids[i], g.samples[i].nfd); ok {
+			last[i] = ino // each worker writes its own element
+		}
+	})
+	var encl []int
+	for _, i := range idx {
+		if w := g.missingFrom(g.samples[i].ino); w != 0 && last[i] >= w {
+			encl = append(encl, i)
+		}
+	}
+	slices.SortFunc(encl, func(a, b int) int {
+		return cmp.Compare(last[a]-g.samples[a].ino, last[b]-g.samples[b].ino)
+	})
+	for _, i := range encl[:min(len(encl), guideScans)] {
+		if g.s.left.Load() == 0 || ctx.Err() != nil {
+			return
+		}
+		g.scan(i, g.buf)
+	}
+}
+
+// missingFrom is the smallest wanted inode at or above ino still without
+// a holder, or 0.
+func (g *guideRun) missingFrom(ino uint64) uint64 {
+	j, _ := slices.BinarySearch(g.wanted, ino)
+	for ; j < len(g.wanted); j++ {
+		if !g.s.has(g.wanted[j]) {
+			return g.wanted[j]
+		}
+	}
+	return 0
 }
 
 // guideRun is the state of one guided step.

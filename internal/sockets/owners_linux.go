@@ -320,6 +320,40 @@ func (s *ownerScan) firstSocket(procfd, pid int, counted bool) (ino uint64, nfd 
 	return 0, nfd, false, false
 }
 
+// lastSocket returns the inode of the socket at or next to pid's
+// highest dense descriptor, given nfd open descriptors: a table without
+// gaps ends at nfd-1; a few stray high descriptors (a pipe inherited as
+// fd 255) move that end down by as many, gaps below move it up. It tries
+// nfd-1, then alternately below and above it, six numbers at most, and
+// takes the first socket met.
+func (s *ownerScan) lastSocket(procfd, pid, nfd int) (uint64, bool) {
+	var path [48]byte
+	p := strconv.AppendInt(path[:0], int64(pid), 10)
+	p = append(p, "/fd/"...)
+	var link [64]byte
+	for _, d := range [...]int{0, -1, 1, -2, 2, -3} {
+		fd := nfd - 1 + d
+		if fd < 3 {
+			continue
+		}
+		q := append(strconv.AppendInt(p, int64(fd), 10), 0)
+		ln, err := readlinkat(procfd, &q[0], link[:])
+		if err == unix.ENOENT {
+			continue
+		}
+		if err != nil {
+			return 0, false
+		}
+		if ino, ok := parseSocketLink(link[:ln]); ok {
+			if _, w := s.want[ino]; w {
+				s.add(ino, pid)
+			}
+			return ino, true
+		}
+	}
+	return 0, false
+}
+
 // listPIDs returns the numeric entries of /proc (thread group leaders only).
 func listPIDs(procfd int) []int {
 	var pids []int
