@@ -22,9 +22,11 @@
 // (bpfiter.go), run beside the dump; otherwise from one parallel walk of
 // /proc/*/fd. A port query (a range of at most 63 sockets) first reads the
 // processes of the sockets' cgroups (INET_DIAG_CGROUP_ID, cgroup_linux.go)
-// when they are few, then runs the iterator with an inode filter
-// (inodeFileProgram), else walks /proc, the sockets' uids' processes
-// first, and stops as soon as every wanted socket inode has an owner. A
+// when they are few; then, for up to 8 sockets, the processes whose first
+// socket's inode number says they could hold one (guide_linux.go); then
+// runs the iterator with an inode filter (inodeFileProgram), else walks
+// the rest of /proc, and stops as soon as every wanted socket inode has an
+// owner. A
 // full listing reports every holder of a socket (fork, SO_REUSEPORT) from
 // either source; a port query reports the first it finds, unless
 // Query.AllOwners asks for all (then the filtered iterator, or a full walk).
