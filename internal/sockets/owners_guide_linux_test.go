@@ -223,9 +223,10 @@ func TestGuideWrongGuessFallsBack(t *testing.T) {
 		t.Fatalf("the walk says %v hold port %d, want this process %d", walk, port, self)
 	}
 	// Put a copy of the late socket at the end of this process's table (the
-	// descriptor number equal to the count of open ones, when free): then
-	// its first and last sockets enclose the wanted one, and the guided
-	// step finds it by that; otherwise it may find nobody.
+	// descriptor number equal to the count of open ones, when free): then,
+	// when the sample sees the early socket among this process's lowest
+	// descriptors, its first and last sockets enclose the wanted one, and
+	// the guided step finds it by that; otherwise it may find nobody.
 	if lf, err := late.(*net.TCPListener).File(); err == nil {
 		defer lf.Close()
 		var st unix.Stat_t
@@ -243,16 +244,17 @@ func TestGuideWrongGuessFallsBack(t *testing.T) {
 		var st unix.Stat_t
 		if fdCountWorks(procfd) && unix.Fstatat(procfd, "self/fd", &st, 0) == nil {
 			s := newOwnerScan(map[uint64]struct{}{}, true, nil)
-			last, ok := s.lastSocket(procfd, self, int(st.Size))
-			encloses = ok && last == ino
+			first, _, okFirst, _ := s.firstSocket(procfd, self, true)
+			last, okLast := s.lastSocket(procfd, self, int(st.Size))
+			encloses = okFirst && first < ino && okLast && last == ino
 		}
 		unix.Close(procfd)
 	}
 	got := guideOnly(t, ino)
 	if encloses && !slices.Equal(got, []int{self}) || len(got) != 0 && !slices.Equal(got, []int{self}) {
-		t.Errorf("the guided step named %v, want this process %d (or nobody unless its last socket is the wanted one: %v)", got, self, encloses)
+		t.Errorf("the guided step named %v, want this process %d (or nobody unless its first and last sockets enclose the wanted one: %v)", got, self, encloses)
 	}
-	t.Logf("last descriptor is the wanted socket: %v; the guided step found %v", encloses, got)
+	t.Logf("first and last sockets enclose the wanted one: %v; the guided step found %v", encloses, got)
 	for _, source := range []string{"default", "walk"} {
 		q := Query{TCP: true, Ports: Ports(port, port)}
 		var ls []Listener
