@@ -81,5 +81,12 @@ for b in "${backends[@]}"; do
 	hwm=$(awk '/VmHWM/ {print $2}' "/proc/$pid/status")
 	kill -TERM "$pid"; wait "$pid" || true; pid=
 	echo "{\"backend\": \"$b\", \"serve_vmhwm_kb\": $hwm, \"loadavg_before\": \"$before\", \"loadavg_after\": \"$after\", \"load\": $out}"
-	if [ "$b" = postgres ]; then PGOPTIONS=--client-min-messages=warning psql "$PORTHOLE_TEST_POSTGRES" -qc "DROP SCHEMA $schema CASCADE" >/dev/null; fi
+	if [ "$b" = postgres ]; then
+		# The change log's own size per row (append only, so no dead row versions in it, unlike fleet_hosts).
+		psql "$PORTHOLE_TEST_POSTGRES" -Atc "SELECT 'bench-fleet: postgres fleet_changes: ' || count(*) || ' rows, ' ||
+			pg_total_relation_size('$schema.fleet_changes') || ' bytes with indexes, ' ||
+			round(pg_total_relation_size('$schema.fleet_changes')::numeric / greatest(count(*), 1)) || ' bytes a row'
+			FROM $schema.fleet_changes" >&2 || true
+		PGOPTIONS=--client-min-messages=warning psql "$PORTHOLE_TEST_POSTGRES" -qc "DROP SCHEMA $schema CASCADE" >/dev/null
+	fi
 done
