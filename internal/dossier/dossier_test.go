@@ -296,3 +296,24 @@ func TestScanNoteIsNoOccupant(t *testing.T) {
 		t.Errorf("a listener's use on tcp/40001 = %q, want the real service", got)
 	}
 }
+
+// "Usually" names only the most confident occupants: a low-confidence
+// tunnel on record beside a high-confidence server is not what usually
+// listens there, although it ties with the threat's confidence.
+func TestUsuallyNamesTheMostConfidentUses(t *testing.T) {
+	base := intel.Entry{Confidence: intel.High, Ports: []intel.PortRef{{Proto: ports.TCP, Low: 40002, High: 40002}},
+		Description: "d", Sources: []intel.Source{{Title: "s", URL: "https://example.org/e"}}}
+	server, tunnel, threat := base, base, base
+	server.ID, server.Name, server.Kind, server.Category = "server", "Common server", intel.Vendor, intel.Use
+	tunnel.ID, tunnel.Name, tunnel.Kind, tunnel.Category, tunnel.Confidence = "tunnel", "Odd tunnel", intel.Tunnel, intel.Use, intel.Low
+	threat.ID, threat.Name, threat.Kind, threat.Category, threat.Confidence = "bad", "Bad tool", intel.Exploit, intel.Threat, intel.Low
+	src := sources(t, intel.New([]intel.Entry{server, tunnel, threat}))
+	rel := RelevanceOf(40002, ports.TCP, src.Intel.ForPort(40002), src.Registry)
+	if rel.Signal != SignalCommon || len(rel.Expected) != 2 {
+		t.Fatalf("signal %q, expected %+v; want common with both uses as occupants", rel.Signal, rel.Expected)
+	}
+	got := strings.Join(rel.Sentences(i18n.EN), " ")
+	if !strings.Contains(got, "usually Common server,") || strings.Contains(got, "Odd tunnel") {
+		t.Errorf("sentences %q: want only the high-confidence server named as usual", got)
+	}
+}

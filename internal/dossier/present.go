@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"github.com/porthole/porthole/internal/i18n"
+	"github.com/porthole/porthole/internal/intel"
 )
 
 // IntelView is an intel entry as every renderer presents it, in one
@@ -64,9 +65,18 @@ func (r *Relevance) Sentences(lang i18n.Lang) []string {
 	var out []string
 	switch r.Basis {
 	case BasisUseEntry:
-		var names []string
+		// "Usually" names the most confident narrow occupants only: on
+		// 3000 the development servers and Grafana (high), not a tunnel
+		// on record with low confidence.
+		top := 0
 		for _, o := range r.Expected {
 			if o.Narrow {
+				top = max(top, intel.Confidence(o.Confidence).Rank())
+			}
+		}
+		var names []string
+		for _, o := range r.Expected {
+			if o.Narrow && intel.Confidence(o.Confidence).Rank() == top {
 				names = append(names, o.NameIn(lang))
 			}
 		}
