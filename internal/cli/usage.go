@@ -300,12 +300,17 @@ command failed (I/O, permissions, network). audit has its own statuses
 // printCommands lists the commands, each summary wrapped to 80 columns.
 func printCommands(w io.Writer) {
 	t := &text{w: w}
+	col := 0 // the longest name ("completion") sets the summaries' column
 	for _, c := range commands() {
-		for i, l := range wrap(c.summary, width-12, width-12) {
+		col = max(col, len(c.name))
+	}
+	indent := 2 + col + 2
+	for _, c := range commands() {
+		for i, l := range wrap(c.summary, width-indent, width-indent) {
 			if i == 0 {
-				t.line(fmt.Sprintf("  %-9s %s", c.name, l))
+				t.line(fmt.Sprintf("  %-*s  %s", col, c.name, l))
 			} else {
-				t.line(strings.Repeat(" ", 12) + l)
+				t.line(strings.Repeat(" ", indent) + l)
 			}
 		}
 	}
