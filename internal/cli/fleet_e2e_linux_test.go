@@ -157,13 +157,21 @@ func TestFleetEndToEnd(t *testing.T) {
 	}
 	flagged := false
 	for _, f := range fs {
-		t.Logf("finding: %s %s %v %s", f.Severity, f.Rule, f.Key, f.Reason)
 		if f.Rule == "exe-in-writable-dir" && int(f.Port) == p2 {
 			flagged = true
 		}
 	}
-	if exe, _ := os.Executable(); strings.HasPrefix(exe, os.TempDir()) && !flagged {
-		t.Errorf("no exe-in-writable-dir finding for the listener on %d held by %s", p2, exe)
+	switch exe, _ := os.Executable(); {
+	case !strings.HasPrefix(exe, os.TempDir()) || flagged:
+	case len(fs) >= fleet.MaxFindings:
+		// Other processes on this machine (a benchmark's 10,000 listeners
+		// run from /tmp) filled the agent's cap with findings as severe.
+		t.Logf("the host has %d findings, the agent's cap; the test's own finding may be among those left out", len(fs))
+	default:
+		for _, f := range fs[:min(len(fs), 20)] {
+			t.Logf("finding: %s %s %v %s", f.Severity, f.Rule, f.Key, f.Reason)
+		}
+		t.Errorf("no exe-in-writable-dir finding for the listener on %d held by %s (%d findings)", p2, exe, len(fs))
 	}
 	cs, err := allChanges(st, "e2e-host")
 	if err != nil {
@@ -171,7 +179,7 @@ func TestFleetEndToEnd(t *testing.T) {
 	}
 	count := map[string]int{}
 	for _, c := range cs {
-		if c.Listener.Proto.String() == "tcp" && c.Listener.Addr == loopback4 && (int(c.Listener.Port) == p1 || int(c.Listener.Port) == p2) {
+		if c.Listener.Proto.String() == "tcp" && c.Listener.Addr == loopback4 && c.Listener.PID == os.Getpid() && (int(c.Listener.Port) == p1 || int(c.Listener.Port) == p2) {
 			count[fmt.Sprintf("%s %d", c.Kind, c.Listener.Port)]++
 		}
 		if c.Kind == fleetdb.Gap {
