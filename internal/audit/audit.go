@@ -185,6 +185,10 @@ type Finding struct {
 	Baseline *RuleRef `json:"baseline_rule"`
 
 	kind intel.Kind // known-bad-port: the threat's intel kind
+	// gReason and gAdvice are Reason and Advice for a group of listeners
+	// with the same owner (group.go), with marks where the listeners and
+	// the who command go.
+	gReason, gAdvice string
 }
 
 // Explained is a listener a baseline rule accounts for.
@@ -320,25 +324,36 @@ func judge(out []Finding, row *dossier.Listener, pf *portFacts, explained *Rule,
 	// who) needs the rule and the severity of each finding, and on a host
 	// where every listener is flagged the sentences would cost more than
 	// the rest of the listing.
-	add := func(rule string, sev Severity, text func() (reason, advice string)) {
+	add := func(rule string, sev Severity, text func(g bool) (reason, advice string)) {
 		f := Finding{Rule: rule, Severity: sev, Listener: row}
 		if !opt.brief {
-			f.Reason, f.Advice = text()
+			f.Reason, f.Advice = text(false)
+			// The same words for a group of listeners (group.go): no
+			// address or port unless the rule is about the port itself.
+			f.gReason, f.gAdvice = text(true)
 		}
 		out = append(out, f)
 	}
 	// Most listeners have no finding, so their descriptions are only built
-	// when a rule fires.
-	var where, who, info, whoCmd string
-	describe := func() {
-		if where == "" {
-			where, who = describeListener(row), describeOwner(row)
-			info = "porthole info " + strconv.Itoa(row.Port)
-			whoCmd = "porthole who " + protoPort(row)
-			if !row.HostNetNS && row.NetNS != 0 {
-				// Without the flag, who looks in its own namespace only.
-				whoCmd += " --all-netns"
-			}
+	// when a rule fires. describe(true) sets the words of a group: where
+	// and the who command are marks that Groups fills in.
+	var where, who, holds, info, whoCmd string
+	describe := func(g bool) {
+		who, holds = describeOwner(row), "holds"
+		if g && row.PID == nil {
+			// Listeners without an owner group by reason alone: several
+			// processes may hold them.
+			who, holds = "unknown processes", "hold"
+		}
+		info = "porthole info " + strconv.Itoa(row.Port)
+		if g {
+			where, whoCmd = whereMark, whoMark
+		} else {
+			where, whoCmd = describeListener(row), "porthole who "+protoPort(row)
+		}
+		if !row.HostNetNS && row.NetNS != 0 {
+			// Without the flag, who looks in its own namespace only.
+			whoCmd += " --all-netns"
 		}
 	}
 
@@ -353,10 +368,12 @@ func judge(out []Finding, row *dossier.Listener, pf *portFacts, explained *Rule,
 		th := pf.threat
 		class := classify(row, pf, odd)
 		if sev, ok := KnownBadSeverity(pf.signal, class, th.confidence); ok {
-			add(RuleKnownBad, sev, func() (string, string) {
-				describe()
-				reason := fmt.Sprintf("%s is on record as the port of %s%s; %s holds %s",
-					protoPort(row), th.name, th.detail, who, where)
+			// The reason names the port, so only listeners on the same
+			// port (other addresses) share it.
+			add(RuleKnownBad, sev, func(g bool) (string, string) {
+				describe(g)
+				reason := fmt.Sprintf("%s is on record as the port of %s%s; %s %s %s",
+					protoPort(row), th.name, th.detail, who, holds, where)
 				switch {
 				case pf.signal == dossier.SignalCommon:
 					reason += "; " + commonWhy(row, pf) + ", so the port alone says little"
@@ -372,8 +389,8 @@ func judge(out []Finding, row *dossier.Listener, pf *portFacts, explained *Rule,
 		}
 	}
 	if writable != "" {
-		add(RuleExeWritableDir, High, func() (string, string) {
-			describe()
+		add(RuleExeWritableDir, High, func(g bool) (string, string) {
+			describe(g)
 			return fmt.Sprintf("%s runs from %s, a directory anyone can write to, and holds %s", who, writable, where),
 				fmt.Sprintf("programs that listen should live in system directories; inspect %s and who started it (`%s`)", row.Exe, whoCmd)
 		})
@@ -383,8 +400,8 @@ func judge(out []Finding, row *dossier.Listener, pf *portFacts, explained *Rule,
 		if systemDir(row.Exe) {
 			sev = Medium
 		}
-		add(RuleDeletedExe, sev, func() (string, string) {
-			describe()
+		add(RuleDeletedExe, sev, func(g bool) (string, string) {
+			describe(g)
 			advice := "a program that deletes itself after starting is hiding; keep the process running, copy /proc/PID/exe, and investigate"
 			if sev == Medium {
 				advice = "usually a package upgrade replaced the file: restart the service so it runs the new executable; if nothing was upgraded, investigate"
@@ -397,50 +414,57 @@ func judge(out []Finding, row *dossier.Listener, pf *portFacts, explained *Rule,
 	}
 	switch {
 	case isShell(row.Process):
-		add(RuleShell, High, func() (string, string) {
-			describe()
+		add(RuleShell, High, func(g bool) (string, string) {
+			describe(g)
 			return fmt.Sprintf("a shell (%s) holds %s: that is how a bind shell looks", who, where),
 				fmt.Sprintf("check the shell's parent and command line (`%s`); end it if nobody can explain it", whoCmd)
 		})
 	case isNetcat(row.Process):
-		add(RuleShell, Medium, func() (string, string) {
-			describe()
+		add(RuleShell, Medium, func(g bool) (string, string) {
+			describe(g)
 			return fmt.Sprintf("%s, a raw socket tool often used for bind shells and ad-hoc transfers, holds %s", who, where),
 				fmt.Sprintf("check who started it (`%s`); end it if nobody can explain it", whoCmd)
 		})
 	case scriptDir != "":
-		add(RuleShell, High, func() (string, string) {
-			describe()
+		add(RuleShell, High, func(g bool) (string, string) {
+			describe(g)
 			return fmt.Sprintf("%s runs a script from %s, a directory anyone can write to, and holds %s", who, scriptDir, where),
 				fmt.Sprintf("inspect the script and who started it (`%s`)", whoCmd)
 		})
 	}
 	if sev, ok := ownerUnknownSeverity(row); ok {
-		add(RuleOwnerUnknown, sev, func() (string, string) {
-			describe()
+		add(RuleOwnerUnknown, sev, func(g bool) (string, string) {
+			describe(g)
 			return fmt.Sprintf("nobody can be named for %s (%s)", where, dossier.OwnerUnknownText(i18n.EN, row.OwnerUnknown)),
-				ownerUnknownAdvice(row, opt, whoCmd)
+				ownerUnknownAdvice(row, opt, whoCmd, g)
 		})
 	}
 	if svc, ok := sensitivePort(row.Proto, row.Port); ok && row.Addr.IsUnspecified() {
-		add(RuleExposedService, Medium, func() (string, string) {
-			describe()
+		add(RuleExposedService, Medium, func(g bool) (string, string) {
+			describe(g)
 			return fmt.Sprintf("%s (%s) listens on every interface: %s", protoPort(row), svc, where),
 				"bind it to loopback or a private address, or make sure a firewall and authentication protect it"
 		})
 	}
 	if row.Port < 1024 && row.UID > 0 && row.HostNetNS {
-		add(RulePrivileged, Low, func() (string, string) {
-			return fmt.Sprintf("%s is a privileged port, yet its socket belongs to uid %d, not root: the program was given CAP_NET_BIND_SERVICE or the unprivileged port floor was lowered", protoPort(row), row.UID),
-				"check the program's file capabilities (getcap) and net.ipv4.ip_unprivileged_port_start"
+		add(RulePrivileged, Low, func(g bool) (string, string) {
+			const why = "the program was given CAP_NET_BIND_SERVICE or the unprivileged port floor was lowered"
+			if g {
+				return fmt.Sprintf("%s are on privileged ports, yet their sockets belong to uid %d, not root: %s", whereMark, row.UID, why), privilegedAdvice
+			}
+			return fmt.Sprintf("%s is a privileged port, yet its socket belongs to uid %d, not root: %s", protoPort(row), row.UID, why), privilegedAdvice
 		})
 	}
 	if opt.Baseline != nil && explained == nil {
 		if m.Changed >= 0 {
 			r := &opt.Baseline.Rules[m.Changed]
-			add(RuleOwnerChanged, High, func() (string, string) {
-				describe()
-				return fmt.Sprintf("baseline %s expects %s on %s, but now %s holds it", r.Ref(), describeOwnerRule(r), where, who),
+			add(RuleOwnerChanged, High, func(g bool) (string, string) {
+				describe(g)
+				it := "it"
+				if g {
+					it = "them"
+				}
+				return fmt.Sprintf("baseline %s expects %s on %s, but now %s %s %s", r.Ref(), describeOwnerRule(r), where, who, holds, it),
 					fmt.Sprintf("find out why the program changed (`%s`); if the change is intended, update the baseline line", whoCmd)
 			})
 			out[len(out)-1].Baseline = refOf(r)
@@ -449,8 +473,14 @@ func judge(out []Finding, row *dossier.Listener, pf *portFacts, explained *Rule,
 			if row.Addr.IsLoopback() {
 				sev = Low
 			}
-			add(RuleUnexpected, sev, func() (string, string) {
-				describe()
+			add(RuleUnexpected, sev, func(g bool) (string, string) {
+				describe(g)
+				if g {
+					// The registry's word differs from port to port: who
+					// shows it for each.
+					return fmt.Sprintf("%s %s %s, which the baseline does not explain", who, holds, where),
+						fmt.Sprintf("find out what they are (`%s` shows each port's IANA name); if they belong here, add lines for them to the baseline", whoCmd)
+				}
 				return fmt.Sprintf("%s holds %s, which is not in the baseline; %s", who, where, ianaSays(row, opt.Registry)),
 					fmt.Sprintf("find out what it is (`%s`, `%s`); if it belongs here, add a line for it to the baseline", whoCmd, info)
 			})
@@ -478,13 +508,17 @@ func judge(out []Finding, row *dossier.Listener, pf *portFacts, explained *Rule,
 				continue
 			}
 			if !opt.brief {
-				f.Reason += fmt.Sprintf(" (explained by baseline %s)", ref.String())
+				why := fmt.Sprintf(" (explained by baseline %s)", ref.String())
+				f.Reason += why
+				f.gReason += why
 			}
 			f.Baseline = ref
 		}
 	}
 	return out
 }
+
+const privilegedAdvice = "check the program's file capabilities (getcap) and net.ipv4.ip_unprivileged_port_start"
 
 // ownerUnknownSeverity rates a listener whose owner could not be named: low
 // when the reason is ours (not root, unreadable /proc entries) or the
@@ -506,13 +540,19 @@ func ownerUnknownSeverity(row *dossier.Listener) (Severity, bool) {
 // ownerUnknownAdvice says how to name the owner of a socket porthole could
 // not: as root if porthole is not, in the socket's namespace, with the
 // system's own socket tool.
-func ownerUnknownAdvice(row *dossier.Listener, opt Options, whoCmd string) string {
+func ownerUnknownAdvice(row *dossier.Listener, opt Options, whoCmd string, group bool) string {
 	port := strconv.Itoa(row.Port)
 	var tool string
-	switch opt.OS {
-	case "windows":
+	switch {
+	case group && opt.OS == "windows":
+		tool = "`netstat -ano` shows each socket's owning PID"
+	case group && opt.OS == "darwin":
+		tool = "`lsof -nP -i` shows each socket's owning process"
+	case group:
+		tool = "`ss -tulpne` shows each socket's inode and uid"
+	case opt.OS == "windows":
 		tool = "`netstat -ano | findstr :" + port + "` shows the owning PID"
-	case "darwin":
+	case opt.OS == "darwin":
 		tool = "`lsof -nP -i :" + port + "` shows the owning process"
 	default:
 		tool = "`ss -tulpne 'sport = :" + port + "'` shows the socket's inode and uid"

@@ -252,8 +252,14 @@ func auditJSON(rep *audit.Report, bl *audit.Baseline, o auditOptions, code int, 
 	return r
 }
 
-// renderAudit prints the report grouped by severity, highest first.
+// auditListShown is how many port ranges a grouped entry lists before "and
+// N more".
+const auditListShown = 12
+
+// renderAudit prints the report grouped by severity, highest first, each
+// group of findings (audit.Group: one process, one rule, one reason) once.
 func renderAudit(t *text, rep *audit.Report, bl *audit.Baseline, o auditOptions) {
+	groups := rep.Groups()
 	var parts []string
 	for _, s := range audit.Severities {
 		if n := countSeverity(rep, s); n > 0 {
@@ -261,6 +267,13 @@ func renderAudit(t *text, rep *audit.Report, bl *audit.Baseline, o auditOptions)
 		}
 	}
 	head := fmt.Sprintf("porthole audit: %s, %s", plural(rep.Listeners, "listener"), plural(len(rep.Findings), "finding"))
+	if len(groups) < len(rep.Findings) {
+		if len(groups) == 1 {
+			head += " in 1 entry"
+		} else {
+			head += " in " + strconv.Itoa(len(groups)) + " entries"
+		}
+	}
 	if len(parts) > 0 {
 		head += " (" + strings.Join(parts, ", ") + ")"
 	}
@@ -278,8 +291,9 @@ func renderAudit(t *text, rep *audit.Report, bl *audit.Baseline, o auditOptions)
 			continue
 		}
 		first := true
-		for _, f := range rep.Findings {
-			if f.Severity != s {
+		for i := range groups {
+			g := &groups[i]
+			if g.Severity != s {
 				continue
 			}
 			if first {
@@ -287,7 +301,11 @@ func renderAudit(t *text, rep *audit.Report, bl *audit.Baseline, o auditOptions)
 				t.heading(severityColor(t, s, strings.ToUpper(s.String())))
 				first = false
 			}
-			renderFinding(t, f)
+			if len(g.Findings) == 1 {
+				renderFinding(t, *g.Findings[0])
+			} else {
+				renderGroup(t, g)
+			}
 		}
 	}
 	if len(rep.Findings) == hidden {
@@ -311,18 +329,54 @@ func renderAudit(t *text, rep *audit.Report, bl *audit.Baseline, o auditOptions)
 func renderFinding(t *text, f audit.Finding) {
 	if f.Listener != nil {
 		t.wrapTo(2, 6, t.bold(f.Rule)+"  "+listenerLabel(f.Listener)+"  "+ownerLabel(f.Listener), false)
-		if f.Listener.Exe != "" {
-			exe := f.Listener.Exe
-			if f.Listener.ExeDeleted {
-				exe += " (deleted)"
-			}
-			t.hang(6, 6, t.dim(exe))
-		}
+		renderExe(t, f.Listener)
 	} else {
 		t.wrapTo(2, 6, t.bold(f.Rule)+"  "+f.Baseline.String(), false)
 	}
 	t.hang(6, 6, f.Reason)
 	t.hang(6, 8, "→ "+f.Advice)
+}
+
+// renderGroup prints findings about several listeners of one owner once:
+// the rule, the owner, the listeners (ports as ranges), the reason and the
+// advice.
+func renderGroup(t *text, g *audit.Group) {
+	ls := g.Listeners()
+	t.wrapTo(2, 6, t.bold(g.Rule)+"  "+groupOwnerLabel(ls)+"  "+plural(len(ls), "listener"), false)
+	renderExe(t, ls[0])
+	items, more := audit.ListenerList(ls, auditListShown)
+	list := strings.Join(items, "; ")
+	if more > 0 {
+		list += "; and " + plural(more, "more listener")
+	}
+	t.hang(6, 6, list)
+	t.hang(6, 6, g.Reason)
+	t.hang(6, 8, "→ "+g.Advice)
+}
+
+func renderExe(t *text, l *dossier.Listener) {
+	if l.Exe != "" {
+		exe := l.Exe
+		if l.ExeDeleted {
+			exe += " (deleted)"
+		}
+		t.hang(6, 6, t.dim(exe))
+	}
+}
+
+// groupOwnerLabel is ownerLabel of a group's listeners: one process, or no
+// owner for the same reason; the socket uid only when they share it.
+func groupOwnerLabel(ls []*dossier.Listener) string {
+	first := ls[0]
+	if first.PID != nil {
+		return ownerLabel(first)
+	}
+	for _, l := range ls[1:] {
+		if l.UID != first.UID {
+			return "pid unknown: " + dossier.OwnerUnknownText(i18n.EN, first.OwnerUnknown)
+		}
+	}
+	return ownerLabel(first)
 }
 
 func listenerLabel(r *dossier.Listener) string {
