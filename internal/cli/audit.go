@@ -59,7 +59,10 @@ port's use entries list (programs:).
   distinctive   odd                        critical
   distinctive   any other                  the threat's confidence: high,
                                            medium or low
-Info findings are shown with -v only.
+Info findings are shown with -v only. The report says each thing once:
+findings with the same rule, severity and reason about one process (or, for
+listeners with no owner, the same reason) are one entry listing the
+listeners as port ranges. --json lists every finding, one per listener.
 
 Exit status (bits add up):
   0   no finding at or above --fail-on, no drift
