@@ -338,22 +338,26 @@ func judge(out []Finding, row *dossier.Listener, pf *portFacts, explained *Rule,
 	// when a rule fires. describe(true) sets the words of a group: where
 	// and the who command are marks that Groups fills in.
 	var where, who, holds, info, whoCmd string
+	var listener, owner, who1, whoG string // built once per listener
 	describe := func(g bool) {
-		who, holds = describeOwner(row), "holds"
-		if g && row.PID == nil {
-			// Listeners without an owner group by reason alone: several
-			// processes may hold them.
-			who, holds = "unknown processes", "hold"
+		if owner == "" {
+			listener, owner = describeListener(row), describeOwner(row)
+			info = "porthole info " + strconv.Itoa(row.Port)
+			who1, whoG = "porthole who "+protoPort(row), whoMark
+			if !row.HostNetNS && row.NetNS != 0 {
+				// Without the flag, who looks in its own namespace only.
+				who1 += " --all-netns"
+				whoG += " --all-netns"
+			}
 		}
-		info = "porthole info " + strconv.Itoa(row.Port)
+		where, who, holds, whoCmd = listener, owner, "holds", who1
 		if g {
-			where, whoCmd = whereMark, whoMark
-		} else {
-			where, whoCmd = describeListener(row), "porthole who "+protoPort(row)
-		}
-		if !row.HostNetNS && row.NetNS != 0 {
-			// Without the flag, who looks in its own namespace only.
-			whoCmd += " --all-netns"
+			where, whoCmd = whereMark, whoG
+			if row.PID == nil {
+				// Listeners without an owner group by reason alone:
+				// several processes may hold them.
+				who, holds = "unknown processes", "hold"
+			}
 		}
 	}
 

@@ -243,3 +243,20 @@ func TestGroupsBaseline(t *testing.T) {
 		t.Errorf("groups:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+// BenchmarkRunGroups10000: one process in /tmp holding 10,000 listeners,
+// judged and grouped (one entry per rule).
+func BenchmarkRunGroups10000(b *testing.B) {
+	x, db := knowledge(b)
+	rows := make([]dossier.Listener, 10000)
+	for i := range rows {
+		rows[i] = row("tcp", "0.0.0.0", 20000+i, "/tmp/x/miner")
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		rep := Run(rows, Options{Registry: x, Intel: db})
+		if gs := rep.Groups(); len(gs) >= len(rep.Findings) {
+			b.Fatalf("%d groups of %d findings", len(gs), len(rep.Findings))
+		}
+	}
+}
