@@ -374,12 +374,16 @@ func groupOwnerLabel(ls []*dossier.Listener) string {
 	if first.PID != nil {
 		return ownerLabel(first)
 	}
+	// The reason the owner is unknown follows in the entry's text.
 	for _, l := range ls[1:] {
 		if l.UID != first.UID {
-			return "pid unknown: " + dossier.OwnerUnknownText(i18n.EN, first.OwnerUnknown)
+			return "pid unknown"
 		}
 	}
-	return ownerLabel(first)
+	if first.UID >= 0 {
+		return "pid unknown (socket uid " + strconv.Itoa(first.UID) + ")"
+	}
+	return "pid unknown"
 }
 
 func listenerLabel(r *dossier.Listener) string {
