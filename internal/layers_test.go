@@ -21,7 +21,7 @@ const module = "github.com/porthole/porthole"
 // here; the README's Development section describes the layers.
 var layers = [][]string{
 	// Leaves: types and formats that know nothing of porthole's other packages.
-	{"internal/ports", "internal/i18n", "internal/safefile", "internal/sqlitefile", "internal/promtext", "internal/store/record", "internal/testenv",
+	{"internal/ports", "internal/i18n", "internal/safefile", "internal/sqlitefile", "internal/promtext", "internal/jsonw", "internal/store/record", "internal/testenv",
 		"internal/web/internal/tmplrt", "internal/web/internal/tmplgen"},
 	// Knowledge and the operating system: the registry, intel, processes, the stores, HTTP hardening.
 	{"internal/registry", "internal/intel", "internal/process", "internal/store", "internal/store/sqlite", "internal/store/postgres", "internal/webguard",

@@ -1,52 +1,125 @@
 package audit
 
-import "encoding/json"
+import "github.com/porthole/porthole/internal/jsonw"
 
 // JSON forms follow docs/json.md: every field present, null for what a
-// line does not say.
+// line does not say. Each shape has one definition, its AppendJSON method;
+// MarshalJSON writes the same compactly. <, > and & are left alone, as in
+// the listener rows (dossier.ListenerRow.AppendJSON) a finding holds.
 
-func str(s string) *string {
-	if s == "" {
-		return nil
+func marshal(v interface{ AppendJSON(*jsonw.W) }) ([]byte, error) {
+	var w jsonw.W
+	v.AppendJSON(&w)
+	return w.B, nil
+}
+
+// AppendJSON writes the reference with a null comment when there is none.
+func (r *RuleRef) AppendJSON(w *jsonw.W) {
+	w.ObjectStart()
+	w.Key("file")
+	w.String(r.File)
+	w.Key("line")
+	w.Int(r.Line)
+	w.Key("text")
+	w.String(r.Text)
+	w.Key("comment")
+	w.StringOrNull(r.Comment)
+	w.ObjectEnd()
+}
+
+// MarshalJSON writes the reference compactly (AppendJSON).
+func (r RuleRef) MarshalJSON() ([]byte, error) { return marshal(&r) }
+
+// appendRef writes r, or null.
+func appendRef(w *jsonw.W, r *RuleRef) {
+	if r == nil {
+		w.Null()
+		return
 	}
-	return &s
+	r.AppendJSON(w)
 }
 
-// MarshalJSON writes the reference with a null comment when there is none.
-func (r RuleRef) MarshalJSON() ([]byte, error) {
-	return json.Marshal(struct {
-		File    string  `json:"file"`
-		Line    int     `json:"line"`
-		Text    string  `json:"text"`
-		Comment *string `json:"comment"`
-	}{r.File, r.Line, r.Text, str(r.Comment)})
+// AppendJSON writes a finding: its listener is null for a baseline rule
+// with no listener, and its baseline_rule null when no rule is involved.
+func (f *Finding) AppendJSON(w *jsonw.W) {
+	w.ObjectStart()
+	w.Key("rule")
+	w.String(f.Rule)
+	w.Key("severity")
+	w.String(f.Severity.String())
+	w.Key("listener")
+	if f.Listener != nil {
+		f.Listener.AppendJSON(w)
+	} else {
+		w.Null()
+	}
+	w.Key("reason")
+	w.String(f.Reason)
+	w.Key("advice")
+	w.String(f.Advice)
+	w.Key("baseline_rule")
+	appendRef(w, f.Baseline)
+	w.ObjectEnd()
 }
 
-// MarshalJSON writes a baseline line: null for every condition it leaves
+// MarshalJSON writes the finding compactly (AppendJSON).
+func (f Finding) MarshalJSON() ([]byte, error) { return marshal(&f) }
+
+// AppendJSON writes a listener the baseline explains, with the rule.
+func (e *Explained) AppendJSON(w *jsonw.W) {
+	w.ObjectStart()
+	w.Key("listener")
+	if e.Listener != nil {
+		e.Listener.AppendJSON(w)
+	} else {
+		w.Null()
+	}
+	w.Key("baseline_rule")
+	appendRef(w, e.Baseline)
+	w.ObjectEnd()
+}
+
+// MarshalJSON writes the explained listener compactly (AppendJSON).
+func (e Explained) MarshalJSON() ([]byte, error) { return marshal(&e) }
+
+// AppendJSON writes a baseline line: null for every condition it leaves
 // open (proto, exe, name, user, addr, netns, container, unit), and null low
 // and high for a line that accepts any port or the ephemeral range.
-func (r Rule) MarshalJSON() ([]byte, error) {
-	var low, high *int
+func (r *Rule) AppendJSON(w *jsonw.W) {
+	w.ObjectStart()
+	w.Key("file")
+	w.String(r.File)
+	w.Key("line")
+	w.Int(r.Line)
+	w.Key("proto")
+	w.StringOrNull(r.Proto.String())
+	w.Key("low")
 	if !r.AnyPort && !r.Ephemeral {
-		low, high = &r.Low, &r.High
+		w.Int(r.Low)
+		w.Key("high")
+		w.Int(r.High)
+	} else {
+		w.Null()
+		w.Key("high")
+		w.Null()
 	}
-	return json.Marshal(struct {
-		File      string  `json:"file"`
-		Line      int     `json:"line"`
-		Proto     *string `json:"proto"`
-		Low       *int    `json:"low"`
-		High      *int    `json:"high"`
-		AnyPort   bool    `json:"any_port"`
-		Ephemeral bool    `json:"ephemeral"`
-		Exe       *string `json:"exe"`
-		Name      *string `json:"name"`
-		User      *string `json:"user"`
-		Addr      *string `json:"addr"`
-		NetNS     *string `json:"netns"`
-		Container *string `json:"container"`
-		Unit      *string `json:"unit"`
-		Optional  bool    `json:"optional"`
-		Comment   *string `json:"comment"`
-	}{r.File, r.Line, str(r.Proto.String()), low, high, r.AnyPort, r.Ephemeral, str(r.Exe), str(r.Name), str(r.User),
-		str(r.Addr), str(r.NetNS), str(r.Container), str(r.Unit), r.Optional, str(r.Comment)})
+	w.Key("any_port")
+	w.Bool(r.AnyPort)
+	w.Key("ephemeral")
+	w.Bool(r.Ephemeral)
+	for _, c := range [...]struct{ k, v string }{
+		{"exe", r.Exe}, {"name", r.Name}, {"user", r.User}, {"addr", r.Addr}, {"netns", r.NetNS},
+		{"container", r.Container}, {"unit", r.Unit},
+	} {
+		w.Key(c.k)
+		w.StringOrNull(c.v)
+	}
+	w.Key("optional")
+	w.Bool(r.Optional)
+	w.Key("comment")
+	w.StringOrNull(r.Comment)
+	w.ObjectEnd()
 }
+
+// MarshalJSON writes the line compactly (AppendJSON).
+func (r Rule) MarshalJSON() ([]byte, error) { return marshal(&r) }

@@ -2,14 +2,14 @@ package cli
 
 import (
 	"bufio"
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -17,6 +17,7 @@ import (
 	"github.com/porthole/porthole/internal/audit"
 	"github.com/porthole/porthole/internal/dossier"
 	"github.com/porthole/porthole/internal/i18n"
+	"github.com/porthole/porthole/internal/jsonw"
 	"github.com/porthole/porthole/internal/ports"
 	"github.com/porthole/porthole/internal/safefile"
 	"github.com/porthole/porthole/internal/sockets"
@@ -436,78 +437,69 @@ func plural(n int, word string) string {
 }
 
 // streamAuditJSON writes r exactly as writeJSON would (two-space indent, no
-// HTML escaping), but one finding at a time, so that a report of thousands
-// of findings is never held in memory twice.
+// HTML escaping), but straight into a buffer one finding at a time in its
+// final form (audit.Finding.AppendJSON), so that a report of thousands of
+// findings is never held in memory twice, nor re-scanned to be indented.
 func streamAuditJSON(w io.Writer, r auditReport) error {
 	bw := bufio.NewWriterSize(w, 64<<10)
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	enc.SetIndent("  ", "  ")
-	field := func(name string, v any, last bool) error {
-		buf.Reset()
-		if err := enc.Encode(v); err != nil {
-			return err
-		}
-		b := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
-		bw.WriteString("  \"" + name + "\": ")
-		bw.Write(b)
-		if !last {
-			bw.WriteByte(',')
-		}
-		bw.WriteByte('\n')
-		return nil
+	jw := jsonw.Indented("  ")
+	flush := func() {
+		bw.Write(jw.B)
+		jw.B = jw.B[:0]
 	}
-	list := func(name string, n int, item func(i int) any, last bool) error {
-		if n == 0 {
-			return field(name, []struct{}{}, last)
-		}
-		bw.WriteString("  \"" + name + "\": [\n")
-		enc.SetIndent("    ", "  ")
-		defer enc.SetIndent("  ", "  ")
-		for i := 0; i < n; i++ {
-			buf.Reset()
-			if err := enc.Encode(item(i)); err != nil {
-				return err
-			}
-			bw.WriteString("    ")
-			bw.Write(bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
-			if i < n-1 {
-				bw.WriteByte(',')
-			}
-			bw.WriteByte('\n')
-		}
-		bw.WriteString("  ]")
-		if !last {
-			bw.WriteByte(',')
-		}
-		bw.WriteByte('\n')
-		return nil
-	}
-	bw.WriteString("{\n")
-	for _, f := range []struct {
-		name string
-		v    any
-	}{
-		{"generated", r.Generated}, {"listeners", r.Listeners}, {"baseline", r.Baseline},
-		{"baseline_rules", r.BaselineRules}, {"fail_on", r.FailOn}, {"exit_status", r.ExitStatus}, {"counts", r.Counts},
-	} {
-		if err := field(f.name, f.v, false); err != nil {
-			return fmt.Errorf("writing JSON: %w", err)
-		}
-	}
-	if err := list("findings", len(r.Findings), func(i int) any { return r.Findings[i] }, false); err != nil {
-		return fmt.Errorf("writing JSON: %w", err)
-	}
-	var err error
-	if r.Explained == nil {
-		err = field("explained", nil, true)
+	jw.ObjectStart()
+	jw.Key("generated")
+	jw.String(r.Generated)
+	jw.Key("listeners")
+	jw.Int(r.Listeners)
+	jw.Key("baseline")
+	if r.Baseline != nil {
+		jw.String(*r.Baseline)
 	} else {
-		err = list("explained", len(r.Explained), func(i int) any { return r.Explained[i] }, true)
+		jw.Null()
 	}
-	if err != nil {
+	jw.Key("baseline_rules")
+	if r.BaselineRules != nil {
+		jw.Int(*r.BaselineRules)
+	} else {
+		jw.Null()
+	}
+	jw.Key("fail_on")
+	jw.String(r.FailOn)
+	jw.Key("exit_status")
+	jw.Int(r.ExitStatus)
+	jw.Key("counts")
+	jw.ObjectStart()
+	for _, k := range slices.Sorted(maps.Keys(r.Counts)) { // encoding/json sorts a map's keys
+		jw.Key(k)
+		jw.Int(r.Counts[k])
+	}
+	jw.ObjectEnd()
+	jw.Key("findings")
+	jw.ArrayStart()
+	for i := range r.Findings {
+		jw.Elem()
+		r.Findings[i].AppendJSON(jw)
+		flush()
+	}
+	jw.ArrayEnd()
+	jw.Key("explained")
+	if r.Explained == nil {
+		jw.Null()
+	} else {
+		jw.ArrayStart()
+		for i := range r.Explained {
+			jw.Elem()
+			r.Explained[i].AppendJSON(jw)
+			flush()
+		}
+		jw.ArrayEnd()
+	}
+	jw.ObjectEnd()
+	jw.B = append(jw.B, '\n')
+	flush()
+	if err := bw.Flush(); err != nil {
 		return fmt.Errorf("writing JSON: %w", err)
 	}
-	bw.WriteString("}\n")
-	return bw.Flush()
+	return nil
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/porthole/porthole/internal/i18n"
+	"github.com/porthole/porthole/internal/jsonw"
 	"github.com/porthole/porthole/internal/ports"
 )
 
@@ -300,33 +301,34 @@ func jsonMarshal(v any) ([]byte, error) {
 	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
 }
 
-// writeJSONArray writes items exactly as writeJSON would, but one element at
-// a time through a buffer, so that 10,000 rows are never held in memory as
-// one encoded (and then re-indented) document.
-func writeJSONArray[T any](w io.Writer, items []T) error {
-	if len(items) == 0 {
-		return writeJSON(w, items) // [] or null
-	}
+// jsonAppender is a value whose JSON form is written by a jsonw.W
+// (dossier.Listener): its MarshalJSON writes the same, compact.
+type jsonAppender interface{ AppendJSON(*jsonw.W) }
+
+// writeJSONArray writes items as writeJSON would, but straight into a
+// buffer one element at a time, in their final indented form: 10,000 rows
+// are never held in memory as one document, and never re-scanned to be
+// validated and re-indented. Like writeJSON it leaves <, > and & alone.
+func writeJSONArray[T any, P interface {
+	*T
+	jsonAppender
+}](w io.Writer, items []T) error {
 	bw := bufio.NewWriterSize(w, 64<<10)
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	enc.SetIndent("  ", "  ")
-	bw.WriteString("[\n")
+	jw := jsonw.Indented("  ")
+	jw.B = make([]byte, 0, 4<<10)
+	jw.ArrayStart()
 	for i := range items {
-		buf.Reset()
-		if err := enc.Encode(&items[i]); err != nil {
-			return fmt.Errorf("writing JSON: %w", err)
-		}
-		bw.WriteString("  ")
-		bw.Write(bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
-		if i < len(items)-1 {
-			bw.WriteByte(',')
-		}
-		bw.WriteByte('\n')
+		jw.Elem()
+		P(&items[i]).AppendJSON(jw)
+		bw.Write(jw.B)
+		jw.B = jw.B[:0]
 	}
-	bw.WriteString("]\n")
-	return bw.Flush()
+	jw.ArrayEnd()
+	bw.Write(append(jw.B, '\n'))
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("writing JSON: %w", err)
+	}
+	return nil
 }
 
 // quoteArg quotes a user's argument for an error message, cut to a sane

@@ -6,6 +6,7 @@ import (
 	"net/netip"
 
 	"github.com/porthole/porthole/internal/intel"
+	"github.com/porthole/porthole/internal/jsonw"
 	"github.com/porthole/porthole/internal/ports"
 	"github.com/porthole/porthole/internal/registry"
 )
@@ -116,6 +117,12 @@ func (n Neighbour) MarshalJSON() ([]byte, error) {
 // MarshalJSON writes the listener as its Row.
 func (l Listener) MarshalJSON() ([]byte, error) { return l.Row().MarshalJSON() }
 
+// AppendJSON writes the listener as its Row.
+func (l *Listener) AppendJSON(w *jsonw.W) {
+	r := l.Row()
+	r.AppendJSON(w)
+}
+
 // UnmarshalJSON reads a listener as MarshalJSON writes it (tests read
 // porthole's output back); a protocol or an address it cannot read is an
 // error. A null uid is -1, unknown, as in Listener.
@@ -161,87 +168,115 @@ func clip(s string) string {
 	return s
 }
 
-// MarshalJSON writes a listener: pid, uid, netns and inode are null when
-// unknown (uid 0 is root, never "unknown"), pids lists every holder ([] when
-// none is visible), and every empty string is null.
-func (r ListenerRow) MarshalJSON() ([]byte, error) {
-	var uid *int
+// AppendJSON writes a listener, the one definition of its JSON form
+// (docs/json.md): pid, uid, netns and inode are null when unknown (uid 0 is
+// root, never "unknown"), pids lists every holder ([] when none is
+// visible), cmdline, expected and expected_programs are always lists, and
+// every empty string is null. <, > and & are left alone.
+func (r *ListenerRow) AppendJSON(w *jsonw.W) {
+	w.ObjectStart()
+	w.Key("proto")
+	w.String(r.Proto)
+	w.Key("family")
+	w.Int(r.Family)
+	w.Key("address")
+	w.String(r.Address)
+	w.Key("port")
+	w.Int(r.Port)
+	w.Key("pid")
+	if r.PID != nil {
+		w.Int(*r.PID)
+	} else {
+		w.Null()
+	}
+	w.Key("pids")
+	switch {
+	case len(r.PIDs) > 0:
+		w.Ints(r.PIDs)
+	case r.PID != nil:
+		w.Ints([]int{*r.PID})
+	default:
+		w.Ints(nil)
+	}
+	w.Key("owner_unknown")
+	w.StringOrNull(r.OwnerUnknown.String())
+	w.Key("owner_unknown_reason")
+	w.StringOrNull(r.OwnerUnknownReason)
+	w.Key("process")
+	w.StringOrNull(r.Process)
+	w.Key("uid")
 	if r.UID >= 0 {
-		uid = &r.UID
+		w.Int(r.UID)
+	} else {
+		w.Null()
 	}
-	pids := r.PIDs
-	if len(pids) == 0 {
-		pids = []int{}
-		if r.PID != nil {
-			pids = []int{*r.PID}
-		}
-	}
-	var netns, inode *uint64
-	if r.NetNS != 0 {
-		netns = &r.NetNS
-	}
-	if r.Inode != 0 {
-		inode = &r.Inode
-	}
-	cmd := r.Cmdline
-	if cmd == nil {
-		cmd = []string{}
-	}
-	expected, programs := r.Expected, r.ExpectedPrograms
-	if expected == nil {
-		expected = []string{}
-	}
-	if programs == nil {
-		programs = []string{}
-	}
-	return json.Marshal(listenerJSON{
-		Proto: r.Proto, Family: r.Family, Address: r.Address, Port: r.Port, PID: r.PID, PIDs: pids,
-		OwnerUnknown: str(r.OwnerUnknown.String()), OwnerUnknownReason: str(r.OwnerUnknownReason), Process: str(r.Process), UID: uid, User: str(r.User),
-		Exe: str(r.Exe), ExeDeleted: r.ExeDeleted, Cmdline: cmd, NetNS: netns, NetNSName: str(r.NetNSName),
-		HostNetNS: r.HostNetNS, Container: str(r.Container), ContainerName: str(r.ContainerName), Unit: str(r.Unit), DualStack: r.DualStack,
-		Loopback: r.Loopback, Inode: inode, Service: str(r.Service), Status: r.Status, Threat: str(r.Threat),
-		ThreatConfidence: str(r.ThreatConfidence), ThreatID: str(r.ThreatID), ThreatKind: str(r.ThreatKind),
-		Use: str(r.Use), Expected: expected, ExpectedPrograms: programs, ThreatSignal: str(string(r.ThreatSignal)),
-		Flag: str(r.Flag), FlagSeverity: str(r.FlagSeverity),
-	})
+	w.Key("user")
+	w.StringOrNull(r.User)
+	w.Key("exe")
+	w.StringOrNull(r.Exe)
+	w.Key("exe_deleted")
+	w.Bool(r.ExeDeleted)
+	w.Key("cmdline")
+	w.Strings(r.Cmdline)
+	w.Key("netns")
+	uintOrNull(w, r.NetNS)
+	w.Key("netns_name")
+	w.StringOrNull(r.NetNSName)
+	w.Key("host_netns")
+	w.Bool(r.HostNetNS)
+	w.Key("container")
+	w.StringOrNull(r.Container)
+	w.Key("container_name")
+	w.StringOrNull(r.ContainerName)
+	w.Key("unit")
+	w.StringOrNull(r.Unit)
+	w.Key("dual_stack")
+	w.Bool(r.DualStack)
+	w.Key("loopback")
+	w.Bool(r.Loopback)
+	w.Key("inode")
+	uintOrNull(w, r.Inode)
+	w.Key("service")
+	w.StringOrNull(r.Service)
+	w.Key("status")
+	w.String(r.Status)
+	w.Key("threat")
+	w.StringOrNull(r.Threat)
+	w.Key("threat_confidence")
+	w.StringOrNull(r.ThreatConfidence)
+	w.Key("threat_id")
+	w.StringOrNull(r.ThreatID)
+	w.Key("threat_kind")
+	w.StringOrNull(r.ThreatKind)
+	w.Key("use")
+	w.StringOrNull(r.Use)
+	w.Key("expected")
+	w.Strings(r.Expected)
+	w.Key("expected_programs")
+	w.Strings(r.ExpectedPrograms)
+	w.Key("threat_signal")
+	w.StringOrNull(string(r.ThreatSignal))
+	w.Key("flag")
+	w.StringOrNull(r.Flag)
+	w.Key("flag_severity")
+	w.StringOrNull(r.FlagSeverity)
+	w.ObjectEnd()
 }
 
-type listenerJSON struct {
-	Proto              string   `json:"proto"`
-	Family             int      `json:"family"`
-	Address            string   `json:"address"`
-	Port               int      `json:"port"`
-	PID                *int     `json:"pid"`
-	PIDs               []int    `json:"pids"`
-	OwnerUnknown       *string  `json:"owner_unknown"`
-	OwnerUnknownReason *string  `json:"owner_unknown_reason"`
-	Process            *string  `json:"process"`
-	UID                *int     `json:"uid"`
-	User               *string  `json:"user"`
-	Exe                *string  `json:"exe"`
-	ExeDeleted         bool     `json:"exe_deleted"`
-	Cmdline            []string `json:"cmdline"`
-	NetNS              *uint64  `json:"netns"`
-	NetNSName          *string  `json:"netns_name"`
-	HostNetNS          bool     `json:"host_netns"`
-	Container          *string  `json:"container"`
-	ContainerName      *string  `json:"container_name"`
-	Unit               *string  `json:"unit"`
-	DualStack          bool     `json:"dual_stack"`
-	Loopback           bool     `json:"loopback"`
-	Inode              *uint64  `json:"inode"`
-	Service            *string  `json:"service"`
-	Status             string   `json:"status"`
-	Threat             *string  `json:"threat"`
-	ThreatConfidence   *string  `json:"threat_confidence"`
-	ThreatID           *string  `json:"threat_id"`
-	ThreatKind         *string  `json:"threat_kind"`
-	Use                *string  `json:"use"`
-	Expected           []string `json:"expected"`
-	ExpectedPrograms   []string `json:"expected_programs"`
-	ThreatSignal       *string  `json:"threat_signal"`
-	Flag               *string  `json:"flag"`
-	FlagSeverity       *string  `json:"flag_severity"`
+// uintOrNull writes n, or null for 0 (unknown).
+func uintOrNull(w *jsonw.W, n uint64) {
+	if n == 0 {
+		w.Null()
+		return
+	}
+	w.Uint(n)
+}
+
+// MarshalJSON writes the row compactly (AppendJSON).
+func (r ListenerRow) MarshalJSON() ([]byte, error) {
+	var w jsonw.W
+	r.AppendJSON(&w)
+	return w.B, nil
 }
 
 // MarshalJSON writes the relevance with null signal and basis when the
