@@ -7,9 +7,10 @@
 # (bench/listeners/alt: every command once per round, RUNS rounds after
 # WARMUP, medians), "who PORT" for a port held by the oldest, the middle and
 # the newest holder, "ss -tlnp sport = :PORT" for the same ports, "list",
-# "ss -tuln", "ss -tulnp", lsof and netstat, and measures the peak RSS of the
-# list run. It prints two markdown tables (who, list) with the ratios to
-# stdout; progress goes to stderr.
+# "ss -tuln", "ss -tulnp", lsof and netstat (and, with PORTHOLE set, "list
+# --json"), and measures the peak RSS of the list run. It prints two
+# markdown tables (who, list) with the ratios to stdout; progress goes to
+# stderr.
 #
 # Harnesses: "go" (bench/listeners, Go holders) and "py" (holders.py,
 # python3 holders). Cgroups: "one" leaves every holder in this shell's
@@ -109,13 +110,17 @@ run_case() { # harness cgroups n conns
 	[ -n "$new" ] || { echo "harness did not start" >&2; exit 1; }
 	local list
 	list=$(list_cmd)
+	local json=()
+	[ "$TOOL" = porthole ] && json=("$list --json")
 	"$WORK/alt" -runs "$RUNS" -warmup "$WARMUP" \
 		"$(who_cmd "$old")" "ss -tlnp sport = :$old" \
 		"$(who_cmd "$mid")" "ss -tlnp sport = :$mid" \
 		"$(who_cmd "$new")" "ss -tlnp sport = :$new" \
 		"$list" "ss -tuln" "ss -tulnp" \
-		"lsof -nP -iTCP:$mid -sTCP:LISTEN" "netstat -tulnp" >"$WORK/alt.out"
+		"lsof -nP -iTCP:$mid -sTCP:LISTEN" "netstat -tulnp" "${json[@]}" >"$WORK/alt.out"
 	mapfile -t m < <(cut -d' ' -f1 "$WORK/alt.out")
+	local jsoncell="–"
+	[ -n "${m[11]:-}" ] && jsoncell="${m[11]} ($(ratio "${m[11]}" "${m[6]}") list)"
 	local rss
 	rss=$( { /usr/bin/time -v $list >/dev/null; } 2>&1 | awk -F: '/Maximum resident/ {printf "%.1f", $2/1024}')
 	exec 3>&-
@@ -132,10 +137,10 @@ run_case() { # harness cgroups n conns
 		"${m[0]}" "${m[1]}" "$(ratio "${m[0]}" "${m[1]}")" "$(check "${m[0]}" "${m[1]}" $target)" \
 		"${m[2]}" "${m[3]}" "$(ratio "${m[2]}" "${m[3]}")" "$(check "${m[2]}" "${m[3]}" $target)" \
 		"${m[4]}" "${m[5]}" "$(ratio "${m[4]}" "${m[5]}")" "$(check "${m[4]}" "${m[5]}" $target)" >>"$WORK/who.md"
-	printf '| %s | %s | %s | %s | %s | %s %s | %s | %s | %s | %s | %s |\n' \
+	printf '| %s | %s | %s | %s | %s | %s %s | %s | %s | %s | %s | %s | %s |\n' \
 		"$name" "$harness" "$cgmode" \
 		"${m[6]}" "${m[7]}" "$(ratio "${m[6]}" "${m[7]}")" "$(check "${m[6]}" "${m[7]}" 1.5)" \
-		"${m[8]}" "$(ratio "${m[6]}" "${m[8]}")" "${m[9]}" "${m[10]}" "$rss" >>"$WORK/list.md"
+		"${m[8]}" "$(ratio "${m[6]}" "${m[8]}")" "${m[9]}" "${m[10]}" "$rss" "$jsoncell" >>"$WORK/list.md"
 	cp "$WORK/alt.out" "$WORK/alt.$harness.$cgmode.$n.$conns"
 }
 
@@ -151,8 +156,8 @@ echo "| case | holders | cgroups | who, oldest owner | ss -tlnp sport | who/ss |
 echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
 cat "$WORK/who.md"
 echo
-echo "| case | holders | cgroups | list | ss -tuln | list/ss -tuln | ss -tulnp | list/ss -tulnp | lsof -iTCP:PORT | netstat -tulnp | list peak RSS MB |"
-echo "|---|---|---|---|---|---|---|---|---|---|---|"
+echo "| case | holders | cgroups | list | ss -tuln | list/ss -tuln | ss -tulnp | list/ss -tulnp | lsof -iTCP:PORT | netstat -tulnp | list peak RSS MB | list --json |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
 cat "$WORK/list.md"
 echo
 echo "Targets: who ≤ 0.15× ss -tlnp sport (≤ 0.10× with established pairs) wherever the owner is; list ≤ 1.5× ss -tuln."

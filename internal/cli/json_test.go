@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/porthole/porthole/internal/audit"
 	"github.com/porthole/porthole/internal/dossier"
 	"github.com/porthole/porthole/internal/ports"
 	"github.com/porthole/porthole/internal/sockets"
@@ -111,6 +112,42 @@ func TestJSONLeavesHTMLAlone(t *testing.T) {
 		}
 		if args[0] == "audit" && strings.Count(r.stdout, "<a&b>") < 3 {
 			t.Errorf("audit: <a&b> named in the listener only, not in a reason:\n%s", r.stdout)
+		}
+	}
+}
+
+// BenchmarkAuditJSON10k is `audit --json`'s encoding of a report with one
+// finding about each of 10,000 listeners.
+func BenchmarkAuditJSON10k(b *testing.B) {
+	rows := benchRows(10000)
+	r := auditReport{Generated: "2026-12-02T00:00:00Z", Listeners: len(rows), FailOn: "low", Counts: map[string]int{"low": len(rows)}}
+	for i := range rows {
+		r.Findings = append(r.Findings, audit.Finding{Rule: "tmp-exe", Severity: audit.Low, Listener: &rows[i],
+			Reason: "the program runs from " + rows[i].Exe, Advice: "check it"})
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := streamAuditJSON(io.Discard, r); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// TestBaselineJSONLeavesHTMLAlone: a baseline line's exe, name and comment
+// with <, > and & are written as they are, as baseline --json and audit's
+// baseline_rule write them.
+func TestBaselineJSONLeavesHTMLAlone(t *testing.T) {
+	b, _, err := audit.Parse("b.conf", []byte("tcp 8080 exe=/opt/<a&b>/run name=<a&b>  # R&D <team>\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := writeJSON(&out, b.Rules); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"exe": "/opt/<a&b>/run"`, `"name": "<a&b>"`, `"comment": "R&D <team>"`} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("no %s in\n%s", want, out.String())
 		}
 	}
 }
