@@ -305,7 +305,8 @@ func jsonMarshal(v any) ([]byte, error) {
 // (dossier.Listener): its MarshalJSON writes the same, compact.
 type jsonAppender interface{ AppendJSON(*jsonw.W) }
 
-// writeJSONArray writes items as writeJSON would, but straight into a
+// writeJSONArray writes items as writeJSON would (but [] for a nil slice
+// too: list and who print [] when nothing listens), straight into a
 // buffer one element at a time, in their final indented form: 10,000 rows
 // are never held in memory as one document, and never re-scanned to be
 // validated and re-indented. Like writeJSON it leaves <, > and & alone.
