@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -180,7 +179,7 @@ func severityConfidence(s audit.Severity) string {
 // with "findings" added last; the embedded listener's MarshalJSON would
 // otherwise drop them.
 func (l localListener) MarshalJSON() ([]byte, error) {
-	row, err := json.Marshal(l.Listener)
+	row, err := jsonMarshal(l.Listener)
 	if err != nil {
 		return nil, err
 	}
@@ -188,7 +187,7 @@ func (l localListener) MarshalJSON() ([]byte, error) {
 	if fs == nil {
 		fs = []localFinding{}
 	}
-	f, err := json.Marshal(fs)
+	f, err := jsonMarshal(fs)
 	if err != nil {
 		return nil, err
 	}

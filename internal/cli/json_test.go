@@ -95,7 +95,7 @@ func TestJSONLeavesHTMLAlone(t *testing.T) {
 	testenv.CopyExe(t, exe)
 	h := testenv.StartSockets(t, exe, "tcp4")
 	port := strconv.Itoa(h.Ports["tcp4"][0])
-	for _, args := range [][]string{{"who", "--json", port}, {"list", "--json", "--tcp"}, {"audit", "--json", "-v", "tcp/" + port}} {
+	for _, args := range [][]string{{"who", "--json", port}, {"list", "--json", "--tcp"}, {"audit", "--json", "-v", "tcp/" + port}, {"info", "--json", "tcp/" + port}} {
 		r := run(t, "", args...)
 		if r.stdout == "" || !json.Valid([]byte(r.stdout)) {
 			t.Fatalf("%s: exit %d, invalid JSON: %.200q %s", args, r.code, r.stdout, r.stderr)

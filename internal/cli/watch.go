@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"runtime"
@@ -128,7 +127,7 @@ func runWatch(ctx context.Context, env *Env, o watchOptions) error {
 // writeEvent prints one event: a JSON line, or one line of text.
 func writeEvent(env *Env, e watch.Event, asJSON bool) error {
 	if asJSON {
-		b, err := json.Marshal(e)
+		b, err := jsonMarshal(e)
 		if err != nil {
 			return err
 		}

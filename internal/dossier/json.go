@@ -1,6 +1,7 @@
 package dossier
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/netip"
@@ -27,7 +28,7 @@ func str(s string) *string {
 
 // MarshalJSON writes the verdict with null for the parts that do not apply.
 func (v Verdict) MarshalJSON() ([]byte, error) {
-	return json.Marshal(struct {
+	return marshal(struct {
 		Registry string  `json:"registry"`
 		Name     *string `json:"name"`
 		Summary  *string `json:"summary"`
@@ -48,7 +49,7 @@ func (s Service) MarshalJSON() ([]byte, error) {
 	if fn == nil {
 		fn = []int{}
 	}
-	return json.Marshal(struct {
+	return marshal(struct {
 		Name            *string `json:"name"`
 		Proto           *string `json:"proto"`
 		Low             *int    `json:"low"`
@@ -88,7 +89,7 @@ func (in Intel) MarshalJSON() ([]byte, error) {
 	for i, s := range in.Sources {
 		src[i] = source{s.Title, s.URL, str(string(s.Kind))}
 	}
-	return json.Marshal(struct {
+	return marshal(struct {
 		ID            string   `json:"id"`
 		Name          string   `json:"name"`
 		Aliases       []string `json:"aliases"`
@@ -108,7 +109,7 @@ func (in Intel) MarshalJSON() ([]byte, error) {
 
 // MarshalJSON writes a neighbour with a null name when it has none.
 func (n Neighbour) MarshalJSON() ([]byte, error) {
-	return json.Marshal(struct {
+	return marshal(struct {
 		Port int     `json:"port"`
 		Name *string `json:"name"`
 	}{n.Port, str(n.Name)})
@@ -286,7 +287,7 @@ func (r Relevance) MarshalJSON() ([]byte, error) {
 	if exp == nil {
 		exp = []Occupant{}
 	}
-	return json.Marshal(struct {
+	return marshal(struct {
 		Expected []Occupant `json:"expected"`
 		Signal   *string    `json:"threat_signal"`
 		Basis    *string    `json:"threat_signal_basis"`
@@ -299,7 +300,7 @@ func (o Occupant) MarshalJSON() ([]byte, error) {
 	if progs == nil {
 		progs = []string{}
 	}
-	return json.Marshal(struct {
+	return marshal(struct {
 		ID         string   `json:"id"`
 		Name       string   `json:"name"`
 		Confidence string   `json:"confidence"`
@@ -311,10 +312,24 @@ func (o Occupant) MarshalJSON() ([]byte, error) {
 // MarshalJSON writes a footnote; kind is null for the registry's own
 // references.
 func (f Footnote) MarshalJSON() ([]byte, error) {
-	return json.Marshal(struct {
+	return marshal(struct {
 		N     int     `json:"n"`
 		Title string  `json:"title"`
 		URL   string  `json:"url"`
 		Kind  *string `json:"kind"`
 	}{f.N, f.Title, f.URL, str(f.Kind)})
+}
+
+// marshal is json.Marshal without HTML escaping: the MarshalJSON methods'
+// output goes through encoders that leave <, > and & as they are, and an
+// inner json.Marshal would escape them anyway (a process named "<a&b>"
+// would read differently in info --json and who --json).
+func marshal(v any) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
 }
