@@ -16,6 +16,7 @@ import (
 	"github.com/porthole/porthole/internal/promtext"
 	"github.com/porthole/porthole/internal/store"
 	"github.com/porthole/porthole/internal/web"
+	"github.com/porthole/porthole/internal/webfast"
 	"github.com/porthole/porthole/internal/webguard"
 )
 
@@ -35,6 +36,7 @@ type serveOptions struct {
 	tlsCert        string
 	tlsKey         string
 	metrics        string
+	noFastPath     bool
 }
 
 var serveCmd = &cmdDef[serveOptions]{name: "serve", args: "[flags]",
@@ -50,6 +52,7 @@ var serveCmd = &cmdDef[serveOptions]{name: "serve", args: "[flags]",
 		fs.StringVar(&o.tlsCert, "tls-cert", "", "serve HTTPS with the certificate (chain) in PEM `FILE`; needs --tls-key")
 		fs.StringVar(&o.tlsKey, "tls-key", "", "the private key of --tls-cert, PEM `FILE`")
 		fs.StringVar(&o.metrics, "metrics", "", "serve Prometheus metrics (build, Go runtime, process; the fleet's with --admin-token-file) on `ADDR` (host:port), path /metrics: a listener of its own, not the site's")
+		fs.BoolVar(&o.noFastPath, "no-fast-path", false, "answer every request with Go's net/http server; by default a front answers plain-HTTP GET and HEAD requests for cached port pages itself, with the same bytes, and hands every other request to net/http")
 		fs.BoolVar(&o.json, "json", false, "print the address served as one JSON object on stdout once listening")
 		return func(rest []string) error {
 			if len(rest) > 0 {
@@ -124,6 +127,7 @@ func runServe(ctx context.Context, env *Env, o serveOptions) error {
 		return err
 	}
 	defer ln.Close()
+	rawLn := ln
 	ln = webguard.Listener(ln)
 	st, err := store.Open(ctx, o.db)
 	if err != nil {
@@ -165,14 +169,29 @@ func runServe(ctx context.Context, env *Env, o serveOptions) error {
 		}
 		defer stop()
 	}
+	var hostCheck *webguard.HostCheck
 	if local {
 		// DNS rebinding: a foreign page whose name now resolves to this
 		// address must not read this machine's listeners.
-		h = webguard.CheckHost(h, allowedHosts(host, baseHost)...)
+		hostCheck = webguard.NewHostCheck(allowedHosts(host, baseHost)...)
+		h = hostCheck.Handler(h)
 	}
 	// The sitemap files are large, so writes get more time than webguard's
 	// default.
-	srv := webguard.NewServer(o.addr, webguard.Wrap(h, log), webguard.Timeouts{Write: 60 * time.Second}, log)
+	handler := webguard.Wrap(h, log)
+	srv := webguard.NewServer(o.addr, handler, webguard.Timeouts{Write: 60 * time.Second}, log)
+	// The fast front (plain HTTP only) owns the listener and hands net/http
+	// every request it does not answer itself.
+	var front *webfast.Front
+	if tlsConf == nil && !o.noFastPath {
+		cfg := webfast.Config{Handler: handler, Lookup: site.CachedSlot, ReadHeader: srv.ReadHeaderTimeout,
+			Write: srv.WriteTimeout, Idle: srv.IdleTimeout, Log: log}
+		if hostCheck != nil {
+			cfg.HostOK = hostCheck.Allowed
+		}
+		front = webfast.New(rawLn, cfg)
+		ln = webguard.Listener(front.Listener())
+	}
 	scheme := "http"
 	if tlsConf != nil {
 		srv.TLSConfig, scheme = tlsConf, "https"
@@ -199,13 +218,29 @@ func runServe(ctx context.Context, env *Env, o serveOptions) error {
 		}
 		errc <- srv.Serve(ln)
 	}()
+	fronterr := make(chan error, 1)
+	if front != nil {
+		go func() { fronterr <- front.Serve() }()
+	}
 	select {
 	case err := <-errc:
+		if front != nil {
+			front.Close()
+		}
+		return err
+	case err := <-fronterr:
+		srv.Close()
+		if err == nil {
+			err = errors.New("the listener stopped")
+		}
 		return err
 	case <-ctx.Done():
 	}
 	// SIGTERM or interrupt: finish the requests in flight, then return,
 	// well within Run's StopGrace.
+	if front != nil {
+		front.Close()
+	}
 	sctx, cancel := context.WithTimeout(context.Background(), StopGrace/2)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {

@@ -22,6 +22,10 @@ type entry struct {
 	gzTried             bool
 	used                atomic.Bool
 	el                  *list.Element
+	// attached is for whoever serves the page from outside the Site (the
+	// fast front of porthole serve keeps its pre-serialised responses
+	// here), so that what it keeps lives and dies with the cached page.
+	attached atomic.Value
 }
 
 func (e *entry) headers() {

@@ -89,6 +89,10 @@ func (e *entry) compress() {
 	}
 }
 
+// AcceptsGzip reports whether a request with these Accept-Encoding header
+// lines is sent the gzip-compressed body of a page that has one.
+func AcceptsGzip(lines []string) bool { return acceptsGzip(lines) }
+
 // acceptsGzip reports whether Accept-Encoding header lines allow gzip:
 // named (or "*") with a q value above zero. An explicit gzip entry decides
 // over "*"; "gzip;q=0" refuses it, and so does a missing header. It does

@@ -7,6 +7,7 @@ import (
 	"html/template"
 	"strconv"
 	"strings"
+	"sync/atomic"
 
 	"github.com/porthole/porthole/internal/dossier"
 	"github.com/porthole/porthole/internal/i18n"
@@ -269,10 +270,9 @@ func (s *Site) renderPort(ctx context.Context, l i18n.Lang, p int, thanks bool) 
 	return s.renderPortWith(ctx, l, p, thanks, nil)
 }
 
-// renderPortWith renders the page of port p with the fleet section fv; a
-// page with one is for one request and is neither cached nor given a
-// validator.
-func (s *Site) renderPortWith(ctx context.Context, l i18n.Lang, p int, thanks bool, fv *fleetPortView) (*entry, error) {
+// portKey is the page cache key of port p's page in l, and in local mode
+// what listens on p now (nil otherwise), which the key includes.
+func (s *Site) portKey(ctx context.Context, l i18n.Lang, p int, thanks bool) (string, *localResult) {
 	key := string(l) + "/ports/" + strconv.Itoa(p)
 	if thanks {
 		key += "?thanks"
@@ -282,6 +282,45 @@ func (s *Site) renderPortWith(ctx context.Context, l i18n.Lang, p int, thanks bo
 		local = s.local.get(ctx, p, p)
 		key += "#" + local.fp
 	}
+	return key, local
+}
+
+// CachedSlot returns a slot attached to the cached page that a GET or HEAD
+// of path (no query) is answered from when the request has no cookie, no
+// credentials and nothing else that servePort looks at, or false: for any
+// path other than a port page's canonical one ("/ports/80", "/ko/ports/80"),
+// and for a page not in the cache (yet, or any more). The slot stays the
+// same while the page does: the cache never changes an entry, it replaces
+// it (a new render, or in local mode a change of what listens on the port,
+// which is part of the key). porthole serve's fast front keeps its
+// pre-serialised copy of the response there (internal/webfast).
+func (s *Site) CachedSlot(path string) (*atomic.Value, bool) {
+	if s.opt.Static {
+		return nil, false
+	}
+	for _, l := range i18n.Langs {
+		rest, ok := strings.CutPrefix(path, prefix(l)+"/ports/")
+		if !ok {
+			continue
+		}
+		p, canon, ok := parsePortNum(rest)
+		if !ok || canon != rest {
+			return nil, false
+		}
+		key, _ := s.portKey(context.Background(), l, p, false)
+		if e := s.cache.get(key); e != nil && e.etag != "" {
+			return &e.attached, true
+		}
+		return nil, false
+	}
+	return nil, false
+}
+
+// renderPortWith renders the page of port p with the fleet section fv; a
+// page with one is for one request and is neither cached nor given a
+// validator.
+func (s *Site) renderPortWith(ctx context.Context, l i18n.Lang, p int, thanks bool, fv *fleetPortView) (*entry, error) {
+	key, local := s.portKey(ctx, l, p, thanks)
 	if fv == nil {
 		if e := s.cache.get(key); e != nil {
 			return e, nil

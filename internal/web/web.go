@@ -271,7 +271,7 @@ func writeBody(w http.ResponseWriter, r *http.Request, status int, ctype, cacheC
 	}
 	if status == http.StatusOK && e.etag != "" {
 		h["Etag"] = hdrETag
-		if inm := r.Header["If-None-Match"]; len(inm) > 0 && etagMatch(strings.Join(inm, ","), e.etag) {
+		if IfNoneMatch(r.Header["If-None-Match"], e.etag) {
 			delete(h, "Content-Encoding")
 			w.WriteHeader(http.StatusNotModified)
 			return
@@ -300,6 +300,18 @@ func headerValue(v string) []string {
 		}
 	}
 	return []string{v}
+}
+
+// IfNoneMatch reports whether If-None-Match header lines name etag (a
+// strong validator) or "*", so that the answer is 304 Not Modified.
+func IfNoneMatch(lines []string, etag string) bool {
+	switch len(lines) {
+	case 0:
+		return false
+	case 1:
+		return etagMatch(lines[0], etag)
+	}
+	return etagMatch(strings.Join(lines, ","), etag)
 }
 
 // etagMatch implements the weak comparison of If-None-Match.

@@ -18,12 +18,33 @@ var LoopbackHosts = []string{"localhost", "127.0.0.1", "::1"}
 // server on loopback, and that server must not answer with this machine's data. Names are compared without case
 // and without a trailing dot; IP literals in their canonical form ("::1", not "[::1]").
 func CheckHost(next http.Handler, allowed ...string) http.Handler {
+	return NewHostCheck(allowed...).Handler(next)
+}
+
+// HostCheck is the test CheckHost makes, for a caller that needs it outside
+// a handler chain (porthole serve's fast front answers only requests it
+// passes and leaves the rest to the handler).
+type HostCheck struct{ names map[string]bool }
+
+// NewHostCheck returns the check that accepts the Host values allowed.
+func NewHostCheck(allowed ...string) *HostCheck {
 	names := make(map[string]bool, len(allowed))
 	for _, h := range allowed {
 		names[canonicalHost(h)] = true
 	}
+	return &HostCheck{names: names}
+}
+
+// Allowed reports whether a request whose Host header is host is answered.
+func (c *HostCheck) Allowed(host string) bool {
+	h := canonicalHost(hostOnly(host))
+	return h != "" && c.names[h]
+}
+
+// Handler is CheckHost with this check.
+func (c *HostCheck) Handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if h := canonicalHost(hostOnly(r.Host)); h == "" || !names[h] {
+		if !c.Allowed(r.Host) {
 			h := w.Header()
 			h.Set("Content-Type", "text/plain; charset=utf-8")
 			h.Set("Cache-Control", "no-store")

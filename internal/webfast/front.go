@@ -1,0 +1,406 @@
+// Package webfast is a front for porthole serve's plain-HTTP listener. It
+// owns every connection first and answers, in one write of pre-serialised
+// bytes, the requests it fully understands for a page in the site's page
+// cache: a GET or HEAD of a port page, no body, no cookie, HTTP/1.1 or 1.0.
+// Everything else, and everything after it on that connection, goes to the
+// net/http server, through the listener Listener returns, with the bytes
+// already read replayed first.
+//
+// The bytes it sends are what the site's own handler (the whole chain
+// net/http serves: security headers, Host check, the page's writeBody)
+// wrote for the same page, recorded once per cached page and kept in the
+// page's cache slot, so there is one source of headers; what net/http adds
+// itself (the status line, Date, Connection) is added here the same way.
+// The differential test in this package compares both paths byte for byte.
+package webfast
+
+import (
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/porthole/porthole/internal/web"
+)
+
+// Config is what the front needs from porthole serve.
+type Config struct {
+	// Handler is the handler the net/http server serves; the front records
+	// its answers.
+	Handler http.Handler
+	// Lookup returns the slot of the cached page a GET of path is answered
+	// from, or false (web.Site.CachedSlot).
+	Lookup func(path string) (*atomic.Value, bool)
+	// HostOK reports whether a Host header is answered (webguard's
+	// HostCheck); nil answers every host.
+	HostOK func(host string) bool
+	// ReadHeader, Write and Idle are the server's timeouts: to read a
+	// request head, to write a response, and between requests.
+	ReadHeader, Write, Idle time.Duration
+	// Log receives accept errors; nil discards them.
+	Log *slog.Logger
+}
+
+// Front is the fast front on one listener.
+type Front struct {
+	cfg  Config
+	ln   net.Listener
+	http *chanListener
+
+	mu     sync.Mutex
+	conns  map[*conn]struct{}
+	closed bool
+}
+
+// maxHead is the largest request head the front reads before it leaves the
+// connection to net/http (whose own limit, webguard.MaxHeaderBytes, is
+// larger and applies to the replayed bytes too).
+const maxHead = 8 << 10
+
+// New returns a front for ln. Serve it, and serve the net/http server on
+// Listener().
+func New(ln net.Listener, cfg Config) *Front {
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	return &Front{cfg: cfg, ln: ln, http: newChanListener(ln.Addr()), conns: map[*conn]struct{}{}}
+}
+
+// Listener is where the connections the front hands over arrive: serve the
+// net/http server on it.
+func (f *Front) Listener() net.Listener { return f.http }
+
+// Serve accepts connections until Close; it returns nil after Close.
+func (f *Front) Serve() error {
+	var delay time.Duration
+	for {
+		c, err := f.ln.Accept()
+		if err != nil {
+			if f.isClosed() || errors.Is(err, net.ErrClosed) {
+				return nil
+			}
+			// As net/http does: back off and retry (a full file table
+			// passes).
+			delay = min(max(2*delay, 5*time.Millisecond), time.Second)
+			f.cfg.Log.Warn("accept", "err", err, "retry_in", delay)
+			time.Sleep(delay)
+			continue
+		}
+		delay = 0
+		fc := &conn{f: f, nc: c}
+		if !f.track(fc, true) {
+			c.Close()
+			continue
+		}
+		go fc.serve()
+	}
+}
+
+// Close stops accepting and closes the connections that wait for a
+// request; one in the middle of a request closes after its response. The
+// net/http server's Shutdown closes Listener and the connections handed to
+// it.
+func (f *Front) Close() error {
+	f.mu.Lock()
+	f.closed = true
+	var idle []*conn
+	for c := range f.conns {
+		if c.idle.Load() {
+			idle = append(idle, c)
+		}
+	}
+	f.mu.Unlock()
+	for _, c := range idle {
+		c.nc.Close()
+	}
+	return f.ln.Close()
+}
+
+func (f *Front) isClosed() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.closed
+}
+
+func (f *Front) track(c *conn, add bool) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if !add {
+		delete(f.conns, c)
+		return true
+	}
+	if f.closed {
+		return false
+	}
+	f.conns[c] = struct{}{}
+	return true
+}
+
+// conn is one connection while the front owns it.
+type conn struct {
+	f    *Front
+	nc   net.Conn
+	buf  []byte // read, not yet answered
+	out  []byte // answered, not yet written
+	req  request
+	idle atomic.Bool // waiting for the first byte of a request
+	// aeStr and inmStr are the request's header lines as strings, reused.
+	aeStr, inmStr []string
+}
+
+// lingerTime is how long a closing connection waits for the client to
+// close after the last response, as net/http does (rstAvoidanceDelay), so
+// that unread bytes of the client's do not reset the connection before it
+// has read the response.
+const lingerTime = 500 * time.Millisecond
+
+func (c *conn) serve() {
+	defer c.f.track(c, false)
+	c.buf = make([]byte, 0, 4<<10)
+	start := time.Now() // the first request's head is due ReadHeader after accept
+	for {
+		end := headEnd(c.buf)
+		for end < 0 {
+			if len(c.buf) >= maxHead {
+				c.handOff()
+				return
+			}
+			if !c.flush() {
+				return
+			}
+			if start.IsZero() {
+				// Between requests: the idle timeout, and Close ends it.
+				c.idle.Store(true)
+				if c.f.isClosed() {
+					c.nc.Close()
+					return
+				}
+				_ = c.nc.SetReadDeadline(time.Now().Add(c.f.cfg.Idle))
+			} else {
+				_ = c.nc.SetReadDeadline(start.Add(c.f.cfg.ReadHeader))
+			}
+			if len(c.buf) == cap(c.buf) {
+				c.buf = append(c.buf, 0)[:len(c.buf)]
+			}
+			n, err := c.nc.Read(c.buf[len(c.buf):cap(c.buf)])
+			c.idle.Store(false)
+			c.buf = c.buf[:len(c.buf)+n]
+			if n > 0 && start.IsZero() {
+				start = time.Now()
+			}
+			if err != nil {
+				var ne net.Error
+				if len(c.buf) == 0 || errors.As(err, &ne) && ne.Timeout() || !errors.Is(err, io.EOF) {
+					// Nothing to answer, or a head not finished in
+					// time: net/http closes without a word too.
+					c.nc.Close()
+					return
+				}
+				// A partial request and then EOF: net/http's answer.
+				c.handOff()
+				return
+			}
+			end = headEnd(c.buf)
+		}
+		if !parse(c.buf[:end], &c.req) || !c.answer() {
+			c.handOff()
+			return
+		}
+		rest := copy(c.buf, c.buf[end:])
+		c.buf = c.buf[:rest]
+		start = time.Time{}
+		if rest > 0 {
+			start = time.Now()
+		}
+		if c.req.close || c.req.http10 && !c.req.keepAlive {
+			if c.flush() {
+				c.lingerClose()
+			}
+			return
+		}
+		if len(c.out) >= 64<<10 && !c.flush() {
+			return
+		}
+		if c.f.isClosed() && len(c.buf) == 0 {
+			if c.flush() {
+				c.nc.Close()
+			}
+			return
+		}
+	}
+}
+
+// answer appends the response to c.req to c.out, or returns false when the
+// front does not answer it.
+func (c *conn) answer() bool {
+	r := &c.req
+	host := string(r.host)
+	if c.f.cfg.HostOK != nil && !c.f.cfg.HostOK(host) {
+		return false
+	}
+	c.aeStr = appendStrings(c.aeStr[:0], r.acceptEncoding)
+	c.inmStr = appendStrings(c.inmStr[:0], r.ifNoneMatch)
+	gz := web.AcceptsGzip(c.aeStr)
+	v := c.f.lookup(string(r.path), host, c.nc.RemoteAddr().String(), gz)
+	if v == nil {
+		return false
+	}
+	proto := "HTTP/1.1 "
+	if r.http10 {
+		proto = "HTTP/1.0 "
+	}
+	c.out = append(c.out, proto...)
+	notModified := web.IfNoneMatch(c.inmStr, v.etag)
+	if notModified {
+		c.out = append(c.out, "304 Not Modified\r\n"...)
+		c.out = append(c.out, v.h304...)
+	} else {
+		c.out = append(c.out, "200 OK\r\n"...)
+		c.out = append(c.out, v.head...)
+	}
+	// After the handler's headers, net/http adds Date, then Connection.
+	c.out = append(c.out, "Date: "...)
+	c.out = appendDate(c.out)
+	c.out = append(c.out, "\r\n"...)
+	switch {
+	case r.http10 && r.keepAlive:
+		c.out = append(c.out, "Connection: keep-alive\r\n"...)
+	case !r.http10 && r.close:
+		c.out = append(c.out, "Connection: close\r\n"...)
+	}
+	c.out = append(c.out, "\r\n"...)
+	if !notModified && !r.head {
+		c.out = append(c.out, v.body...)
+	}
+	return true
+}
+
+func appendStrings(dst []string, lines [][]byte) []string {
+	for _, l := range lines {
+		dst = append(dst, string(l))
+	}
+	return dst
+}
+
+// flush writes c.out; false when the connection failed (it is closed then).
+func (c *conn) flush() bool {
+	if len(c.out) == 0 {
+		return true
+	}
+	_ = c.nc.SetWriteDeadline(time.Now().Add(c.f.cfg.Write))
+	_, err := c.nc.Write(c.out)
+	c.out = c.out[:0]
+	if err != nil {
+		c.nc.Close()
+		return false
+	}
+	return true
+}
+
+// handOff gives the connection to net/http, the bytes read but not
+// answered first.
+func (c *conn) handOff() {
+	if !c.flush() {
+		return
+	}
+	_ = c.nc.SetDeadline(time.Time{})
+	rc := &replayConn{Conn: c.nc, pending: append([]byte(nil), c.buf...)}
+	if !c.f.http.give(rc) {
+		c.nc.Close()
+	}
+}
+
+// lingerClose half-closes the connection, reads until the client closes
+// or lingerTime passes, and closes.
+func (c *conn) lingerClose() {
+	if cw, ok := c.nc.(interface{ CloseWrite() error }); ok {
+		_ = cw.CloseWrite()
+		_ = c.nc.SetReadDeadline(time.Now().Add(lingerTime))
+		_, _ = io.Copy(io.Discard, c.nc)
+	}
+	c.nc.Close()
+}
+
+// The Date header, formatted once a second.
+type dateLine struct {
+	sec int64
+	b   []byte
+}
+
+var date atomic.Pointer[dateLine]
+
+func appendDate(b []byte) []byte {
+	now := time.Now()
+	d := date.Load()
+	if d == nil || d.sec != now.Unix() {
+		d = &dateLine{sec: now.Unix(), b: now.UTC().AppendFormat(nil, http.TimeFormat)}
+		date.Store(d)
+	}
+	return append(b, d.b...)
+}
+
+// chanListener is the listener net/http serves: it yields the connections
+// the front hands over.
+type chanListener struct {
+	addr net.Addr
+	ch   chan net.Conn
+	done chan struct{}
+	once sync.Once
+}
+
+func newChanListener(addr net.Addr) *chanListener {
+	return &chanListener{addr: addr, ch: make(chan net.Conn), done: make(chan struct{})}
+}
+
+func (l *chanListener) give(c net.Conn) bool {
+	select {
+	case l.ch <- c:
+		return true
+	case <-l.done:
+		return false
+	}
+}
+
+func (l *chanListener) Accept() (net.Conn, error) {
+	select {
+	case c := <-l.ch:
+		return c, nil
+	case <-l.done:
+		return nil, net.ErrClosed
+	}
+}
+
+func (l *chanListener) Close() error {
+	l.once.Do(func() { close(l.done) })
+	return nil
+}
+
+func (l *chanListener) Addr() net.Addr { return l.addr }
+
+// replayConn is a handed-over connection: it reads the bytes the front had
+// read first.
+type replayConn struct {
+	net.Conn
+	pending []byte
+}
+
+func (c *replayConn) Read(p []byte) (int, error) {
+	if len(c.pending) > 0 {
+		n := copy(p, c.pending)
+		c.pending = c.pending[n:]
+		return n, nil
+	}
+	return c.Conn.Read(p)
+}
+
+// CloseWrite keeps net/http's half-close working through the wrapper.
+func (c *replayConn) CloseWrite() error {
+	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
+	}
+	return nil
+}
