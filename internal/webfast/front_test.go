@@ -1,0 +1,320 @@
+package webfast
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"regexp"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/porthole/porthole/internal/intel"
+	"github.com/porthole/porthole/internal/registry"
+	"github.com/porthole/porthole/internal/web"
+	"github.com/porthole/porthole/internal/webguard"
+)
+
+var fixedNow = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+
+// pair is one site served twice on loopback: by net/http alone (plain) and
+// by the fast front in front of net/http (fast), with the same handler, as
+// porthole serve builds them.
+type pair struct {
+	plain, fast string // addresses
+	front       *Front
+}
+
+// testTimeouts are short so that the slow-client tests end soon.
+var testTimeouts = webguard.Timeouts{ReadHeader: 1 * time.Second, Read: 2 * time.Second, Write: 5 * time.Second, Idle: 3 * time.Second}
+
+type lookupFunc = func(string) (*atomic.Value, bool)
+
+func newPair(t *testing.T, local bool) *pair { return newPairWith(t, local, nil, testTimeouts) }
+
+// newPairWith is newPair with the front's Lookup wrapped by wrap (when not
+// nil) and the timeouts to.
+func newPairWith(t *testing.T, local bool, wrap func(lookupFunc) lookupFunc, to webguard.Timeouts) *pair {
+	t.Helper()
+	db, err := intel.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.DiscardHandler)
+	site := web.New(web.Options{Registry: registry.Embedded(), Intel: db, Now: func() time.Time { return fixedNow },
+		Local: local, Log: log})
+	check := webguard.NewHostCheck(webguard.LoopbackHosts...)
+	handler := webguard.Wrap(check.Handler(site.Handler()), log)
+	serve := func(ln net.Listener) *http.Server {
+		srv := webguard.NewServer("", handler, to, log)
+		go func() { _ = srv.Serve(webguard.Listener(ln)) }()
+		t.Cleanup(func() { _ = srv.Close() })
+		return srv
+	}
+	lnPlain := listen(t)
+	serve(lnPlain)
+	lnFast := listen(t)
+	srv := webguard.NewServer("", handler, to, log)
+	lookup := site.CachedSlot
+	if wrap != nil {
+		lookup = wrap(lookup)
+	}
+	front := New(lnFast, Config{Handler: handler, Lookup: lookup, HostOK: check.Allowed,
+		ReadHeader: srv.ReadHeaderTimeout, Write: srv.WriteTimeout, Idle: srv.IdleTimeout, Log: log})
+	serve(front.Listener())
+	go func() { _ = front.Serve() }()
+	t.Cleanup(func() { _ = front.Close() })
+	return &pair{plain: lnPlain.Addr().String(), fast: lnFast.Addr().String(), front: front}
+}
+
+func listen(t *testing.T) net.Listener {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ln
+}
+
+// exchange writes the chunks to a new connection to addr, pausing between
+// them, and returns everything the server sends until it closes the
+// connection (or 10 s pass, which fails the test).
+func exchange(t *testing.T, addr string, pause time.Duration, chunks ...string) []byte {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+	var got bytes.Buffer
+	done := make(chan error, 1)
+	go func() {
+		_, err := io.Copy(&got, c)
+		done <- err
+	}()
+	for i, ch := range chunks {
+		if i > 0 {
+			time.Sleep(pause)
+		}
+		if _, err := io.WriteString(c, ch); err != nil {
+			break // the server closed: what it sent is the answer
+		}
+	}
+	if err := <-done; err != nil && !isReset(err) {
+		t.Fatalf("%s: %v (read %d bytes)", addr, err, got.Len())
+	}
+	return got.Bytes()
+}
+
+func isReset(err error) bool {
+	var ne *net.OpError
+	return errors.As(err, &ne) && strings.Contains(err.Error(), "reset")
+}
+
+var dateRE = regexp.MustCompile(`\r\nDate: [A-Za-z]{3}, \d\d [A-Za-z]{3} \d{4} \d\d:\d\d:\d\d GMT\r\n`)
+
+func normalise(b []byte) []byte { return dateRE.ReplaceAll(b, []byte("\r\nDate: (normalised)\r\n")) }
+
+// closer ends a connection that is kept alive, so that exchange reads to
+// the end.
+const closer = "GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+
+// etag returns the ETag of path's answer, gzip-compressed or not.
+func etag(t *testing.T, addr, path string, gz bool) string {
+	t.Helper()
+	req := "GET " + path + " HTTP/1.1\r\nHost: localhost\r\n"
+	if gz {
+		req += "Accept-Encoding: gzip\r\n"
+	}
+	out := exchange(t, addr, 0, req+"Connection: close\r\n\r\n")
+	resp, err := http.ReadResponse(bufio.NewReader(bytes.NewReader(out)), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.Header.Get("Etag")
+}
+
+// corpus is the differential test's requests: each is sent as it is, then
+// closer, unless it closes the connection itself.
+func corpus(strong, weak string) []struct {
+	name string
+	req  string
+} {
+	h := func(path, extra string) string {
+		return "GET " + path + " HTTP/1.1\r\nHost: localhost:8025\r\n" + extra + "\r\n"
+	}
+	big := strings.Repeat("a", 10<<10)
+	huge := strings.Repeat("b", 1<<20)
+	return []struct {
+		name string
+		req  string
+	}{
+		{"plain", h("/ports/2556", "")},
+		{"gzip", h("/ports/2556", "Accept-Encoding: gzip, deflate, br\r\n")},
+		{"ko", h("/ko/ports/2556", "")},
+		{"ko gzip", h("/ko/ports/2556", "Accept-Encoding: gzip\r\n")},
+		{"small page gzip", h("/ports/1", "Accept-Encoding: gzip\r\n")},
+		{"gzip refused", h("/ports/2556", "Accept-Encoding: gzip;q=0\r\n")},
+		{"gzip star", h("/ports/2556", "Accept-Encoding: *\r\n")},
+		{"gzip two lines", h("/ports/2556", "Accept-Encoding: br\r\nAccept-Encoding: gzip;q=0.5\r\n")},
+		{"head", "HEAD /ports/2556 HTTP/1.1\r\nHost: localhost\r\n\r\n"},
+		{"head gzip", "HEAD /ports/2556 HTTP/1.1\r\nHost: localhost\r\nAccept-Encoding: gzip\r\n\r\n"},
+		{"inm match", h("/ports/2556", "If-None-Match: "+strong+"\r\n")},
+		{"inm match gzip", h("/ports/2556", "Accept-Encoding: gzip\r\nIf-None-Match: "+weak+"\r\n")},
+		{"inm list", h("/ports/2556", "If-None-Match: \"nope\", "+strong+"\r\n")},
+		{"inm two lines", h("/ports/2556", "If-None-Match: \"nope\"\r\nIf-None-Match: "+weak+"\r\n")},
+		{"inm star", h("/ports/2556", "If-None-Match: *\r\n")},
+		{"inm miss", h("/ports/2556", "If-None-Match: \"0123\"\r\n")},
+		{"head inm", "HEAD /ports/2556 HTTP/1.1\r\nHost: localhost\r\nIf-None-Match: " + strong + "\r\n\r\n"},
+		{"http10", "GET /ports/2556 HTTP/1.0\r\nHost: localhost\r\n\r\n"},
+		{"http10 keep-alive", "GET /ports/2556 HTTP/1.0\r\nHost: localhost\r\nConnection: Keep-Alive\r\n\r\n"},
+		{"http10 close", "GET /ports/2556 HTTP/1.0\r\nHost: localhost\r\nConnection: close\r\n\r\n"},
+		{"http10 inm keep-alive", "GET /ports/2556 HTTP/1.0\r\nHost: localhost\r\nConnection: keep-alive\r\nIf-None-Match: " + strong + "\r\n\r\n"},
+		{"http10 no host", "GET /ports/2556 HTTP/1.0\r\n\r\n"},
+		{"close", h("/ports/2556", "Connection: close\r\n")},
+		{"close upper", h("/ports/2556", "CONNECTION: CLOSE\r\n")},
+		{"keep-alive 1.1", h("/ports/2556", "Connection: keep-alive\r\n")},
+		{"two connection tokens", h("/ports/2556", "Connection: keep-alive, close\r\n")},
+		{"pipelined", h("/ports/2556", "") + h("/ko/ports/2556", "Accept-Encoding: gzip\r\n") + "HEAD /ports/2556 HTTP/1.1\r\nHost: localhost\r\n\r\n"},
+		{"pipelined then net/http", h("/ports/2556", "") + h("/stats", "") + h("/ports/2556", "")},
+		{"pipelined then close", h("/ports/2556", "Connection: close\r\n") + h("/ports/2556", "")},
+		{"bad host", "GET /ports/2556 HTTP/1.1\r\nHost: evil.example\r\n\r\n"},
+		{"rebinding host with port", "GET /ports/2556 HTTP/1.1\r\nHost: evil.example:8025\r\n\r\n"},
+		{"host upper", "GET /ports/2556 HTTP/1.1\r\nHost: LOCALHOST.\r\n\r\n"},
+		{"host ipv6", "GET /ports/2556 HTTP/1.1\r\nHost: [::1]:8025\r\n\r\n"},
+		{"host lower-case name", "GET /ports/2556 HTTP/1.1\r\nhost: 127.0.0.1\r\n\r\n"},
+		{"no host", "GET /ports/2556 HTTP/1.1\r\n\r\n"},
+		{"two hosts", "GET /ports/2556 HTTP/1.1\r\nHost: localhost\r\nHost: localhost\r\n\r\n"},
+		{"empty host", "GET /ports/2556 HTTP/1.1\r\nHost:\r\n\r\n"},
+		{"host with space", "GET /ports/2556 HTTP/1.1\r\nHost: local host\r\n\r\n"},
+		{"cookie", h("/ports/2556", "Cookie: porthole_session=abc\r\n")},
+		{"authorization", h("/ports/2556", "Authorization: Bearer x\r\n")},
+		{"content-length 0", h("/ports/2556", "Content-Length: 0\r\n")},
+		{"body", h("/ports/2556", "Content-Length: 5\r\n") + "hello"},
+		{"chunked", h("/ports/2556", "Transfer-Encoding: chunked\r\n") + "5\r\nhello\r\n0\r\n\r\n"},
+		{"expect", h("/ports/2556", "Expect: 100-continue\r\n")},
+		{"upgrade", h("/ports/2556", "Connection: Upgrade\r\nUpgrade: websocket\r\n")},
+		{"leading zero", h("/ports/02556", "")},
+		{"trailing slash", h("/ports/2556/", "")},
+		{"double slash", h("//ports/2556", "")},
+		{"dot segment", h("/ports/./2556", "")},
+		{"dotdot", h("/x/../ports/2556", "")},
+		{"too big a port", h("/ports/65536", "")},
+		{"range", h("/ports/0-1023", "")},
+		{"html suffix", h("/ports/2556.html", "")},
+		{"home", h("/", "")},
+		{"query", h("/ports/2556?thanks=1", "")},
+		{"empty query", h("/ports/2556?", "")},
+		{"fragment", h("/ports/2556#x", "")},
+		{"percent", h("/ports/%32556", "")},
+		{"percent slash", h("/ko%2Fports/2556", "")},
+		{"absolute form", "GET http://localhost/ports/2556 HTTP/1.1\r\nHost: localhost\r\n\r\n"},
+		{"options star", "OPTIONS * HTTP/1.1\r\nHost: localhost\r\n\r\n"},
+		{"post", "POST /ports/2556 HTTP/1.1\r\nHost: localhost\r\nContent-Length: 0\r\n\r\n"},
+		{"lower-case method", "get /ports/2556 HTTP/1.1\r\nHost: localhost\r\n\r\n"},
+		{"http2 line", "GET /ports/2556 HTTP/2.0\r\nHost: localhost\r\n\r\n"},
+		{"http11 spelled oddly", "GET /ports/2556 HTTP/01.1\r\nHost: localhost\r\n\r\n"},
+		{"two spaces", "GET  /ports/2556 HTTP/1.1\r\nHost: localhost\r\n\r\n"},
+		{"bare LF", "GET /ports/2556 HTTP/1.1\nHost: localhost\n\n"},
+		{"obs-fold", "GET /ports/2556 HTTP/1.1\r\nHost: localhost\r\nX-A: a\r\n b\r\n\r\n"},
+		{"space before colon", "GET /ports/2556 HTTP/1.1\r\nHost : localhost\r\n\r\n"},
+		{"control in value", "GET /ports/2556 HTTP/1.1\r\nHost: localhost\r\nX-A: a\x01b\r\n\r\n"},
+		{"utf-8 in value", "GET /ports/2556 HTTP/1.1\r\nHost: localhost\r\nX-A: h\xc3\xa9\r\n\r\n"},
+		{"10 KB header", h("/ports/2556", "X-Big: "+big+"\r\n")},
+		{"1 MB header", h("/ports/2556", "X-Huge: "+huge+"\r\n")},
+		{"tls hello", "\x16\x03\x01\x00\xa5\x01\x00\x00\xa1\x03\x03" + strings.Repeat("\x00", 40)},
+		{"garbage", "\x00\x01\x02\r\n\r\n"},
+		{"empty line first", "\r\n" + h("/ports/2556", "")},
+	}
+}
+
+func TestDifferential(t *testing.T) {
+	for _, local := range []bool{false, true} {
+		p := newPair(t, local)
+		strong := etag(t, p.plain, "/ports/2556", false)
+		weak := etag(t, p.plain, "/ports/2556", true)
+		if strong == "" || !strings.HasPrefix(weak, "W/") {
+			t.Fatalf("ETags %q and %q", strong, weak)
+		}
+		for _, tc := range corpus(strong, weak) {
+			// Twice: the first may find the page out of the cache or
+			// not yet recorded; the second is answered by the front.
+			for round := range 2 {
+				plain := normalise(exchange(t, p.plain, 0, tc.req, closer))
+				fast := normalise(exchange(t, p.fast, 0, tc.req, closer))
+				if !bytes.Equal(plain, fast) {
+					t.Errorf("local=%v %s, round %d: net/http and the front differ\nnet/http:\n%s\nfront:\n%s", local, tc.name, round,
+						head(plain), head(fast))
+				}
+				if len(plain) == 0 && !strings.HasPrefix(tc.name, "tls") {
+					t.Errorf("local=%v %s: no answer at all", local, tc.name)
+				}
+			}
+		}
+	}
+}
+
+// head is what a failure shows of an exchange: its header blocks.
+func head(b []byte) string {
+	var out []string
+	for _, part := range regexp.MustCompile(`HTTP/1\.[01] `).Split(string(b), -1) {
+		if i := strings.Index(part, "\r\n\r\n"); i >= 0 {
+			part = part[:i]
+		}
+		if part != "" {
+			out = append(out, "HTTP/1.x "+part)
+		}
+	}
+	return strings.Join(out, "\n--\n")
+}
+
+// TestFrontAnswers checks that the front, not net/http, answers a cached
+// port page once it has recorded it, so that the differential test compares
+// two paths.
+func TestFrontAnswers(t *testing.T) {
+	var rec recordingSlot
+	p := newPairWith(t, false, rec.wrap, testTimeouts)
+	req := "GET /ports/2556 HTTP/1.1\r\nHost: localhost\r\n\r\n"
+	exchange(t, p.fast, 0, req, closer) // net/http renders and caches the page
+	exchange(t, p.fast, 0, req, closer) // the front records it
+	before := rec.hits()
+	out := exchange(t, p.fast, 0, req+req+req+"GET /ports/2556 HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+	if n := bytes.Count(out, []byte("HTTP/1.1 200 OK\r\n")); n != 4 {
+		t.Fatalf("%d answers, want 4", n)
+	}
+	if n := rec.hits() - before; n != 4 {
+		t.Errorf("the front answered %d of 4 requests from its recording", n)
+	}
+}
+
+type recordingSlot struct {
+	mu sync.Mutex
+	n  int
+}
+
+func (r *recordingSlot) wrap(f lookupFunc) lookupFunc {
+	return func(path string) (*atomic.Value, bool) {
+		v, ok := f(path)
+		if ok {
+			if pr, _ := v.Load().(*prepared); pr != nil {
+				r.mu.Lock()
+				r.n++
+				r.mu.Unlock()
+			}
+		}
+		return v, ok
+	}
+}
+
+func (r *recordingSlot) hits() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.n
+}
