@@ -53,7 +53,7 @@ type Front struct {
 
 	mu     sync.Mutex
 	conns  map[*conn]struct{}
-	closed bool
+	closed atomic.Bool // set under mu
 }
 
 // maxHead is the largest request head the front reads before it leaves the
@@ -106,7 +106,7 @@ func (f *Front) Serve() error {
 // it.
 func (f *Front) Close() error {
 	f.mu.Lock()
-	f.closed = true
+	f.closed.Store(true)
 	var idle []*conn
 	for c := range f.conns {
 		if c.idle.Load() {
@@ -120,11 +120,7 @@ func (f *Front) Close() error {
 	return f.ln.Close()
 }
 
-func (f *Front) isClosed() bool {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.closed
-}
+func (f *Front) isClosed() bool { return f.closed.Load() }
 
 func (f *Front) track(c *conn, add bool) bool {
 	f.mu.Lock()
@@ -133,7 +129,7 @@ func (f *Front) track(c *conn, add bool) bool {
 		delete(f.conns, c)
 		return true
 	}
-	if f.closed {
+	if f.closed.Load() {
 		return false
 	}
 	f.conns[c] = struct{}{}
@@ -245,7 +241,7 @@ func (c *conn) answer() bool {
 	c.aeStr = appendStrings(c.aeStr[:0], r.acceptEncoding)
 	c.inmStr = appendStrings(c.inmStr[:0], r.ifNoneMatch)
 	gz := web.AcceptsGzip(c.aeStr)
-	v := c.f.lookup(string(r.path), host, c.nc.RemoteAddr().String(), gz)
+	v := c.f.lookup(string(r.path), host, c.nc.RemoteAddr, gz)
 	if v == nil {
 		return false
 	}

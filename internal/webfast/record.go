@@ -3,6 +3,7 @@ package webfast
 import (
 	"bytes"
 	"context"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -121,7 +122,7 @@ func plain(h http.Header) bool {
 // when the slot has none yet. It keeps a recording only if the page's slot
 // is the same before and after it (the cache did not replace the page
 // meanwhile), so a slot never holds another page's response.
-func (f *Front) lookup(path, host, remote string, gz bool) *variant {
+func (f *Front) lookup(path, host string, remote func() net.Addr, gz bool) *variant {
 	slot, ok := f.cfg.Lookup(path)
 	if !ok {
 		return nil
@@ -134,7 +135,7 @@ func (f *Front) lookup(path, host, remote string, gz bool) *variant {
 	if p != nil && p.v[i] != nil {
 		return p.v[i]
 	}
-	v := f.record(path, host, remote, gz)
+	v := f.record(path, host, remote().String(), gz)
 	if v == nil {
 		return nil
 	}
