@@ -184,7 +184,7 @@ func runServe(ctx context.Context, env *Env, o serveOptions) error {
 	// every request it does not answer itself.
 	var front *webfast.Front
 	if tlsConf == nil && !o.noFastPath {
-		cfg := webfast.Config{Handler: handler, Lookup: site.CachedSlot, ReadHeader: srv.ReadHeaderTimeout,
+		cfg := webfast.Config{Handler: handler, Lookup: site.Cached, ReadHeader: srv.ReadHeaderTimeout,
 			Write: srv.WriteTimeout, Idle: srv.IdleTimeout, Log: log}
 		if hostCheck != nil {
 			cfg.HostOK = hostCheck.Allowed

@@ -36,3 +36,32 @@ func TestPageCacheBudget(t *testing.T) {
 		t.Errorf("a disabled cache returned an entry")
 	}
 }
+
+func TestCached(t *testing.T) {
+	s := testSite(t, Options{})
+	h := s.Handler()
+	if _, ok := s.Cached("/ports/2556"); ok {
+		t.Fatal("a page never rendered is cached")
+	}
+	get(t, h, "/ports/2556")
+	get(t, h, "/ko/ports/2556")
+	for _, path := range []string{"/ports/2556", "/ko/ports/2556"} {
+		p, ok := s.Cached(path)
+		if !ok {
+			t.Fatalf("%s: not cached after a GET", path)
+		}
+		if again, _ := s.Cached(path); again != p {
+			t.Errorf("%s: two lookups, two pages", path)
+		}
+		plain, gz := p.Bodies()
+		if r := get(t, h, path); r.body != string(plain) || len(gz) == 0 {
+			t.Errorf("%s: the cached body is not the one served, or has no gzip form", path)
+		}
+	}
+	for _, path := range []string{"/ports/02556", "/ports/2556/", "/ports/2556?thanks=1", "/ports/0-1023", "/", "/stats",
+		"/en/ports/2556", "/ko/ports/", "//ports/2556", "/ports/65536"} {
+		if _, ok := s.Cached(path); ok {
+			t.Errorf("Cached(%q) found a page", path)
+		}
+	}
+}

@@ -285,18 +285,31 @@ func (s *Site) portKey(ctx context.Context, l i18n.Lang, p int, thanks bool) (st
 	return key, local
 }
 
-// CachedSlot returns a slot attached to the cached page that a GET or HEAD
-// of path (no query) is answered from when the request has no cookie, no
-// credentials and nothing else that servePort looks at, or false: for any
-// path other than a port page's canonical one ("/ports/80", "/ko/ports/80"),
-// and for a page not in the cache (yet, or any more). The slot stays the
-// same while the page does: the cache never changes an entry, it replaces
-// it (a new render, or in local mode a change of what listens on the port,
-// which is part of the key). porthole serve's fast front keeps its
-// pre-serialised copy of the response there (internal/webfast).
-func (s *Site) CachedSlot(path string) (*atomic.Value, bool) {
+// CachedPage is a page in the site's page cache, as Cached finds it. Two
+// CachedPage values are equal when they are the same cache entry.
+type CachedPage struct{ e *entry }
+
+// Slot is storage attached to the page for whoever serves it from outside
+// the Site: porthole serve's fast front keeps its pre-serialised responses
+// there (internal/webfast), so they live and die with the cached page.
+func (p CachedPage) Slot() *atomic.Value { return &p.e.attached }
+
+// Bodies are the page's bytes, plain and gzip-compressed (nil when
+// compression does not pay). They never change; a copy of a response can
+// point into them instead of holding its own.
+func (p CachedPage) Bodies() (plain, gz []byte) { return p.e.body, p.e.gz }
+
+// Cached returns the cached page that a GET or HEAD of path (no query) is
+// answered from when the request has no cookie, no credentials and nothing
+// else that servePort looks at, or false: for any path other than a port
+// page's canonical one ("/ports/80", "/ko/ports/80"), and for a page not in
+// the cache (yet, or any more). The cache never changes an entry, it
+// replaces it (a new render, or in local mode a change of what listens on
+// the port, which is part of the key), so the same CachedPage means the
+// same response.
+func (s *Site) Cached(path string) (CachedPage, bool) {
 	if s.opt.Static {
-		return nil, false
+		return CachedPage{}, false
 	}
 	for _, l := range i18n.Langs {
 		rest, ok := strings.CutPrefix(path, prefix(l)+"/ports/")
@@ -305,15 +318,15 @@ func (s *Site) CachedSlot(path string) (*atomic.Value, bool) {
 		}
 		p, canon, ok := parsePortNum(rest)
 		if !ok || canon != rest {
-			return nil, false
+			return CachedPage{}, false
 		}
 		key, _ := s.portKey(context.Background(), l, p, false)
 		if e := s.cache.get(key); e != nil && e.etag != "" {
-			return &e.attached, true
+			return CachedPage{e}, true
 		}
-		return nil, false
+		return CachedPage{}, false
 	}
-	return nil, false
+	return CachedPage{}, false
 }
 
 // renderPortWith renders the page of port p with the fleet section fv; a

@@ -32,9 +32,9 @@ type Config struct {
 	// Handler is the handler the net/http server serves; the front records
 	// its answers.
 	Handler http.Handler
-	// Lookup returns the slot of the cached page a GET of path is answered
-	// from, or false (web.Site.CachedSlot).
-	Lookup func(path string) (*atomic.Value, bool)
+	// Lookup returns the cached page a GET of path is answered from, or
+	// false (web.Site.Cached).
+	Lookup func(path string) (web.CachedPage, bool)
 	// HostOK reports whether a Host header is answered (webguard's
 	// HostCheck); nil answers every host.
 	HostOK func(host string) bool
@@ -245,6 +245,9 @@ func (c *conn) answer() bool {
 	if v == nil {
 		return false
 	}
+	if c.out == nil {
+		c.out = (*outPool.Get().(*[]byte))[:0]
+	}
 	proto := "HTTP/1.1 "
 	if r.http10 {
 		proto = "HTTP/1.0 "
@@ -289,13 +292,20 @@ func (c *conn) flush() bool {
 	}
 	_ = c.nc.SetWriteDeadline(time.Now().Add(c.f.cfg.Write))
 	_, err := c.nc.Write(c.out)
-	c.out = c.out[:0]
+	// The buffer goes back to the pool: a connection between requests
+	// keeps none.
+	b := c.out[:0]
+	outPool.Put(&b)
+	c.out = nil
 	if err != nil {
 		c.nc.Close()
 		return false
 	}
 	return true
 }
+
+// outPool holds the buffers responses are assembled in.
+var outPool = sync.Pool{New: func() any { b := make([]byte, 0, 16<<10); return &b }}
 
 // handOff gives the connection to net/http, the bytes read but not
 // answered first.

@@ -11,7 +11,6 @@ import (
 	"regexp"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -34,7 +33,7 @@ type pair struct {
 // testTimeouts are short so that the slow-client tests end soon.
 var testTimeouts = webguard.Timeouts{ReadHeader: 1 * time.Second, Read: 2 * time.Second, Write: 5 * time.Second, Idle: 3 * time.Second}
 
-type lookupFunc = func(string) (*atomic.Value, bool)
+type lookupFunc = func(string) (web.CachedPage, bool)
 
 func newPair(t *testing.T, local bool) *pair { return newPairWith(t, local, nil, testTimeouts) }
 
@@ -61,7 +60,7 @@ func newPairWith(t *testing.T, local bool, wrap func(lookupFunc) lookupFunc, to 
 	serve(lnPlain)
 	lnFast := listen(t)
 	srv := webguard.NewServer("", handler, to, log)
-	lookup := site.CachedSlot
+	lookup := site.Cached
 	if wrap != nil {
 		lookup = wrap(lookup)
 	}
@@ -300,10 +299,10 @@ type recordingSlot struct {
 }
 
 func (r *recordingSlot) wrap(f lookupFunc) lookupFunc {
-	return func(path string) (*atomic.Value, bool) {
+	return func(path string) (web.CachedPage, bool) {
 		v, ok := f(path)
 		if ok {
-			if pr, _ := v.Load().(*prepared); pr != nil {
+			if pr, _ := v.Slot().Load().(*prepared); pr != nil {
 				r.mu.Lock()
 				r.n++
 				r.mu.Unlock()

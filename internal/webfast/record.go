@@ -123,10 +123,11 @@ func plain(h http.Header) bool {
 // is the same before and after it (the cache did not replace the page
 // meanwhile), so a slot never holds another page's response.
 func (f *Front) lookup(path, host string, remote func() net.Addr, gz bool) *variant {
-	slot, ok := f.cfg.Lookup(path)
+	page, ok := f.cfg.Lookup(path)
 	if !ok {
 		return nil
 	}
+	slot := page.Slot()
 	i := 0
 	if gz {
 		i = 1
@@ -139,8 +140,16 @@ func (f *Front) lookup(path, host string, remote func() net.Addr, gz bool) *vari
 	if v == nil {
 		return nil
 	}
-	if again, ok := f.cfg.Lookup(path); !ok || again != slot {
+	if again, ok := f.cfg.Lookup(path); !ok || again != page {
 		return nil
+	}
+	// Keep the page's own bytes, not the recorded copy: the cache's budget
+	// then bounds what the front keeps too, but for the headers.
+	plain, gzBody := page.Bodies()
+	for _, b := range [][]byte{plain, gzBody} {
+		if bytes.Equal(v.body, b) {
+			v.body = b
+		}
 	}
 	for {
 		old, _ := slot.Load().(*prepared)
