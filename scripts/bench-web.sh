@@ -19,9 +19,12 @@
 # by its PID.
 #
 # SERVE_FLAGS adds flags to `porthole serve` (SERVE_FLAGS=--no-fast-path
-# measures net/http alone, without serve's fast front).
+# measures net/http alone, without serve's fast front). BASELINE_FLAGS, when
+# set, starts a second `porthole serve` with those flags (e.g.
+# BASELINE_FLAGS=--no-fast-path) and measures it in the same rounds, after
+# nginx, so that both porthole variants see the same background load.
 #
-# Usage: [WEB_ONLY=1] [ROUNDS=3] [SERVE_FLAGS=...] scripts/bench-web.sh [DURATION]   (default 10s)
+# Usage: [WEB_ONLY=1] [ROUNDS=3] [SERVE_FLAGS=...] [BASELINE_FLAGS=...] scripts/bench-web.sh [DURATION]   (default 10s)
 set -euo pipefail
 
 duration=${1:-10s}
@@ -29,11 +32,14 @@ conns=64
 root=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d "${TMPDIR:-/tmp}/porthole-bench.XXXXXX")
 chmod 755 "$work" # nginx workers (www-data) read the export inside
-serve_pid= nginx_pidfile=
+serve_pid= base_pid= nginx_pidfile=
 
 cleanup() {
 	if [[ -n $serve_pid ]] && kill -0 "$serve_pid" 2>/dev/null; then
 		kill -TERM "$serve_pid" && wait "$serve_pid" 2>/dev/null || true
+	fi
+	if [[ -n $base_pid ]] && kill -0 "$base_pid" 2>/dev/null; then
+		kill -TERM "$base_pid" && wait "$base_pid" 2>/dev/null || true
 	fi
 	if [[ -n $nginx_pidfile && -s $nginx_pidfile ]]; then
 		kill -QUIT "$(cat "$nginx_pidfile")" 2>/dev/null || true
@@ -156,9 +162,19 @@ done
 # with gzip_static).
 gz='Accept-Encoding: gzip'
 size() { curl -fsS -o /dev/null -w '%{size_download}' ${2:+-H "$2"} "$1"; }
+bport=
+if [[ -n ${BASELINE_FLAGS:-} ]]; then
+	bport=$(free_port)
+	# shellcheck disable=SC2086 # BASELINE_FLAGS is a list of flags
+	"$work/porthole" serve --addr "127.0.0.1:$bport" --db "$work/feedback-base.db" $BASELINE_FLAGS 2>"$work/serve-base.log" &
+	base_pid=$!
+	wait_http "http://127.0.0.1:$bport/healthz"
+	curl -fsS -o /dev/null "http://127.0.0.1:$bport/ports/2556"
+	curl -fsS -o /dev/null -H 'Accept-Encoding: gzip' "http://127.0.0.1:$bport/ports/2556"
+fi
 p_size=$(size "http://127.0.0.1:$sport/ports/2556") p_gz_size=$(size "http://127.0.0.1:$sport/ports/2556" "$gz")
 n_size=$(size "http://127.0.0.1:$nport/ports/2556") n_gz_size=$(size "http://127.0.0.1:$nport/ports/2556.html" "$gz")
-p_rps=0 p_p99=0 n_rps=0 n_p99=0 pz_rps=0 pz_p99=0 nz_rps=0 nz_p99=0
+p_rps=0 p_p99=0 n_rps=0 n_p99=0 pz_rps=0 pz_p99=0 nz_rps=0 nz_p99=0 b_rps=0 b_p99=0 bz_rps=0 bz_p99=0
 for round in $(seq "${ROUNDS:-3}"); do
 	echo "round $round: wrk porthole serve /ports/2556, then nginx, plain then gzip ($conns connections, $duration each)" >&2
 	read -r r l < <(run_wrk "http://127.0.0.1:$sport/ports/2556")
@@ -174,11 +190,25 @@ for round in $(seq "${ROUNDS:-3}"); do
 	read -r r l < <(run_wrk "http://127.0.0.1:$nport/ports/2556.html" "$gz")
 	echo "  nginx gzip    $r req/s, p99 $l ms" >&2
 	if awk "BEGIN {exit !($r > $nz_rps)}"; then nz_rps=$r nz_p99=$l; fi
+	if [[ -n $bport ]]; then
+		read -r r l < <(run_wrk "http://127.0.0.1:$bport/ports/2556")
+		echo "  baseline      $r req/s, p99 $l ms ($BASELINE_FLAGS)" >&2
+		if awk "BEGIN {exit !($r > $b_rps)}"; then b_rps=$r b_p99=$l; fi
+		read -r r l < <(run_wrk "http://127.0.0.1:$bport/ports/2556" "$gz")
+		echo "  baseline gzip $r req/s, p99 $l ms ($BASELINE_FLAGS)" >&2
+		if awk "BEGIN {exit !($r > $bz_rps)}"; then bz_rps=$r bz_p99=$l; fi
+	fi
 done
 rss_kb=$(awk '/^VmRSS:/ {print $2}' "/proc/$serve_pid/status")
 kill -TERM "$serve_pid"
 wait "$serve_pid" 2>/dev/null || true
 serve_pid=
+if [[ -n $base_pid ]]; then
+	base_rss_kb=$(awk '/^VmRSS:/ {print $2}' "/proc/$base_pid/status")
+	kill -TERM "$base_pid"
+	wait "$base_pid" 2>/dev/null || true
+	base_pid=
+fi
 kill -QUIT "$(cat "$nginx_pidfile")"
 for _ in $(seq 50); do [[ -e $nginx_pidfile ]] || break; sleep 0.1; done
 nginx_pidfile=
@@ -208,3 +238,9 @@ fi
 printf '%-44s %12s  < 64     %s\n' "serve RSS after wrk (MB)" "$(awk -v k="$rss_kb" 'BEGIN {printf "%.1f", k/1024}')" "$(verdict "$rss_kb < 65536")"
 printf '%-44s %12s\n' "CPUs / load average" "$(nproc) / $(cut -d' ' -f1-3 /proc/loadavg)"
 printf '%-44s %12s\n' "serve flags" "${SERVE_FLAGS:-(none)}"
+if [[ -n $bport ]]; then
+	printf '%-44s %12s\n' "baseline ($BASELINE_FLAGS) requests/s (best)" "$b_rps"
+	printf '%-44s %12s\n' "baseline ratio to nginx, plain / gzip" "$(awk -v a="$b_rps" -v b="$n_rps" -v c="$bz_rps" -v d="$nz_rps" 'BEGIN {printf "%.2f / %.2f", a/b, c/d}')"
+	printf '%-44s %12s\n' "baseline p99 (ms), plain / gzip" "$b_p99 / $bz_p99"
+	printf '%-44s %12s\n' "baseline RSS after wrk (MB)" "$(awk -v k="$base_rss_kb" 'BEGIN {printf "%.1f", k/1024}')"
+fi
