@@ -201,6 +201,12 @@ func (c *conn) serve() {
 				return
 			}
 			end = headEnd(c.buf)
+			if end < 0 && !mayBeFast(c.buf) {
+				// Not a GET or HEAD: net/http's from the first line on,
+				// under its own timeouts only.
+				c.handOff()
+				return
+			}
 		}
 		if !parse(c.buf[:end], &c.req) || !c.answer() {
 			c.handOff()
@@ -228,6 +234,17 @@ func (c *conn) serve() {
 			return
 		}
 	}
+}
+
+// mayBeFast reports whether b can start a request the front takes.
+func mayBeFast(b []byte) bool {
+	for _, m := range []string{"GET /", "HEAD /"} {
+		n := min(len(b), len(m))
+		if string(b[:n]) == m[:n] {
+			return true
+		}
+	}
+	return false
 }
 
 // answer appends the response to c.req to c.out, or returns false when the

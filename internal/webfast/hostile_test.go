@@ -19,9 +19,12 @@ func TestSlowloris(t *testing.T) {
 	for range 40 {
 		chunks = append(chunks, "X-A: b\r\n")
 	}
+	post := append([]string{"POST /feedback HTTP/1.1\r\nHost: localhost\r\n"}, chunks[1:]...)
 	for _, addr := range []string{p.plain, p.fast} {
-		if out := exchange(t, addr, 200*time.Millisecond, chunks...); len(out) != 0 {
-			t.Errorf("%s answered a request that never ended:\n%s", addr, head(out))
+		for _, c := range [][]string{chunks, post} {
+			if out := exchange(t, addr, 200*time.Millisecond, c...); len(out) != 0 {
+				t.Errorf("%s answered a request that never ended:\n%s", addr, head(out))
+			}
 		}
 	}
 }
