@@ -3,17 +3,20 @@ package webfast
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"errors"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/porthole/porthole/internal/fleet/fleetdb"
 	"github.com/porthole/porthole/internal/intel"
 	"github.com/porthole/porthole/internal/registry"
 	"github.com/porthole/porthole/internal/web"
@@ -37,9 +40,32 @@ type lookupFunc = func(string) (web.CachedPage, bool)
 
 func newPair(t *testing.T, local bool) *pair { return newPairWith(t, local, nil, testTimeouts) }
 
+// fleetOptions turns on the fleet pages (and with them Vary: Cookie on the
+// port pages) with a fresh inventory, and returns a live session cookie.
+func fleetOptions(t *testing.T) (*web.FleetOptions, string) {
+	t.Helper()
+	db, err := fleetdb.Open(context.Background(), filepath.Join(t.TempDir(), "fleet.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	admin, err := webguard.NewBearerAuth(strings.Repeat("t", 40), webguard.NewThrottle(webguard.ThrottleOptions{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sessions := webguard.NewSessions(0, 0, nil)
+	id, _ := sessions.Create()
+	return &web.FleetOptions{DB: db, Admin: admin, Sessions: sessions}, webguard.SessionCookie + "=" + id
+}
+
 // newPairWith is newPair with the front's Lookup wrapped by wrap (when not
 // nil) and the timeouts to.
 func newPairWith(t *testing.T, local bool, wrap func(lookupFunc) lookupFunc, to webguard.Timeouts) *pair {
+	return newPairFleet(t, local, nil, wrap, to)
+}
+
+// newPairFleet is newPairWith with the fleet options fl (nil: none).
+func newPairFleet(t *testing.T, local bool, fl *web.FleetOptions, wrap func(lookupFunc) lookupFunc, to webguard.Timeouts) *pair {
 	t.Helper()
 	db, err := intel.Default()
 	if err != nil {
@@ -47,7 +73,7 @@ func newPairWith(t *testing.T, local bool, wrap func(lookupFunc) lookupFunc, to 
 	}
 	log := slog.New(slog.DiscardHandler)
 	site := web.New(web.Options{Registry: registry.Embedded(), Intel: db, Now: func() time.Time { return fixedNow },
-		Local: local, Log: log})
+		Local: local, Log: log, Fleet: fl})
 	check := webguard.NewHostCheck(webguard.LoopbackHosts...)
 	handler := webguard.Wrap(check.Handler(site.Handler()), log)
 	serve := func(ln net.Listener) *http.Server {
@@ -235,25 +261,42 @@ func corpus(strong, weak string) []struct {
 }
 
 func TestDifferential(t *testing.T) {
-	for _, local := range []bool{false, true} {
-		p := newPair(t, local)
+	fl, cookie := fleetOptions(t)
+	for _, mode := range []string{"public", "local", "fleet"} {
+		local := mode == "local"
+		var p *pair
+		if mode == "fleet" {
+			p = newPairFleet(t, false, fl, nil, testTimeouts)
+		} else {
+			p = newPair(t, local)
+		}
 		strong := etag(t, p.plain, "/ports/2556", false)
 		weak := etag(t, p.plain, "/ports/2556", true)
 		if strong == "" || !strings.HasPrefix(weak, "W/") {
 			t.Fatalf("ETags %q and %q", strong, weak)
 		}
-		for _, tc := range corpus(strong, weak) {
+		cases := corpus(strong, weak)
+		if mode == "fleet" {
+			cases = append(cases, struct {
+				name string
+				req  string
+			}{"fleet session", "GET /ports/2556 HTTP/1.1\r\nHost: localhost\r\nCookie: " + cookie + "\r\n\r\n"})
+		}
+		for _, tc := range cases {
 			// Twice: the first may find the page out of the cache or
 			// not yet recorded; the second is answered by the front.
 			for round := range 2 {
 				plain := normalise(exchange(t, p.plain, 0, tc.req, closer))
 				fast := normalise(exchange(t, p.fast, 0, tc.req, closer))
 				if !bytes.Equal(plain, fast) {
-					t.Errorf("local=%v %s, round %d: net/http and the front differ\nnet/http:\n%s\nfront:\n%s", local, tc.name, round,
+					t.Errorf("%s %s, round %d: net/http and the front differ\nnet/http:\n%s\nfront:\n%s", mode, tc.name, round,
 						head(plain), head(fast))
 				}
+				if mode == "fleet" && tc.name == "plain" && !bytes.Contains(fast, []byte("\r\nVary: Cookie\r\n")) {
+					t.Errorf("fleet: the port page lacks Vary: Cookie:\n%s", head(fast))
+				}
 				if len(plain) == 0 && !strings.HasPrefix(tc.name, "tls") {
-					t.Errorf("local=%v %s: no answer at all", local, tc.name)
+					t.Errorf("%s %s: no answer at all", mode, tc.name)
 				}
 			}
 		}
