@@ -289,6 +289,14 @@ func parseNumber(s string) (int, string) {
 			return 0, fmt.Sprintf("%s is not a port number", QuoteToken(s))
 		}
 	}
+	// Leading zeros change nothing ("080" is 80, and so is
+	// "00000000000000000080"), so the size check looks at the digits
+	// after them: a long run of zeros is not a large number.
+	if t := strings.TrimLeft(s, "0"); t == "" {
+		s = "0"
+	} else {
+		s = t
+	}
 	if len(s) > 5 {
 		if len(s) > MaxQuotedToken {
 			s = s[:MaxQuotedToken] + "…" // digits only: a byte is a character
