@@ -618,10 +618,8 @@ func factsOf(row *dossier.Listener, db *intel.DB, x *registry.Index) *portFacts 
 		}
 		rel := dossier.RelevanceOf(row.Port, p, matches, x)
 		pf := &portFacts{threat: th, signal: rel.Signal, basis: rel.Basis, programs: rel.Programs()}
-		for _, o := range rel.Expected {
-			if o.Narrow {
-				pf.expected = append(pf.expected, o.Name)
-			}
+		for _, o := range rel.Usual() {
+			pf.expected = append(pf.expected, o.Name)
 		}
 		return pf
 	}

@@ -285,9 +285,12 @@ func TestScanNoteIsNoOccupant(t *testing.T) {
 	if len(rel.Expected) != 0 || rel.Signal != SignalDistinctive {
 		t.Errorf("udp: expected %+v, signal %q; want no occupant and a distinctive signal", rel.Expected, rel.Signal)
 	}
+	// For any protocol the real service is the only occupant; it makes
+	// tcp common but not udp, where the note names nobody, so the port's
+	// signal is per protocol.
 	rel = RelevanceOf(40001, ports.ProtoNone, src.Intel.ForPort(40001), src.Registry)
-	if len(rel.Expected) != 1 || rel.Expected[0].ID != "real" || rel.Signal != SignalCommon {
-		t.Errorf("any: expected %+v, signal %q; want only the real service, common", rel.Expected, rel.Signal)
+	if len(rel.Expected) != 1 || rel.Expected[0].ID != "real" || rel.Signal != SignalDistinctive || rel.Basis != BasisPerProtocol {
+		t.Errorf("any: expected %+v, signal %q (%s); want only the real service, distinctive per protocol", rel.Expected, rel.Signal, rel.Basis)
 	}
 	if _, _, got, _ := annotate(40001, ports.UDP, src.Registry, src.Intel, false); got != "" {
 		t.Errorf("a listener's use on udp/40001 = %q, want none (the note names no occupant)", got)
@@ -315,5 +318,72 @@ func TestUsuallyNamesTheMostConfidentUses(t *testing.T) {
 	got := strings.Join(rel.Sentences(i18n.EN), " ")
 	if !strings.Contains(got, "usually Common server,") || strings.Contains(got, "Odd tunnel") {
 		t.Errorf("sentences %q: want only the high-confidence server named as usual", got)
+	}
+}
+
+// A use entry on one protocol does not outweigh a threat on another: on
+// 4444 Metasploit is on record for tcp and krb524d's use entry is about
+// udp, and audit judges a tcp listener there as distinctive. info must not
+// call the whole port a weak signal; it says what each protocol is.
+func TestRelevanceSplitsByProtocol(t *testing.T) {
+	base := intel.Entry{Confidence: intel.High, Description: "d", Sources: []intel.Source{{Title: "s", URL: "https://example.org/e"}}}
+	threat, use := base, base
+	threat.ID, threat.Name, threat.Kind, threat.Category = "bad", "Bad tool", intel.Exploit, intel.Threat
+	threat.Ports = []intel.PortRef{{Proto: ports.TCP, Low: 40003, High: 40003}}
+	use.ID, use.Name, use.Kind, use.Category = "udpd", "UDP daemon", intel.Vendor, intel.Use
+	use.Ports = []intel.PortRef{{Proto: ports.UDP, Low: 40003, High: 40003}}
+	src := sources(t, intel.New([]intel.Entry{threat, use}))
+	m := src.Intel.ForPort(40003)
+	if tcp := RelevanceOf(40003, ports.TCP, m, src.Registry); tcp.Signal != SignalDistinctive {
+		t.Fatalf("tcp signal %q, want distinctive", tcp.Signal)
+	}
+	rel := RelevanceOf(40003, ports.ProtoNone, m, src.Registry)
+	if rel.Signal != SignalDistinctive || rel.Basis != BasisPerProtocol {
+		t.Errorf("any: signal %q basis %q, want distinctive per-protocol", rel.Signal, rel.Basis)
+	}
+	got := strings.Join(rel.Sentences(i18n.EN), " ")
+	if !strings.Contains(got, "Strong signal on tcp: no ordinary use of tcp/40003") || strings.Contains(got, "Weak signal") {
+		t.Errorf("sentences %q: want tcp named as a strong signal, and no weak signal", got)
+	}
+	if ko := strings.Join(rel.Sentences(i18n.KO), " "); !strings.Contains(ko, "tcp/40003") {
+		t.Errorf("Korean sentences %q do not name tcp/40003", ko)
+	}
+}
+
+// Every port of the real intel: what info says of the port agrees with
+// what audit weighs on each protocol. When a protocol with a threat gets
+// another signal than the port as a whole, the port is per-protocol and
+// info names that protocol's signal.
+func TestRelevanceAgreesWithEachProtocol(t *testing.T) {
+	db := defaultIntel(t)
+	x := registry.Embedded()
+	split := 0
+	for p := 0; p <= ports.Max; p++ {
+		m := db.ForPort(p)
+		if len(m) == 0 {
+			continue
+		}
+		rel := RelevanceOf(p, ports.ProtoNone, m, x)
+		text := strings.Join(rel.Sentences(i18n.EN), " ")
+		for _, proto := range ports.Protos {
+			pr := RelevanceOf(p, proto, m, x)
+			if pr.Signal == "" {
+				continue
+			}
+			if rel.Basis == BasisPerProtocol {
+				want := map[Signal]string{SignalCommon: "Weak", SignalDistinctive: "Strong"}[pr.Signal] + " signal on " + proto.String()
+				if !strings.Contains(text, want) {
+					t.Errorf("port %d: %s is %s, but info says %q", p, proto, pr.Signal, text)
+				}
+			} else if pr.Signal != rel.Signal {
+				t.Errorf("port %d: %s is %s, but the port as a whole is %s (%s)", p, proto, pr.Signal, rel.Signal, rel.Basis)
+			}
+		}
+		if rel.Basis == BasisPerProtocol {
+			split++
+		}
+	}
+	if split == 0 {
+		t.Log("no port of the intel has protocols with different signals")
 	}
 }

@@ -53,8 +53,10 @@ type Listener struct {
 	ThreatKind       intel.Kind
 	// Use is the name of an unofficial use on record for the port, if any.
 	Use string
-	// Expected names what usually listens on the port (intel use entries),
-	// ExpectedPrograms their executables' base names, and ThreatSignal how
+	// Expected names what usually listens on the port (Relevance.Usual:
+	// the most confident use entries about it), ExpectedPrograms the
+	// executables' base names of every use entry about it (what audit
+	// accepts as the port's owner), and ThreatSignal how
 	// much the port's threat says about a listener ("" when no threat is on
 	// record). See RelevanceOf.
 	Expected         []string
@@ -268,7 +270,7 @@ func Annotate(ls []sockets.Listener, x *registry.Index, db *intel.DB) []Listener
 			if len(matches) > 0 {
 				rel := RelevanceOf(l.Port, l.Proto, matches, x)
 				a.signal, a.programs = rel.Signal, rel.Programs()
-				for _, o := range rel.Expected {
+				for _, o := range rel.Usual() {
 					a.expected = append(a.expected, o.Name)
 				}
 			}

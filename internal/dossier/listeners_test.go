@@ -136,3 +136,30 @@ func FuzzListenerJSON(f *testing.F) {
 		}
 	})
 }
+
+// A listener's Expected names what info calls the port's usual occupants
+// (Relevance.Usual): the most confident narrow use entries, not a
+// low-confidence one beside them, while ExpectedPrograms keeps every use
+// entry's programs (what audit accepts as the owner).
+func TestListenerExpectedIsWhatInfoCallsUsual(t *testing.T) {
+	base := intel.Entry{Confidence: intel.High, Ports: []intel.PortRef{{Proto: ports.TCP, Low: 40002, High: 40002}},
+		Description: "d", Sources: []intel.Source{{Title: "s", URL: "https://example.org/e"}}}
+	server, tunnel, threat := base, base, base
+	server.ID, server.Name, server.Kind, server.Category, server.Programs = "server", "Common server", intel.Vendor, intel.Use, []string{"srv"}
+	tunnel.ID, tunnel.Name, tunnel.Kind, tunnel.Category, tunnel.Confidence, tunnel.Programs = "tunnel", "Odd tunnel", intel.Tunnel, intel.Use, intel.Low, []string{"tun"}
+	threat.ID, threat.Name, threat.Kind, threat.Category, threat.Confidence = "bad", "Bad tool", intel.Exploit, intel.Threat, intel.Low
+	db := intel.New([]intel.Entry{server, tunnel, threat})
+	rows := Annotate([]sockets.Listener{{Proto: ports.TCP, Family: 4, Addr: netip.MustParseAddr("127.0.0.1"), Port: 40002, UID: 0}},
+		registry.Embedded(), db)
+	rel := RelevanceOf(40002, ports.TCP, db.ForPort(40002), registry.Embedded())
+	var usual []string
+	for _, o := range rel.Usual() {
+		usual = append(usual, o.Name)
+	}
+	if !reflect.DeepEqual(rows[0].Expected, usual) || !reflect.DeepEqual(usual, []string{"Common server"}) {
+		t.Errorf("listener expected %q, usual %q; want both [Common server]", rows[0].Expected, usual)
+	}
+	if !reflect.DeepEqual(rows[0].ExpectedPrograms, []string{"srv", "tun"}) {
+		t.Errorf("expected programs %q, want every use entry's", rows[0].ExpectedPrograms)
+	}
+}

@@ -1,10 +1,10 @@
 package dossier
 
 import (
+	"strconv"
 	"strings"
 
 	"github.com/porthole/porthole/internal/i18n"
-	"github.com/porthole/porthole/internal/intel"
 )
 
 // IntelView is an intel entry as every renderer presents it, in one
@@ -63,31 +63,40 @@ func (r *Relevance) Sentences(lang i18n.Lang) []string {
 		return nil
 	}
 	var out []string
-	switch r.Basis {
-	case BasisUseEntry:
-		// "Usually" names the most confident narrow occupants only: on
-		// 3000 the development servers and Grafana (high), not a tunnel
-		// on record with low confidence.
-		top := 0
-		for _, o := range r.Expected {
-			if o.Narrow {
-				top = max(top, intel.Confidence(o.Confidence).Rank())
+	if len(r.byProto) > 0 {
+		port := strconv.Itoa(r.port)
+		for _, pr := range r.byProto {
+			p := pr.proto.String()
+			switch pr.rel.Basis {
+			case BasisUseEntry:
+				out = append(out, i18n.T(lang, "relevance.proto.common.use", p, port, usualNames(&pr.rel, lang)))
+			case BasisSystemPort:
+				out = append(out, i18n.T(lang, "relevance.proto.common.iana", p, port))
+			default:
+				out = append(out, i18n.T(lang, "relevance.proto.distinctive", p, port))
 			}
 		}
-		var names []string
-		for _, o := range r.Expected {
-			if o.Narrow && intel.Confidence(o.Confidence).Rank() == top {
-				names = append(names, o.NameIn(lang))
-			}
+	} else {
+		switch r.Basis {
+		case BasisUseEntry:
+			out = append(out, i18n.T(lang, "relevance.common.use", usualNames(r, lang)))
+		case BasisSystemPort:
+			out = append(out, i18n.T(lang, "relevance.common.iana"))
+		default:
+			out = append(out, i18n.T(lang, "relevance.distinctive"))
 		}
-		out = append(out, i18n.T(lang, "relevance.common.use", strings.Join(names, "; ")))
-	case BasisSystemPort:
-		out = append(out, i18n.T(lang, "relevance.common.iana"))
-	default:
-		out = append(out, i18n.T(lang, "relevance.distinctive"))
 	}
 	if p := r.Programs(); len(p) > 0 {
 		out = append(out, i18n.T(lang, "relevance.programs", strings.Join(p, ", ")))
 	}
 	return out
+}
+
+// usualNames joins the names of r.Usual() in lang.
+func usualNames(r *Relevance, lang i18n.Lang) string {
+	var names []string
+	for _, o := range r.Usual() {
+		names = append(names, o.NameIn(lang))
+	}
+	return strings.Join(names, "; ")
 }

@@ -61,6 +61,38 @@ type Relevance struct {
 	Expected []Occupant `json:"expected"`
 	Signal   Signal     `json:"threat_signal,omitempty"` // "" when no threat is on record
 	Basis    string     `json:"threat_signal_basis,omitempty"`
+	// byProto is set, for any protocol (ProtoNone), when the protocols
+	// that have threats get different signals (4444: distinctive on tcp,
+	// where Metasploit is on record, while the use entry that would make
+	// it common is about udp): the signal of each, in ports.Protos order.
+	port    int
+	byProto []protoRelevance
+}
+
+// protoRelevance is the relevance of a port on one protocol.
+type protoRelevance struct {
+	proto ports.Proto
+	rel   Relevance
+}
+
+// Usual names the occupants that "this port is usually" names: the most
+// confident of the narrow ones (on 3000 the development servers and
+// Grafana, recorded with high confidence, and not a tunnel recorded with
+// low). info, the site, who, list and audit all say the same.
+func (r *Relevance) Usual() []Occupant {
+	top := 0
+	for _, o := range r.Expected {
+		if o.Narrow {
+			top = max(top, intel.Confidence(o.Confidence).Rank())
+		}
+	}
+	var out []Occupant
+	for _, o := range r.Expected {
+		if o.Narrow && intel.Confidence(o.Confidence).Rank() == top {
+			out = append(out, o)
+		}
+	}
+	return out
 }
 
 // Programs returns every executable base name the occupants name.
@@ -90,6 +122,11 @@ func (r *Relevance) ExpectsProgram(name string) bool {
 	return false
 }
 
+// BasisPerProtocol says that a port's protocols differ (see
+// Relevance.byProto): the signal is then distinctive, the stronger one,
+// since on some protocol a listener is a finding whatever its program.
+const BasisPerProtocol = "per-protocol"
+
 // RelevanceOf computes the relevance of port on proto (ProtoNone: any) from
 // the intel matches for the port (intel.DB.ForPort) and the registry (x may
 // be nil: then only intel counts).
@@ -100,6 +137,46 @@ func (r *Relevance) ExpectsProgram(name string) bool {
 // system port (0-1023) that IANA assigns to a named service with a full
 // record; otherwise, when a threat is on record, it is distinctive.
 func RelevanceOf(port int, proto ports.Proto, matches []intel.Match, x *registry.Index) Relevance {
+	rel := relevanceOn(port, proto, matches, x)
+	if proto != ports.ProtoNone || rel.Signal == "" {
+		return rel
+	}
+	// For any protocol, a use entry must not outweigh a threat it shares
+	// no protocol with: audit judges each listener on its own protocol.
+	// The protocols to weigh are the threats': a threat about any
+	// protocol counts for tcp and udp, as intel's "tcp/udp" does.
+	var threatens [ports.DCCP + 1]bool
+	for _, m := range matches {
+		if m.Entry.IsThreat() {
+			if m.Proto == ports.ProtoNone {
+				threatens[ports.TCP], threatens[ports.UDP] = true, true
+			} else {
+				threatens[m.Proto] = true
+			}
+		}
+	}
+	var byProto []protoRelevance
+	same := true
+	for _, p := range ports.Protos {
+		if !threatens[p] {
+			continue
+		}
+		pr := relevanceOn(port, p, matches, x)
+		if pr.Signal == "" {
+			continue // no threat on record for p
+		}
+		byProto = append(byProto, protoRelevance{proto: p, rel: pr})
+		same = same && pr.Signal == rel.Signal
+	}
+	if !same {
+		rel.Signal, rel.Basis, rel.port, rel.byProto = SignalDistinctive, BasisPerProtocol, port, byProto
+	}
+	return rel
+}
+
+// relevanceOn is RelevanceOf with every entry about any protocol when
+// proto is ProtoNone.
+func relevanceOn(port int, proto ports.Proto, matches []intel.Match, x *registry.Index) Relevance {
 	rel := Relevance{Expected: []Occupant{}}
 	threatRank, useRank := 0, 0
 	for _, m := range matches {
