@@ -218,6 +218,11 @@ func dispatch(ctx context.Context, env *Env, args []string) error {
 			return c.run(ctx, env, args[1:])
 		}
 	}
+	// `porthole --json 2556` and `porthole --offline 2556` are `info` too:
+	// a flag of info's (or "--") before the port.
+	if isInfoFlag(name) {
+		return infoCmd.bind(runInfo)(ctx, env, args)
+	}
 	// `porthole 2556`, `porthole tcp/2556`, `porthole http` are `info`;
 	// a word that is no service but close to a command is a typo.
 	if !strings.HasPrefix(name, "-") {
@@ -229,6 +234,22 @@ func dispatch(ctx context.Context, env *Env, args []string) error {
 		}
 	}
 	return unknownCommand(name)
+}
+
+// isInfoFlag reports whether arg is "--" or one of info's flags
+// ("--json", "-offline", "--lang=ko"), so that `porthole FLAG PORT` is
+// `porthole info FLAG PORT` rather than an unknown command.
+func isInfoFlag(arg string) bool {
+	if arg == "--" {
+		return true
+	}
+	name, ok := strings.CutPrefix(arg, "-")
+	if !ok {
+		return false
+	}
+	name = strings.TrimPrefix(name, "-")
+	name, _, _ = strings.Cut(name, "=")
+	return name != "" && infoCmd.usageFlags().Lookup(name) != nil
 }
 
 func isHelpWord(s string) bool {
@@ -251,7 +272,7 @@ func printUsage(w io.Writer) {
 is on it here?
 
 Usage:
-  porthole PORT...                 same as porthole info PORT...
+  porthole [flags] PORT...         same as porthole info [flags] PORT...
   porthole <command> [flags] [args]
 
 Commands:

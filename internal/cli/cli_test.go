@@ -133,6 +133,40 @@ func TestInfoLines(t *testing.T) {
 	}
 }
 
+// TestInfoFlagBeforePort: `porthole PORT` is `porthole info PORT`, with
+// info's flags on either side of the port (`porthole --json 80` was an
+// unknown command), and "--" before a port that starts with a dash. A
+// flag info does not have is still an unknown command.
+func TestInfoFlagBeforePort(t *testing.T) {
+	want := run(t, "", "info", "--offline", "--json", "80")
+	for _, args := range [][]string{
+		{"--offline", "--json", "80"},
+		{"--json", "--offline", "80"},
+		{"-offline", "80", "--json"},
+		{"--offline=true", "--json=true", "80"},
+		{"--lang=en", "--offline", "--json", "80"},
+	} {
+		r := run(t, "", args...)
+		if r.code != 0 || r.stdout != want.stdout {
+			t.Errorf("porthole %q: code %d, stderr %q; want info's output", args, r.code, r.stderr)
+		}
+	}
+	r := run(t, "", "--lang", "ko", "--offline", "80")
+	if r.code != 0 || !strings.HasPrefix(r.stdout, "포트 80") {
+		t.Errorf("porthole --lang ko --offline 80: code %d, %q", r.code, r.stderr)
+	}
+	r = run(t, "", "--", "-1")
+	if r.code != ExitUsage || !strings.Contains(r.stderr, `bad port "-1"`) {
+		t.Errorf("porthole -- -1: code %d, %q; want a bad port", r.code, r.stderr)
+	}
+	for _, arg := range []string{"--bogus", "--kill", "-", "---json"} {
+		r = run(t, "", arg, "80")
+		if r.code != ExitUsage || !strings.Contains(r.stderr, "unknown command") {
+			t.Errorf("porthole %s 80: code %d, %q; want an unknown command", arg, r.code, r.stderr)
+		}
+	}
+}
+
 // TestInfoJSONContract checks the fields tools rely on.
 func TestInfoJSONContract(t *testing.T) {
 	r := run(t, "", "2556", "--json")
