@@ -132,8 +132,12 @@ func Find(x *registry.Index, db *intel.DB, q string) []Hit {
 			var spans [][2]int
 			protos := []string{}
 			for _, r := range e.Ports {
-				ps = append(ps, Label(r.Low, r.High))
-				spans = append(spans, [2]int{r.Low, r.High})
+				// An entry lists a port once per protocol (tcp/3389 and
+				// udp/3389); the spans say each port once.
+				if sp := [2]int{r.Low, r.High}; !slices.Contains(spans, sp) {
+					ps = append(ps, Label(r.Low, r.High))
+					spans = append(spans, sp)
+				}
 				if p := r.Proto.String(); p != "" && !slices.Contains(protos, p) {
 					protos = append(protos, p)
 				}

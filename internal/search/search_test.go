@@ -1,6 +1,7 @@
 package search
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/porthole/porthole/internal/intel"
@@ -91,5 +92,36 @@ func TestFindIntel(t *testing.T) {
 	}
 	if hits := Find(x, db, "  "); hits != nil {
 		t.Errorf("Find(blank) = %d hits", len(hits))
+	}
+}
+
+// An intel entry that lists a port for tcp and for udp (RDP: tcp/3389 and
+// udp/3389) is one port in its hit: "3389", not "3389 3389", and one span.
+func TestIntelHitSaysEachPortOnce(t *testing.T) {
+	db, err := intel.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	twice := 0
+	for _, h := range Find(registry.Embedded(), db, "remote") {
+		if h.Source != "intel" {
+			continue
+		}
+		seen := map[[2]int]bool{}
+		for _, sp := range h.Spans {
+			if seen[sp] {
+				t.Errorf("%s: span %v twice in %v (label %q)", h.Name, sp, h.Spans, h.Ports)
+			}
+			seen[sp] = true
+		}
+		if len(strings.Fields(h.Ports)) != len(h.Spans) {
+			t.Errorf("%s: label %q for %d spans", h.Name, h.Ports, len(h.Spans))
+		}
+		if len(h.Protocols) > 1 {
+			twice++
+		}
+	}
+	if twice == 0 {
+		t.Error("no intel hit for \"remote\" is on two protocols: the test checks nothing")
 	}
 }
