@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/porthole/porthole/internal/dossier"
 	"github.com/porthole/porthole/internal/i18n"
@@ -157,13 +158,46 @@ func renderTable(t *text, label string, ps []int, src dossier.Sources) {
 				break
 			}
 		}
-		flags := ""
+		head := fmt.Sprintf("%-6d %-11s %-11s %-18s ", p, d.Status["tcp"], d.Status["udp"], process.Escape(name))
+		var items []intelItem
 		for _, th := range d.Threats {
-			flags += t.threatColor(th.Confidence, "!"+th.NameIn(t.lang)) + " "
+			items = append(items, intelItem{"!" + th.NameIn(t.lang), th.Confidence})
 		}
 		for _, u := range d.Uses {
-			flags += u.NameIn(t.lang) + " "
+			items = append(items, intelItem{u.NameIn(t.lang), ""})
 		}
-		t.line(fmt.Sprintf("%-6d %-11s %-11s %-18s %s", p, d.Status["tcp"], d.Status["udp"], process.Escape(name), flags))
+		// The intel names wrap in their column, so that the table fits the
+		// terminal and no threat is cut off.
+		w := max(t.table()-displayWidth(head), 20)
+		pad := strings.Repeat(" ", displayWidth(head))
+		for i, l := range wrap(intelCell(t, items), w, w) {
+			if i > 0 {
+				head = pad
+			}
+			for {
+				h, tail := splitWidth(l, w)
+				t.line(head + h)
+				if tail == "" {
+					break
+				}
+				head, l = pad, tail
+			}
+		}
 	}
+}
+
+// intelItem is one name in the intel cell of the range table: a threat
+// ("!" and its name, coloured by confidence) or a use.
+type intelItem struct{ name, confidence string }
+
+// intelCell joins the items with "; ".
+func intelCell(t *text, items []intelItem) string {
+	var b strings.Builder
+	for i, it := range items {
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		b.WriteString(t.threatColor(it.confidence, it.name))
+	}
+	return b.String()
 }
