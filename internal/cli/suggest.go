@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/porthole/porthole/internal/i18n"
 	"github.com/porthole/porthole/internal/ports"
 	"github.com/porthole/porthole/internal/sockets"
 	"github.com/porthole/porthole/internal/suggest"
@@ -42,7 +43,7 @@ type suggestOptions struct {
 }
 
 var suggestCmd = &cmdDef[suggestOptions]{name: "suggest", args: "[flags]",
-	help: "Pick ports for a new service: unassigned at IANA for tcp and udp, with no intel entry, outside this machine's ephemeral range, and free here. Each pick is explained.",
+	help: "Pick ports for a new service: unassigned at IANA for tcp and udp, with no intel entry, outside this machine's ephemeral range, and free here. Each pick is explained; when none qualifies (exit status 1), the message counts the numbers each condition ruled out.",
 	flags: func(fs *cmdFlags, o *suggestOptions) func([]string) error {
 		fs.BoolVar(&o.json, "json", false, "print JSON")
 		fs.IntVar(&o.count, "count", 3, "how many ports to suggest (1-100)")
@@ -106,7 +107,8 @@ func runSuggest(ctx context.Context, env *Env, o suggestOptions) error {
 	}
 	low, high := o.low, o.high
 	if len(out) == 0 {
-		return &notFound{fmt.Sprintf("no port in %d-%d meets every condition", low, high)}
+		return &notFound{fmt.Sprintf("no port in %d-%d meets every condition: %s", low, high,
+			refusals(suggest.Refuse(k.reg, k.intel, opt), len(candidates), opt))}
 	}
 	if o.json {
 		j := suggestOut{Candidates: len(candidates), Range: span{low, high}, Suggestions: out}
@@ -158,4 +160,30 @@ func suggestRange(s string) (int, int, error) {
 		return 0, 0, usagef("--range %s: start at 1024 or above", quoteArg(s))
 	}
 	return spec.Low, spec.High, nil
+}
+
+// refusals says why no number of the range was picked: how many failed
+// each condition, the intel entry that named the most, and how many
+// candidates were in use here.
+func refusals(r suggest.Refusals, candidates int, o suggest.Options) string {
+	n := func(v int) string { return i18n.Num(i18n.EN, v) }
+	var parts []string
+	if r.Ephemeral > 0 {
+		parts = append(parts, fmt.Sprintf("%s in this machine's ephemeral range %d-%d", n(r.Ephemeral), o.EphemeralLow, o.EphemeralHigh))
+	}
+	if r.Registry > 0 {
+		parts = append(parts, n(r.Registry)+" assigned or reserved at IANA")
+	}
+	if r.Intel > 0 {
+		s := n(r.Intel) + " on record in porthole's intel"
+		if len(r.IntelOrder) > 0 {
+			top := r.IntelOrder[0]
+			s += fmt.Sprintf(" (%s as %s)", n(r.IntelBy[top]), top)
+		}
+		parts = append(parts, s)
+	}
+	if candidates > 0 {
+		parts = append(parts, n(candidates)+" in use here")
+	}
+	return fmt.Sprintf("of its %s numbers, %s", n(o.High-o.Low+1), strings.Join(parts, ", "))
 }

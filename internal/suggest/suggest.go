@@ -7,6 +7,7 @@ package suggest
 
 import (
 	"math/rand/v2"
+	"slices"
 
 	"github.com/porthole/porthole/internal/intel"
 	"github.com/porthole/porthole/internal/ports"
@@ -37,6 +38,45 @@ func Candidates(reg *registry.Index, db *intel.DB, o Options) []int {
 		out = append(out, p)
 	}
 	return out
+}
+
+// Refusals counts why the numbers of o's range are not candidates, each
+// number under the first condition it fails, in Candidates' order.
+type Refusals struct {
+	Ephemeral int // in the machine's ephemeral range
+	Registry  int // assigned or reserved at IANA, or with a registry row
+	Intel     int // named by an intel entry
+	// IntelBy counts the Intel numbers by the name of the first entry
+	// that names each (the Windows dynamic port range note covers all of
+	// 49152-65535), and IntelOrder lists those names by count, largest
+	// first.
+	IntelBy    map[string]int
+	IntelOrder []string
+}
+
+// Refuse says, for a range with few or no candidates, why its numbers
+// were left out.
+func Refuse(reg *registry.Index, db *intel.DB, o Options) Refusals {
+	r := Refusals{IntelBy: map[string]int{}}
+	for p := o.Low; p <= o.High; p++ {
+		switch {
+		case o.EphemeralHigh > 0 && p >= o.EphemeralLow && p <= o.EphemeralHigh:
+			r.Ephemeral++
+		case !Unassigned(reg, p):
+			r.Registry++
+		default:
+			if m := db.ForPort(p); len(m) > 0 {
+				r.Intel++
+				name := m[0].Entry.Name
+				if r.IntelBy[name] == 0 {
+					r.IntelOrder = append(r.IntelOrder, name)
+				}
+				r.IntelBy[name]++
+			}
+		}
+	}
+	slices.SortStableFunc(r.IntelOrder, func(a, b string) int { return r.IntelBy[b] - r.IntelBy[a] })
+	return r
 }
 
 // Unassigned reports whether reg gives p no service for tcp and udp: its

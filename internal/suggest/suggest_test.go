@@ -124,3 +124,51 @@ func TestPick(t *testing.T) {
 		t.Errorf("error %v, want %v", err, stop)
 	}
 }
+
+// TestRefuse: every number of a range is either a candidate or counted
+// under exactly one refusal, and the intel entry named first is one that
+// names the most of them. The dynamic range outside Linux's ephemeral
+// range has no candidate with the real intel: an operating system's port
+// range covers it, and Refuse has to say so.
+func TestRefuse(t *testing.T) {
+	reg, db := data(t)
+	for _, o := range []suggest.Options{
+		{Low: 1024, High: 65535, EphemeralLow: 20000, EphemeralHigh: 24999},
+		{Low: 49152, High: 65535, EphemeralLow: 32768, EphemeralHigh: 60999},
+		{Low: 5000, High: 5001},
+	} {
+		r := suggest.Refuse(reg, db, o)
+		c := len(suggest.Candidates(reg, db, o))
+		if got := r.Ephemeral + r.Registry + r.Intel + c; got != o.High-o.Low+1 {
+			t.Errorf("%+v: %+v and %d candidates add up to %d, not the range's %d numbers", o, r, c, got, o.High-o.Low+1)
+		}
+		sum := 0
+		for i, name := range r.IntelOrder {
+			sum += r.IntelBy[name]
+			if i > 0 && r.IntelBy[name] > r.IntelBy[r.IntelOrder[i-1]] {
+				t.Errorf("%+v: intel names out of order: %v %v", o, r.IntelOrder, r.IntelBy)
+			}
+		}
+		if sum != r.Intel || len(r.IntelOrder) != len(r.IntelBy) {
+			t.Errorf("%+v: intel names count %d of %d", o, sum, r.Intel)
+		}
+	}
+	o := suggest.Options{Low: 61000, High: 65535, EphemeralLow: 32768, EphemeralHigh: 60999}
+	if c := suggest.Candidates(reg, db, o); len(c) > 0 {
+		t.Skipf("61000-65535 has candidates now (%d): the case below does not arise", len(c))
+	}
+	r := suggest.Refuse(reg, db, o)
+	if r.Intel != o.High-o.Low+1 || len(r.IntelOrder) == 0 {
+		t.Fatalf("61000-65535: %+v; want every number refused for intel, with the entry named", r)
+	}
+	top := r.IntelOrder[0]
+	for p := o.Low; p <= o.High; p += 500 {
+		named := false
+		for _, m := range db.ForPort(p) {
+			named = named || m.Entry.Name == top
+		}
+		if !named {
+			t.Errorf("%s is named first for 61000-65535 but does not cover %d", top, p)
+		}
+	}
+}
