@@ -228,6 +228,9 @@ func ParseSpec(arg string) (Spec, error) {
 		spec.Low, spec.High = low, high
 		return spec, nil
 	}
+	if n, ok := hexPort(s); ok {
+		return bad(fmt.Sprintf("%s is hexadecimal; ports are read in decimal: write %d", QuoteToken(s), n))
+	}
 	if len(s) > maxServiceName {
 		return bad("too long for a service name")
 	}
@@ -238,6 +241,18 @@ func ParseSpec(arg string) (Spec, error) {
 	}
 	spec.Service = s
 	return spec, nil
+}
+
+// hexPort reads "0x50" (C's hexadecimal notation) as the port it means, so
+// that the error can say which decimal number to write. No registry name
+// has that form.
+func hexPort(s string) (int, bool) {
+	h, ok := strings.CutPrefix(strings.ToLower(s), "0x")
+	if !ok || h == "" || len(h) > 4 {
+		return 0, false
+	}
+	n, err := strconv.ParseUint(h, 16, 16)
+	return int(n), err == nil
 }
 
 // isDigitsOrSigned reports whether s looks numeric: digits, with at most

@@ -67,6 +67,9 @@ func TestParseSpecErrors(t *testing.T) {
 		{"http!", "neither"},
 		{strings.Repeat("a", 65), "too long"},
 		{"+5", "not a port number"},
+		{"0x50", `"0x50" is hexadecimal; ports are read in decimal: write 80`},
+		{"0XFFFF", "write 65535"},
+		{"tcp/0x1bb", "write 443"},
 	}
 	for _, tc := range tests {
 		_, err := ParseSpec(tc.in)

@@ -483,3 +483,25 @@ func TestCaps(t *testing.T) {
 			len(real), widest, covered, len(embedded))
 	}
 }
+
+// Every named row of the registry can be asked for by name: ParseSpec reads
+// it as a service, not as a number or as "0x50"-style hexadecimal, which
+// ParseSpec refuses with the decimal port to write.
+func TestEveryNameParsesAsAService(t *testing.T) {
+	x := Embedded()
+	checked := 0
+	for i := range x.Len() {
+		name := x.Row(i).Name
+		if name == "" || strings.ContainsAny(name, " /") {
+			continue // no name, or a legacy name a slash splits ("914c/g" is tested in ports)
+		}
+		checked++
+		spec, err := ports.ParseSpec(name)
+		if err != nil || spec.Service != name {
+			t.Errorf("registry name %q: ParseSpec = %+v, %v", name, spec, err)
+		}
+	}
+	if checked < x.Len()/2 {
+		t.Errorf("checked %d names of %d rows", checked, x.Len())
+	}
+}
