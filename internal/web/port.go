@@ -27,6 +27,7 @@ type portView struct {
 	Ghost     string
 	Services  []serviceView
 	Threats   []intelView
+	Relevance []string // how much the threats weigh, as info says it
 	Uses      []intelView
 	Checks    []checkView
 	Context   []string
@@ -171,6 +172,7 @@ func (s *Site) portView(l i18n.Lang, d *dossier.Dossier, local *localResult) *po
 		v.Services = append(v.Services, x)
 	}
 	v.Threats = s.intelViews(l, d.Threats)
+	v.Relevance = d.Relevance.Sentences(l)
 	v.Uses = s.intelViews(l, d.Uses)
 	v.Checks = []checkView{
 		{"cmd-linux", T("check.linux"), d.Check.Linux},

@@ -38,7 +38,7 @@ func renderPortPage(w *tmplrt.Writer, d *pageData) {
 	w.S("</nav>\n</div>\n</header>\n<main id=\"main\" tabindex=\"-1\">\n")
 	renderPortPageContent(w, d)
 	w.S("\n</main>\n<footer class=\"site\">\n<nav aria-label=\"").HTML(i18n.T(d.Lang, "web.footer.nav")).S("\"><a href=\"").HTML(tmplrt.URLNormalize(tmplrt.URLFilter(d.Prefix))).S("/\">").HTML(i18n.T(d.Lang, "web.home.title")).S("</a> · <a href=\"").HTML(tmplrt.URLNormalize(tmplrt.URLFilter(d.Prefix))).S("/stats").HTML(tmplrt.URLNormalize(d.Ext)).S("\">").HTML(i18n.T(d.Lang, "web.stats.title")).S("</a>")
-	if v83 := d.Local; v83 {
+	if v85 := d.Local; v85 {
 		w.S(" · <a href=\"").HTML(tmplrt.URLNormalize(tmplrt.URLFilter(d.Prefix))).S("/local\">").HTML(i18n.T(d.Lang, "web.local.title")).S("</a>")
 	}
 	w.S("</nav>\n<p>").HTML(i18n.T(d.Lang, "web.footer.data", d.Registry)).S("</p>\n</footer>\n</body>\n</html>\n")
@@ -83,24 +83,24 @@ func renderPortPageIntel(w *tmplrt.Writer, d tmplArgs) {
 
 // renderPortPageListeners writes template "listeners" for d.
 func renderPortPageListeners(w *tmplrt.Writer, d tmplArgs) {
-	v49 := d.L
-	_ = v49
+	v51 := d.L
+	_ = v51
 	w.S("<div class=\"table-wrap\"><table class=\"listeners\">\n<thead><tr><th scope=\"col\">").HTML(i18n.T(d.L, "web.col.proto")).S("</th><th scope=\"col\">").HTML(i18n.T(d.L, "web.col.addr")).S("</th><th scope=\"col\">").HTML(i18n.T(d.L, "web.col.port")).S("</th><th scope=\"col\">").HTML(i18n.T(d.L, "web.col.pid")).S("</th><th scope=\"col\">").HTML(i18n.T(d.L, "web.col.process")).S("</th><th scope=\"col\">").HTML(i18n.T(d.L, "web.col.user")).S("</th><th scope=\"col\">").HTML(i18n.T(d.L, "web.col.exe")).S("</th></tr></thead>\n<tbody>")
-	for _, v51 := range tmplrt.As[[]localRow](w, d.V, "tmplArgs.V") {
-		w.S("<tr><td>").HTML(v51.Proto).S("</td><td><code>").HTML(v51.Addr).S("</code></td><td><a href=\"").HTML(tmplrt.URLNormalize(tmplrt.URLFilter(d.P))).S("/ports/").HTML(tmplrt.URLNormalize(v51.Port)).S("\">").HTML(v51.Port).S("</a></td><td>").HTML(v51.PID).S("</td><td>").HTML(v51.Process)
-		if v52 := v51.Container; v52 != "" {
-			w.S(" <span class=\"small\">(").HTML(v52).S(")</span>")
+	for _, v53 := range tmplrt.As[[]localRow](w, d.V, "tmplArgs.V") {
+		w.S("<tr><td>").HTML(v53.Proto).S("</td><td><code>").HTML(v53.Addr).S("</code></td><td><a href=\"").HTML(tmplrt.URLNormalize(tmplrt.URLFilter(d.P))).S("/ports/").HTML(tmplrt.URLNormalize(v53.Port)).S("\">").HTML(v53.Port).S("</a></td><td>").HTML(v53.PID).S("</td><td>").HTML(v53.Process)
+		if v54 := v53.Container; v54 != "" {
+			w.S(" <span class=\"small\">(").HTML(v54).S(")</span>")
 		}
-		w.S("</td><td>").HTML(v51.User).S("</td><td>")
-		if v53 := v51.Exe; v53 != "" {
-			w.S("<code>").HTML(v51.Exe).S("</code>")
-			if v54 := v51.ExeDeleted; v54 {
+		w.S("</td><td>").HTML(v53.User).S("</td><td>")
+		if v55 := v53.Exe; v55 != "" {
+			w.S("<code>").HTML(v53.Exe).S("</code>")
+			if v56 := v53.ExeDeleted; v56 {
 				w.S(" <span class=\"chip threat\">").HTML(i18n.T(d.L, "web.deleted")).S("</span>")
 			}
 		} else {
 			w.S("<span class=\"small\">")
-			if v55 := v51.Reason; v55 != "" {
-				w.HTML(i18n.T(d.L, v55))
+			if v57 := v53.Reason; v57 != "" {
+				w.HTML(i18n.T(d.L, v57))
 			}
 			w.S("</span>")
 		}
@@ -182,117 +182,121 @@ func renderPortPageContent(w *tmplrt.Writer, d *pageData) {
 		} else {
 			w.S("<p>").HTML(i18n.T(d.Lang, "threats.none")).S("</p>")
 		}
+		w.S("\n")
+		for _, v43 := range v11.Relevance {
+			w.S("<p class=\"note\">").HTML(v43).S("</p>")
+		}
 		w.S("\n</section>\n\n<section id=\"uses\" aria-labelledby=\"uses-h\">\n<h2 id=\"uses-h\">").HTML(i18n.T(d.Lang, "section.uses")).S("</h2>\n")
-		if v42 := v11.Uses; len(v42) > 0 {
+		if v44 := v11.Uses; len(v44) > 0 {
 			renderPortPageIntel(w, newTmplArgs(v10, v11.Uses))
 		} else {
 			w.S("<p>").HTML(i18n.T(d.Lang, "uses.none")).S("</p>")
 		}
 		w.S("\n</section>\n\n<section id=\"check\" aria-labelledby=\"check-h\">\n<h2 id=\"check-h\">").HTML(i18n.T(d.Lang, "section.check")).S("</h2>\n<dl class=\"checks\">")
-		for _, v44 := range v11.Checks {
-			w.S("<div><dt>").HTML(v44.Label).S("</dt><dd><code id=\"").HTML(v44.ID).S("\">").HTML(v44.Cmd).S("</code> <button type=\"button\" class=\"copy\" data-copy=\"").HTML(v44.ID).S("\" data-done=\"").HTML(i18n.T(d.Lang, "web.copied")).S("\" hidden>").HTML(i18n.T(d.Lang, "web.copy")).S("</button></dd></div>")
+		for _, v46 := range v11.Checks {
+			w.S("<div><dt>").HTML(v46.Label).S("</dt><dd><code id=\"").HTML(v46.ID).S("\">").HTML(v46.Cmd).S("</code> <button type=\"button\" class=\"copy\" data-copy=\"").HTML(v46.ID).S("\" data-done=\"").HTML(i18n.T(d.Lang, "web.copied")).S("\" hidden>").HTML(i18n.T(d.Lang, "web.copy")).S("</button></dd></div>")
 		}
 		w.S("</dl>\n</section>\n\n")
-		if v45 := v11.Local; v45 != nil {
+		if v47 := v11.Local; v47 != nil {
 			w.S("<section id=\"here\" aria-labelledby=\"here-h\">\n<h2 id=\"here-h\">").HTML(i18n.T(d.Lang, "section.here")).S("</h2>\n")
-			if v46 := v45.Err; v46 != "" {
-				w.S("<p class=\"note\">").HTML(v46).S("</p>")
+			if v48 := v47.Err; v48 != "" {
+				w.S("<p class=\"note\">").HTML(v48).S("</p>")
 			}
-			if v47 := v45.None; v47 != "" {
-				w.S("<p>").HTML(v47).S("</p>")
+			if v49 := v47.None; v49 != "" {
+				w.S("<p>").HTML(v49).S("</p>")
 			}
 			w.S("\n")
-			if v48 := v45.Rows; len(v48) > 0 {
-				renderPortPageListeners(w, newTmplArgs(v10, v45.Rows))
+			if v50 := v47.Rows; len(v50) > 0 {
+				renderPortPageListeners(w, newTmplArgs(v10, v47.Rows))
 			}
 			w.S("\n</section>")
 		}
 		w.S("\n")
-		if v56 := v11.Fleet; v56 != nil {
+		if v58 := v11.Fleet; v58 != nil {
 			w.S("\n<section id=\"fleet\" aria-labelledby=\"fleet-h\">\n<h2 id=\"fleet-h\">").HTML(i18n.T(d.Lang, "web.fleet.section")).S("</h2>\n")
-			if v57 := v56.Err; v57 != "" {
-				w.S("<p class=\"note\">").HTML(v57).S("</p>")
+			if v59 := v58.Err; v59 != "" {
+				w.S("<p class=\"note\">").HTML(v59).S("</p>")
 			}
-			if v58 := v56.Sentence; v58 != "" {
-				w.S("<p>").HTML(v58).S("</p>")
+			if v60 := v58.Sentence; v60 != "" {
+				w.S("<p>").HTML(v60).S("</p>")
 			}
 			w.S("\n")
-			if v59 := v56.Rows; len(v59) > 0 {
+			if v61 := v58.Rows; len(v61) > 0 {
 				w.S("<div class=\"table-wrap\"><table class=\"listeners\">\n<thead><tr><th scope=\"col\">").HTML(i18n.T(d.Lang, "web.fleet.col.host")).S("</th><th scope=\"col\">").HTML(i18n.T(d.Lang, "web.col.proto")).S("</th><th scope=\"col\">").HTML(i18n.T(d.Lang, "web.col.addr")).S("</th><th scope=\"col\">").HTML(i18n.T(d.Lang, "web.col.process")).S("</th><th scope=\"col\">").HTML(i18n.T(d.Lang, "web.col.user")).S("</th><th scope=\"col\">").HTML(i18n.T(d.Lang, "web.col.exe")).S("</th><th scope=\"col\">").HTML(i18n.T(d.Lang, "web.fleet.col.since")).S("</th></tr></thead>\n<tbody>")
-				for _, v61 := range v56.Rows {
-					w.S("<tr><td><a href=\"").HTML(tmplrt.URLNormalize(tmplrt.URLFilter(v61.HostHref))).S("\">").HTML(v61.Host).S("</a>")
-					if v62 := v61.State; v62 != "" {
-						w.S(" <span class=\"small\">(").HTML(v62).S(")</span>")
-					}
-					w.S("</td><td>").HTML(v61.Proto).S("</td><td><code>").HTML(v61.Addr).S("</code>")
-					if v63 := v61.NetNS; v63 != "" {
-						w.S(" <span class=\"small\">(").HTML(v63).S(")</span>")
-					}
-					w.S("</td><td>").HTML(v61.Process)
-					if v64 := v61.PID; v64 != "" {
+				for _, v63 := range v58.Rows {
+					w.S("<tr><td><a href=\"").HTML(tmplrt.URLNormalize(tmplrt.URLFilter(v63.HostHref))).S("\">").HTML(v63.Host).S("</a>")
+					if v64 := v63.State; v64 != "" {
 						w.S(" <span class=\"small\">(").HTML(v64).S(")</span>")
 					}
-					w.S("</td><td>").HTML(v61.User).S("</td><td>")
-					if v65 := v61.Exe; v65 != "" {
-						w.S("<code>").HTML(v65).S("</code>")
+					w.S("</td><td>").HTML(v63.Proto).S("</td><td><code>").HTML(v63.Addr).S("</code>")
+					if v65 := v63.NetNS; v65 != "" {
+						w.S(" <span class=\"small\">(").HTML(v65).S(")</span>")
 					}
-					w.S("</td><td><time datetime=\"").HTML(v61.SinceISO).S("\">").HTML(v61.Since).S("</time></td></tr>")
+					w.S("</td><td>").HTML(v63.Process)
+					if v66 := v63.PID; v66 != "" {
+						w.S(" <span class=\"small\">(").HTML(v66).S(")</span>")
+					}
+					w.S("</td><td>").HTML(v63.User).S("</td><td>")
+					if v67 := v63.Exe; v67 != "" {
+						w.S("<code>").HTML(v67).S("</code>")
+					}
+					w.S("</td><td><time datetime=\"").HTML(v63.SinceISO).S("\">").HTML(v63.Since).S("</time></td></tr>")
 				}
 				w.S("</tbody>\n</table></div>")
 			}
-			if v66 := v56.More; v66 != "" {
-				w.S("<p class=\"small\">").HTML(v66).S("</p>")
+			if v68 := v58.More; v68 != "" {
+				w.S("<p class=\"small\">").HTML(v68).S("</p>")
 			}
 			w.S("\n<p><a href=\"").HTML(tmplrt.URLNormalize(tmplrt.URLFilter(d.Prefix))).S("/fleet\">").HTML(i18n.T(d.Lang, "web.fleet.title")).S("</a></p>\n</section>\n")
 		}
 		w.S("\n<section id=\"context\" aria-labelledby=\"context-h\">\n<h2 id=\"context-h\">").HTML(i18n.T(d.Lang, "section.context")).S("</h2>\n")
-		for _, v68 := range v11.Context {
-			w.S("<p>").HTML(v68).S("</p>")
+		for _, v70 := range v11.Context {
+			w.S("<p>").HTML(v70).S("</p>")
 		}
 		w.S("\n<figure class=\"strip-fig\">").S(string(v11.Strip)).S("<figcaption>").HTML(v11.Position).S(" <a href=\"").HTML(tmplrt.URLNormalize(tmplrt.URLFilter(v11.RangeHref))).S("\">").HTML(i18n.T(v10, "web.range.list", v11.RangeName)).S("</a></figcaption></figure>\n")
-		if v69 := v11.Ephemeral; v69 != "" {
-			w.S("<p class=\"note\">").HTML(v69).S("</p>")
+		if v71 := v11.Ephemeral; v71 != "" {
+			w.S("<p class=\"note\">").HTML(v71).S("</p>")
 		}
 		w.S("\n</section>\n\n<section id=\"neighbours\" aria-labelledby=\"neighbours-h\">\n<h2 id=\"neighbours-h\">").HTML(i18n.T(d.Lang, "web.section.neighbours")).S("</h2>\n<ul class=\"pager\">")
-		if v70 := v11.Prev; v70 != nil {
-			w.S("<li><a rel=\"prev\" href=\"").HTML(tmplrt.URLNormalize(tmplrt.URLFilter(v70.Href))).S("\">← ").HTML(i18n.T(d.Lang, "neighbours.prev")).S(": ").Int(v70.Port)
-			if v71 := v70.Name; v71 != "" {
-				w.S(" <span class=\"name\">").HTML(v71).S("</span>")
+		if v72 := v11.Prev; v72 != nil {
+			w.S("<li><a rel=\"prev\" href=\"").HTML(tmplrt.URLNormalize(tmplrt.URLFilter(v72.Href))).S("\">← ").HTML(i18n.T(d.Lang, "neighbours.prev")).S(": ").Int(v72.Port)
+			if v73 := v72.Name; v73 != "" {
+				w.S(" <span class=\"name\">").HTML(v73).S("</span>")
 			}
 			w.S("</a></li>")
 		}
-		if v72 := v11.Next; v72 != nil {
-			w.S("<li><a rel=\"next\" href=\"").HTML(tmplrt.URLNormalize(tmplrt.URLFilter(v72.Href))).S("\">").HTML(i18n.T(d.Lang, "neighbours.next")).S(": ").Int(v72.Port)
-			if v73 := v72.Name; v73 != "" {
-				w.S(" <span class=\"name\">").HTML(v73).S("</span>")
+		if v74 := v11.Next; v74 != nil {
+			w.S("<li><a rel=\"next\" href=\"").HTML(tmplrt.URLNormalize(tmplrt.URLFilter(v74.Href))).S("\">").HTML(i18n.T(d.Lang, "neighbours.next")).S(": ").Int(v74.Port)
+			if v75 := v74.Name; v75 != "" {
+				w.S(" <span class=\"name\">").HTML(v75).S("</span>")
 			}
 			w.S(" →</a></li>")
 		}
 		w.S("</ul>\n")
-		if v74 := v11.Same; len(v74) > 0 {
+		if v76 := v11.Same; len(v76) > 0 {
 			w.S("<p>").HTML(v11.SameLabel).S(": ")
-			for v75, v76 := range v11.Same {
-				if v77 := v75; v77 != 0 {
+			for v77, v78 := range v11.Same {
+				if v79 := v77; v79 != 0 {
 					w.S(", ")
 				}
-				w.S("<a href=\"").HTML(tmplrt.URLNormalize(tmplrt.URLFilter(v76.Href))).S("\">").Int(v76.Port).S("</a>")
+				w.S("<a href=\"").HTML(tmplrt.URLNormalize(tmplrt.URLFilter(v78.Href))).S("\">").Int(v78.Port).S("</a>")
 			}
 			w.S("</p>")
 		}
 		w.S("\n</section>\n\n<section id=\"sources\" aria-labelledby=\"sources-h\">\n<h2 id=\"sources-h\">").HTML(i18n.T(d.Lang, "section.sources")).S("</h2>\n<ol class=\"footnotes\">")
-		for _, v79 := range tmplrt.Deref(w, v11.D, ".D.Footnotes").Footnotes {
-			w.S("<li id=\"fn-").Int(v79.N).S("\" value=\"").Int(v79.N).S("\"><span lang=\"en\">").HTML(v79.Title).S("</span>")
-			if v80 := v79.Kind; v80 != "" {
-				w.S(" <span class=\"small\">(").HTML(i18n.T(v10, ("source.kind." + v80))).S(")</span>")
+		for _, v81 := range tmplrt.Deref(w, v11.D, ".D.Footnotes").Footnotes {
+			w.S("<li id=\"fn-").Int(v81.N).S("\" value=\"").Int(v81.N).S("\"><span lang=\"en\">").HTML(v81.Title).S("</span>")
+			if v82 := v81.Kind; v82 != "" {
+				w.S(" <span class=\"small\">(").HTML(i18n.T(v10, ("source.kind." + v82))).S(")</span>")
 			}
-			w.S("<br><a href=\"").HTML(tmplrt.URLNormalize(tmplrt.URLFilter(v79.URL))).S("\" rel=\"external noopener\">").HTML(v79.URL).S("</a></li>")
+			w.S("<br><a href=\"").HTML(tmplrt.URLNormalize(tmplrt.URLFilter(v81.URL))).S("\" rel=\"external noopener\">").HTML(v81.URL).S("</a></li>")
 		}
 		w.S("</ol>\n<p class=\"small\">").HTML(i18n.T(v10, "web.registry", tmplrt.Deref(w, v11.D, ".D.Registry").Registry)).S("</p>\n</section>\n\n<section id=\"feedback\" aria-labelledby=\"feedback-h\">\n<h2 id=\"feedback-h\">").HTML(i18n.T(d.Lang, "web.feedback.q")).S("</h2>\n")
-		if v81 := v11.Thanks; v81 {
+		if v83 := v11.Thanks; v83 {
 			w.S("<p class=\"note thanks\" role=\"status\">").HTML(i18n.T(d.Lang, "web.feedback.thanks")).S("</p>")
 		}
 		w.S("\n")
-		if v82 := v11.Feedback; v82 {
+		if v84 := v11.Feedback; v84 {
 			w.S("<form method=\"post\" action=\"/feedback\" class=\"feedback\" data-thanks=\"").HTML(i18n.T(d.Lang, "web.feedback.thanks")).S("\" data-error=\"").HTML(i18n.T(d.Lang, "web.feedback.error")).S("\" data-summary=\"").HTML(i18n.T(d.Lang, "web.feedback.summary")).S("\">\n<input type=\"hidden\" name=\"port\" value=\"").HTML(v11.PortStr).S("\">\n<input type=\"hidden\" name=\"lang\" value=\"").HTML(string(v10)).S("\">\n<fieldset><legend class=\"vh\">").HTML(i18n.T(d.Lang, "web.feedback.q")).S("</legend>\n<div class=\"faces\">\n<input type=\"radio\" id=\"fb-unhelpful\" name=\"rating\" value=\"unhelpful\" required><label for=\"fb-unhelpful\"><span aria-hidden=\"true\">😔</span> ").HTML(i18n.T(d.Lang, "web.feedback.unhelpful")).S("</label>\n<input type=\"radio\" id=\"fb-neutral\" name=\"rating\" value=\"neutral\"><label for=\"fb-neutral\"><span aria-hidden=\"true\">😐</span> ").HTML(i18n.T(d.Lang, "web.feedback.neutral")).S("</label>\n<input type=\"radio\" id=\"fb-helpful\" name=\"rating\" value=\"helpful\"><label for=\"fb-helpful\"><span aria-hidden=\"true\">😃</span> ").HTML(i18n.T(d.Lang, "web.feedback.helpful")).S("</label>\n</div></fieldset>\n<label for=\"fb-comment\">").HTML(i18n.T(d.Lang, "web.feedback.comment")).S("</label>\n<textarea id=\"fb-comment\" name=\"comment\" rows=\"3\" maxlength=\"1000\"></textarea>\n<div class=\"hp\" aria-hidden=\"true\"><label for=\"fb-website\">").HTML(i18n.T(d.Lang, "web.feedback.hp")).S("</label><input id=\"fb-website\" name=\"website\" type=\"text\" tabindex=\"-1\" autocomplete=\"off\"></div>\n<button type=\"submit\">").HTML(i18n.T(d.Lang, "web.feedback.send")).S("</button>\n</form>")
 		} else {
 			w.S("<p>").HTML(i18n.T(d.Lang, "web.feedback.static")).S("</p>")
