@@ -23,7 +23,7 @@ type Hit struct {
 	Category    string
 	Name        string
 	NameKO      string   // an intel entry's Korean name, when it has one
-	Ports       string   // "80", "6000-6063", "3127-3198 1080"; "-" for none
+	Ports       string   // "80", "6000-6063", "3127-3198 1080"; "-" for none; for a port query, the matching spans first
 	Spans       [][2]int // the same as low-high pairs; empty for none
 	Port        int      // the first port, for sorting and linking; -1 for none
 	Protocols   []string
@@ -144,7 +144,22 @@ func Find(x *registry.Index, db *intel.DB, q string) []Hit {
 			}
 			first, label := -1, "-"
 			if len(e.Ports) > 0 {
-				first, label = e.Ports[0].Low, strings.Join(ps, " ")
+				first = e.Ports[0].Low
+				if numeric {
+					// The spans the query matched lead the label, so that
+					// a table that cuts it still shows them ("8080" for
+					// an entry about 4051 4433 5556 8080 ...).
+					var hit, rest []string
+					for i, sp := range spans {
+						if sp[0] <= spec.High && sp[1] >= spec.Low {
+							hit = append(hit, ps[i])
+						} else {
+							rest = append(rest, ps[i])
+						}
+					}
+					ps = append(hit, rest...)
+				}
+				label = strings.Join(ps, " ")
 			}
 			hits = append(hits, Hit{Source: "intel", Category: string(e.Kind.Category()), Name: e.Name, NameKO: e.NameKO, Ports: label, Spans: spans, Port: first,
 				Protocols: protos, Description: e.Description, Kind: string(e.Kind), Confidence: string(e.Confidence),

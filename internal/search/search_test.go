@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/porthole/porthole/internal/intel"
+	"github.com/porthole/porthole/internal/ports"
 	"github.com/porthole/porthole/internal/registry"
 )
 
@@ -124,4 +125,37 @@ func TestIntelHitSaysEachPortOnce(t *testing.T) {
 	if twice == 0 {
 		t.Error("no intel hit for \"remote\" is on two protocols: the test checks nothing")
 	}
+}
+
+// For a port query, an intel hit's label starts with the spans that match,
+// so that the search table, which cuts long labels, shows the port asked
+// for; the spans themselves keep the entry's order.
+func TestPortQueryLabelLeadsWithTheMatch(t *testing.T) {
+	reg, db := registry.Embedded(), mustIntel(t)
+	moved := 0
+	for _, h := range Find(reg, db, "8080") {
+		if h.Source != "intel" {
+			continue
+		}
+		first := strings.Fields(h.Ports)[0]
+		spec, err := ports.ParseSpec(first)
+		if err != nil || spec.Low > 8080 || spec.High < 8080 {
+			t.Errorf("%s: label %q does not start with a span holding 8080", h.Name, h.Ports)
+		}
+		if h.Spans[0][0] > 8080 || h.Spans[0][1] < 8080 {
+			moved++
+		}
+	}
+	if moved == 0 {
+		t.Log("no intel hit for 8080 lists another port first: the reordering was not exercised")
+	}
+}
+
+func mustIntel(t *testing.T) *intel.DB {
+	t.Helper()
+	db, err := intel.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return db
 }
