@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 
@@ -38,6 +39,11 @@ var baselineCmd = &cmdDef[baselineOptions]{name: "baseline", args: "[-o FILE] [f
 }
 
 func runBaseline(ctx context.Context, env *Env, o baselineOptions) error {
+	if o.out != "" {
+		if err := checkOutputPath(o.out); err != nil {
+			return err
+		}
+	}
 	k, err := loadKnowledge(env)
 	if err != nil {
 		return err
@@ -74,6 +80,25 @@ func runBaseline(ctx context.Context, env *Env, o baselineOptions) error {
 		return err
 	}
 	fmt.Fprintf(env.Stderr, "porthole: wrote %d listeners to %s\n", len(rows), o.out)
+	return nil
+}
+
+// checkOutputPath refuses, before anything is scanned, an -o path that
+// cannot be replaced by a file: a directory, a FIFO, a device or a socket
+// (a symbolic link is replaced, not written through), or one whose
+// directory does not exist.
+func checkOutputPath(path string) error {
+	if fi, err := os.Lstat(path); err == nil && !fi.Mode().IsRegular() && fi.Mode()&fs.ModeSymlink == 0 {
+		what := "not a regular file"
+		if fi.IsDir() {
+			what = "a directory"
+		}
+		return badToken(path, "-o %q is %s; give the name of the file to write (a file there is replaced whole)", path, what)
+	}
+	dir := filepath.Dir(path)
+	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+		return badToken(path, "-o %q: there is no directory %q to write it in", path, dir)
+	}
 	return nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -485,4 +486,29 @@ func FuzzParseArgs(f *testing.F) {
 			t.Fatalf("info %q: %s", arg, r.stderr)
 		}
 	})
+}
+
+// baseline -o refuses a path it cannot replace with a file before it
+// scans anything, with status 2 and the path named, and leaves it alone.
+func TestBaselineOutputPathRefused(t *testing.T) {
+	dir := t.TempDir()
+	sub := filepath.Join(dir, "sub")
+	if err := os.Mkdir(sub, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ path, want string }{
+		{sub, "is a directory"},
+		{filepath.Join(dir, "missing", "base"), "no directory"},
+	} {
+		r := run(t, "", "baseline", "-o", tc.path)
+		if r.code != ExitUsage || !strings.Contains(r.stderr, tc.want) || !strings.Contains(r.stderr, tc.path) {
+			t.Errorf("baseline -o %s: code %d, %q; want status 2 saying %q", tc.path, r.code, r.stderr, tc.want)
+		}
+	}
+	if entries, _ := os.ReadDir(sub); len(entries) != 0 {
+		t.Errorf("the refused directory was written: %v", entries)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Errorf("a temporary file was left beside it: %v", entries)
+	}
 }
