@@ -74,7 +74,7 @@ func TestWhoFindsOwnListener(t *testing.T) {
 
 	text := run(t, "", "who", strconv.Itoa(port))
 	if text.code != 0 || !strings.Contains(text.stdout, fmt.Sprintf("127.0.0.1:%d", port)) ||
-		!strings.Contains(text.stdout, "pid "+strconv.Itoa(os.Getpid())) || !strings.Contains(text.stdout, "Port "+strconv.Itoa(port)+":") {
+		!strings.Contains(text.stdout, "pid "+strconv.Itoa(os.Getpid())) || !strings.Contains(text.stdout, "IANA ") {
 		t.Errorf("who text:\n%s", text.stdout)
 	}
 	// Protocol filter: nothing on udp.
@@ -310,5 +310,52 @@ func TestInfoOnThisMachine(t *testing.T) {
 	}
 	if r := run(t, "", "info", "--json", free); !strings.Contains(r.stdout, `"local": []`) {
 		t.Errorf("info --json %s: local is not []", free)
+	}
+}
+
+// who prints a port's title line under its first listener only when the
+// title says more than the listener's "IANA name" note: a bare "Port N:
+// name" repeats it, a title with a threat does not. The ports are chosen
+// from the data (an assigned port whose title is its bare name, and one
+// whose title names a threat), among those free here.
+func TestWhoTitleOnlyWhenItAddsSomething(t *testing.T) {
+	needLinux(t)
+	k, err := loadKnowledge(&Env{Getenv: testGetenv})
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := dossier.Sources{Registry: k.reg, Intel: k.intel}
+	var plain, threat int
+	for p := 1024; p < 32768 && (plain == 0 || threat == 0); p++ {
+		d := dossier.Build(p, src)
+		v := d.Verdict
+		switch {
+		case plain == 0 && v.Registry == "assigned" && v.Summary == "" && v.Threat == "" && v.Use == "" && len(d.Threats)+len(d.Uses) == 0:
+			if l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(p)); err == nil {
+				t.Cleanup(func() { l.Close() })
+				plain = p
+			}
+		case threat == 0 && v.Threat != "":
+			if l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(p)); err == nil {
+				t.Cleanup(func() { l.Close() })
+				threat = p
+			}
+		}
+	}
+	if plain == 0 || threat == 0 {
+		t.Fatalf("no free port found: plain %d, threat %d", plain, threat)
+	}
+	for _, tc := range []struct {
+		port int
+		want bool
+	}{{plain, false}, {threat, true}} {
+		r := run(t, "", "who", "--wide", "tcp/"+strconv.Itoa(tc.port))
+		if r.code != 0 {
+			t.Fatalf("who %d: code %d %s", tc.port, r.code, r.stderr)
+		}
+		title := dossier.Title(dossier.Build(tc.port, src), "en")
+		if got := strings.Contains(r.stdout, title); got != tc.want {
+			t.Errorf("who %d: title %q shown %v, want %v:\n%s", tc.port, title, got, tc.want, r.stdout)
+		}
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/porthole/porthole/internal/dossier"
 	"github.com/porthole/porthole/internal/i18n"
 	"github.com/porthole/porthole/internal/ports"
+	"github.com/porthole/porthole/internal/registry"
 	"github.com/porthole/porthole/internal/sockets"
 )
 
@@ -117,7 +118,9 @@ func runWho(ctx context.Context, env *Env, o whoOptions) error {
 			renderListener(t, r, o.wide)
 			if !verdicts[r.Port] {
 				verdicts[r.Port] = true
-				t.wrapTo(5, 7, t.dim(dossier.Title(dossier.Build(r.Port, src), "en")), o.wide)
+				if d := dossier.Build(r.Port, src); titleSaysMore(&d.Verdict, r) {
+					t.wrapTo(5, 7, t.dim(dossier.Title(d, "en")), o.wide)
+				}
 			}
 		}
 		if err := flush(); err != nil {
@@ -259,6 +262,23 @@ func renderListener(t *text, r *dossier.Listener, wide bool) {
 		notes = append(notes, "known use: "+r.Use)
 	}
 	t.wrapTo(5, 7, strings.Join(notes, " · "), wide)
+}
+
+// titleSaysMore reports whether the port's title line adds to the
+// listener's notes: not for a bare "Port 8000: irdmi" under "IANA irdmi",
+// nor "Port 9415: unassigned at IANA" under "IANA unassigned"; yes when it
+// has the service's description, a threat or a use, or a ghost record.
+func titleSaysMore(v *dossier.Verdict, r *dossier.Listener) bool {
+	if v.Summary != "" || v.Threat != "" || v.Use != "" {
+		return true
+	}
+	switch v.Registry {
+	case "assigned":
+		return v.Name != r.Service
+	case "unassigned":
+		return r.Service != "" || r.Status != registry.StatusUnassigned
+	}
+	return true
 }
 
 func ownerLabel(r *dossier.Listener) string {
