@@ -332,6 +332,7 @@ func TestRelevanceSplitsByProtocol(t *testing.T) {
 	threat.Ports = []intel.PortRef{{Proto: ports.TCP, Low: 40003, High: 40003}}
 	use.ID, use.Name, use.Kind, use.Category = "udpd", "UDP daemon", intel.Vendor, intel.Use
 	use.Ports = []intel.PortRef{{Proto: ports.UDP, Low: 40003, High: 40003}}
+	use.Programs = []string{"udpd"}
 	src := sources(t, intel.New([]intel.Entry{threat, use}))
 	m := src.Intel.ForPort(40003)
 	if tcp := RelevanceOf(40003, ports.TCP, m, src.Registry); tcp.Signal != SignalDistinctive {
@@ -344,6 +345,11 @@ func TestRelevanceSplitsByProtocol(t *testing.T) {
 	got := strings.Join(rel.Sentences(i18n.EN), " ")
 	if !strings.Contains(got, "Strong signal on tcp: no ordinary use of tcp/40003") || strings.Contains(got, "Weak signal") {
 		t.Errorf("sentences %q: want tcp named as a strong signal, and no weak signal", got)
+	}
+	// The udp program is not named beside the tcp signal as if it
+	// usually listened on the port as a whole.
+	if strings.Contains(got, "udpd") {
+		t.Errorf("sentences %q name the udp program beside the tcp signal", got)
 	}
 	if ko := strings.Join(rel.Sentences(i18n.KO), " "); !strings.Contains(ko, "tcp/40003") {
 		t.Errorf("Korean sentences %q do not name tcp/40003", ko)

@@ -76,15 +76,22 @@ func (r *Relevance) Sentences(lang i18n.Lang) []string {
 				out = append(out, i18n.T(lang, "relevance.proto.distinctive", p, port))
 			}
 		}
-	} else {
-		switch r.Basis {
-		case BasisUseEntry:
-			out = append(out, i18n.T(lang, "relevance.common.use", usualNames(r, lang)))
-		case BasisSystemPort:
-			out = append(out, i18n.T(lang, "relevance.common.iana"))
-		default:
-			out = append(out, i18n.T(lang, "relevance.distinctive"))
+		// Programs per protocol: on 4444 krb524d is a udp program, and the
+		// strong signal is about tcp.
+		for _, pr := range r.byProto {
+			if ps := pr.rel.Programs(); len(ps) > 0 {
+				out = append(out, i18n.T(lang, "relevance.proto.programs", pr.proto.String(), port, strings.Join(ps, ", ")))
+			}
 		}
+		return out
+	}
+	switch r.Basis {
+	case BasisUseEntry:
+		out = append(out, i18n.T(lang, "relevance.common.use", usualNames(r, lang)))
+	case BasisSystemPort:
+		out = append(out, i18n.T(lang, "relevance.common.iana"))
+	default:
+		out = append(out, i18n.T(lang, "relevance.distinctive"))
 	}
 	if p := r.Programs(); len(p) > 0 {
 		out = append(out, i18n.T(lang, "relevance.programs", strings.Join(p, ", ")))

@@ -92,6 +92,7 @@ func enCatalog() map[string]string {
 		"relevance.proto.common.use":  "Weak signal on {0}: {0}/{1} is usually {2}, recorded with at least the confidence of its threats. porthole audit flags a {0} listener here only when its program is odd (in a world-writable directory, deleted, a shell).",
 		"relevance.proto.common.iana": "Weak signal on {0}: IANA assigns {0}/{1}, a system port, to a widely run service. porthole audit flags a {0} listener here only when its program is odd (in a world-writable directory, deleted, a shell).",
 		"relevance.proto.distinctive": "Strong signal on {0}: no ordinary use of {0}/{1} is on record that outweighs its threats, so porthole audit treats any {0} listener here as a finding.",
+		"relevance.proto.programs":    "Programs that usually listen on {0}/{1}: {2}.",
 
 		"check.linux":    "Linux",
 		"check.macos":    "macOS",

@@ -92,6 +92,7 @@ func koCatalog() map[string]string {
 		"relevance.proto.common.use":  "{0}에서는 약한 신호: {0}/{1}{은} 보통 {2}{가} 사용하며, 위협 기록과 같거나 더 높은 신뢰도로 기록되어 있습니다. porthole audit은 프로그램이 수상할 때(누구나 쓸 수 있는 디렉터리, 삭제된 실행 파일, 셸)만 이 포트의 {0} 리스너를 보고합니다.",
 		"relevance.proto.common.iana": "{0}에서는 약한 신호: IANA가 시스템 포트 {0}/{1}{을} 널리 쓰이는 서비스에 할당했습니다. porthole audit은 프로그램이 수상할 때(누구나 쓸 수 있는 디렉터리, 삭제된 실행 파일, 셸)만 이 포트의 {0} 리스너를 보고합니다.",
 		"relevance.proto.distinctive": "{0}에서는 강한 신호: {0}/{1}에는 위협 기록을 넘어서는 일반적인 용도가 기록되어 있지 않으므로, porthole audit은 이 포트의 모든 {0} 리스너를 발견 사항으로 보고합니다.",
+		"relevance.proto.programs":    "{0}/{1}에서 보통 수신 대기하는 프로그램: {2}.",
 
 		"check.linux":    "Linux",
 		"check.macos":    "macOS",
