@@ -605,7 +605,7 @@ func factsOf(row *dossier.Listener, db *intel.DB, x *registry.Index) *portFacts 
 			if !e.IsThreat() || (m.Proto != ports.ProtoNone && m.Proto != p) {
 				continue
 			}
-			detail := " (" + string(e.Kind)
+			detail := " (" + i18n.T(i18n.EN, "web.kindname."+string(e.Kind)) // the name info and the site use
 			if y := e.Years.String(); y != "" {
 				detail += ", " + y
 			}
