@@ -105,8 +105,14 @@ func runExport(ctx context.Context, env *Env, o exportOptions) error {
 			how += fmt.Sprintf(", removing %s files of the previous export", i18n.Num(i18n.EN, res.Removed))
 		}
 	}
-	_, err = fmt.Fprintf(env.Stdout, "wrote %s pages (%s files) to %s%s in %.1fs (%s pages/s; %.1fs in all)\n", i18n.Num(i18n.EN, res.Pages),
-		i18n.Num(i18n.EN, res.Files), o.dir, how, el, i18n.Num(i18n.EN, int(float64(res.Pages)/el)), time.Since(start).Seconds())
+	// The whole run's time only when the checks and swap around the
+	// writing took a tenth of a second or more.
+	all := ""
+	if total := time.Since(start).Seconds(); fmt.Sprintf("%.1f", total) != fmt.Sprintf("%.1f", el) {
+		all = fmt.Sprintf("; %.1fs in all", total)
+	}
+	_, err = fmt.Fprintf(env.Stdout, "wrote %s pages (%s files) to %s%s in %.1fs (%s pages/s%s)\n", i18n.Num(i18n.EN, res.Pages),
+		i18n.Num(i18n.EN, res.Files), o.dir, how, el, i18n.Num(i18n.EN, int(float64(res.Pages)/el)), all)
 	return err
 }
 
