@@ -30,13 +30,19 @@ const (
 // parsePortNum reads a canonical port number: digits only, no sign, 0–65535.
 // canon is its canonical spelling ("80" for "080").
 func parsePortNum(s string) (n int, canon string, ok bool) {
-	if s == "" || len(s) > 8 {
+	// Leading zeros are read as the command line reads them (0080 is 80,
+	// redirected to its canonical page); the bound keeps a path of a
+	// million zeros from being read at all.
+	if s == "" || len(s) > 64 {
 		return 0, "", false
 	}
 	for _, c := range s {
 		if c < '0' || c > '9' {
 			return 0, "", false
 		}
+	}
+	if t := strings.TrimLeft(s, "0"); len(t) < len(s) {
+		s = cmp.Or(t, "0")
 	}
 	n, err := strconv.Atoi(s)
 	if err != nil || n > ports.Max {

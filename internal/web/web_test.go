@@ -154,6 +154,7 @@ func TestRedirects(t *testing.T) {
 		status          int
 	}{
 		{"/ports/080", "", "/ports/80", 301},
+		{"/ports/00000000000000080", "", "/ports/80", 301}, // as porthole 00000000000000080 reads it
 		{"/ports/00", "", "/ports/0", 301},
 		{"/ko/ports/0443", "", "/ko/ports/443", 301},
 		{"/ports/0000-1023", "", "/ports/0-1023", 301},
