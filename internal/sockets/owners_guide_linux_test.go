@@ -5,6 +5,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -265,6 +266,79 @@ func TestGuideWrongGuessFallsBack(t *testing.T) {
 		}
 		if ls = findPort(ls, "tcp", port); len(ls) != 1 || len(ls[0].Owners) != 1 || ls[0].Owners[0].PID != self {
 			t.Errorf("%s: %+v, want this process %d", source, ls, self)
+		}
+	}
+}
+
+// A process whose sockets were numbered in three runs, as when it moves
+// between CPUs while making them: the first on CPU 0 from a fresh block,
+// the second on CPU 1 (from that CPU's block, usually below the first
+// run), the third on CPU 0 again from a block above the first run by more
+// than the process's plausible span. Its first socket then says nothing of
+// the second and third runs; the guided step finds every socket by the
+// samples spread over its table, names nobody else, and a port query and
+// the walk name the same holder. On a one-CPU machine the second run is
+// numbered like the first; the test still runs.
+func TestGuideSocketsInRuns(t *testing.T) {
+	other := 1
+	if runtime.NumCPU() < 2 {
+		other = 0
+		t.Log("one CPU: the runs differ by the skipped block only")
+	}
+	// Neighbours made just before and after, as in a shared cgroup.
+	startHelper(t, "8*tcp4", "")
+	h := startHelper(t, "cpu0,skip,8*tcp4,cpu"+strconv.Itoa(other)+",8*tcp4,cpu0,skip,8*tcp4", "")
+	startHelper(t, "8*tcp4", "")
+	ports := h.ports["tcp4"]
+	if len(ports) != 24 {
+		t.Fatalf("helper holds %d tcp4 sockets, want 24", len(ports))
+	}
+	inos := make([]uint64, len(ports))
+	for k, port := range ports {
+		inos[k] = inodeOfPort(t, port)
+	}
+	t.Logf("socket numbers of the three runs: %v / %v / %v", inos[:8], inos[8:16], inos[16:])
+	for k, port := range ports {
+		ino := inos[k]
+		if walk := holdersByWalk(t, ino); !slices.Equal(walk, []int{h.pid}) {
+			t.Fatalf("port %d: the walk says %v, want [%d]", port, walk, h.pid)
+		}
+		if got := guideOnly(t, ino); !slices.Equal(got, []int{h.pid}) {
+			t.Errorf("socket %d of 24 (run %d, port %d, inode %d): the guided step found %v, want [%d]", k+1, k/8+1, port, ino, got, h.pid)
+		}
+		if k%4 != 0 {
+			continue // a port query for every fourth
+		}
+		for _, source := range []string{"default", "walk"} {
+			q := Query{TCP: true, Ports: Ports(port, port)}
+			var ls []Listener
+			if source == "walk" {
+				withWalk(func() { ls = mustList(t, q) })
+			} else {
+				ls = mustList(t, q)
+			}
+			if mine := ownedBy(findPort(ls, "tcp", port), h.pid); len(mine) != 1 || len(mine[0].Owners) != 1 {
+				t.Errorf("port %d (%s): %+v, want one row owned by %d alone", port, source, ls, h.pid)
+			}
+		}
+	}
+}
+
+// closeness is the distance to the nearest sample, whichever side: the
+// same as a look at every sample, for every wanted number around them.
+func TestClosenessIsNearestSample(t *testing.T) {
+	for _, inos := range [][]uint64{nil, {7}, {3, 9}, {10, 11, 40, 41, 1000}} {
+		for w := uint64(0); w < 1100; w++ {
+			best := ^uint64(0)
+			for _, x := range inos {
+				best = min(best, max(w, x)-min(w, x))
+			}
+			for _, span := range []uint64{0, 5, 100} {
+				d, ok := closeness(inos, w, span)
+				if ok != (best <= span) || ok && d != best {
+					t.Fatalf("closeness(%v, %d, %d) = %d, %v; nearest sample is %d away", inos, w, span, d, ok, best)
+				}
+			}
 		}
 	}
 }

@@ -45,8 +45,9 @@ const cgroupMost = 32
 // every process's descriptors, wherever the holder sits. It reads first
 // the processes of the sockets' cgroups, a handful under systemd or in
 // containers; then, for up to guideMaxInodes sockets still missing, the
-// few processes whose first socket is nearest below the wanted one (guide:
-// a readlink or three per process, then one or two whole tables); then, as
+// few processes whose sampled sockets are nearest the wanted one (guide:
+// a readlink or three per process, a dozen for a few, then one or two
+// whole tables); then, as
 // root on a kernel with BTF, it asks the kernel for the holders of just
 // the sockets still missing (bpfOwnersOf, one pass that compares inode
 // numbers but visits every open file of the host); else it walks the rest
@@ -352,6 +353,45 @@ func (s *ownerScan) lastSocket(procfd, pid, nfd int) (uint64, bool) {
 		}
 	}
 	return 0, false
+}
+
+// spreadSockets appends to out the inodes of up to n sockets at
+// descriptors spread evenly over pid's table of nfd open descriptors
+// (each the first socket among the number and the two after it), then its
+// last socket (lastSocket). Wanted sockets met on the way are recorded.
+// It stops at the first error other than a missing descriptor (the
+// process is gone or denied).
+func (s *ownerScan) spreadSockets(procfd, pid, nfd, n int, out []uint64) []uint64 {
+	var path [48]byte
+	p := strconv.AppendInt(path[:0], int64(pid), 10)
+	p = append(p, "/fd/"...)
+	var link [64]byte
+	prev := 2
+	for j := 1; j < n; j++ {
+		at := max(nfd*j/n, prev+1)
+		for fd := at; fd < at+3 && fd < nfd; fd++ {
+			prev = fd
+			q := append(strconv.AppendInt(p, int64(fd), 10), 0)
+			ln, err := readlinkat(procfd, &q[0], link[:])
+			if err == unix.ENOENT {
+				continue
+			}
+			if err != nil {
+				return out
+			}
+			if ino, ok := parseSocketLink(link[:ln]); ok {
+				if _, w := s.want[ino]; w {
+					s.add(ino, pid)
+				}
+				out = append(out, ino)
+				break
+			}
+		}
+	}
+	if ino, ok := s.lastSocket(procfd, pid, nfd); ok {
+		out = append(out, ino)
+	}
+	return out
 }
 
 // listPIDs returns the numeric entries of /proc (thread group leaders only).
