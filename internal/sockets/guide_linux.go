@@ -30,20 +30,21 @@ import (
 // a few descriptors spread over a process's table (spread, closeness): the
 // holder is the process with a sample nearest the wanted inode.
 //
-// Steps, for up to guideMaxInodes sockets: a binary search over the PIDs
-// for the process whose first socket is just below each wanted inode; then
-// the guideSpreadMost processes nearest in PID to where the search ended,
-// their first sockets and then their spread samples; then every other
-// process, outward from there, in parallel. A plausible process is read
-// whole as soon as it is met, and the step stops when every wanted socket
-// has a holder. When none of that finds them (the guess was wrong: PIDs
-// wrapped, a socket handed to another process, a short run between two
-// samples), the spread samples of the guideSpreadMost processes whose first
-// socket is nearest, then the guideScans processes with the nearest first
-// socket below, are read, and the caller goes on to the iterator or the
-// walk with the rest. A process is named only when its descriptor table
-// shows the socket (a sample that is a wanted socket is such a sight), as
-// in the full walk, so a wrong guess costs time, never a wrong owner.
+// Steps, for up to guideMaxInodes sockets: a binary search over the PIDs for
+// the process whose first socket is just below each wanted inode; then the
+// guideSpreadMost processes nearest in PID to where the search ended, their
+// first sockets and then their spread samples; then every other process,
+// outward from there, in parallel. A plausible process is read whole as soon
+// as it is met, and the step stops when every wanted socket has a holder.
+// When none of that finds them (the guess was wrong: PIDs wrapped, a socket
+// handed to another process, a short run between two samples), the spread
+// samples of the guideSpreadMost processes whose first socket is nearest,
+// then the last sockets of the others, then the guideScans processes with
+// the nearest first socket below, are read, and the caller goes on to the
+// iterator or the walk with the rest. A process is named only when its
+// descriptor table shows the socket (a sample that is a wanted socket is
+// such a sight), as in the full walk, so a wrong guess costs time, never a
+// wrong owner.
 
 const (
 	// guideMaxInodes is the most sockets without an owner for which the
@@ -152,9 +153,13 @@ func (s *ownerScan) guide(ctx context.Context, procfd int, done []int) []int {
 
 	// 3. Every process is sampled now: the spread samples of the
 	// guideSpreadMost whose first socket is nearest a wanted one, then
-	// the few whose first socket is nearest below.
+	// the last socket of the others whose first socket is below one
+	// (enclosing), then the few whose first socket is nearest below.
 	if g.counted {
 		g.spread(ctx, g.nearest(guideSpreadMost))
+		if s.left.Load() > 0 && ctx.Err() == nil {
+			g.enclosing(ctx)
+		}
 	}
 	order := g.rest()
 	for n := 0; n < guideScans && n < len(order) && s.left.Load() > 0 && ctx.Err() == nil; n++ {
@@ -258,6 +263,54 @@ func closeness(inos []uint64, w, span uint64) (d uint64, ok bool) {
 		d = min(d, w-inos[j-1])
 	}
 	return d, d <= span
+}
+
+// enclosing reads the last socket of every process not read or spread
+// yet whose first socket is at or below a wanted inode still without a
+// holder, and reads whole, narrowest span first, up to guideScans of
+// those whose last socket is at or above it: a long-running process that
+// made a socket long after its first (a listener opened on reload), with
+// many processes' sockets numbered in between.
+func (g *guideRun) enclosing(ctx context.Context) {
+	var idx []int
+	for i, sm := range g.samples {
+		if sm.state == sampleFound && !g.read[i].Load() && g.inos[i] == nil && g.missingFrom(sm.ino) != 0 {
+			idx = append(idx, i)
+		}
+	}
+	last := make([]uint64, len(g.pids))
+	g.s.parallel(ctx, idx, func(i int, _ []byte) {
+		if ino, ok := g.s.lastSocket(g.procfd, g.pids[i], g.samples[i].nfd); ok {
+			last[i] = ino // each worker writes its own element
+		}
+	})
+	var encl []int
+	for _, i := range idx {
+		if w := g.missingFrom(g.samples[i].ino); w != 0 && last[i] >= w {
+			encl = append(encl, i)
+		}
+	}
+	slices.SortFunc(encl, func(a, b int) int {
+		return cmp.Compare(last[a]-g.samples[a].ino, last[b]-g.samples[b].ino)
+	})
+	for _, i := range encl[:min(len(encl), guideScans)] {
+		if g.s.left.Load() == 0 || ctx.Err() != nil {
+			return
+		}
+		g.scan(i, g.buf)
+	}
+}
+
+// missingFrom is the smallest wanted inode at or above ino still without
+// a holder, or 0.
+func (g *guideRun) missingFrom(ino uint64) uint64 {
+	j, _ := slices.BinarySearch(g.wanted, ino)
+	for ; j < len(g.wanted); j++ {
+		if !g.s.has(g.wanted[j]) {
+			return g.wanted[j]
+		}
+	}
+	return 0
 }
 
 // guideRun is the state of one guided step.

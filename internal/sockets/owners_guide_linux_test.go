@@ -199,8 +199,8 @@ func TestGuideOwnerExited(t *testing.T) {
 // A socket made long after its holder's first one, with other processes'
 // sockets numbered in between (their first sockets are nearer below it):
 // the first-socket guess is wrong. With the socket also at the end of the
-// holder's table, the guided step finds it by its first and last sockets
-// enclosing the wanted one; it never names another process; and a port
+// holder's table, the guided step finds it among the holder's spread
+// samples (the last socket is one); it never names another process; and a port
 // query names the holder, through the iterator or the walk when the
 // guided step did not.
 func TestGuideWrongGuessFallsBack(t *testing.T) {
