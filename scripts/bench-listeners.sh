@@ -28,6 +28,7 @@ cd "$(dirname "$0")/.."
 RUNS=${RUNS:-15}
 WARMUP=${WARMUP:-3}
 PROCS=${PROCS:-100}
+START_WAIT=${START_WAIT:-600} # seconds a harness may take to hold its sockets
 CASES=${CASES:-"go:one:100:0 go:one:1000:0 go:one:10000:0 go:own:10000:0 py:one:10000:0 py:own:10000:0 go:one:1000:10000 py:one:1000:10000"}
 GO=${GO:-$(command -v go || echo /usr/local/go/bin/go)}
 WORK=$(mktemp -d)
@@ -104,10 +105,11 @@ run_case() { # harness cgroups n conns
 	HPID=$!
 	exec 3>"$WORK/ctl"
 	rm "$WORK/ctl"
-	for _ in $(seq 1200); do [ -s "$WORK/port" ] && break; sleep 0.1; done
+	# 100 Python holders take a minute or more to start on a loaded machine.
+	for _ in $(seq $((START_WAIT * 10))); do [ -s "$WORK/port" ] && break; sleep 0.1; done
 	local old mid new
 	read -r old mid new <"$WORK/port" || true
-	[ -n "$new" ] || { echo "harness did not start" >&2; exit 1; }
+	[ -n "$new" ] || { echo "harness did not start within ${START_WAIT} s (START_WAIT)" >&2; exit 1; }
 	local list
 	list=$(list_cmd)
 	local json=()
