@@ -143,14 +143,51 @@ func (f *Finding) Word() string {
 // dossier.Annotate (no intel lookups of its own) and sets each row's Flag
 // and FlagSeverity to its most severe finding at low or above, so that
 // list and who flag exactly what audit would.
+//
+// It picks, row by row, the finding Run would sort first among the row's
+// own (highest severity, then rule id, then the order judge found them),
+// so it builds no report: on a host where every listener is flagged (a
+// program run from /tmp holding thousands of sockets) a report of 10,000
+// findings, sorted, cost as much as the rest of the listing. A row whose
+// Flag is already set keeps it.
 func Flags(rows []dossier.Listener) {
-	rep := Run(rows, Options{brief: true})
-	for i := range rep.Findings {
-		f := &rep.Findings[i] // sorted by severity, highest first
-		if f.Severity < Low || f.Listener == nil || f.Listener.Flag != "" {
+	opt := Options{brief: true}
+	noBaseline := Match{Rule: -1, Changed: -1}
+	var buf []Finding
+	var facts map[uint32]*portFacts // by port and protocol, as Run
+	for i := range rows {
+		row := &rows[i]
+		if row.Flag != "" {
 			continue
 		}
-		f.Listener.Flag, f.Listener.FlagSeverity = f.Word(), f.Severity.String()
+		// Without intel, factsOf reads the row's own annotation: a row
+		// without a threat has none, and needs no entry in the cache.
+		var pf *portFacts
+		if row.Threat != "" {
+			k := portKey(row.Proto, row.Port)
+			var ok bool
+			if pf, ok = facts[k]; !ok {
+				if facts == nil {
+					facts = map[uint32]*portFacts{}
+				}
+				pf = factsOf(row, nil, nil)
+				facts[k] = pf
+			}
+		}
+		buf = judge(buf[:0], row, pf, nil, noBaseline, opt)
+		var best *Finding
+		for j := range buf {
+			f := &buf[j]
+			if f.Severity < Low {
+				continue
+			}
+			if best == nil || f.Severity > best.Severity || (f.Severity == best.Severity && f.Rule < best.Rule) {
+				best = f
+			}
+		}
+		if best != nil {
+			row.Flag, row.FlagSeverity = best.Word(), best.Severity.String()
+		}
 	}
 }
 

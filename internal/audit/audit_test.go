@@ -357,3 +357,77 @@ func TestFindingsInAddressOrder(t *testing.T) {
 		t.Errorf("finding order %v, want %s", got, want)
 	}
 }
+
+// flagsByReport is what Flags did before it judged row by row: a brief
+// Run, its findings sorted, and each row's first finding at low or above.
+func flagsByReport(rows []dossier.Listener) {
+	rep := Run(rows, Options{brief: true})
+	for i := range rep.Findings {
+		f := &rep.Findings[i]
+		if f.Severity < Low || f.Listener == nil || f.Listener.Flag != "" {
+			continue
+		}
+		f.Listener.Flag, f.Listener.FlagSeverity = f.Word(), f.Severity.String()
+	}
+}
+
+// withThreats sets the threat fields of rows as dossier.Annotate does (the
+// strongest threat on record for the port and protocol, and its signal).
+func withThreats(rows []dossier.Listener, reg *registry.Index, db *intel.DB) []dossier.Listener {
+	for i := range rows {
+		r := &rows[i]
+		ms := db.ForPort(r.Port)
+		for _, m := range ms {
+			if m.Entry.IsThreat() && (m.Proto == ports.ProtoNone || m.Proto == r.Proto) {
+				r.Threat, r.ThreatConfidence, r.ThreatID, r.ThreatKind = m.Entry.Name, m.Entry.Confidence, m.Entry.ID, m.Entry.Kind
+				rel := dossier.RelevanceOf(r.Port, r.Proto, ms, reg)
+				r.ThreatSignal, r.ExpectedPrograms = rel.Signal, rel.Programs()
+				break
+			}
+		}
+	}
+	return rows
+}
+
+// Flags, row by row, flags every row exactly as the sorted report it used
+// to build did: the same word and severity, on rows with several findings
+// (a threat port held from /tmp, a deleted executable there, a shell on an
+// exposed port, a shell run from /tmp), two sockets at one place (SO_REUSEPORT) with different
+// owners, a row flagged already, and rows with nothing to flag.
+func TestFlagsAsReport(t *testing.T) {
+	reg, db := knowledge(t)
+	mk := func() []dossier.Listener {
+		rows := sampleRows()
+		a := row("tcp", "0.0.0.0", 6379, "/tmp/redis")
+		b := row("tcp", "0.0.0.0", 6379, "/usr/bin/bash")
+		b.Process = "bash"
+		c := row("tcp", "0.0.0.0", 31337, "/dev/shm/x")
+		c.ExeDeleted = true
+		d := row("tcp", "127.0.0.1", 12345, "/usr/bin/nc")
+		d.Process = "nc"
+		e := row("udp", "0.0.0.0", 111, "/usr/sbin/rpcbind")
+		e.Flag, e.FlagSeverity = "preset", "low"
+		f := row("tcp", "0.0.0.0", 443, "/usr/sbin/nginx")
+		f.UID = 33
+		g := row("tcp", "127.0.0.1", 2222, "/tmp/bash") // two high findings: the rule id decides
+		g.Process = "bash"
+		rows = append(rows, a, b, c, d, e, f, g)
+		return withThreats(rows, reg, db)
+	}
+	want, got := mk(), mk()
+	flagsByReport(want)
+	Flags(got)
+	flagged := 0
+	for i := range want {
+		w, g := &want[i], &got[i]
+		if w.Flag != g.Flag || w.FlagSeverity != g.FlagSeverity {
+			t.Errorf("%s %s:%d (%s): flag %q %q, want %q %q", w.Proto, w.Addr, w.Port, w.Exe, g.Flag, g.FlagSeverity, w.Flag, w.FlagSeverity)
+		}
+		if w.Flag != "" {
+			flagged++
+		}
+	}
+	if flagged < 8 || flagged == len(want) {
+		t.Errorf("%d of %d rows flagged: the sample does not exercise Flags", flagged, len(want))
+	}
+}
