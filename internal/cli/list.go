@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"runtime/debug"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/porthole/porthole/internal/dossier"
@@ -133,29 +134,19 @@ func renderListTable(t *text, rows []dossier.Listener, showNS, wide bool) {
 		// The service and flag take what is left of the width; a row
 		// that must be cut is cut as plain text (colour codes take no
 		// columns, so they are left off that row).
-		tail := r.Service
-		if r.Flag != "" {
-			if tail != "" {
-				tail += " "
-			}
-			tail += "!" + r.Flag
-		}
 		deleted := r.ExeDeleted && r.Flag != "deleted-exe"
-		if deleted {
-			tail += " (exe deleted)"
-		}
-		if room := t.table() - utf8.RuneCount(b); !wide && displayWidth(tail) > room {
-			b = append(b, truncate(tail, max(room, 1))...)
+		if room := t.table() - utf8.RuneCount(b); !wide && listTailWidth(r, deleted) > room {
+			b = append(b, truncate(listTail(r, deleted), max(room, 1))...)
 		} else {
 			b = append(b, r.Service...)
 			if r.Flag != "" {
 				if r.Service != "" {
 					b = append(b, ' ')
 				}
-				b = append(b, flagColor(t, r.FlagSeverity, "!"+r.Flag)...)
+				b = appendFlag(b, t, r.FlagSeverity, r.Flag)
 			}
 			if deleted {
-				b = append(b, " (exe deleted)"...)
+				b = append(b, exeDeletedNote...)
 			}
 		}
 		for len(b) > 0 && b[len(b)-1] == ' ' {
@@ -166,6 +157,64 @@ func renderListTable(t *text, rows []dossier.Listener, showNS, wide bool) {
 	if len(rows) > 0 {
 		t.hang(0, 2, t.dim(fmt.Sprintf("%d listeners; * = IPv6 socket that also accepts IPv4; !word = what 'porthole audit' reports (low or above)", len(rows))))
 	}
+}
+
+const exeDeletedNote = " (exe deleted)"
+
+// listTail is the last column of a row as plain text: the service name,
+// the flag and the deleted-executable note.
+func listTail(r *dossier.Listener, deleted bool) string {
+	tail := r.Service
+	if r.Flag != "" {
+		if tail != "" {
+			tail += " "
+		}
+		tail += "!" + r.Flag
+	}
+	if deleted {
+		tail += exeDeletedNote
+	}
+	return tail
+}
+
+// listTailWidth is displayWidth(listTail(r, deleted)) without building the
+// string, which most rows would build only to measure. A part with an
+// escape byte in it is measured joined to the rest, as the joined string
+// would be.
+func listTailWidth(r *dossier.Listener, deleted bool) int {
+	if strings.IndexByte(r.Service, 0x1b) >= 0 || strings.IndexByte(r.Flag, 0x1b) >= 0 {
+		return displayWidth(listTail(r, deleted))
+	}
+	n := displayWidth(r.Service)
+	if r.Flag != "" {
+		if r.Service != "" {
+			n++
+		}
+		n += 1 + displayWidth(r.Flag)
+	}
+	if deleted {
+		n += len(exeDeletedNote)
+	}
+	return n
+}
+
+// appendFlag appends "!"+flag, coloured as flagColor does.
+func appendFlag(b []byte, t *text, severity, flag string) []byte {
+	code := ""
+	if t.color {
+		switch severity {
+		case "critical", "high":
+			code = "31"
+		case "medium":
+			code = "33"
+		}
+	}
+	if code == "" {
+		return append(append(b, '!'), flag...)
+	}
+	b = append(append(append(b, "\x1b["...), code...), 'm')
+	b = append(append(b, '!'), flag...)
+	return append(b, "\x1b[0m"...)
 }
 
 // flagColor marks a flag by the severity of its finding: red for high and
