@@ -40,16 +40,30 @@ var listCmd = &cmdDef[listOptions]{name: "list", args: "[flags]",
 }
 
 func runList(ctx context.Context, env *Env, o listOptions) error {
-	k, err := loadKnowledge(env)
-	if err != nil {
-		return err
-	}
 	defer pauseGC(env)()
+	// The registry and intel load (a few ms of parsing) on the core the
+	// socket dump leaves free, while the kernel lists the sockets.
+	type loaded struct {
+		k   *knowledge
+		err error
+	}
+	kc := make(chan loaded, 1)
+	go func() {
+		k, err := loadKnowledge(env)
+		if err == nil && k.intel != nil {
+			k.intel.ForPort(0) // builds its port index now, not in Annotate
+		}
+		kc <- loaded{k, err}
+	}()
 	ls, err := sockets.List(ctx, sockets.Query{TCP: o.tcp, UDP: o.udp, AllNetNS: o.allNS})
+	kl := <-kc
+	if kl.err != nil {
+		return kl.err
+	}
 	if err != nil {
 		return listError(err)
 	}
-	rows := k.flagged(env, ls)
+	rows := kl.k.flagged(env, ls)
 	if o.json {
 		return writeJSONArray(env.Stdout, rows)
 	}
