@@ -28,15 +28,6 @@ type fingerprinter struct {
 // tcpReuse bounds how many fingerprints in a row reuse the TCP part.
 const tcpReuse = 9
 
-const (
-	// tcpDiagGetSock is the legacy TCPDIAG_GETSOCK request (struct
-	// inet_diag_req). The kernel runs it with family AF_UNSPEC, so one
-	// walk of the listening hash returns IPv4 and IPv6 listeners, where
-	// SOCK_DIAG_BY_FAMILY needs one walk per family.
-	tcpDiagGetSock = 18
-	diagReqV1Len   = 60
-)
-
 var errFingerprint = errors.New("sock_diag fingerprint failed")
 
 // Fingerprint returns an order-independent hash of (protocol, family, port,

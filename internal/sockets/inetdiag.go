@@ -25,6 +25,13 @@ const (
 	nlmFDump     = 0x300 // NLM_F_ROOT | NLM_F_MATCH
 
 	sockDiagByFamily = 20
+	// tcpDiagGetSock is the legacy TCPDIAG_GETSOCK request (struct
+	// inet_diag_req). The kernel runs it with family AF_UNSPEC, so one
+	// walk of the listening hash returns IPv4 and IPv6 listeners, where
+	// SOCK_DIAG_BY_FAMILY needs one walk per family. Its replies carry
+	// its message type.
+	tcpDiagGetSock = 18
+	diagReqV1Len   = 60
 
 	afINET  = 2
 	afINET6 = 10
@@ -200,7 +207,7 @@ func parseDiagMessages(b []byte, seq uint32, fn func(*diagSocket)) (done bool, e
 				e = -e
 			}
 			return false, syscall.Errno(e)
-		case sockDiagByFamily:
+		case sockDiagByFamily, tcpDiagGetSock:
 			if err := decodeDiagMsg(payload, &s); err != nil {
 				return false, err
 			}

@@ -179,25 +179,49 @@ func listNetNS(ns netns, q Query) ([]Listener, error) {
 	defer unix.Close(fd)
 	var seq uint32
 	buf := make([]byte, 64<<10)
-	for _, t := range tables(q) {
+	one := func(t table) error {
 		seq++
 		err := dumpTable(fd, seq, t, q, buf, c)
 		if err == nil {
-			continue
+			return nil
 		}
 		if !netlinkRefused(err) {
-			return nil, fmt.Errorf("sock_diag %s%d: %w", t.proto, t.family, err)
+			return fmt.Errorf("sock_diag %s%d: %w", t.proto, t.family, err)
 		}
 		// e.g. ENOENT: udp_diag not loaded. Fall back for this table only.
 		if !ns.host && ns.pid == 0 {
-			return nil, err
+			return err
 		}
-		if err := readProcNetTable(procDir, t, q, c); err != nil {
+		return readProcNetTable(procDir, t, q, c)
+	}
+	ts := tables(q)
+	if q.TCP && q.Ports == nil && !tcpPerFamily {
+		// Both TCP families in one walk of the listening hash
+		// (TCPDIAG_GETSOCK), where one per family walks it twice: the
+		// IPv6 walk of a host with 10,000 IPv4 listeners costs a few ms
+		// of kernel time to find none. A kernel without the legacy
+		// request gets one dump per family.
+		seq++
+		err := dumpTable(fd, seq, table{ports.TCP, 0}, q, buf, c)
+		switch {
+		case err == nil:
+			ts = ts[2:] // tables(q) starts with TCP 4 and TCP 6
+		case netlinkRefused(err):
+		default:
+			return nil, fmt.Errorf("sock_diag tcp: %w", err)
+		}
+	}
+	for _, t := range ts {
+		if err := one(t); err != nil {
 			return nil, err
 		}
 	}
 	return c.out, nil
 }
+
+// tcpPerFamily makes a full listing dump TCP one family at a time, as on
+// a kernel without TCPDIAG_GETSOCK (tests compare the two).
+var tcpPerFamily = false
 
 // collector gathers the listeners of one namespace.
 type collector struct {
@@ -298,7 +322,15 @@ func dumpTable(fd int, seq uint32, t table, q Query, buf []byte, c *collector) e
 	if r := q.Ports; r != nil {
 		lo, hi = r.Low, r.High
 	}
-	req := appendDiagRequest(nil, seq, family, proto, states, lo, hi)
+	// Family 0 is both TCP families in one legacy request (no port
+	// filter; listNetNS asks for it only for a full listing).
+	request := func(b []byte, seq uint32) []byte {
+		if t.family == 0 {
+			return appendFingerprintRequest(b, tcpDiagGetSock, seq, 0, proto, states)
+		}
+		return appendDiagRequest(b, seq, family, proto, states, lo, hi)
+	}
+	req := request(nil, seq)
 	mark := len(c.out)
 	for attempt := 0; ; attempt++ {
 		c.out = c.out[:mark] // drop what an interrupted attempt added
@@ -312,9 +344,13 @@ func dumpTable(fd int, seq uint32, t table, q Query, buf []byte, c *collector) e
 			if proto == ipprotoUDP && !s.Unconnected() {
 				return
 			}
+			fam := 4
+			if s.Family == afINET6 {
+				fam = 6
+			}
 			c.add(Listener{
 				Proto:     t.proto,
-				Family:    t.family,
+				Family:    fam,
 				Addr:      s.LocalAddr(),
 				Port:      int(s.SPort),
 				Inode:     uint64(s.Inode),
@@ -325,7 +361,7 @@ func dumpTable(fd int, seq uint32, t table, q Query, buf []byte, c *collector) e
 		})
 		if errors.Is(err, errDumpInterrupted) && attempt < maxDumpRetries {
 			seq += 1 << 16 // a fresh sequence so stale replies are ignored
-			req = appendDiagRequest(req[:0], seq, family, proto, states, lo, hi)
+			req = request(req[:0], seq)
 			continue
 		}
 		if err != nil {

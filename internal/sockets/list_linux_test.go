@@ -3,16 +3,19 @@ package sockets
 import (
 	"context"
 	"errors"
-	"github.com/porthole/porthole/internal/ports"
+	"fmt"
+	"net"
 	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 
+	"github.com/porthole/porthole/internal/ports"
 	"github.com/porthole/porthole/internal/testenv"
 )
 
@@ -497,6 +500,61 @@ func BenchmarkListNoOwners(b *testing.B) {
 	for b.Loop() {
 		if _, err := List(context.Background(), Query{NoOwners: true}); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// A full listing dumps both TCP families in one legacy request; it finds
+// the same TCP sockets, with the same family, address, dual-stack mark,
+// inode, uid and cgroup, as one SOCK_DIAG_BY_FAMILY dump per family.
+func TestListTCPOneWalkAsPerFamily(t *testing.T) {
+	var lns []net.Listener
+	for _, a := range []string{"tcp4/127.0.0.1:0", "tcp6/[::1]:0", "tcp/[::]:0", "tcp4/0.0.0.0:0"} {
+		network, addr, _ := strings.Cut(a, "/")
+		ln, err := net.Listen(network, addr)
+		if err != nil {
+			if network != "tcp4" {
+				continue // no IPv6 here
+			}
+			t.Fatal(err)
+		}
+		defer ln.Close()
+		lns = append(lns, ln)
+	}
+	key := func(l Listener) string {
+		return fmt.Sprintf("%s %d %s %d %v ino=%d uid=%d cg=%d", l.Proto, l.Family, l.Addr, l.Port, l.DualStack, l.Inode, l.UID, l.Cgroup)
+	}
+	q := Query{TCP: true, NoOwners: true}
+	for attempt := 0; ; attempt++ {
+		one := mustList(t, q)
+		tcpPerFamily = true
+		per := mustList(t, q)
+		tcpPerFamily = false
+		a, b := make([]string, len(one)), make([]string, len(per))
+		for i := range one {
+			a[i] = key(one[i])
+		}
+		for i := range per {
+			b[i] = key(per[i])
+		}
+		mine := 0
+		for _, ln := range lns {
+			ap := ln.Addr().(*net.TCPAddr).AddrPort()
+			for _, l := range findPort(one, "tcp", int(ap.Port())) {
+				if a := ap.Addr().Unmap(); l.Addr == a {
+					if fam := map[bool]int{true: 4, false: 6}[a.Is4()]; l.Family != fam {
+						t.Errorf("%s: family %d, want %d", ln.Addr(), l.Family, fam)
+					}
+					mine++
+				}
+			}
+		}
+		if slices.Equal(a, b) && mine == len(lns) {
+			return
+		}
+		// Other processes open and close listeners meanwhile: try again.
+		if attempt == 20 {
+			t.Fatalf("one walk (%d rows, %d of ours) and per family (%d rows) never agreed", len(one), mine, len(per))
 		}
 	}
 }
