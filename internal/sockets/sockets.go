@@ -15,7 +15,8 @@
 //     PortFree tells whether a port can be bound right now.
 //
 // Linux uses NETLINK_SOCK_DIAG (state mask LISTEN for TCP, CLOSE for UDP, an
-// INET_DIAG_REQ_BYTECODE port filter for ranges) and falls back to
+// INET_DIAG_REQ_BYTECODE port filter for ranges; a full listing asks for
+// both TCP families in one legacy TCPDIAG_GETSOCK dump) and falls back to
 // /proc/net/{tcp,tcp6,udp,udp6} when netlink is refused. For a full
 // listing, owners come, as root on a kernel with BTF, from a BPF task-file
 // iterator that reports every process's listening sockets in one read
