@@ -19,6 +19,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/porthole/porthole/internal/dossier"
 	"github.com/porthole/porthole/internal/i18n"
@@ -149,8 +150,25 @@ func (f *Finding) Word() string {
 // so it builds no report: on a host where every listener is flagged (a
 // program run from /tmp holding thousands of sockets) a report of 10,000
 // findings, sorted, cost as much as the rest of the listing. A row whose
-// Flag is already set keeps it.
+// Flag is already set keeps it. A long listing is judged in two halves at
+// once.
 func Flags(rows []dossier.Listener) {
+	if len(rows) < flagsSplit {
+		flagRows(rows)
+		return
+	}
+	h := len(rows) / 2
+	var wg sync.WaitGroup
+	wg.Go(func() { flagRows(rows[h:]) })
+	flagRows(rows[:h])
+	wg.Wait()
+}
+
+// flagsSplit is the number of rows from which Flags works in two halves at
+// once (a variable for the tests).
+var flagsSplit = 2048
+
+func flagRows(rows []dossier.Listener) {
 	opt := Options{brief: true}
 	noBaseline := Match{Rule: -1, Changed: -1}
 	var buf []Finding

@@ -417,6 +417,18 @@ func TestFlagsAsReport(t *testing.T) {
 	want, got := mk(), mk()
 	flagsByReport(want)
 	Flags(got)
+	// Many rows: judged in two halves at once (run with -race), flagged
+	// as the report flags them.
+	var manyWant, manyGot []dossier.Listener
+	for range 300 {
+		manyWant, manyGot = append(manyWant, mk()...), append(manyGot, mk()...)
+	}
+	if len(manyGot) < flagsSplit {
+		t.Fatalf("%d rows: fewer than flagsSplit", len(manyGot))
+	}
+	flagsByReport(manyWant)
+	Flags(manyGot)
+	want, got = append(want, manyWant...), append(got, manyGot...)
 	flagged := 0
 	for i := range want {
 		w, g := &want[i], &got[i]

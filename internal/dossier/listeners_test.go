@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/netip"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -161,5 +162,44 @@ func TestListenerExpectedIsWhatInfoCallsUsual(t *testing.T) {
 	}
 	if !reflect.DeepEqual(rows[0].ExpectedPrograms, []string{"srv", "tun"}) {
 		t.Errorf("expected programs %q, want every use entry's", rows[0].ExpectedPrograms)
+	}
+}
+
+// A listing long enough to be annotated in two halves at once comes out
+// as annotated in one go: the same rows, in order, with equal facts
+// (ports repeat across the halves' boundary, and some hold threats).
+func TestAnnotateHalvesAsOne(t *testing.T) {
+	db, err := intel.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := registry.Embedded()
+	owner := []process.Info{{PID: 7, Name: "srv", Exe: "/usr/sbin/srv", Cmdline: []string{"srv", "-d"}, User: "root"}}
+	ls := make([]sockets.Listener, 5000)
+	for i := range ls {
+		p := []int{22, 80, 2556, 6379, 31337}[i%5] + i/50 // sorted runs of one port, some twice
+		ls[i] = sockets.Listener{Proto: ports.TCP, Family: 4, Addr: netip.MustParseAddr("127.0.0.1"), Port: p, Inode: uint64(i + 1), UID: 0,
+			NetNS: 1, HostNetNS: true, Owners: owner}
+		if i%7 == 0 {
+			ls[i].Proto, ls[i].Owners, ls[i].OwnerUnknown = ports.UDP, nil, sockets.OwnerNotFound
+		}
+	}
+	slices.SortStableFunc(ls, func(a, b sockets.Listener) int { return a.Port - b.Port })
+	split := Annotate(ls, reg, db)
+	old := annotateSplit
+	annotateSplit = len(ls) + 1
+	one := Annotate(ls, reg, db)
+	annotateSplit = old
+	threats := 0
+	for i := range one {
+		if !reflect.DeepEqual(one[i], split[i]) {
+			t.Fatalf("row %d: halves %+v, one go %+v", i, split[i], one[i])
+		}
+		if one[i].Threat != "" {
+			threats++
+		}
+	}
+	if threats == 0 {
+		t.Error("no row has a threat: the sample does not exercise the intel lookups")
 	}
 }
