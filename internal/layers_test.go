@@ -36,6 +36,8 @@ var layers = [][]string{
 	{"internal/fleet/fleetapi", "internal/fleet/agent"},
 	// Long-running outputs.
 	{"internal/web", "internal/watch"},
+	// serve's fast front for cached pages, in front of the site's handler.
+	{"internal/webfast"},
 	// Commands and flags.
 	{"internal/cli"},
 	// Programs.
