@@ -15,11 +15,14 @@
 package webfast
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -54,6 +57,9 @@ type Front struct {
 	mu     sync.Mutex
 	conns  map[*conn]struct{}
 	closed atomic.Bool // set under mu
+	// active counts the connections the front owns (Shutdown waits for
+	// them).
+	active sync.WaitGroup
 }
 
 // maxHead is the largest request head the front reads before it leaves the
@@ -101,9 +107,10 @@ func (f *Front) Serve() error {
 }
 
 // Close stops accepting and closes the connections that wait for a
-// request; one in the middle of a request closes after its response. The
-// net/http server's Shutdown closes Listener and the connections handed to
-// it.
+// request (none of it read yet); one in the middle of a request closes
+// after its response, which says Connection: close as net/http's do when
+// it shuts down. The net/http server's Shutdown closes Listener and the
+// connections handed to it.
 func (f *Front) Close() error {
 	f.mu.Lock()
 	f.closed.Store(true)
@@ -120,6 +127,32 @@ func (f *Front) Close() error {
 	return f.ln.Close()
 }
 
+// Shutdown is Close, then waits until the front owns no connection (each
+// finished its response, or was handed to net/http, or was cut off by a
+// timeout). When ctx ends first it closes the connections left and
+// returns ctx's error. Shut the front down before the net/http server, so
+// that what it hands over meanwhile is net/http's to finish.
+func (f *Front) Shutdown(ctx context.Context) error {
+	err := f.Close()
+	done := make(chan struct{})
+	go func() {
+		f.active.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return err
+	case <-ctx.Done():
+	}
+	f.mu.Lock()
+	for c := range f.conns {
+		c.nc.Close()
+	}
+	f.mu.Unlock()
+	<-done
+	return ctx.Err()
+}
+
 func (f *Front) isClosed() bool { return f.closed.Load() }
 
 func (f *Front) track(c *conn, add bool) bool {
@@ -127,12 +160,14 @@ func (f *Front) track(c *conn, add bool) bool {
 	defer f.mu.Unlock()
 	if !add {
 		delete(f.conns, c)
+		f.active.Done()
 		return true
 	}
 	if f.closed.Load() {
 		return false
 	}
 	f.conns[c] = struct{}{}
+	f.active.Add(1)
 	return true
 }
 
@@ -156,25 +191,37 @@ const lingerTime = 500 * time.Millisecond
 
 func (c *conn) serve() {
 	defer c.f.track(c, false)
+	defer func() {
+		// As net/http does with a handler's panic: log it and drop this
+		// connection, not the server.
+		if v := recover(); v != nil {
+			c.f.cfg.Log.Error("fast front panic", "remote", c.nc.RemoteAddr().String(), "panic", fmt.Sprint(v),
+				"stack", string(debug.Stack()))
+			c.nc.Close()
+		}
+	}()
 	c.buf = make([]byte, 0, 4<<10)
 	start := time.Now() // the first request's head is due ReadHeader after accept
 	for {
 		end := headEnd(c.buf)
 		for end < 0 {
 			if len(c.buf) >= maxHead {
-				c.handOff()
+				c.handOff(start)
 				return
 			}
 			if !c.flush() {
 				return
 			}
-			if start.IsZero() {
-				// Between requests: the idle timeout, and Close ends it.
+			if len(c.buf) == 0 {
+				// No byte of a request read: Close ends the connection.
 				c.idle.Store(true)
 				if c.f.isClosed() {
 					c.nc.Close()
 					return
 				}
+			}
+			if start.IsZero() {
+				// Between requests: the idle timeout.
 				_ = c.nc.SetReadDeadline(time.Now().Add(c.f.cfg.Idle))
 			} else {
 				_ = c.nc.SetReadDeadline(start.Add(c.f.cfg.ReadHeader))
@@ -197,19 +244,21 @@ func (c *conn) serve() {
 					return
 				}
 				// A partial request and then EOF: net/http's answer.
-				c.handOff()
+				c.handOff(start)
 				return
 			}
 			end = headEnd(c.buf)
 			if end < 0 && !mayBeFast(c.buf) {
-				// Not a GET or HEAD: net/http's from the first line on,
-				// under its own timeouts only.
-				c.handOff()
+				// Not a head the front takes (not a GET or HEAD, a line
+				// net/http refuses at once, bare LF line ends):
+				// net/http's from its first line on, with the header
+				// deadline counted from its first byte.
+				c.handOff(start)
 				return
 			}
 		}
 		if !parse(c.buf[:end], &c.req) || !c.answer() {
-			c.handOff()
+			c.handOff(start)
 			return
 		}
 		rest := copy(c.buf, c.buf[end:])
@@ -218,7 +267,7 @@ func (c *conn) serve() {
 		if rest > 0 {
 			start = time.Now()
 		}
-		if c.req.close || c.req.http10 && !c.req.keepAlive {
+		if c.req.close || c.req.http10 && !c.req.keepAlive || c.f.isClosed() {
 			if c.flush() {
 				c.lingerClose()
 			}
@@ -227,24 +276,7 @@ func (c *conn) serve() {
 		if len(c.out) >= 64<<10 && !c.flush() {
 			return
 		}
-		if c.f.isClosed() && len(c.buf) == 0 {
-			if c.flush() {
-				c.nc.Close()
-			}
-			return
-		}
 	}
-}
-
-// mayBeFast reports whether b can start a request the front takes.
-func mayBeFast(b []byte) bool {
-	for _, m := range []string{"GET /", "HEAD /"} {
-		n := min(len(b), len(m))
-		if string(b[:n]) == m[:n] {
-			return true
-		}
-	}
-	return false
 }
 
 // answer appends the response to c.req to c.out, or returns false when the
@@ -282,10 +314,13 @@ func (c *conn) answer() bool {
 	c.out = append(c.out, "Date: "...)
 	c.out = appendDate(c.out)
 	c.out = append(c.out, "\r\n"...)
+	// While the front shuts down, the connection closes after this
+	// response, as net/http's do when its keep-alives are off (which
+	// still tells an HTTP/1.0 keep-alive client keep-alive).
 	switch {
 	case r.http10 && r.keepAlive:
 		c.out = append(c.out, "Connection: keep-alive\r\n"...)
-	case !r.http10 && r.close:
+	case !r.http10 && (r.close || c.f.isClosed()):
 		c.out = append(c.out, "Connection: close\r\n"...)
 	}
 	c.out = append(c.out, "\r\n"...)
@@ -325,13 +360,16 @@ func (c *conn) flush() bool {
 var outPool = sync.Pool{New: func() any { b := make([]byte, 0, 16<<10); return &b }}
 
 // handOff gives the connection to net/http, the bytes read but not
-// answered first.
-func (c *conn) handOff() {
+// answered first; start is when the first of them arrived.
+func (c *conn) handOff(start time.Time) {
 	if !c.flush() {
 		return
 	}
 	_ = c.nc.SetDeadline(time.Time{})
 	rc := &replayConn{Conn: c.nc, pending: append([]byte(nil), c.buf...)}
+	if !start.IsZero() {
+		rc.headBy.Store(start.Add(c.f.cfg.ReadHeader).UnixNano())
+	}
 	if !c.f.http.give(rc) {
 		c.nc.Close()
 	}
@@ -409,6 +447,27 @@ func (l *chanListener) Addr() net.Addr { return l.addr }
 type replayConn struct {
 	net.Conn
 	pending []byte
+	// headBy (Unix nanoseconds, 0 for none) is when the head the front
+	// had begun to read is due: net/http's first read deadline, the one
+	// for that head, is never later, so that a hand-over does not restart
+	// a slow client's clock.
+	headBy atomic.Int64
+}
+
+func (c *replayConn) SetReadDeadline(t time.Time) error {
+	if n := c.headBy.Swap(0); n != 0 {
+		if by := time.Unix(0, n); t.IsZero() || t.After(by) {
+			t = by
+		}
+	}
+	return c.Conn.SetReadDeadline(t)
+}
+
+func (c *replayConn) SetDeadline(t time.Time) error {
+	if err := c.Conn.SetWriteDeadline(t); err != nil {
+		return err
+	}
+	return c.SetReadDeadline(t)
 }
 
 func (c *replayConn) Read(p []byte) (int, error) {

@@ -46,22 +46,118 @@ func parse(b []byte, r *request) bool {
 	if len(b) < len(crlfcrlf) || !bytes.HasSuffix(b, crlfcrlf) {
 		return false
 	}
+	var p parser
+	for b = b[:len(b)-2]; len(b) > 0; {
+		i := bytes.IndexByte(b, '\n')
+		if !p.line(b[:i+1], r) {
+			return false
+		}
+		b = b[i+1:]
+	}
+	return p.hosts == 1 && p.conns <= 1
+}
+
+// mayBeFast reports whether b, the start of a request head that has not
+// ended yet, can still be one that parse takes. When it cannot, the
+// connection is net/http's at once: net/http answers some heads before
+// their end (a bad request line or header line) and some that end without
+// a CRLF CRLF (bare LF line ends), and the front must not sit on those
+// until the header timeout.
+func mayBeFast(b []byte) bool {
+	var p parser
+	var r request
+	for {
+		i := bytes.IndexByte(b, '\n')
+		if i < 0 {
+			break
+		}
+		if !p.line(b[:i+1], &r) {
+			return false
+		}
+		b = b[i+1:]
+	}
+	// The line not ended yet.
 	for i, c := range b {
-		switch {
-		case c == '\n':
-			if i == 0 || b[i-1] != '\r' {
-				return false
-			}
-		case c == '\r':
-			if i+1 == len(b) || b[i+1] != '\n' {
-				return false
-			}
-		case c == '\t':
-		case c < ' ' || c > '~':
+		if !valueByte(c) && (c != '\r' || i != len(b)-1) {
 			return false
 		}
 	}
-	line, rest, _ := bytes.Cut(b, []byte("\r\n"))
+	if p.n > 0 {
+		return true
+	}
+	for _, m := range []string{"GET /", "HEAD /"} {
+		n := min(len(b), len(m))
+		if string(b[:n]) == m[:n] {
+			return true
+		}
+	}
+	return false
+}
+
+// parser is parse's state between the lines of a head.
+type parser struct{ n, hosts, conns int }
+
+// line reads the next line of a head, CRLF included, into r.
+func (p *parser) line(l []byte, r *request) bool {
+	l, ok := bytes.CutSuffix(l, []byte("\r\n"))
+	if !ok {
+		return false
+	}
+	for _, c := range l {
+		if !valueByte(c) {
+			return false
+		}
+	}
+	p.n++
+	if p.n == 1 {
+		return requestLine(l, r)
+	}
+	name, value, ok := bytes.Cut(l, []byte(":"))
+	if !ok || len(name) == 0 {
+		return false
+	}
+	for _, c := range name {
+		if !tokenByte(c) {
+			return false
+		}
+	}
+	value = bytes.Trim(value, " \t")
+	switch {
+	case eqFold(name, "host"):
+		p.hosts++
+		if len(value) == 0 {
+			return false
+		}
+		for _, c := range value {
+			if !hostByte(c) {
+				return false
+			}
+		}
+		r.host = value
+	case eqFold(name, "connection"):
+		p.conns++
+		switch {
+		case eqFold(value, "close"):
+			r.close = true
+		case eqFold(value, "keep-alive"):
+			r.keepAlive = true
+		default:
+			return false
+		}
+	case eqFold(name, "accept-encoding"):
+		r.acceptEncoding = append(r.acceptEncoding, value)
+	case eqFold(name, "if-none-match"):
+		r.ifNoneMatch = append(r.ifNoneMatch, value)
+	case eqFold(name, "content-length"), eqFold(name, "transfer-encoding"), eqFold(name, "expect"),
+		eqFold(name, "upgrade"), eqFold(name, "cookie"), eqFold(name, "authorization"),
+		eqFold(name, "proxy-authorization"):
+		return false
+	}
+	return p.hosts <= 1 && p.conns <= 1
+}
+
+// requestLine reads a request line without its CRLF.
+func requestLine(line []byte, r *request) bool {
 	switch {
 	case bytes.HasPrefix(line, []byte("GET ")):
 		line = line[4:]
@@ -88,53 +184,11 @@ func parse(b []byte, r *request) bool {
 	default:
 		return false
 	}
-	hosts, conns := 0, 0
-	for len(rest) > 2 {
-		line, rest, _ = bytes.Cut(rest, []byte("\r\n"))
-		name, value, ok := bytes.Cut(line, []byte(":"))
-		if !ok || len(name) == 0 {
-			return false
-		}
-		for _, c := range name {
-			if !tokenByte(c) {
-				return false
-			}
-		}
-		value = bytes.Trim(value, " \t")
-		switch {
-		case eqFold(name, "host"):
-			hosts++
-			if len(value) == 0 {
-				return false
-			}
-			for _, c := range value {
-				if !hostByte(c) {
-					return false
-				}
-			}
-			r.host = value
-		case eqFold(name, "connection"):
-			conns++
-			switch {
-			case eqFold(value, "close"):
-				r.close = true
-			case eqFold(value, "keep-alive"):
-				r.keepAlive = true
-			default:
-				return false
-			}
-		case eqFold(name, "accept-encoding"):
-			r.acceptEncoding = append(r.acceptEncoding, value)
-		case eqFold(name, "if-none-match"):
-			r.ifNoneMatch = append(r.ifNoneMatch, value)
-		case eqFold(name, "content-length"), eqFold(name, "transfer-encoding"), eqFold(name, "expect"),
-			eqFold(name, "upgrade"), eqFold(name, "cookie"), eqFold(name, "authorization"),
-			eqFold(name, "proxy-authorization"):
-			return false
-		}
-	}
-	return hosts == 1 && conns <= 1
+	return true
 }
+
+// valueByte: visible ASCII, space and tab.
+func valueByte(c byte) bool { return c == '\t' || ' ' <= c && c <= '~' }
 
 // eqFold compares b with the lower-case ASCII s, ignoring case.
 func eqFold(b []byte, s string) bool {

@@ -144,12 +144,18 @@ func (f *Front) lookup(path, host string, remote func() net.Addr, gz bool) *vari
 		return nil
 	}
 	// Keep the page's own bytes, not the recorded copy: the cache's budget
-	// then bounds what the front keeps too, but for the headers.
+	// then bounds what the front keeps too, but for the headers. A
+	// recording of other bytes is not this page's (the handler found
+	// another entry under the page's key, which the cache replaced and
+	// put back meanwhile) and is not kept.
 	plain, gzBody := page.Bodies()
-	for _, b := range [][]byte{plain, gzBody} {
-		if bytes.Equal(v.body, b) {
-			v.body = b
-		}
+	switch {
+	case bytes.Equal(v.body, plain):
+		v.body = plain
+	case gzBody != nil && bytes.Equal(v.body, gzBody):
+		v.body = gzBody
+	default:
+		return nil
 	}
 	for {
 		old, _ := slot.Load().(*prepared)
