@@ -1,9 +1,13 @@
 package cli
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -182,3 +186,67 @@ func TestServeStopsOnInterrupt(t *testing.T) {
 }
 
 func mkfifoIfPossible(p string) error { return syscall.Mkfifo(p, 0o600) }
+
+// SIGTERM with connections open on the fast front: one kept alive after
+// answers from the front, one that has sent nothing, one in the middle of
+// a request. The request is answered, every connection ends, and serve
+// exits 0 after "stopped".
+func TestServeSIGTERMWithFrontConnections(t *testing.T) {
+	cmd, stderr := child(t, []string{audWatchMainEnv + "=1"}, "serve", "--addr", "127.0.0.1:0",
+		"--db", filepath.Join(t.TempDir(), "feedback.db"))
+	addr := waitStderr(t, stderr, regexp.MustCompile(`serving http://(\S+)/`))[1]
+	dial := func() net.Conn {
+		t.Helper()
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		_ = c.SetDeadline(time.Now().Add(time.Minute))
+		return c
+	}
+	req := "GET /ports/2556 HTTP/1.1\r\nHost: localhost\r\n\r\n"
+	kept := dial()
+	br := bufio.NewReader(kept)
+	for range 3 { // rendered, recorded, then answered by the front
+		if _, err := io.WriteString(kept, req); err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+	}
+	silent := dial()
+	half := dial()
+	if _, err := io.WriteString(half, req[:20]); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(100 * time.Millisecond)
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond)
+	if _, err := io.WriteString(half, req[20:]); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(half), nil)
+	if err != nil {
+		t.Fatalf("the request in flight at SIGTERM: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("the request in flight at SIGTERM: status %d", resp.StatusCode)
+	}
+	st := waitExit(t, cmd, stderr)
+	if st.ExitCode() != 0 || !strings.Contains(stderr.String(), "porthole: stopped") {
+		t.Errorf("exit %d after SIGTERM; stderr:\n%s", st.ExitCode(), stderr.String())
+	}
+	for name, c := range map[string]net.Conn{"kept": kept, "silent": silent, "half": half} {
+		if _, err := io.Copy(io.Discard, c); err != nil && !strings.Contains(err.Error(), "reset") {
+			t.Errorf("%s connection after serve stopped: %v", name, err)
+		}
+	}
+}

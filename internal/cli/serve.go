@@ -237,12 +237,16 @@ func runServe(ctx context.Context, env *Env, o serveOptions) error {
 	case <-ctx.Done():
 	}
 	// SIGTERM or interrupt: finish the requests in flight, then return,
-	// well within Run's StopGrace.
-	if front != nil {
-		front.Close()
-	}
+	// well within Run's StopGrace. The front first, so that what it hands
+	// over meanwhile is net/http's to finish.
 	sctx, cancel := context.WithTimeout(context.Background(), StopGrace/2)
 	defer cancel()
+	if front != nil {
+		if err := front.Shutdown(sctx); err != nil {
+			srv.Close()
+			return fmt.Errorf("shutting down: %w", err)
+		}
+	}
 	if err := srv.Shutdown(sctx); err != nil {
 		return fmt.Errorf("shutting down: %w", err)
 	}
