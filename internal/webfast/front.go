@@ -144,6 +144,9 @@ func (f *Front) Shutdown(ctx context.Context) error {
 		return err
 	case <-ctx.Done():
 	}
+	// Cut what is left; a connection on its way to net/http is closed
+	// instead (net/http's listener is closed for the front from now on).
+	f.http.Close()
 	f.mu.Lock()
 	for c := range f.conns {
 		c.nc.Close()
@@ -178,6 +181,7 @@ type conn struct {
 	buf  []byte // read, not yet answered
 	out  []byte // answered, not yet written
 	req  request
+	sc   scanner     // reads req from buf
 	idle atomic.Bool // waiting for the first byte of a request
 	// aeStr and inmStr are the request's header lines as strings, reused.
 	aeStr, inmStr []string
@@ -203,8 +207,14 @@ func (c *conn) serve() {
 	c.buf = make([]byte, 0, 4<<10)
 	start := time.Now() // the first request's head is due ReadHeader after accept
 	for {
-		end := headEnd(c.buf)
-		for end < 0 {
+		// end is the head's length once it is whole, 0 while it is not,
+		// and -1 as soon as it is not one the front takes (not a GET or
+		// HEAD, a line net/http refuses at once, bare LF line ends): then
+		// it is net/http's from its first line on, with the header
+		// deadline counted from its first byte.
+		c.sc = scanner{}
+		end := c.sc.scan(c.buf, &c.req)
+		for end == 0 {
 			if len(c.buf) >= maxHead {
 				c.handOff(start)
 				return
@@ -247,17 +257,9 @@ func (c *conn) serve() {
 				c.handOff(start)
 				return
 			}
-			end = headEnd(c.buf)
-			if end < 0 && !mayBeFast(c.buf) {
-				// Not a head the front takes (not a GET or HEAD, a line
-				// net/http refuses at once, bare LF line ends):
-				// net/http's from its first line on, with the header
-				// deadline counted from its first byte.
-				c.handOff(start)
-				return
-			}
+			end = c.sc.scan(c.buf, &c.req)
 		}
-		if !parse(c.buf[:end], &c.req) || !c.answer() {
+		if end < 0 || !c.answer() {
 			c.handOff(start)
 			return
 		}

@@ -257,6 +257,57 @@ func corpus(strong, weak string) []struct {
 		{"tls hello", "\x16\x03\x01\x00\xa5\x01\x00\x00\xa1\x03\x03" + strings.Repeat("\x00", 40)},
 		{"garbage", "\x00\x01\x02\r\n\r\n"},
 		{"empty line first", "\r\n" + h("/ports/2556", "")},
+		// Added in review: smuggling and desync shapes, odd hosts, gzip
+		// choices, cookies in odd spellings, pipelines that change hands.
+		{"host userinfo", "GET /ports/2556 HTTP/1.1\r\nHost: user@localhost\r\n\r\n"},
+		{"host odd port", "GET /ports/2556 HTTP/1.1\r\nHost: localhost:99999\r\n\r\n"},
+		{"host empty port", "GET /ports/2556 HTTP/1.1\r\nHost: localhost:\r\n\r\n"},
+		{"host tabs", "GET /ports/2556 HTTP/1.1\r\nHost:\tlocalhost\t\r\n\r\n"},
+		{"host trailing space", "GET /ports/2556 HTTP/1.1\r\nHost: localhost \r\n\r\n"},
+		{"host 127.1", "GET /ports/2556 HTTP/1.1\r\nHost: 127.1\r\n\r\n"},
+		{"absolute form other host", "GET http://evil.example/ports/2556 HTTP/1.1\r\nHost: localhost\r\n\r\n"},
+		{"absolute form 1.0 no host", "GET http://localhost/ports/2556 HTTP/1.0\r\n\r\n"},
+		{"NUL in target", "GET /ports/2556\x00 HTTP/1.1\r\nHost: localhost\r\n\r\n"},
+		{"CR in value", h("/ports/2556", "X-A: a\rb\r\n")},
+		{"CR before colon", "GET /ports/2556 HTTP/1.1\r\nHost\r: localhost\r\n\r\n"},
+		{"tab in request line", "GET\t/ports/2556 HTTP/1.1\r\nHost: localhost\r\n\r\n"},
+		{"lower-case version", "GET /ports/2556 http/1.1\r\nHost: localhost\r\n\r\n"},
+		{"long path", h("/ports/"+strings.Repeat("9", 70), "")},
+		{"underscore header", h("/ports/2556", "Accept_Encoding: gzip\r\n")},
+		{"empty header value", h("/ports/2556", "X-Empty:\r\n")},
+		{"te and cl", h("/ports/2556", "Content-Length: 5\r\nTransfer-Encoding: chunked\r\n") + "0\r\n\r\n"},
+		{"two content-lengths", h("/ports/2556", "Content-Length: 0\r\nContent-Length: 5\r\n")},
+		{"cookie lower-case", h("/ports/2556", "cookie: porthole_session=abc\r\n")},
+		{"cookie upper-case", h("/ports/2556", "COOKIE: a=b\r\n")},
+		{"proxy-authorization", h("/ports/2556", "Proxy-Authorization: Basic eDp5\r\n")},
+		{"proxy-connection close", h("/ports/2556", "Proxy-Connection: close\r\n")},
+		{"keep-alive header 1.1", h("/ports/2556", "Connection: Keep-Alive\r\nKeep-Alive: timeout=5\r\n")},
+		{"two connection lines", h("/ports/2556", "Connection: keep-alive\r\nConnection: close\r\n")},
+		{"gzip identity", h("/ports/2556", "Accept-Encoding: identity\r\n")},
+		{"gzip q=0 star", h("/ports/2556", "Accept-Encoding: gzip;q=0, *\r\n")},
+		{"star q=0", h("/ports/2556", "Accept-Encoding: *;q=0\r\n")},
+		{"gzip upper", h("/ports/2556", "Accept-Encoding: GZIP\r\n")},
+		{"x-gzip", h("/ports/2556", "Accept-Encoding: x-gzip\r\n")},
+		{"gzip q spaces", h("/ports/2556", "Accept-Encoding: gzip ; q=0\r\n")},
+		{"gzip q=0.000", h("/ports/2556", "Accept-Encoding: gzip;q=0.000\r\n")},
+		{"gzip q=0.001", h("/ports/2556", "Accept-Encoding: gzip;q=0.001\r\n")},
+		{"empty accept-encoding", h("/ports/2556", "Accept-Encoding:\r\n")},
+		{"inm weak lower-case", h("/ports/2556", "If-None-Match: w/"+strong+"\r\n")},
+		{"inm unquoted", h("/ports/2556", "If-None-Match: "+strings.Trim(strong, `"`)+"\r\n")},
+		{"inm empty", h("/ports/2556", "If-None-Match:\r\n")},
+		{"inm and gzip refused", h("/ports/2556", "Accept-Encoding: gzip;q=0\r\nIf-None-Match: "+weak+"\r\n")},
+		{"head http10 keep-alive", "HEAD /ports/2556 HTTP/1.0\r\nHost: localhost\r\nConnection: keep-alive\r\n\r\n"},
+		{"http10 keep-alive pipelined", "GET /ports/2556 HTTP/1.0\r\nHost: localhost\r\nConnection: keep-alive\r\n\r\n" +
+			"HEAD /ko/ports/2556 HTTP/1.0\r\nHost: localhost\r\nConnection: keep-alive\r\n\r\n" + h("/ports/2556", "")},
+		{"pipelined then post", h("/ports/2556", "") + "POST /feedback HTTP/1.1\r\nHost: localhost\r\nContent-Length: 3\r\n\r\nabc" + h("/ports/2556", "")},
+		{"pipelined then cookie", h("/ports/2556", "") + h("/ports/2556", "Cookie: a=b\r\n") + h("/ports/2556", "")},
+		{"pipelined then bad", h("/ports/2556", "") + "GET /ports/2556 HTTP/1.1\r\nHost: localhost\r\nX-A: a\x00\r\n\r\n"},
+		{"pipelined then bare LF", h("/ports/2556", "") + "GET /ports/2556 HTTP/1.0\nHost: localhost\n\n"},
+		{"range", h("/ports/2556", "Range: bytes=0-9\r\n")},
+		{"if-modified-since", h("/ports/2556", "If-Modified-Since: Sun, 01 Mar 2026 12:00:00 GMT\r\n")},
+		{"accept-language ko", h("/ports/2556", "Accept-Language: ko\r\n")},
+		{"x-forwarded", h("/ports/2556", "X-Forwarded-Proto: https\r\nX-Forwarded-For: 10.0.0.1\r\nX-Forwarded-Host: evil.example\r\n")},
+		{"pipelined fast after smuggle try", h("/ports/2556", "Content-Length: 0\r\n") + h("/ports/2556", "")},
 	}
 }
 
@@ -280,7 +331,19 @@ func TestDifferential(t *testing.T) {
 			cases = append(cases, struct {
 				name string
 				req  string
-			}{"fleet session", "GET /ports/2556 HTTP/1.1\r\nHost: localhost\r\nCookie: " + cookie + "\r\n\r\n"})
+			}{"fleet session", "GET /ports/2556 HTTP/1.1\r\nHost: localhost\r\nCookie: " + cookie + "\r\n\r\n"},
+				struct {
+					name string
+					req  string
+				}{"fleet session second cookie line", "GET /ports/2556 HTTP/1.1\r\nHost: localhost\r\nCookie: a=b\r\nCookie: " + cookie + "\r\n\r\n"},
+				struct {
+					name string
+					req  string
+				}{"fleet session lower-case", "GET /ports/2556 HTTP/1.1\r\nHost: localhost\r\ncOOkie: " + cookie + "\r\n\r\n"},
+				struct {
+					name string
+					req  string
+				}{"fleet session pipelined", "GET /ports/2556 HTTP/1.1\r\nHost: localhost\r\n\r\nGET /ports/2556 HTTP/1.1\r\nHost: localhost\r\nCookie: " + cookie + "\r\n\r\n"})
 		}
 		for _, tc := range cases {
 			// Twice: the first may find the page out of the cache or

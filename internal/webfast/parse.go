@@ -42,56 +42,102 @@ func headEnd(b []byte) int {
 // left to net/http, which gives the answer the front would not risk. r's
 // slices point into b.
 func parse(b []byte, r *request) bool {
-	*r = request{acceptEncoding: r.acceptEncoding[:0], ifNoneMatch: r.ifNoneMatch[:0]}
-	if len(b) < len(crlfcrlf) || !bytes.HasSuffix(b, crlfcrlf) {
-		return false
-	}
-	var p parser
-	for b = b[:len(b)-2]; len(b) > 0; {
-		i := bytes.IndexByte(b, '\n')
-		if !p.line(b[:i+1], r) {
-			return false
-		}
-		b = b[i+1:]
-	}
-	return p.hosts == 1 && p.conns <= 1
+	var s scanner
+	n := s.scan(b, r)
+	return n > 0 && n == len(b)
 }
 
 // mayBeFast reports whether b, the start of a request head that has not
-// ended yet, can still be one that parse takes. When it cannot, the
-// connection is net/http's at once: net/http answers some heads before
-// their end (a bad request line or header line) and some that end without
-// a CRLF CRLF (bare LF line ends), and the front must not sit on those
-// until the header timeout.
+// ended yet, can still be one that parse takes.
 func mayBeFast(b []byte) bool {
-	var p parser
+	var s scanner
 	var r request
+	return s.scan(b, &r) >= 0
+}
+
+// scanner reads a request head as it arrives, each byte once: the front
+// calls scan after every read with all the bytes of the head so far, so
+// that a client sending a head a byte at a time costs linear work, not
+// quadratic.
+type scanner struct {
+	p parser
+	// done is how many bytes of complete lines were read, valid how many
+	// are known to be line bytes (valueByte) after them.
+	done, valid int
+}
+
+// scan reads the lines of b it has not read yet into r (reset when scan
+// starts a head). It returns the head's length, final empty line
+// included, once b holds a whole head that parse takes; 0 while b may
+// still become one; -1 as soon as it cannot. Then the connection is
+// net/http's at once: net/http answers some heads before their end (a bad
+// request line or header line) and some that end without a CRLF CRLF
+// (bare LF line ends), and the front must not sit on those until the
+// header timeout.
+func (s *scanner) scan(b []byte, r *request) int {
+	if s.done == 0 && s.p.n == 0 {
+		*r = request{acceptEncoding: r.acceptEncoding[:0], ifNoneMatch: r.ifNoneMatch[:0]}
+	}
 	for {
-		i := bytes.IndexByte(b, '\n')
+		i := bytes.IndexByte(b[s.done:], '\n')
 		if i < 0 {
 			break
 		}
-		if !p.line(b[:i+1], &r) {
+		line := b[s.done : s.done+i+1]
+		s.done += i + 1
+		if s.p.n > 0 && len(line) == 2 && line[0] == '\r' {
+			// The empty line that ends the head.
+			if s.p.hosts != 1 || s.p.conns > 1 {
+				return -1
+			}
+			return s.done
+		}
+		if !s.p.line(line, r) {
+			return -1
+		}
+	}
+	// The line not ended yet: bytes of a line, and a CR only last.
+	for i := max(s.done, s.valid); i < len(b); i++ {
+		if c := b[i]; !valueByte(c) {
+			if c != '\r' || i != len(b)-1 {
+				return -1
+			}
+			break
+		}
+		s.valid = i + 1
+	}
+	if s.p.n == 0 && !requestLineStart(bytes.TrimSuffix(b[s.done:], []byte("\r"))) {
+		return -1
+	}
+	return 0
+}
+
+// requestLineStart reports whether b can begin a request line that
+// requestLine takes.
+func requestLineStart(b []byte) bool {
+	// prefix: b is s or begins it.
+	prefix := func(b []byte, s string) bool {
+		n := min(len(b), len(s))
+		return string(b[:n]) == s[:n]
+	}
+	switch {
+	case bytes.HasPrefix(b, []byte("GET ")):
+		b = b[4:]
+	case bytes.HasPrefix(b, []byte("HEAD ")):
+		b = b[5:]
+	default:
+		return prefix(b, "GET /") || prefix(b, "HEAD /")
+	}
+	target, proto, ended := bytes.Cut(b, []byte(" "))
+	if len(target) > maxTarget || len(target) > 0 && target[0] != '/' || ended && len(target) == 0 {
+		return false
+	}
+	for _, c := range target {
+		if !pathByte(c) {
 			return false
 		}
-		b = b[i+1:]
 	}
-	// The line not ended yet.
-	for i, c := range b {
-		if !valueByte(c) && (c != '\r' || i != len(b)-1) {
-			return false
-		}
-	}
-	if p.n > 0 {
-		return true
-	}
-	for _, m := range []string{"GET /", "HEAD /"} {
-		n := min(len(b), len(m))
-		if string(b[:n]) == m[:n] {
-			return true
-		}
-	}
-	return false
+	return !ended || len(proto) <= len("HTTP/1.1") && (prefix(proto, "HTTP/1.1") || prefix(proto, "HTTP/1.0"))
 }
 
 // parser is parse's state between the lines of a head.

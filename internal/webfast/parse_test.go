@@ -13,12 +13,32 @@ import (
 // Connection, Accept-Encoding, If-None-Match), and nothing makes it panic.
 func FuzzParse(f *testing.F) {
 	for _, tc := range corpus(`"abc"`, `W/"abc"`) {
+		if len(tc.req) > 4*maxHead {
+			continue // the front never parses more than maxHead and a read; a megabyte seed stalls the fuzzer
+		}
 		f.Add([]byte(tc.req))
 	}
 	f.Add([]byte("GET /ports/80 HTTP/1.0\r\nHost: a\r\nConnection: keep-alive\r\n\r\n"))
 	f.Add([]byte("HEAD /ko/ports/80 HTTP/1.1\r\nHost: [::1]:1\r\nIf-None-Match: *\r\nAccept-Encoding: gzip\r\n\r\n"))
 	var r request
 	f.Fuzz(func(t *testing.T, b []byte) {
+		if len(b) <= 2048 {
+			// The front scans a head as it grows, one scanner for all
+			// its reads: the same answers as a fresh scan of each
+			// start of it.
+			var inc scanner
+			var ri, rf request
+			for k := 0; k <= len(b); k++ {
+				var fresh scanner
+				got, want := inc.scan(b[:k], &ri), fresh.scan(b[:k], &rf)
+				if got != want {
+					t.Fatalf("%q: scanning it as it grows gives %d at %d bytes, a fresh scan %d", b, got, k, want)
+				}
+				if got != 0 {
+					break
+				}
+			}
+		}
 		end := headEnd(b)
 		if end < 0 {
 			return
@@ -26,6 +46,13 @@ func FuzzParse(f *testing.F) {
 		b = b[:end]
 		if !parse(b, &r) {
 			return
+		}
+		// Every unfinished start of a head parse takes is one the front
+		// keeps reading (mayBeFast), so it is not handed over early.
+		for i := range b {
+			if !mayBeFast(b[:i]) {
+				t.Fatalf("parse takes %q, mayBeFast refuses its start %q", b, b[:i])
+			}
 		}
 		req, err := http.ReadRequest(bufio.NewReader(bytes.NewReader(b)))
 		if err != nil {
@@ -68,6 +95,36 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 	})
+}
+
+// mayBeFast refuses the unfinished heads net/http may answer before their
+// end, or that end without a CRLF CRLF, and keeps any start of a head
+// parse takes.
+func TestMayBeFast(t *testing.T) {
+	for _, s := range []string{
+		"GET /ports/80 HTTP/1.0\n",
+		"GET /ports/80 HTTP/1.1\r\nHost: a\n",
+		"GET /ports/80 HTTP/1.1\r\nHost a\r\n",
+		"GET /ports/80 HTTP/1.1\r\nHost: a\r\nHost: a\r\n",
+		"GET /ports/80 HTTP/1.1\r\nX: a\x00",
+		"GET /ports/80 HTTP/1.1\r\nX: a\rb",
+		"POST /",
+		"GET /ports/80?",
+		"GET /ports/80 HTTP/2",
+		"GET /ports/80 HTTP/1.1 ",
+		"GET  /",
+		"GET x",
+		"\r\n",
+	} {
+		if mayBeFast([]byte(s)) {
+			t.Errorf("mayBeFast(%q) = true", s)
+		}
+	}
+	for _, s := range []string{"", "G", "HEAD /", "GET /ports/80", "GET /ports/80 HTTP/1.", "GET /ports/80 HTTP/1.1\r", "GET /ports/80 HTTP/1.1\r\nHost: a\r\nX-A: b"} {
+		if !mayBeFast([]byte(s)) {
+			t.Errorf("mayBeFast(%q) = false", s)
+		}
+	}
 }
 
 func TestParseRefuses(t *testing.T) {

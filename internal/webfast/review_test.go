@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -227,5 +228,37 @@ func TestShutdownWaitsThenCuts(t *testing.T) {
 	_ = greedy.SetDeadline(time.Now().Add(10 * time.Second))
 	if _, err := io.Copy(io.Discard, greedy); err != nil && strings.Contains(err.Error(), "timeout") {
 		t.Error("the stuck connection is still open after Shutdown gave up")
+	}
+}
+
+// In local mode the page of a port shows what listens on it here: once a
+// listener closes, the front answers with the page net/http now renders,
+// never the one it recorded while the listener was open.
+func TestLocalSectionFollowsListeners(t *testing.T) {
+	p := newPair(t, true)
+	ln := listen(t)
+	port := ln.Addr().(*net.TCPAddr).Port
+	req := "GET /ports/" + strconv.Itoa(port) + " HTTP/1.1\r\nHost: localhost\r\n\r\n"
+	get := func(addr string) []byte { return normalise(exchange(t, addr, 0, req, closer)) }
+	for range 2 {
+		get(p.fast) // net/http renders and caches the page, the front records it
+	}
+	open := get(p.fast)
+	if plain := get(p.plain); !bytes.Equal(open, plain) {
+		t.Fatalf("with the listener open: net/http\n%s\nfront\n%s", head(plain), head(open))
+	}
+	ln.Close()
+	deadline := time.Now().Add(20 * time.Second)
+	var plain []byte
+	for plain = get(p.plain); bytes.Equal(plain, open); plain = get(p.plain) {
+		if time.Now().After(deadline) {
+			t.Fatal("net/http's page never changed after the listener closed")
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	for range 2 {
+		if fast := get(p.fast); !bytes.Equal(fast, plain) {
+			t.Errorf("after the listener closed: net/http\n%s\nfront\n%s", head(plain), head(fast))
+		}
 	}
 }
