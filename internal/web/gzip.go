@@ -114,7 +114,9 @@ func acceptsGzip(h []string) bool {
 				var p string
 				p, params, _ = strings.Cut(params, ";")
 				p = strings.TrimSpace(p)
-				if v, ok := strings.CutPrefix(p, "q="); ok {
+				// "q" is case-insensitive (RFC 9110, 12.4.2).
+				if len(p) >= 2 && (p[0] == 'q' || p[0] == 'Q') && p[1] == '=' {
+					v := p[2:]
 					f, err := strconv.ParseFloat(v, 64)
 					if err != nil || f != f {
 						f = 0

@@ -119,6 +119,8 @@ func TestAcceptsGzip(t *testing.T) {
 		"": false, "gzip": true, "GZIP": true, "x-gzip": true, "deflate, gzip": true, "gzip;q=0": false, "gzip; q=0.001": true,
 		"*": true, "*;q=0": false, "gzip;q=0, *": false, "*, gzip;q=0": false, "br": false, "identity": false,
 		"gzip;q=abc": false, "gzip;level=1;q=0.5": true, " gzip ; q=1 ": true, "gzipx": false,
+		// The weight's name is case-insensitive (RFC 9110, 12.4.2).
+		"gzip;Q=0": false, "*;Q=0": false, "GZIP; Q=0.5": true,
 	} {
 		if got := acceptsGzip([]string{h}); got != want {
 			t.Errorf("acceptsGzip(%q) = %v, want %v", h, got, want)

@@ -289,6 +289,7 @@ func corpus(strong, weak string) []struct {
 		{"gzip upper", h("/ports/2556", "Accept-Encoding: GZIP\r\n")},
 		{"x-gzip", h("/ports/2556", "Accept-Encoding: x-gzip\r\n")},
 		{"gzip q spaces", h("/ports/2556", "Accept-Encoding: gzip ; q=0\r\n")},
+		{"gzip Q=0", h("/ports/2556", "Accept-Encoding: gzip;Q=0\r\n")},
 		{"gzip q=0.000", h("/ports/2556", "Accept-Encoding: gzip;q=0.000\r\n")},
 		{"gzip q=0.001", h("/ports/2556", "Accept-Encoding: gzip;q=0.001\r\n")},
 		{"empty accept-encoding", h("/ports/2556", "Accept-Encoding:\r\n")},
