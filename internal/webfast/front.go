@@ -269,7 +269,7 @@ func (c *conn) serve() {
 		if rest > 0 {
 			start = time.Now()
 		}
-		if c.req.close || c.req.http10 && !c.req.keepAlive || c.f.isClosed() {
+		if c.req.close || c.req.http10 && !c.req.keepAlive {
 			if c.flush() {
 				c.lingerClose()
 			}
@@ -317,12 +317,16 @@ func (c *conn) answer() bool {
 	c.out = appendDate(c.out)
 	c.out = append(c.out, "\r\n"...)
 	// While the front shuts down, the connection closes after this
-	// response, as net/http's do when its keep-alives are off (which
-	// still tells an HTTP/1.0 keep-alive client keep-alive).
+	// response, and the response says so (Connection: close in HTTP/1.1,
+	// no keep-alive in 1.0), as net/http's do when its keep-alives are
+	// off.
+	if c.f.isClosed() {
+		r.close, r.keepAlive = true, false
+	}
 	switch {
 	case r.http10 && r.keepAlive:
 		c.out = append(c.out, "Connection: keep-alive\r\n"...)
-	case !r.http10 && (r.close || c.f.isClosed()):
+	case !r.http10 && r.close:
 		c.out = append(c.out, "Connection: close\r\n"...)
 	}
 	c.out = append(c.out, "\r\n"...)

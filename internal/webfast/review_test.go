@@ -140,52 +140,57 @@ func TestRecordingMustBeThePage(t *testing.T) {
 	}
 }
 
-// A response the front sends once Shutdown has begun says Connection:
-// close (as net/http's do), and the connection then closes.
+// A response the front sends once Shutdown has begun says the connection
+// closes (Connection: close in HTTP/1.1, no keep-alive in 1.0), as
+// net/http's do, and the connection then closes.
 func TestShutdownSaysClose(t *testing.T) {
-	to := testTimeouts
-	to.Idle = time.Hour
-	p := newPairWith(t, false, nil, to)
-	req := "GET /ports/2556 HTTP/1.1\r\nHost: localhost\r\n\r\n"
-	exchange(t, p.fast, 0, req, closer)
-	exchange(t, p.fast, 0, req, closer)
-	c, err := net.Dial("tcp", p.fast)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	_ = c.SetDeadline(time.Now().Add(20 * time.Second))
-	// Half a request: the connection is in the middle of one when the
-	// shutdown starts, so the front finishes it.
-	if _, err := io.WriteString(c, req[:20]); err != nil {
-		t.Fatal(err)
-	}
-	time.Sleep(100 * time.Millisecond)
-	done := make(chan error, 1)
-	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		done <- p.front.Shutdown(ctx)
-	}()
-	time.Sleep(100 * time.Millisecond)
-	if _, err := io.WriteString(c, req[20:]); err != nil {
-		t.Fatal(err)
-	}
-	br := bufio.NewReader(c)
-	resp, err := http.ReadResponse(br, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, _ = io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != 200 || !resp.Close {
-		t.Errorf("during shutdown: status %d, Connection %q", resp.StatusCode, resp.Header.Get("Connection"))
-	}
-	if _, err := br.ReadByte(); err == nil {
-		t.Error("the connection stayed open after the response")
-	}
-	if err := <-done; err != nil {
-		t.Errorf("Shutdown: %v", err)
+	for _, req := range []string{
+		"GET /ports/2556 HTTP/1.1\r\nHost: localhost\r\n\r\n",
+		"GET /ports/2556 HTTP/1.0\r\nHost: localhost\r\nConnection: keep-alive\r\n\r\n",
+	} {
+		to := testTimeouts
+		to.Idle = time.Hour
+		p := newPairWith(t, false, nil, to)
+		exchange(t, p.fast, 0, req, closer)
+		exchange(t, p.fast, 0, req, closer)
+		c, err := net.Dial("tcp", p.fast)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		_ = c.SetDeadline(time.Now().Add(20 * time.Second))
+		// Half a request: the connection is in the middle of one when
+		// the shutdown starts, so the front finishes it.
+		if _, err := io.WriteString(c, req[:20]); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(100 * time.Millisecond)
+		done := make(chan error, 1)
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			done <- p.front.Shutdown(ctx)
+		}()
+		time.Sleep(100 * time.Millisecond)
+		if _, err := io.WriteString(c, req[20:]); err != nil {
+			t.Fatal(err)
+		}
+		br := bufio.NewReader(c)
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || !resp.Close {
+			t.Errorf("%q during shutdown: status %d, Connection %q", req, resp.StatusCode, resp.Header.Get("Connection"))
+		}
+		if _, err := br.ReadByte(); err == nil {
+			t.Errorf("%q: the connection stayed open after the response", req)
+		}
+		if err := <-done; err != nil {
+			t.Errorf("Shutdown: %v", err)
+		}
 	}
 }
 
