@@ -267,3 +267,27 @@ func TestLocalSectionFollowsListeners(t *testing.T) {
 		}
 	}
 }
+
+// A head the front gives up on half-way (a cookie, a body, another method,
+// bare LF) is handed over with what it read, and what comes after reaches
+// net/http once and in order: the same answers as net/http alone.
+func TestHandOffMidHead(t *testing.T) {
+	p := newPair(t, false)
+	fast := "GET /ports/2556 HTTP/1.1\r\nHost: localhost\r\n\r\n"
+	for _, chunks := range [][]string{
+		{fast + "GET /ports/2556 HTTP/1.1\r\nCookie: a", "=b\r\nHost: localhost\r\n\r\n", fast, closer},
+		{fast + "POST /feedback HTTP/1.1\r\nHost: localhost\r\nContent-Length: 7\r\n", "\r\nport=2", "2", fast, closer},
+		{fast + "GET /ports/2556 HTTP/1.1\r\nHost: localhost\r\nContent-Length: 3\r\n\r\n", "abc", fast, closer},
+		{"GET /ports/2556 HTTP/1.1\nHo", "st: localhost\n\n", fast, closer},
+		{fast + "P", "UT /ports/2556 HTTP/1.1\r\nHost: localhost\r\nContent-Length: 0\r\n\r\n", closer},
+		{fast + "GET /ports/2556 HTTP/1.1\r\n", "Transfer-Encoding: chunked\r\nHost: localhost\r\n\r\n", "3\r\nabc\r\n0\r\n\r\n", fast, closer},
+	} {
+		for round := range 2 {
+			plain := normalise(exchange(t, p.plain, 100*time.Millisecond, chunks...))
+			got := normalise(exchange(t, p.fast, 100*time.Millisecond, chunks...))
+			if !bytes.Equal(plain, got) {
+				t.Errorf("%q, round %d: net/http\n%s\nfront\n%s", chunks, round, head(plain), head(got))
+			}
+		}
+	}
+}
