@@ -224,11 +224,14 @@ func TestServeSIGTERMWithFrontConnections(t *testing.T) {
 	if _, err := io.WriteString(half, req[:20]); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(100 * time.Millisecond)
+	// Time for serve to read it (a connection that has sent nothing is
+	// closed at once on SIGTERM), and time for the signal to arrive
+	// before the rest of the request.
+	time.Sleep(time.Second)
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(200 * time.Millisecond)
+	time.Sleep(500 * time.Millisecond)
 	if _, err := io.WriteString(half, req[20:]); err != nil {
 		t.Fatal(err)
 	}

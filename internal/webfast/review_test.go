@@ -164,14 +164,14 @@ func TestShutdownSaysClose(t *testing.T) {
 		if _, err := io.WriteString(c, req[:20]); err != nil {
 			t.Fatal(err)
 		}
-		time.Sleep(100 * time.Millisecond)
+		waitFor(t, "the front to read the half request", func() bool { return p.front.reading(c.LocalAddr().String()) })
 		done := make(chan error, 1)
 		go func() {
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
 			done <- p.front.Shutdown(ctx)
 		}()
-		time.Sleep(100 * time.Millisecond)
+		waitFor(t, "Shutdown to begin", p.front.isClosed)
 		if _, err := io.WriteString(c, req[20:]); err != nil {
 			t.Fatal(err)
 		}
@@ -219,7 +219,11 @@ func TestShutdownWaitsThenCuts(t *testing.T) {
 	defer greedy.Close()
 	_ = greedy.(*net.TCPConn).SetReadBuffer(4 << 10)
 	go func() { _, _ = io.WriteString(greedy, strings.Repeat(req, 2000)) }()
-	time.Sleep(500 * time.Millisecond)
+	_ = greedy.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if _, err := greedy.Read(make([]byte, 1)); err != nil { // the front is answering
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond)
 	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
 	defer cancel()
 	err = p.front.Shutdown(ctx)
@@ -290,4 +294,28 @@ func TestHandOffMidHead(t *testing.T) {
 			}
 		}
 	}
+}
+
+// waitFor polls cond until it holds, failing the test after 10 s (a guard
+// against a hang, not a timing assertion).
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); !cond(); time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("waited 10 s for %s", what)
+		}
+	}
+}
+
+// reading reports whether the front owns a connection from the client
+// address remote that has read part of a request.
+func (f *Front) reading(remote string) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for c := range f.conns {
+		if c.nc.RemoteAddr().String() == remote && !c.idle.Load() {
+			return true
+		}
+	}
+	return false
 }
