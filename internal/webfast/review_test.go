@@ -319,3 +319,49 @@ func (f *Front) reading(remote string) bool {
 	}
 	return false
 }
+
+// Every connection the front takes ends up answered and closed, handed to
+// net/http, or cut off by a timeout: none stays the front's for good.
+func TestNoConnectionLeft(t *testing.T) {
+	p := newPair(t, false)
+	req := "GET /ports/2556 HTTP/1.1\r\nHost: localhost\r\n\r\n"
+	exchange(t, p.fast, 0, req, closer)
+	exchange(t, p.fast, 0, req, closer)
+	var wg sync.WaitGroup
+	for i := range 40 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c, err := net.Dial("tcp", p.fast)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			defer c.Close()
+			_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+			switch i % 5 {
+			case 0: // answered by the front, then closed by the client
+				_, _ = io.WriteString(c, req)
+				_, _ = c.Read(make([]byte, 1))
+			case 1: // handed over
+				_, _ = io.WriteString(c, "POST /feedback HTTP/1.1\r\nHost: localhost\r\nContent-Length: 1\r\n\r\nx")
+				_, _ = c.Read(make([]byte, 1))
+			case 2: // silent: the header timeout
+				_, _ = c.Read(make([]byte, 1))
+			case 3: // half a head, then EOF
+				_, _ = io.WriteString(c, req[:10])
+				_ = c.(*net.TCPConn).CloseWrite()
+				_, _ = io.Copy(io.Discard, c)
+			case 4: // kept alive, then the idle timeout
+				_, _ = io.WriteString(c, req)
+				_, _ = io.Copy(io.Discard, c)
+			}
+		}()
+	}
+	wg.Wait()
+	waitFor(t, "the front to own no connection", func() bool {
+		p.front.mu.Lock()
+		defer p.front.mu.Unlock()
+		return len(p.front.conns) == 0
+	})
+}
