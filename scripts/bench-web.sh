@@ -24,10 +24,19 @@
 # BASELINE_FLAGS=--no-fast-path) and measures it in the same rounds, after
 # nginx, so that both porthole variants see the same background load.
 #
-# Usage: [WEB_ONLY=1] [ROUNDS=3] [SERVE_FLAGS=...] [BASELINE_FLAGS=...] scripts/bench-web.sh [DURATION]   (default 10s)
+# PIN=1 keeps the load generator off the servers' core: nginx (one worker)
+# and serve run on CPU 0, wrk (one thread) on CPU 1. Without it, wrk's two
+# threads and the server share both cores, and the kernel's switching
+# between them sets the latency tail of both servers.
+#
+# Usage: [WEB_ONLY=1] [ROUNDS=3] [PIN=1] [SERVE_FLAGS=...] [BASELINE_FLAGS=...] scripts/bench-web.sh [DURATION]   (default 10s)
 set -euo pipefail
 
 duration=${1:-10s}
+pin_srv=() pin_wrk=() wrk_threads=2 nginx_workers=auto
+if [[ ${PIN:-} == 1 ]]; then
+	pin_srv=(taskset -c 0) pin_wrk=(taskset -c 1) wrk_threads=1 nginx_workers=1
+fi
 conns=64
 root=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d "${TMPDIR:-/tmp}/porthole-bench.XXXXXX")
@@ -78,7 +87,7 @@ wait_http() {
 run_wrk() {
 	local out hdr=()
 	[[ -n ${2:-} ]] && hdr=(-H "$2")
-	out=$(wrk -t2 -c"$conns" -d"$duration" --latency "${hdr[@]}" "$1")
+	out=$("${pin_wrk[@]}" wrk -t"$wrk_threads" -c"$conns" -d"$duration" --latency "${hdr[@]}" "$1")
 	echo "$out" >"$work/wrk-$(date +%s%N).txt"
 	local rps p99
 	rps=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")
@@ -118,7 +127,7 @@ nport=$(free_port)
 mkdir -p "$work/nginx/tmp"
 nginx_pidfile="$work/nginx/nginx.pid"
 cat >"$work/nginx/nginx.conf" <<CONF
-worker_processes auto;
+worker_processes $nginx_workers;
 pid $nginx_pidfile;
 error_log $work/nginx/error.log warn;
 events { worker_connections 1024; }
@@ -142,14 +151,14 @@ http {
     }
 }
 CONF
-"$NGINX" -p "$work/nginx" -c "$work/nginx/nginx.conf"
+"${pin_srv[@]}" "$NGINX" -p "$work/nginx" -c "$work/nginx/nginx.conf"
 wait_http "http://127.0.0.1:$nport/ports/2556"
 # 3. porthole serve (on loopback, so with the local section, as shipped),
 #    and nginx, measured in alternating rounds so that both see the same
 #    background load; the best round of each counts.
 sport=$(free_port)
 # shellcheck disable=SC2086 # SERVE_FLAGS is a list of flags
-"$work/porthole" serve --addr "127.0.0.1:$sport" --db "$work/feedback.db" ${SERVE_FLAGS:-} 2>"$work/serve.log" &
+"${pin_srv[@]}" "$work/porthole" serve --addr "127.0.0.1:$sport" --db "$work/feedback.db" ${SERVE_FLAGS:-} 2>"$work/serve.log" &
 serve_pid=$!
 wait_http "http://127.0.0.1:$sport/healthz"
 # Twice each way: the first render fills the page cache, the next request
@@ -166,7 +175,7 @@ bport=
 if [[ -n ${BASELINE_FLAGS:-} ]]; then
 	bport=$(free_port)
 	# shellcheck disable=SC2086 # BASELINE_FLAGS is a list of flags
-	"$work/porthole" serve --addr "127.0.0.1:$bport" --db "$work/feedback-base.db" $BASELINE_FLAGS 2>"$work/serve-base.log" &
+	"${pin_srv[@]}" "$work/porthole" serve --addr "127.0.0.1:$bport" --db "$work/feedback-base.db" $BASELINE_FLAGS 2>"$work/serve-base.log" &
 	base_pid=$!
 	wait_http "http://127.0.0.1:$bport/healthz"
 	curl -fsS -o /dev/null "http://127.0.0.1:$bport/ports/2556"
@@ -237,6 +246,7 @@ if [[ -n ${shm_pages_per_s:-} ]]; then
 fi
 printf '%-44s %12s  < 64     %s\n' "serve RSS after wrk (MB)" "$(awk -v k="$rss_kb" 'BEGIN {printf "%.1f", k/1024}')" "$(verdict "$rss_kb < 65536")"
 printf '%-44s %12s\n' "CPUs / load average" "$(nproc) / $(cut -d' ' -f1-3 /proc/loadavg)"
+printf '%-44s %12s\n' "pinned (PIN=1)" "${PIN:-no}"
 printf '%-44s %12s\n' "serve flags" "${SERVE_FLAGS:-(none)}"
 if [[ -n $bport ]]; then
 	printf '%-44s %12s\n' "baseline ($BASELINE_FLAGS) requests/s (best)" "$b_rps"
