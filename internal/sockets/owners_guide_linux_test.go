@@ -2,6 +2,7 @@ package sockets
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"os"
 	"os/exec"
@@ -76,18 +77,7 @@ func TestGuideSharedCgroup(t *testing.T) {
 			if got := guideOnly(t, ino); !slices.Equal(got, []int{h.pid}) {
 				t.Errorf("helper %d (pid %d), socket %d of 6 (port %d): the guided step found %v", i, h.pid, k+1, port, got)
 			}
-			for _, source := range []string{"default", "walk"} {
-				q := Query{TCP: true, Ports: Ports(port, port)}
-				var ls []Listener
-				if source == "walk" {
-					withWalk(func() { ls = mustList(t, q) })
-				} else {
-					ls = mustList(t, q)
-				}
-				if mine := ownedBy(findPort(ls, "tcp", port), h.pid); len(mine) != 1 || len(mine[0].Owners) != 1 {
-					t.Errorf("helper %d port %d (%s): %+v, want one row owned by %d alone", i, port, source, ls, h.pid)
-				}
-			}
+			portQueryOwnedBy(t, fmt.Sprintf("helper %d port %d", i, port), port, h.pid)
 		}
 	}
 }
@@ -309,18 +299,7 @@ func TestGuideSocketsInRuns(t *testing.T) {
 		if k%4 != 0 {
 			continue // a port query for every fourth
 		}
-		for _, source := range []string{"default", "walk"} {
-			q := Query{TCP: true, Ports: Ports(port, port)}
-			var ls []Listener
-			if source == "walk" {
-				withWalk(func() { ls = mustList(t, q) })
-			} else {
-				ls = mustList(t, q)
-			}
-			if mine := ownedBy(findPort(ls, "tcp", port), h.pid); len(mine) != 1 || len(mine[0].Owners) != 1 {
-				t.Errorf("port %d (%s): %+v, want one row owned by %d alone", port, source, ls, h.pid)
-			}
-		}
+		portQueryOwnedBy(t, fmt.Sprintf("port %d", port), port, h.pid)
 	}
 }
 
@@ -339,6 +318,25 @@ func TestClosenessIsNearestSample(t *testing.T) {
 					t.Fatalf("closeness(%v, %d, %d) = %d, %v; nearest sample is %d away", inos, w, span, d, ok, best)
 				}
 			}
+		}
+	}
+}
+
+// portQueryOwnedBy checks that a port query for tcp port, with the default
+// owner sources and with the full walk alone, gives one row owned by pid
+// alone.
+func portQueryOwnedBy(t *testing.T, what string, port, pid int) {
+	t.Helper()
+	for _, source := range []string{"default", "walk"} {
+		q := Query{TCP: true, Ports: Ports(port, port)}
+		var ls []Listener
+		if source == "walk" {
+			withWalk(func() { ls = mustList(t, q) })
+		} else {
+			ls = mustList(t, q)
+		}
+		if mine := ownedBy(findPort(ls, "tcp", port), pid); len(mine) != 1 || len(mine[0].Owners) != 1 {
+			t.Errorf("%s (%s): %+v, want one row owned by %d alone", what, source, ls, pid)
 		}
 	}
 }
