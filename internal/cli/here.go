@@ -11,6 +11,7 @@ import (
 	"github.com/porthole/porthole/internal/dossier"
 	"github.com/porthole/porthole/internal/i18n"
 	"github.com/porthole/porthole/internal/intel"
+	"github.com/porthole/porthole/internal/jsonw"
 	"github.com/porthole/porthole/internal/sockets"
 )
 
@@ -179,7 +180,7 @@ func severityConfidence(s audit.Severity) string {
 // with "findings" added last; the embedded listener's MarshalJSON would
 // otherwise drop them.
 func (l localListener) MarshalJSON() ([]byte, error) {
-	row, err := jsonMarshal(l.Listener)
+	row, err := jsonw.Marshal(l.Listener)
 	if err != nil {
 		return nil, err
 	}
@@ -187,7 +188,7 @@ func (l localListener) MarshalJSON() ([]byte, error) {
 	if fs == nil {
 		fs = []localFinding{}
 	}
-	f, err := jsonMarshal(fs)
+	f, err := jsonw.Marshal(fs)
 	if err != nil {
 		return nil, err
 	}

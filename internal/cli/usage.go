@@ -13,6 +13,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/porthole/porthole/internal/jsonw"
 	"github.com/porthole/porthole/internal/ports"
 	"github.com/porthole/porthole/internal/registry"
 )
@@ -184,7 +185,7 @@ func writeJSONError(w io.Writer, err error) {
 	if out.Error == "" {
 		out.Error = "exit status " + strconv.Itoa(exitCode(err))
 	}
-	b, _ := jsonMarshal(out)
+	b, _ := jsonw.Marshal(out)
 	w.Write(append(b, '\n'))
 }
 
@@ -225,7 +226,7 @@ func (j *jsonLines) line(s string) error {
 	if strings.TrimSpace(s) == "" {
 		return nil
 	}
-	b, err := jsonMarshal(map[string]string{key: s})
+	b, err := jsonw.Marshal(map[string]string{key: s})
 	if err != nil {
 		return err
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/porthole/porthole/internal/audit"
 	"github.com/porthole/porthole/internal/dossier"
+	"github.com/porthole/porthole/internal/jsonw"
 	"github.com/porthole/porthole/internal/promtext"
 	"github.com/porthole/porthole/internal/safefile"
 	"github.com/porthole/porthole/internal/watch"
@@ -127,7 +128,7 @@ func runWatch(ctx context.Context, env *Env, o watchOptions) error {
 // writeEvent prints one event: a JSON line, or one line of text.
 func writeEvent(env *Env, e watch.Event, asJSON bool) error {
 	if asJSON {
-		b, err := jsonMarshal(e)
+		b, err := jsonw.Marshal(e)
 		if err != nil {
 			return err
 		}

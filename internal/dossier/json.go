@@ -1,7 +1,6 @@
 package dossier
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/netip"
@@ -28,7 +27,7 @@ func str(s string) *string {
 
 // MarshalJSON writes the verdict with null for the parts that do not apply.
 func (v Verdict) MarshalJSON() ([]byte, error) {
-	return marshal(struct {
+	return jsonw.Marshal(struct {
 		Registry string  `json:"registry"`
 		Name     *string `json:"name"`
 		Summary  *string `json:"summary"`
@@ -49,7 +48,7 @@ func (s Service) MarshalJSON() ([]byte, error) {
 	if fn == nil {
 		fn = []int{}
 	}
-	return marshal(struct {
+	return jsonw.Marshal(struct {
 		Name            *string `json:"name"`
 		Proto           *string `json:"proto"`
 		Low             *int    `json:"low"`
@@ -89,7 +88,7 @@ func (in Intel) MarshalJSON() ([]byte, error) {
 	for i, s := range in.Sources {
 		src[i] = source{s.Title, s.URL, str(string(s.Kind))}
 	}
-	return marshal(struct {
+	return jsonw.Marshal(struct {
 		ID            string   `json:"id"`
 		Name          string   `json:"name"`
 		Aliases       []string `json:"aliases"`
@@ -109,7 +108,7 @@ func (in Intel) MarshalJSON() ([]byte, error) {
 
 // MarshalJSON writes a neighbour with a null name when it has none.
 func (n Neighbour) MarshalJSON() ([]byte, error) {
-	return marshal(struct {
+	return jsonw.Marshal(struct {
 		Port int     `json:"port"`
 		Name *string `json:"name"`
 	}{n.Port, str(n.Name)})
@@ -287,7 +286,7 @@ func (r Relevance) MarshalJSON() ([]byte, error) {
 	if exp == nil {
 		exp = []Occupant{}
 	}
-	return marshal(struct {
+	return jsonw.Marshal(struct {
 		Expected []Occupant `json:"expected"`
 		Signal   *string    `json:"threat_signal"`
 		Basis    *string    `json:"threat_signal_basis"`
@@ -300,7 +299,7 @@ func (o Occupant) MarshalJSON() ([]byte, error) {
 	if progs == nil {
 		progs = []string{}
 	}
-	return marshal(struct {
+	return jsonw.Marshal(struct {
 		ID         string   `json:"id"`
 		Name       string   `json:"name"`
 		Confidence string   `json:"confidence"`
@@ -312,24 +311,10 @@ func (o Occupant) MarshalJSON() ([]byte, error) {
 // MarshalJSON writes a footnote; kind is null for the registry's own
 // references.
 func (f Footnote) MarshalJSON() ([]byte, error) {
-	return marshal(struct {
+	return jsonw.Marshal(struct {
 		N     int     `json:"n"`
 		Title string  `json:"title"`
 		URL   string  `json:"url"`
 		Kind  *string `json:"kind"`
 	}{f.N, f.Title, f.URL, str(f.Kind)})
-}
-
-// marshal is json.Marshal without HTML escaping: the MarshalJSON methods'
-// output goes through encoders that leave <, > and & as they are, and an
-// inner json.Marshal would escape them anyway (a process named "<a&b>"
-// would read differently in info --json and who --json).
-func marshal(v any) ([]byte, error) {
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return nil, err
-	}
-	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
 }
